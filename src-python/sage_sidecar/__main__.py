@@ -1,0 +1,5 @@
+import sys
+
+from sage_sidecar.main import main
+
+sys.exit(main())

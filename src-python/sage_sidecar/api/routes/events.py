@@ -1,0 +1,44 @@
+"""`/ws/events`: the app-wide event stream (heartbeats now; ingest progress, task results later)."""
+
+import asyncio
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from sage_sidecar.api.deps import StateDep
+from sage_sidecar.core.security import authenticate_websocket
+
+router = APIRouter()
+
+
+@router.websocket("/ws/events")
+async def events(websocket: WebSocket, state: StateDep) -> None:
+    settings = state.settings
+    if not await authenticate_websocket(
+        websocket, settings.api_key.get_secret_value(), settings.allowed_origins
+    ):
+        return
+    async with state.events.subscribe() as queue:
+        # Greet at once so a client sees the path work without waiting for the first heartbeat.
+        await websocket.send_json({"type": "hello", "uptime_s": round(state.uptime_s, 3)})
+        receiver = asyncio.create_task(_drain_client(websocket))
+        try:
+            while not receiver.done():
+                getter = asyncio.create_task(queue.get())
+                done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    await websocket.send_json(getter.result())
+                else:
+                    getter.cancel()
+        except WebSocketDisconnect:
+            pass
+        finally:
+            receiver.cancel()
+
+
+async def _drain_client(websocket: WebSocket) -> None:
+    """Read (and ignore) client frames until it disconnects, so we notice the close promptly."""
+    try:
+        while True:
+            await websocket.receive_text()
+    except WebSocketDisconnect:
+        return

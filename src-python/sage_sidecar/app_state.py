@@ -1,0 +1,21 @@
+"""The long-lived objects one sidecar process owns, created in the app's lifespan."""
+
+import time
+from dataclasses import dataclass, field
+
+from sage_sidecar.core.config import Settings
+from sage_sidecar.services.events import EventBus
+from sage_sidecar.storage.db import Database
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    db: Database
+    events: EventBus
+    schema_revision: str | None
+    started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def uptime_s(self) -> float:
+        return time.monotonic() - self.started_at

@@ -1,0 +1,70 @@
+"""Sidecar settings, read from the environment the shell prepares (prefix `SAGE_`)."""
+
+from functools import cached_property
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sage_sidecar.core.contract import MIN_API_KEY_LENGTH
+
+# Origins the Tauri webview uses (macOS/Linux custom protocol, Windows http/https variant) and the
+# Vite dev server. Anything else needs SAGE_CORS_ORIGINS (browser tests use it).
+WEBVIEW_ORIGINS = (
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+    "http://localhost:1420",
+    "http://127.0.0.1:1420",
+)
+
+
+def default_data_dir() -> Path:
+    """Same location the shell resolves: `<user data dir>/Sage/data`."""
+    return Path(platformdirs.user_data_dir("Sage", appauthor=False, roaming=True)) / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SAGE_", extra="ignore")
+
+    api_key: SecretStr
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # The shell's pid: when set, the sidecar exits as soon as that process is gone.
+    parent_pid: int | None = None
+    # Extra allowed origins, comma separated (e.g. a browser-test static server).
+    cors_origins: str = ""
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    log_level: str = "INFO"
+
+    @field_validator("api_key")
+    @classmethod
+    def _key_long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < MIN_API_KEY_LENGTH:
+            raise ValueError(f"must be at least {MIN_API_KEY_LENGTH} characters")
+        return value
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        extra = [o.strip() for o in self.cors_origins.split(",") if o.strip()]
+        return [*WEBVIEW_ORIGINS, *extra]
+
+    @cached_property
+    def db_path(self) -> Path:
+        return self.data_dir / "agent_platform.db"
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "storage"
+
+    @property
+    def vectors_dir(self) -> Path:
+        return self.data_dir / "vectors"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    def ensure_layout(self) -> None:
+        for folder in (self.data_dir, self.storage_dir, self.vectors_dir, self.logs_dir):
+            folder.mkdir(parents=True, exist_ok=True)

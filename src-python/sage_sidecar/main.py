@@ -1,0 +1,96 @@
+"""Sidecar entry point (the PyInstaller target): configure, bind, serve, announce READY.
+
+Order matters for the shell's handshake: bind 127.0.0.1 port 0 ourselves (so we know the port
+before serving), start uvicorn on that socket, and print the READY line only once uvicorn reports
+it is accepting connections. stdout carries nothing else.
+"""
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+import threading
+
+import uvicorn
+from pydantic import ValidationError
+
+from sage_sidecar import __version__
+from sage_sidecar.app import create_app
+from sage_sidecar.core.config import Settings
+from sage_sidecar.core.contract import ready_line
+from sage_sidecar.core.logging import configure_logging
+from sage_sidecar.core.watchdog import watch_parent
+
+log = logging.getLogger("sage_sidecar")
+EXIT_CONFIG_ERROR = 2
+EXIT_STARTUP_FAILED = 3
+# After the shell is gone, give graceful shutdown this long before exiting hard.
+HARD_EXIT_AFTER_SECONDS = 1.5
+
+
+def load_settings() -> Settings | None:
+    try:
+        return Settings()  # type: ignore[call-arg]  # values come from the environment
+    except ValidationError as error:
+        problems = "; ".join(
+            f"SAGE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()
+        )
+        print(f"sage-sidecar: refusing to start: {problems}", file=sys.stderr)
+        return None
+
+
+def bind_loopback() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def serve(server: uvicorn.Server, sock: socket.socket) -> int:
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if serving.done():
+            log.error("server stopped before it started accepting connections")
+            return EXIT_STARTUP_FAILED
+        await asyncio.sleep(0.005)
+    port = sock.getsockname()[1]
+    print(ready_line(port, os.getpid(), __version__), flush=True)
+    await serving
+    return 0
+
+
+def main() -> int:
+    settings = load_settings()
+    if settings is None:
+        return EXIT_CONFIG_ERROR
+    settings.ensure_layout()
+    log_path = configure_logging(settings.logs_dir, settings.log_level)
+    log.info("starting sage-sidecar %s (pid %s), log file %s", __version__, os.getpid(), log_path)
+
+    sock = bind_loopback()
+    config = uvicorn.Config(
+        create_app(settings),
+        ws="websockets-sansio",
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+
+    if settings.parent_pid is not None:
+
+        def on_parent_gone(reason: str) -> None:
+            log.info("shutting down: %s", reason)
+            server.should_exit = True
+            threading.Timer(HARD_EXIT_AFTER_SECONDS, os._exit, args=(0,)).start()
+
+        watch_parent(settings.parent_pid, on_parent_gone)
+
+    return asyncio.run(serve(server, sock))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

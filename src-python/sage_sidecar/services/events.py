@@ -1,0 +1,49 @@
+"""App-wide event bus: services publish, every `/ws/events` subscriber receives.
+
+Each subscriber has a bounded queue; a subscriber too slow to keep up loses its oldest events
+rather than growing memory without limit or blocking publishers.
+"""
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+Event = dict[str, Any]
+QUEUE_SIZE = 256
+
+
+class EventBus:
+    def __init__(self) -> None:
+        self._subscribers: set[asyncio.Queue[Event]] = set()
+        self._seq = itertools.count(1)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
+    def publish(self, event_type: str, **data: Any) -> Event:
+        event: Event = {"type": event_type, "seq": next(self._seq), "time": time.time(), **data}
+        for queue in self._subscribers:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+        return event
+
+    @asynccontextmanager
+    async def subscribe(self) -> AsyncIterator[asyncio.Queue[Event]]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self._subscribers.add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers.discard(queue)
+
+
+async def run_heartbeat(bus: EventBus, interval: float, started_at: float) -> None:
+    """Publish `heartbeat` forever: proves the Python -> UI event path is alive."""
+    while True:
+        await asyncio.sleep(interval)
+        bus.publish("heartbeat", uptime_s=round(time.monotonic() - started_at, 3))

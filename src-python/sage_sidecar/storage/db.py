@@ -1,0 +1,51 @@
+"""The async database handle: one engine per process on `agent_platform.db`.
+
+SQLite specifics (WAL, busy timeout, foreign keys) stay in this module so the rest of the code is
+portable to PostgreSQL (see docs/architecture.md, "Beyond one machine").
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001 - DB-API types are untyped
+    cursor = dbapi_connection.cursor()
+    # WAL: readers never block the writer, and a killed process loses nothing already committed.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def sqlite_url(db_path: Path, *, asynchronous: bool) -> str:
+    driver = "sqlite+aiosqlite" if asynchronous else "sqlite"
+    return f"{driver}:///{db_path}"
+
+
+class Database:
+    def __init__(self, db_path: Path) -> None:
+        self.path = db_path
+        self.engine: AsyncEngine = create_async_engine(sqlite_url(db_path, asynchronous=True))
+        event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session:
+            yield session
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - health reports any failure as "not ok"
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

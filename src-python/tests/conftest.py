@@ -1,0 +1,40 @@
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from sage_sidecar.app import create_app
+from sage_sidecar.core.config import Settings
+
+# The in-process client pretends to be the webview talking to 127.0.0.1:PORT.
+TEST_ORIGIN = "http://127.0.0.1:8765"
+WS_BASE = "ws://127.0.0.1:8765"
+
+
+@pytest.fixture
+def api_key() -> str:
+    return secrets.token_hex(32)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, api_key: str) -> Settings:
+    return Settings(api_key=api_key, data_dir=tmp_path / "data", heartbeat_seconds=0.05)
+
+
+@pytest.fixture
+def app(settings: Settings) -> FastAPI:
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, base_url=TEST_ORIGIN) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def auth(api_key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {api_key}"}

@@ -1,0 +1,31 @@
+"""The data dir layout and database exist on disk after start-up, migrated and in WAL mode."""
+
+import sqlite3
+
+from fastapi.testclient import TestClient
+
+from sage_sidecar.core.config import Settings
+from sage_sidecar.storage.migrate import upgrade_to_head
+
+
+def test_startup_creates_layout_and_migrated_wal_database(client: TestClient, settings: Settings):
+    for folder in ("storage", "vectors", "logs"):
+        assert (settings.data_dir / folder).is_dir()
+    with sqlite3.connect(settings.db_path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        keys = {row[0] for row in conn.execute("SELECT key FROM app_meta")}
+    assert {"first_started_at", "last_started_at", "last_version"} <= keys
+
+
+def test_restart_keeps_first_start_and_migrations_are_idempotent(app, settings: Settings):
+    with TestClient(app, base_url="http://127.0.0.1:1"):
+        pass
+    with sqlite3.connect(settings.db_path) as conn:
+        first = conn.execute("SELECT value FROM app_meta WHERE key='first_started_at'").fetchone()
+    assert upgrade_to_head(settings.db_path) == "0001"
+    with TestClient(app, base_url="http://127.0.0.1:1"):
+        pass
+    with sqlite3.connect(settings.db_path) as conn:
+        again = conn.execute("SELECT value FROM app_meta WHERE key='first_started_at'").fetchone()
+    assert first == again
