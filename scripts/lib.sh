@@ -1,0 +1,109 @@
+# Shared helpers for the scripts in this folder. Source it; do not run it.
+# Every install step the project needs lives here, so a fresh Debian/Ubuntu machine works.
+
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CACHE_DIR="${SAGE_CACHE_DIR:-$HOME/.cache/sage-desktop}"
+# Builds live outside the clone so CI's fresh clones reuse them.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE_DIR/target}"
+export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$HOME/.cache/pip}"
+export npm_config_cache="${npm_config_cache:-$HOME/.cache/npm}"
+VENV="$ROOT/.venv"
+PY="$VENV/bin/python"
+
+APT_PACKAGES=(
+  libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev
+  build-essential libssl-dev pkg-config file xauth dbus-x11 curl
+  xvfb webkit2gtk-driver chromium
+  python3-venv nodejs npm
+)
+
+log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+sudo_if_needed() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_apt() {
+  local missing=()
+  for pkg in "${APT_PACKAGES[@]}"; do
+    # Node may come from elsewhere (nvm, nodesource): only install it when no node is on PATH.
+    case "$pkg" in nodejs|npm) command -v "$pkg" >/dev/null 2>&1 && continue ;; esac
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    log "apt: installing ${missing[*]}"
+    sudo_if_needed apt-get update -qq
+    sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+ensure_rust() {
+  command -v cargo >/dev/null 2>&1 || die "Rust is missing: install it with rustup (https://rustup.rs), then re-run."
+}
+
+ensure_venv() {
+  local stamp="$VENV/.sage-deps-stamp"
+  local want
+  want="$(sha256sum "$ROOT/src-python/pyproject.toml" | cut -d' ' -f1)"
+  if [ ! -x "$PY" ]; then
+    log "python: creating project venv in .venv"
+    python3 -m venv "$VENV"
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "python: installing the sidecar and its dev dependencies"
+    "$PY" -m pip install -q --upgrade pip
+    "$PY" -m pip install -q -e "$ROOT/src-python[dev]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+ensure_npm() {
+  local stamp="$ROOT/web/node_modules/.sage-deps-stamp"
+  local want
+  want="$(sha256sum "$ROOT/web/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "npm: installing web dependencies"
+    (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$stamp"
+  fi
+}
+
+ensure_tauri_driver() {
+  if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+    log "cargo: installing tauri-driver"
+    cargo install tauri-driver --locked --quiet
+  fi
+  export PATH="$HOME/.cargo/bin:$PATH"
+}
+
+host_triple() { rustc -vV | sed -n 's/^host: //p'; }
+
+# The frozen sidecar is rebuilt only when its sources change.
+sidecar_sources_hash() {
+  (cd "$ROOT/src-python" && find sage_sidecar main.py sage_sidecar.spec pyproject.toml -type f \
+     -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+}
+
+ensure_sidecar_built() {
+  local stamp="$ROOT/src-python/dist/.sage-sources-stamp"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$(sidecar_sources_hash)" ] \
+     || [ ! -x "$ROOT/src-tauri/binaries/sage-sidecar-$(host_triple)" ]; then
+    "$ROOT/scripts/build-sidecar.sh"
+  fi
+}
+
+ensure_web_built() {
+  log "web: building the UI"
+  (cd "$ROOT/web" && npm run --silent build)
+}
+
+# Build the shell with the UI embedded (custom protocol), debug profile for fast compiles.
+build_app() {
+  log "tauri: building the desktop app (debug, no bundle)"
+  (cd "$ROOT/web" && npx tauri build --debug --no-bundle --ci) >&2
+  APP_BIN="$CARGO_TARGET_DIR/debug/sage-desktop"
+  [ -x "$APP_BIN" ] || die "the build did not produce $APP_BIN"
+}

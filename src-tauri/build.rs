@@ -1,0 +1,8 @@
+fn main() {
+    // Declaring the app's commands makes each one need an explicit permission in capabilities/.
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(&["restart_sidecar"])),
+    )
+    .expect("failed to run tauri-build");
+}

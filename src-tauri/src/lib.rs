@@ -1,0 +1,52 @@
+//! Sage Desktop's shell. This file is the table of contents: plugins, managed state, start-up,
+//! commands and the exit hook. Each concern lives in its own module.
+pub mod commands;
+pub mod logging;
+pub mod paths;
+pub mod sidecar;
+pub mod signals;
+pub mod window;
+
+use tauri::{AppHandle, Manager, RunEvent, Runtime};
+
+use paths::DataLayout;
+use sidecar::SidecarState;
+
+pub fn run() {
+    let layout = match DataLayout::from_env() {
+        Ok(layout) => layout,
+        Err(error) => {
+            eprintln!("Sage cannot start: {error}");
+            std::process::exit(78);
+        }
+    };
+
+    tauri::Builder::default()
+        .plugin(logging::plugin(&layout))
+        .plugin(tauri_plugin_shell::init())
+        .manage(SidecarState::new(layout))
+        .invoke_handler(tauri::generate_handler![commands::restart_sidecar])
+        .setup(|app| {
+            signals::exit_on_termination(app.handle().clone());
+            tauri::async_runtime::spawn(start(app.handle().clone()));
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("error while building the Sage application")
+        .run(|app, event| {
+            if let RunEvent::Exit = event {
+                app.state::<SidecarState>().stop();
+            }
+        });
+}
+
+/// Start the sidecar, then open the window with its connection (or the startup error) injected.
+async fn start<R: Runtime>(app: AppHandle<R>) {
+    let state = app.state::<SidecarState>();
+    let startup = state.restart(&app).await;
+    let script = window::init_script(&startup, &app.package_info().version.to_string());
+    if let Err(error) = window::open_main(&app, &script) {
+        log::error!("could not open the main window: {error}");
+        app.exit(1);
+    }
+}

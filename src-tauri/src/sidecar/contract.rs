@@ -1,0 +1,135 @@
+//! The shell <-> sidecar contract, defined once on the Rust side. The Python twin is
+//! `src-python/sage_sidecar/core/contract.py`; `docs/architecture.md` documents both.
+use serde::{Deserialize, Serialize};
+
+pub const ENV_API_KEY: &str = "SAGE_API_KEY";
+pub const ENV_DATA_DIR: &str = "SAGE_DATA_DIR";
+pub const ENV_PARENT_PID: &str = "SAGE_PARENT_PID";
+/// Where the launcher finds the frozen onedir sidecar (see `launcher/sidecar_launcher.rs`).
+pub const ENV_SIDECAR_HOME: &str = "SAGE_SIDECAR_HOME";
+/// Dev override: run `<python> -m sage_sidecar` from the project venv instead of the frozen build.
+pub const ENV_SIDECAR_PYTHON: &str = "SAGE_SIDECAR_PYTHON";
+
+pub const READY_PREFIX: &str = "SAGE_SIDECAR_READY";
+
+/// What the sidecar announces once it accepts connections.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ReadyInfo {
+    pub port: u16,
+    pub pid: u32,
+    pub version: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum HandshakeError {
+    #[error("malformed READY line: {0}")]
+    Malformed(String),
+    #[error("READY line announced port 0")]
+    PortZero,
+}
+
+/// `Ok(None)` for any line that is not a READY line (ordinary output to forward to the log);
+/// an error for a line that claims to be READY but cannot be trusted.
+pub fn parse_ready_line(line: &str) -> Result<Option<ReadyInfo>, HandshakeError> {
+    let line = line.trim_end_matches(['\r', '\n']);
+    let Some(rest) = line.strip_prefix(READY_PREFIX) else {
+        return Ok(None);
+    };
+    let Some(json) = rest.strip_prefix(' ') else {
+        return Err(HandshakeError::Malformed(line.chars().take(200).collect()));
+    };
+    let info: ReadyInfo = serde_json::from_str(json)
+        .map_err(|error| HandshakeError::Malformed(format!("{error}: {}", truncate(json))))?;
+    if info.port == 0 {
+        return Err(HandshakeError::PortZero);
+    }
+    Ok(Some(info))
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(200).collect()
+}
+
+/// The object injected as `window.__SAGE__` before any UI script runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SageConfig {
+    pub api_base: String,
+    pub ws_base: String,
+    pub api_key: String,
+    pub version: String,
+}
+
+impl SageConfig {
+    pub fn new(ready: &ReadyInfo, api_key: &str) -> Self {
+        Self {
+            api_base: format!("http://127.0.0.1:{}", ready.port),
+            ws_base: format!("ws://127.0.0.1:{}", ready.port),
+            api_key: api_key.to_owned(),
+            version: ready.version.clone(),
+        }
+    }
+}
+
+/// Injected instead of a `SageConfig` when the sidecar could not be started, so the UI shows a
+/// readable error naming the log file rather than a blank window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartupError {
+    pub message: String,
+    pub log_path: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_good_ready_line() {
+        let line = r#"SAGE_SIDECAR_READY {"port":53127,"pid":4242,"version":"0.1.0"}"#;
+        let info = parse_ready_line(line).unwrap().unwrap();
+        assert_eq!(info, ReadyInfo { port: 53127, pid: 4242, version: "0.1.0".into() });
+    }
+
+    #[test]
+    fn tolerates_crlf_and_extra_fields() {
+        let line = "SAGE_SIDECAR_READY {\"port\":1,\"pid\":2,\"version\":\"x\",\"extra\":true}\r\n";
+        assert_eq!(parse_ready_line(line).unwrap().unwrap().port, 1);
+    }
+
+    #[test]
+    fn other_output_is_not_a_handshake() {
+        assert_eq!(parse_ready_line("INFO: Started server process").unwrap(), None);
+        assert_eq!(parse_ready_line("").unwrap(), None);
+    }
+
+    #[test]
+    fn garbage_after_the_prefix_is_an_error() {
+        for line in [
+            "SAGE_SIDECAR_READY not-json",
+            "SAGE_SIDECAR_READY {\"port\":\"x\",\"pid\":1,\"version\":\"v\"}",
+            "SAGE_SIDECAR_READY {\"port\":70000,\"pid\":1,\"version\":\"v\"}",
+            "SAGE_SIDECAR_READY {\"pid\":1,\"version\":\"v\"}",
+            "SAGE_SIDECAR_READY{\"port\":1,\"pid\":1,\"version\":\"v\"}",
+        ] {
+            assert!(matches!(parse_ready_line(line), Err(HandshakeError::Malformed(_))), "{line}");
+        }
+    }
+
+    #[test]
+    fn port_zero_is_refused() {
+        let line = r#"SAGE_SIDECAR_READY {"port":0,"pid":1,"version":"v"}"#;
+        assert_eq!(parse_ready_line(line), Err(HandshakeError::PortZero));
+    }
+
+    #[test]
+    fn injected_config_uses_loopback_and_camel_case() {
+        let ready = ReadyInfo { port: 4000, pid: 1, version: "0.1.0".into() };
+        let json = serde_json::to_value(SageConfig::new(&ready, "k")).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"apiBase": "http://127.0.0.1:4000", "wsBase": "ws://127.0.0.1:4000",
+                               "apiKey": "k", "version": "0.1.0"})
+        );
+    }
+}

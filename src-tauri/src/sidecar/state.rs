@@ -1,0 +1,53 @@
+//! The app-managed sidecar handle: the one running process and what to inject into the UI.
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tauri::{AppHandle, Runtime};
+
+use super::contract::{SageConfig, StartupError};
+use super::launch::Launch;
+use super::process::{SidecarProcess, DEFAULT_READY_TIMEOUT};
+use crate::paths::DataLayout;
+
+pub struct SidecarState {
+    pub layout: DataLayout,
+    pub ready_timeout: Duration,
+    current: Mutex<Option<SidecarProcess>>,
+}
+
+impl SidecarState {
+    pub fn new(layout: DataLayout) -> Self {
+        Self { layout, ready_timeout: DEFAULT_READY_TIMEOUT, current: Mutex::new(None) }
+    }
+
+    /// Stop whatever runs, start a fresh process (new port, new key) and return what the UI needs.
+    pub async fn restart<R: Runtime>(&self, app: &AppHandle<R>) -> Result<SageConfig, StartupError> {
+        self.stop();
+        let launch = Launch::from_env(app).map_err(|e| self.startup_error(e.to_string()))?;
+        let process = SidecarProcess::start(app, &launch, self.layout.root(), self.ready_timeout)
+            .await
+            .map_err(|e| {
+                log::error!("{e}");
+                self.startup_error(e.to_string())
+            })?;
+        let config = SageConfig::new(&process.ready, process.api_key.expose());
+        *self.lock() = Some(process);
+        Ok(config)
+    }
+
+    /// Kill the running sidecar, if any. Called on app exit.
+    pub fn stop(&self) {
+        if let Some(mut process) = self.lock().take() {
+            process.stop();
+        }
+    }
+
+    fn startup_error(&self, message: String) -> StartupError {
+        StartupError { message, log_path: self.layout.sidecar_log().display().to_string() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<SidecarProcess>> {
+        // A panic while holding the lock leaves plain data behind; keep going with it.
+        self.current.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}

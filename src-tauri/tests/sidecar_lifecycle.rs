@@ -1,0 +1,111 @@
+//! The shell's own spawn code (`SidecarProcess`) on a mock Tauri app, against the real sidecar
+//! from the project venv and against misbehaving stand-ins.
+#![cfg(target_os = "linux")]
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sage_desktop_lib::sidecar::{Launch, SidecarError, SidecarProcess};
+use tauri::async_runtime::block_on;
+use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
+
+fn mock_app() -> tauri::App<MockRuntime> {
+    mock_builder()
+        .plugin(tauri_plugin_shell::init())
+        .build(mock_context(noop_assets()))
+        .expect("mock app builds")
+}
+
+fn shell_script(script: &str) -> Launch {
+    Launch::Program { program: PathBuf::from("/bin/sh"), args: vec!["-c".into(), script.into()] }
+}
+
+#[test]
+fn real_sidecar_handshake_auth_and_cleanup() {
+    let app = mock_app();
+    let data = tempfile::tempdir().unwrap();
+    let launch = Launch::dev(common::venv_python());
+    let process = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(30)))
+        .expect("the sidecar starts and says READY");
+
+    assert_eq!(process.ready.version, env!("CARGO_PKG_VERSION"), "shell and sidecar versions agree");
+    let port = process.ready.port;
+    let key = process.api_key.expose().to_owned();
+    assert_eq!(common::get_status(port, "/api/health", Some(&key)), 200);
+    assert_eq!(common::get_status(port, "/api/health", None), 401);
+    assert_eq!(common::get_status(port, "/api/health", Some(&"0".repeat(64))), 401);
+    assert!(data.path().join("agent_platform.db").is_file(), "the data dir override is used");
+    assert_eq!(common::sidecars_using(data.path()), vec![process.pid()]);
+
+    let pid = process.pid();
+    drop(process);
+    assert!(common::wait_gone(pid, Duration::from_secs(2)), "sidecar still alive after drop");
+    assert_eq!(common::get_status(port, "/api/health", Some(&key)), 0, "port still answers");
+}
+
+#[test]
+fn each_start_gets_a_new_key_and_port() {
+    let app = mock_app();
+    let data = tempfile::tempdir().unwrap();
+    let launch = Launch::dev(common::venv_python());
+    let start = || block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(30))).unwrap();
+    let first = start();
+    let second = start();
+    assert_ne!(first.api_key, second.api_key);
+    assert_ne!(first.ready.port, second.ready.port);
+    // Each key opens only its own sidecar.
+    assert_eq!(common::get_status(first.ready.port, "/api/health", Some(second.api_key.expose())), 401);
+}
+
+#[test]
+fn key_travels_in_the_environment_not_on_the_command_line() {
+    let app = mock_app();
+    let data = tempfile::tempdir().unwrap();
+    // A stand-in sidecar that reports the key's length as its "version".
+    let launch = shell_script(
+        r#"printf 'SAGE_SIDECAR_READY {"port":1,"pid":%s,"version":"%s"}\n' $$ "${#SAGE_API_KEY}"; exec sleep 30"#,
+    );
+    let process = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(5))).unwrap();
+    assert_eq!(process.ready.version, "64");
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", process.pid())).unwrap();
+    let key = process.api_key.expose().as_bytes();
+    assert!(!cmdline.windows(key.len()).any(|w| w == key), "key visible in argv");
+}
+
+#[test]
+fn missing_ready_line_times_out_and_kills_the_child() {
+    let app = mock_app();
+    let data = tempfile::tempdir().unwrap();
+    let pid_file = data.path().join("pid");
+    let launch = shell_script(&format!("echo $$ > '{}'; echo starting; exec sleep 30", pid_file.display()));
+    let error = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_millis(800)))
+        .err()
+        .expect("no READY line must fail");
+    assert!(matches!(error, SidecarError::Timeout(_)), "{error}");
+    let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
+    assert!(common::wait_gone(pid, Duration::from_secs(2)), "timed-out child left running");
+}
+
+#[test]
+fn early_exit_is_reported_with_its_stderr() {
+    let app = mock_app();
+    let data = tempfile::tempdir().unwrap();
+    let launch = shell_script("echo 'refusing to start: no key' >&2; exit 3");
+    let error = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(5)))
+        .err()
+        .expect("early exit must fail");
+    let message = error.to_string();
+    assert!(message.contains("exit code 3") && message.contains("refusing to start"), "{message}");
+}
+
+#[test]
+fn a_program_that_cannot_be_spawned_is_an_error() {
+    let app = mock_app();
+    let data = tempfile::tempdir().unwrap();
+    let launch = Launch::Program { program: PathBuf::from("/nonexistent/sage-sidecar"), args: vec![] };
+    let error = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(5)))
+        .err()
+        .expect("spawn must fail");
+    assert!(matches!(error, SidecarError::Spawn(_)), "{error}");
+}

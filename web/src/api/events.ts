@@ -1,0 +1,116 @@
+/**
+ * The app-wide event stream (`/ws/events`). Browsers cannot set headers on a WebSocket, so the
+ * key goes in the first frame (never in the URL). Drops reconnect with backoff; an auth refusal
+ * does not (retrying the same key is pointless) until `reconnectNow()`, e.g. after a new config.
+ */
+import type { SageConfig } from './config'
+import { backoffDelay } from './backoff'
+
+export const WS_CLOSE_UNAUTHORIZED = 4401
+export const WS_CLOSE_FORBIDDEN_ORIGIN = 4403
+
+export type SocketState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'unauthorized' | 'closed'
+
+export interface SageEvent {
+  type: string
+  seq?: number
+  time?: number
+  [key: string]: unknown
+}
+
+export interface EventSocketOptions {
+  path?: string
+  onEvent: (event: SageEvent) => void
+  onState?: (state: SocketState) => void
+  WebSocketImpl?: typeof WebSocket
+}
+
+export class EventSocket {
+  private socket: WebSocket | null = null
+  private attempt = 0
+  private timer: ReturnType<typeof setTimeout> | null = null
+  private stopped = true
+  state: SocketState = 'idle'
+
+  constructor(
+    private readonly config: () => SageConfig,
+    private readonly options: EventSocketOptions,
+  ) {}
+
+  start(): void {
+    this.stopped = false
+    this.connect()
+  }
+
+  stop(): void {
+    this.stopped = true
+    this.clearTimer()
+    this.socket?.close(1000)
+    this.socket = null
+    this.setState('closed')
+  }
+
+  /** Drop the current socket and connect again at once, e.g. with a new port and key. */
+  reconnectNow(): void {
+    this.stopped = false
+    this.attempt = 0
+    this.clearTimer()
+    const old = this.socket
+    this.socket = null
+    old?.close(1000)
+    this.connect()
+  }
+
+  private connect(): void {
+    const { wsBase, apiKey } = this.config()
+    const Impl = this.options.WebSocketImpl ?? WebSocket
+    const socket = new Impl(`${wsBase}${this.options.path ?? '/ws/events'}`)
+    this.socket = socket
+    this.setState(this.attempt === 0 ? 'connecting' : 'reconnecting')
+
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', apiKey }))
+    socket.onmessage = (message: MessageEvent) => {
+      let event: SageEvent
+      try {
+        event = JSON.parse(String(message.data)) as SageEvent
+      } catch {
+        return // not ours to interpret; the protocol is JSON frames only
+      }
+      if (event.type === 'auth.ok') {
+        this.attempt = 0
+        this.setState('open')
+        return
+      }
+      this.options.onEvent(event)
+    }
+    socket.onclose = (close: CloseEvent) => {
+      if (this.socket !== socket) return // superseded by reconnectNow()
+      this.socket = null
+      if (this.stopped) return this.setState('closed')
+      if (close.code === WS_CLOSE_UNAUTHORIZED || close.code === WS_CLOSE_FORBIDDEN_ORIGIN) {
+        return this.setState('unauthorized')
+      }
+      this.scheduleReconnect()
+    }
+  }
+
+  private scheduleReconnect(): void {
+    this.setState('reconnecting')
+    const delay = backoffDelay(this.attempt++)
+    this.timer = setTimeout(() => {
+      this.timer = null
+      if (!this.stopped) this.connect()
+    }, delay)
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer)
+    this.timer = null
+  }
+
+  private setState(state: SocketState): void {
+    if (state === this.state) return
+    this.state = state
+    this.options.onState?.(state)
+  }
+}

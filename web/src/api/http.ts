@@ -1,0 +1,71 @@
+/**
+ * The HTTP side of the sidecar API: every request carries the key; idempotent requests are
+ * retried with backoff when the sidecar is unreachable (it may be restarting), never on HTTP errors.
+ */
+import type { SageConfig } from './config'
+import { backoffDelay, sleep } from './backoff'
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+  ) {
+    super(status ? `HTTP ${status}: ${detail}` : detail)
+    this.name = 'ApiError'
+  }
+}
+
+export interface RequestOptions {
+  method?: string
+  body?: unknown
+  /** Network-failure retries for idempotent requests (GET by default). */
+  retries?: number
+  signal?: AbortSignal
+}
+
+export type FetchLike = typeof fetch
+
+export class HttpClient {
+  constructor(
+    private readonly config: () => SageConfig,
+    private readonly fetchImpl: FetchLike = (...args) => fetch(...args),
+  ) {}
+
+  async request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    const method = options.method ?? 'GET'
+    const retries = options.retries ?? (method === 'GET' ? 3 : 0)
+    for (let attempt = 0; ; attempt++) {
+      const { apiBase, apiKey } = this.config()
+      let response: Response
+      try {
+        response = await this.fetchImpl(`${apiBase}${path}`, {
+          method,
+          headers: {
+            Authorization: `Bearer ${apiKey}`,
+            ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          },
+          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          signal: options.signal,
+        })
+      } catch (error) {
+        if (attempt >= retries || options.signal?.aborted) {
+          throw new ApiError(0, `Cannot reach the sidecar: ${(error as Error).message}`)
+        }
+        await sleep(backoffDelay(attempt))
+        continue
+      }
+      if (!response.ok) throw new ApiError(response.status, await errorDetail(response))
+      return (await response.json()) as T
+    }
+  }
+}
+
+async function errorDetail(response: Response): Promise<string> {
+  try {
+    const body = (await response.json()) as { detail?: unknown }
+    if (typeof body.detail === 'string') return body.detail
+    return JSON.stringify(body.detail ?? body)
+  } catch {
+    return response.statusText || 'request failed'
+  }
+}

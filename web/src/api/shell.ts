@@ -1,0 +1,26 @@
+/** The few things the UI asks of the Tauri shell. Outside Tauri (browser tests) they are no-ops. */
+import type { SageConfig, StartupError } from './config'
+
+export const SIDECAR_CHANGED_EVENT = 'sage://sidecar-changed'
+
+export function inTauri(): boolean {
+  return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window
+}
+
+/** Ask the shell for a fresh sidecar; resolves with the new connection. */
+export async function restartSidecar(): Promise<SageConfig> {
+  const { invoke } = await import('@tauri-apps/api/core')
+  try {
+    return await invoke<SageConfig>('restart_sidecar')
+  } catch (error) {
+    const startup = error as StartupError
+    throw new Error(startup.message ? `${startup.message} (log: ${startup.logPath})` : String(error))
+  }
+}
+
+/** Called whenever the shell restarted the sidecar (new port and key). */
+export async function onSidecarChanged(handler: (config: SageConfig) => void): Promise<() => void> {
+  if (!inTauri()) return () => {}
+  const { listen } = await import('@tauri-apps/api/event')
+  return listen<SageConfig>(SIDECAR_CHANGED_EVENT, (event) => handler(event.payload))
+}

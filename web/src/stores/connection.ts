@@ -1,0 +1,94 @@
+/** Connection to the sidecar: health over authenticated HTTP, live events over the socket. */
+import { defineStore } from 'pinia'
+import { ref, shallowRef } from 'vue'
+
+import {
+  configSource,
+  getHealth,
+  openEventSocket,
+  setConfig,
+  type Health,
+  type SageConfig,
+  type SageEvent,
+  type SocketState,
+  type StartupError,
+} from '@/api'
+import { inTauri, onSidecarChanged, restartSidecar } from '@/api/shell'
+
+export type Phase = 'connecting' | 'connected' | 'error' | 'startup-error'
+export const MAX_EVENTS = 20
+
+export const useConnectionStore = defineStore('connection', () => {
+  const phase = ref<Phase>('connecting')
+  const health = ref<Health | null>(null)
+  const error = ref<string | null>(null)
+  const startupError = ref<StartupError | null>(null)
+  const socketState = ref<SocketState>('idle')
+  const events = ref<SageEvent[]>([])
+  const socket = shallowRef<ReturnType<typeof openEventSocket> | null>(null)
+
+  async function checkHealth(): Promise<void> {
+    if (phase.value !== 'connected') phase.value = 'connecting'
+    try {
+      health.value = await getHealth()
+      error.value = null
+      phase.value = 'connected'
+    } catch (e) {
+      error.value = (e as Error).message
+      phase.value = 'error'
+    }
+  }
+
+  function onSocketState(state: SocketState): void {
+    socketState.value = state
+    if (state === 'open') void checkHealth() // (re)connected: refresh version and status
+  }
+
+  function pushEvent(event: SageEvent): void {
+    events.value = [event, ...events.value].slice(0, MAX_EVENTS)
+  }
+
+  async function start(): Promise<void> {
+    const source = configSource()
+    if (source.kind === 'startup-error') {
+      startupError.value = source.error
+      phase.value = 'startup-error'
+      return
+    }
+    if (source.kind === 'missing') {
+      error.value = source.reason
+      phase.value = 'error'
+      return
+    }
+    socket.value ??= openEventSocket({ onEvent: pushEvent, onState: onSocketState })
+    socket.value.start()
+    void onSidecarChanged(adopt)
+    await checkHealth()
+  }
+
+  /** The shell moved the sidecar (new port and key): reconnect without reloading the page. */
+  async function adopt(config: SageConfig): Promise<void> {
+    setConfig(config)
+    startupError.value = null
+    if (!socket.value) return start()
+    socket.value.reconnectNow()
+    await checkHealth()
+  }
+
+  async function retry(): Promise<void> {
+    if (phase.value === 'startup-error' && inTauri()) {
+      phase.value = 'connecting'
+      try {
+        await adopt(await restartSidecar())
+      } catch (e) {
+        startupError.value = { ...(startupError.value as StartupError), message: (e as Error).message }
+        phase.value = 'startup-error'
+      }
+      return
+    }
+    socket.value?.reconnectNow()
+    await checkHealth()
+  }
+
+  return { phase, health, error, startupError, socketState, events, start, retry, adopt, checkHealth }
+})
