@@ -26,11 +26,12 @@ fn real_sidecar_handshake_auth_and_cleanup() {
     let app = mock_app();
     let data = tempfile::tempdir().unwrap();
     let launch = Launch::dev(common::venv_python());
-    let process = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(30)))
+    let (process, ready) = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(30)))
         .expect("the sidecar starts and says READY");
 
-    assert_eq!(process.ready.version, env!("CARGO_PKG_VERSION"), "shell and sidecar versions agree");
-    let port = process.ready.port;
+    assert_eq!(ready.pid, process.pid(), "READY comes from the process we spawned");
+    assert_eq!(ready.version, env!("CARGO_PKG_VERSION"), "shell and sidecar versions agree");
+    let port = ready.port;
     let key = process.api_key.expose().to_owned();
     assert_eq!(common::get_status(port, "/api/health", Some(&key)), 200);
     assert_eq!(common::get_status(port, "/api/health", None), 401);
@@ -52,10 +53,10 @@ fn each_start_gets_a_new_key_and_port() {
     let start = || block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(30))).unwrap();
     let first = start();
     let second = start();
-    assert_ne!(first.api_key, second.api_key);
-    assert_ne!(first.ready.port, second.ready.port);
+    assert_ne!(first.0.api_key, second.0.api_key);
+    assert_ne!(first.1.port, second.1.port);
     // Each key opens only its own sidecar.
-    assert_eq!(common::get_status(first.ready.port, "/api/health", Some(second.api_key.expose())), 401);
+    assert_eq!(common::get_status(first.1.port, "/api/health", Some(second.0.api_key.expose())), 401);
 }
 
 #[test]
@@ -66,8 +67,8 @@ fn key_travels_in_the_environment_not_on_the_command_line() {
     let launch = shell_script(
         r#"printf 'SAGE_SIDECAR_READY {"port":1,"pid":%s,"version":"%s"}\n' $$ "${#SAGE_API_KEY}"; exec sleep 30"#,
     );
-    let process = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(5))).unwrap();
-    assert_eq!(process.ready.version, "64");
+    let (process, ready) = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(5))).unwrap();
+    assert_eq!(ready.version, "64");
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", process.pid())).unwrap();
     let key = process.api_key.expose().as_bytes();
     assert!(!cmdline.windows(key.len()).any(|w| w == key), "key visible in argv");

@@ -35,20 +35,21 @@ fn tail_suffix(tail: &str) -> String {
     if tail.is_empty() { String::new() } else { format!(": {tail}") }
 }
 
+/// A running sidecar child. Killed on `stop()` or drop, whether or not it ever became ready.
 pub struct SidecarProcess {
     child: Option<CommandChild>,
-    pub ready: ReadyInfo,
+    pid: u32,
     pub api_key: ApiKey,
 }
 
 impl SidecarProcess {
-    /// Spawn with a fresh key and wait for the handshake. On any failure the child is killed.
-    pub async fn start<R: Runtime>(
+    /// Spawn with a fresh key. The caller owns the child from here on, so it can be killed even
+    /// while the handshake is still pending (e.g. the user quits during start-up).
+    pub fn spawn<R: Runtime>(
         app: &AppHandle<R>,
         launch: &Launch,
         data_dir: &Path,
-        ready_timeout: Duration,
-    ) -> Result<Self, SidecarError> {
+    ) -> Result<(Self, Receiver<CommandEvent>), SidecarError> {
         let api_key = ApiKey::generate();
         // Secrets go in the environment, never on the command line (other users can read argv).
         let command = launch
@@ -57,37 +58,51 @@ impl SidecarProcess {
             .env(ENV_API_KEY, api_key.expose())
             .env(ENV_DATA_DIR, data_dir)
             .env(ENV_PARENT_PID, std::process::id().to_string());
-        let (mut events, child) = command.spawn().map_err(|e| SidecarError::Spawn(e.to_string()))?;
-        log::info!("sidecar spawned (pid {}) with {launch:?}", child.pid());
+        let (events, child) = command.spawn().map_err(|e| SidecarError::Spawn(e.to_string()))?;
+        let pid = child.pid();
+        log::info!("sidecar spawned (pid {pid}) with {launch:?}");
+        Ok((Self { child: Some(child), pid, api_key }, events))
+    }
 
-        match await_ready(&mut events, ready_timeout).await {
-            Ok(ready) => {
-                log::info!("sidecar {} ready on 127.0.0.1:{}", ready.version, ready.port);
-                tauri::async_runtime::spawn(forward_output(events));
-                Ok(Self { child: Some(child), ready, api_key })
-            }
-            Err(error) => {
-                let _ = child.kill();
-                tauri::async_runtime::spawn(forward_output(events));
-                Err(error)
-            }
-        }
+    /// Spawn and wait for the handshake; on failure the child is killed (by drop).
+    pub async fn start<R: Runtime>(
+        app: &AppHandle<R>,
+        launch: &Launch,
+        data_dir: &Path,
+        ready_timeout: Duration,
+    ) -> Result<(Self, ReadyInfo), SidecarError> {
+        let (process, events) = Self::spawn(app, launch, data_dir)?;
+        let ready = handshake(events, ready_timeout).await?;
+        Ok((process, ready))
     }
 
     pub fn pid(&self) -> u32 {
-        self.ready.pid
+        self.pid
     }
 
     /// Kill the process now. Idempotent.
     pub fn stop(&mut self) {
         if let Some(child) = self.child.take() {
-            let pid = child.pid();
             match child.kill() {
-                Ok(()) => log::info!("sidecar (pid {pid}) stopped"),
-                Err(error) => log::warn!("could not kill sidecar (pid {pid}): {error}"),
+                Ok(()) => log::info!("sidecar (pid {}) stopped", self.pid),
+                Err(error) => log::warn!("could not kill sidecar (pid {}): {error}", self.pid),
             }
         }
     }
+}
+
+/// Wait for READY, then keep forwarding the child's output to the log for the rest of its life.
+pub async fn handshake(
+    mut events: Receiver<CommandEvent>,
+    timeout: Duration,
+) -> Result<ReadyInfo, SidecarError> {
+    let result = await_ready(&mut events, timeout).await;
+    match &result {
+        Ok(ready) => log::info!("sidecar {} ready on 127.0.0.1:{}", ready.version, ready.port),
+        Err(error) => log::error!("{error}"),
+    }
+    tauri::async_runtime::spawn(forward_output(events));
+    result
 }
 
 impl Drop for SidecarProcess {

@@ -6,7 +6,7 @@ use tauri::{AppHandle, Runtime};
 
 use super::contract::{SageConfig, StartupError};
 use super::launch::Launch;
-use super::process::{SidecarProcess, DEFAULT_READY_TIMEOUT};
+use super::process::{handshake, SidecarProcess, DEFAULT_READY_TIMEOUT};
 use crate::paths::DataLayout;
 
 pub struct SidecarState {
@@ -21,18 +21,29 @@ impl SidecarState {
     }
 
     /// Stop whatever runs, start a fresh process (new port, new key) and return what the UI needs.
+    /// The child is registered before the handshake so `stop()` can kill it mid-start.
     pub async fn restart<R: Runtime>(&self, app: &AppHandle<R>) -> Result<SageConfig, StartupError> {
         self.stop();
         let launch = Launch::from_env(app).map_err(|e| self.startup_error(e.to_string()))?;
-        let process = SidecarProcess::start(app, &launch, self.layout.root(), self.ready_timeout)
-            .await
-            .map_err(|e| {
-                log::error!("{e}");
-                self.startup_error(e.to_string())
-            })?;
-        let config = SageConfig::new(&process.ready, process.api_key.expose());
+        let (process, events) = SidecarProcess::spawn(app, &launch, self.layout.root())
+            .map_err(|e| self.startup_error(e.to_string()))?;
+        let pid = process.pid();
+        let api_key = process.api_key.clone();
         *self.lock() = Some(process);
-        Ok(config)
+
+        let ready = handshake(events, self.ready_timeout).await;
+        let mut current = self.lock();
+        let still_ours = current.as_ref().is_some_and(|p| p.pid() == pid);
+        match ready {
+            Ok(ready) if still_ours => Ok(SageConfig::new(&ready, api_key.expose())),
+            Ok(_) => Err(self.startup_error("the sidecar was stopped while starting".into())),
+            Err(error) => {
+                if still_ours {
+                    *current = None; // drop kills it
+                }
+                Err(self.startup_error(error.to_string()))
+            }
+        }
     }
 
     /// Kill the running sidecar, if any. Called on app exit.
