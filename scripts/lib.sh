@@ -103,7 +103,7 @@ ensure_web_built() {
 # Build the shell with the UI embedded (custom protocol), debug profile for fast compiles.
 build_app() {
   log "tauri: building the desktop app (debug, no bundle)"
-  (cd "$ROOT/web" && npx tauri build --debug --no-bundle --ci) >&2
+  (cd "$ROOT" && "$ROOT/web/node_modules/.bin/tauri" build --debug --no-bundle --ci) >&2
   APP_BIN="$CARGO_TARGET_DIR/debug/sage-desktop"
   [ -x "$APP_BIN" ] || die "the build did not produce $APP_BIN"
 }

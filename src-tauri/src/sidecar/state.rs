@@ -53,8 +53,10 @@ impl SidecarState {
         }
     }
 
+    /// Points at the shell log: it has the shell's view and the sidecar's forwarded stderr, even
+    /// when the sidecar died before it could open its own log.
     fn startup_error(&self, message: String) -> StartupError {
-        StartupError { message, log_path: self.layout.sidecar_log().display().to_string() }
+        StartupError { message, log_path: self.layout.shell_log().display().to_string() }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<SidecarProcess>> {

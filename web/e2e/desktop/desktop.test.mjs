@@ -1,0 +1,124 @@
+// Desktop E2E: the real app window under Xvfb, driven through tauri-driver + WebKitWebDriver,
+// with the frozen sidecar the bundle ships. Run by scripts/test.sh (which builds everything).
+import { spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+
+import { Builder, By, Capabilities } from 'selenium-webdriver'
+
+import { ROOT, freePort, saveArtifact, sidecarVersion, sidecarsUsing, waitFor } from '../support.mjs'
+
+const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
+
+/** One app session: its own data dir, tauri-driver, and WebDriver session. */
+async function launch(extraEnv = {}) {
+  assert.ok(process.env.DISPLAY, 'desktop E2E needs a display: run under xvfb-run (scripts/test.sh does)')
+  assert.ok(existsSync(APP), `app binary missing at ${APP}: build it with scripts/test.sh`)
+  const dataDir = mkdtempSync(join(tmpdir(), 'sage-e2e-'))
+  const [port, nativePort] = [await freePort(), await freePort()]
+  const driverProcess = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
+    env: { ...process.env, SAGE_DATA_DIR: dataDir, SAGE_HEARTBEAT_SECONDS: '1', ...extraEnv },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok, { what: 'tauri-driver' })
+  const capabilities = new Capabilities()
+  capabilities.setBrowserName('wry')
+  capabilities.set('tauri:options', { application: APP })
+  const driver = await new Builder().withCapabilities(capabilities).usingServer(`http://127.0.0.1:${port}/`).build()
+  return {
+    driver,
+    dataDir,
+    async close() {
+      await driver.quit().catch(() => {})
+      driverProcess.kill()
+    },
+    cleanup() {
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+async function phase(driver) {
+  return driver.findElement(By.css('[data-testid="connection-state"]')).getAttribute('data-phase')
+}
+
+describe('desktop app', () => {
+  describe('with the frozen sidecar', () => {
+    let app
+    before(async () => {
+      app = await launch()
+    })
+    after(async () => {
+      await app?.close()
+      app?.cleanup()
+    })
+
+    it('injects the connection before the UI runs', async () => {
+      const sage = await app.driver.executeScript('return window.__SAGE__')
+      assert.match(sage.apiBase, /^http:\/\/127\.0\.0\.1:\d+$/)
+      assert.equal(sage.wsBase, sage.apiBase.replace('http', 'ws'))
+      assert.match(sage.apiKey, /^[0-9a-f]{64}$/)
+      assert.equal(sage.version, sidecarVersion())
+    })
+
+    it('reaches "connected" and shows the version read over authenticated HTTP', async () => {
+      await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'connected state' })
+      const version = await app.driver.findElement(By.css('[data-testid="sidecar-version"]')).getText()
+      assert.equal(version, sidecarVersion())
+      const db = await app.driver.findElement(By.css('[data-testid="db-status"]')).getText()
+      assert.match(db, /0001/)
+      assert.ok(existsSync(join(app.dataDir, 'agent_platform.db')), 'the sidecar used the test data dir')
+    })
+
+    it('shows live events pushed over the WebSocket', async () => {
+      const heartbeat = await waitFor(
+        async () => (await app.driver.findElements(By.css('[data-testid="event-item"][data-type="heartbeat"]')))[0],
+        { what: 'a heartbeat event', timeoutMs: 15_000 },
+      )
+      assert.match(await heartbeat.getText(), /heartbeat/)
+      const path = saveArtifact('desktop-connected.png', await app.driver.takeScreenshot())
+      assert.ok(existsSync(path))
+    })
+
+    it('leaves no sidecar running once the app is closed', async () => {
+      assert.equal(sidecarsUsing(app.dataDir).length, 1, 'exactly one sidecar while running')
+      await app.close()
+      await waitFor(() => sidecarsUsing(app.dataDir).length === 0, { timeoutMs: 5_000, what: 'sidecar exit' })
+    })
+  })
+
+  describe('when the sidecar cannot start', () => {
+    let app
+    before(async () => {
+      // Dev override pointed at a program that exits at once: the handshake never happens.
+      app = await launch({ SAGE_SIDECAR_PYTHON: '/bin/false' })
+    })
+    after(async () => {
+      await app?.close()
+      app?.cleanup()
+    })
+
+    it('shows a readable error naming the log file, not a blank window', async () => {
+      await waitFor(async () => (await phase(app.driver)) === 'startup-error', { what: 'startup error' })
+      const panel = await app.driver.findElement(By.css('[data-testid="startup-error"]')).getText()
+      assert.match(panel, /exited before it was ready/)
+      const logPath = await app.driver.findElement(By.css('[data-testid="log-path"]')).getText()
+      assert.equal(logPath, join(app.dataDir, 'logs', 'shell.log'))
+      assert.match(readFileSync(logPath, 'utf8'), /exited before it was ready/)
+      saveArtifact('desktop-startup-error.png', await app.driver.takeScreenshot())
+    })
+
+    it('retries through the shell and reports the new failure', async () => {
+      const spawns = () => readFileSync(join(app.dataDir, 'logs', 'shell.log'), 'utf8').match(/sidecar spawned/g).length
+      const before = spawns()
+      await app.driver.findElement(By.css('[data-testid="startup-error"] button')).click()
+      await waitFor(async () => (await phase(app.driver)) === 'startup-error', { what: 'error after retry' })
+      const panel = await app.driver.findElement(By.css('[data-testid="startup-error"]')).getText()
+      assert.match(panel, /exited before it was ready/)
+      await waitFor(() => spawns() === before + 1, { what: 'a second spawn attempt', timeoutMs: 5_000 })
+    })
+  })
+})
