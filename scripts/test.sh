@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Install whatever is missing, build, and run every test layer:
+#   rust (cargo test) · python (pytest) · web (vitest) · browser E2E (Chromium) · desktop E2E (tauri-driver)
+# Exits non-zero if any layer fails; the last line is "layers: N passed, N failed".
+source "$(dirname "$0")/lib.sh"
+
+ensure_apt
+ensure_rust
+ensure_venv
+ensure_npm
+ensure_tauri_driver
+ensure_sidecar_built  # the shell's build needs the externalBin and the sidecar resource folder
+
+export SAGE_SIDECAR_PYTHON="$PY"  # tests that need the dev-mode sidecar use the project venv
+export SAGE_TEST_ARTIFACTS="$ROOT/test-artifacts"
+XVFB=(xvfb-run -a -s "-screen 0 1280x800x24")
+
+passed=0; failed=0; failures=()
+run_layer() {
+  local name="$1"; shift
+  log "layer: $name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+run_layer python bash -c "cd '$ROOT/src-python' && '$PY' -m pytest -q"
+run_layer web bash -c "cd '$ROOT/web' && npx vitest run"
+# cargo test builds the app binary without the embedded UI; the E2E build below replaces it,
+# so the E2E layers must come after this one.
+run_layer rust "${XVFB[@]}" cargo test --workspace
+if ensure_web_built && build_app; then
+  run_layer browser-e2e bash -c "cd '$ROOT/web' && npm run --silent test:e2e:browser"
+  run_layer desktop-e2e "${XVFB[@]}" env SAGE_APP_BIN="$APP_BIN" \
+    bash -c "cd '$ROOT/web' && npm run --silent test:e2e:desktop"
+else
+  failed=$((failed + 2)); failures+=("browser-e2e (build failed)" "desktop-e2e (build failed)")
+fi
+
+[ ${#failures[@]} -eq 0 ] || log "failed layers: ${failures[*]}"
+echo "layers: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
