@@ -22,7 +22,7 @@ run_layer() {
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
 }
 
-run_layer python bash -c "cd '$ROOT/src-python' && '$PY' -m pytest -q"
+run_layer python bash -c "cd '$ROOT/src-python' && '$PY' -m ruff check . && '$PY' -m pytest -q"
 run_layer web bash -c "cd '$ROOT/web' && npx vitest run"
 # cargo test builds the app binary without the embedded UI; the E2E build below replaces it,
 # so the E2E layers must come after this one.

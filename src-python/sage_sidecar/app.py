@@ -1,4 +1,4 @@
-"""The FastAPI app factory: middleware, routers and the lifespan that owns DB and background tasks."""
+"""The FastAPI app factory: middleware, routers, and the lifespan owning the DB and tasks."""
 
 import asyncio
 import contextlib
@@ -35,7 +35,9 @@ def create_app(settings: Settings) -> FastAPI:
         heartbeat = asyncio.create_task(
             run_heartbeat(state.events, settings.heartbeat_seconds, state.started_at)
         )
-        log.info("sidecar %s ready, data dir %s, schema %s", __version__, settings.data_dir, revision)
+        log.info(
+            "sidecar %s ready, data dir %s, schema %s", __version__, settings.data_dir, revision
+        )
         try:
             yield
         finally:

@@ -3,12 +3,12 @@
 import re
 
 import pytest
-from fastapi.testclient import TestClient
+from conftest import WS_BASE
 from fastapi.routing import APIWebSocketRoute
+from fastapi.testclient import TestClient
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
-from conftest import WS_BASE
 from sage_sidecar.core.security import WS_CLOSE_FORBIDDEN_ORIGIN, WS_CLOSE_UNAUTHORIZED
 
 
@@ -88,7 +88,10 @@ def test_localhost_host_header_is_accepted(client: TestClient, auth):
 
 
 def test_cors_preflight_only_for_webview_origins(client: TestClient):
-    preflight = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "authorization"}
+    preflight = {
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization",
+    }
     ok = client.options("/api/health", headers={**preflight, "Origin": "tauri://localhost"})
     assert ok.status_code == 200
     assert ok.headers["access-control-allow-origin"] == "tauri://localhost"
@@ -116,12 +119,16 @@ def test_every_websocket_refuses_a_wrong_key(client: TestClient, app):
 
 def test_websocket_refuses_foreign_origin(client: TestClient, api_key):
     with pytest.raises(WebSocketDisconnect) as closed:
-        with client.websocket_connect(WS_BASE + "/ws/events", headers={"Origin": "https://evil.example"}):
+        with client.websocket_connect(
+            WS_BASE + "/ws/events", headers={"Origin": "https://evil.example"}
+        ):
             pass
     assert closed.value.code == WS_CLOSE_FORBIDDEN_ORIGIN
 
 
 def test_websocket_refuses_foreign_host(client: TestClient):
     with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect(WS_BASE + "/ws/events", headers={"Host": "evil.example:8765"}):
+        with client.websocket_connect(
+            WS_BASE + "/ws/events", headers={"Host": "evil.example:8765"}
+        ):
             pass

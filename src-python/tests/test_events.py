@@ -1,13 +1,15 @@
 """The Python -> UI event path: authenticated `/ws/events` greets and then streams heartbeats."""
 
+from conftest import WS_BASE
 from fastapi.testclient import TestClient
 
-from conftest import WS_BASE
 from sage_sidecar.services.events import QUEUE_SIZE, EventBus
 
 
 def test_authenticated_socket_gets_hello_then_heartbeats(client: TestClient, api_key):
-    with client.websocket_connect(WS_BASE + "/ws/events", headers={"Origin": "tauri://localhost"}) as ws:
+    with client.websocket_connect(
+        WS_BASE + "/ws/events", headers={"Origin": "tauri://localhost"}
+    ) as ws:
         ws.send_json({"type": "auth", "apiKey": api_key})
         assert ws.receive_json() == {"type": "auth.ok"}
         assert ws.receive_json()["type"] == "hello"

@@ -25,8 +25,12 @@ def get_health(port: int, key: str) -> tuple[int, dict]:
 
 def spawn(env: dict[str, str], stdin=subprocess.PIPE) -> subprocess.Popen:
     return subprocess.Popen(
-        sidecar_command(), env=env, stdin=stdin, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True,
+        sidecar_command(),
+        env=env,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
     )
 
 
@@ -104,7 +108,10 @@ def test_exits_within_two_seconds_when_its_parent_is_killed(tmp_path):
     )
     shell = subprocess.Popen(
         [sys.executable, "-c", launcher, *sidecar_command()],
-        env=sidecar_env(tmp_path), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        env=sidecar_env(tmp_path),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         line = shell.stdout.readline()

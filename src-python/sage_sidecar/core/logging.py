@@ -14,7 +14,9 @@ _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 def configure_logging(logs_dir: Path, level: str = "INFO") -> Path:
     log_path = logs_dir / LOG_FILE_NAME
-    file_handler = RotatingFileHandler(log_path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
+    file_handler = RotatingFileHandler(
+        log_path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
     stderr_handler = logging.StreamHandler(sys.stderr)
     formatter = logging.Formatter(_FORMAT)
     root = logging.getLogger()

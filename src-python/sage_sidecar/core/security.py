@@ -109,7 +109,9 @@ async def authenticate_websocket(
             frame = await websocket.receive_json()
     except (TimeoutError, ValueError, KeyError, WebSocketDisconnect):
         frame = None
-    presented = frame.get("apiKey") if isinstance(frame, dict) and frame.get("type") == "auth" else None
+    presented = (
+        frame.get("apiKey") if isinstance(frame, dict) and frame.get("type") == "auth" else None
+    )
     if not isinstance(presented, str) or not keys_match(api_key, presented):
         await _close_quietly(websocket, WS_CLOSE_UNAUTHORIZED, "unauthorized")
         return False

@@ -24,7 +24,9 @@ async def events(websocket: WebSocket, state: StateDep) -> None:
         try:
             while not receiver.done():
                 getter = asyncio.create_task(queue.get())
-                done, _ = await asyncio.wait({getter, receiver}, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    {getter, receiver}, return_when=asyncio.FIRST_COMPLETED
+                )
                 if getter in done:
                     await websocket.send_json(getter.result())
                 else:
