@@ -3,13 +3,15 @@
 import re
 
 import pytest
-from conftest import WS_BASE
 from fastapi.routing import APIWebSocketRoute
 from fastapi.testclient import TestClient
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 
 from sage_sidecar.core.security import WS_CLOSE_FORBIDDEN_ORIGIN, WS_CLOSE_UNAUTHORIZED
+from sage_sidecar.storage.migrate import head_revision
+
+from conftest import WS_BASE
 
 
 def concrete_path(path: str) -> str:
@@ -67,7 +69,7 @@ def test_key_opens_health(client: TestClient, auth):
     body = response.json()
     assert body["status"] == "ok"
     assert body["version"] == "0.1.0"
-    assert body["db"] == {"ok": True, "revision": "0001"}
+    assert body["db"] == {"ok": True, "revision": head_revision()}
 
 
 def test_openapi_schema_is_served_with_the_key(client: TestClient, auth):

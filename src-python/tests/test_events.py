@@ -1,9 +1,10 @@
 """The Python -> UI event path: authenticated `/ws/events` greets and then streams heartbeats."""
 
-from conftest import WS_BASE
 from fastapi.testclient import TestClient
 
 from sage_sidecar.services.events import QUEUE_SIZE, EventBus
+
+from conftest import WS_BASE
 
 
 def test_authenticated_socket_gets_hello_then_heartbeats(client: TestClient, api_key):

@@ -11,6 +11,7 @@ import textwrap
 import time
 
 import pytest
+
 from sidecar_process import read_ready, sidecar_command, sidecar_env, wait_gone
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process semantics")

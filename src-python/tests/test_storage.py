@@ -6,7 +6,7 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 
 from sage_sidecar.core.config import Settings
-from sage_sidecar.storage.migrate import upgrade_to_head
+from sage_sidecar.storage.migrate import head_revision, upgrade_to_head
 
 
 def test_startup_creates_layout_and_migrated_wal_database(client: TestClient, settings: Settings):
@@ -14,7 +14,9 @@ def test_startup_creates_layout_and_migrated_wal_database(client: TestClient, se
         assert (settings.data_dir / folder).is_dir()
     with sqlite3.connect(settings.db_path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == "0001"
+        assert (
+            conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == head_revision()
+        )
         keys = {row[0] for row in conn.execute("SELECT key FROM app_meta")}
     assert {"first_started_at", "last_started_at", "last_version"} <= keys
 
@@ -24,7 +26,7 @@ def test_restart_keeps_first_start_and_migrations_are_idempotent(app, settings: 
         pass
     with sqlite3.connect(settings.db_path) as conn:
         first = conn.execute("SELECT value FROM app_meta WHERE key='first_started_at'").fetchone()
-    assert upgrade_to_head(settings.db_path) == "0001"
+    assert upgrade_to_head(settings.db_path) == head_revision()
     with TestClient(app, base_url="http://127.0.0.1:1"):
         pass
     with sqlite3.connect(settings.db_path) as conn:
@@ -51,7 +53,7 @@ def test_fast_path_head_matches_alembic_and_file_names():
 
 def test_upgrade_skips_alembic_when_at_head_and_runs_it_when_behind(settings: Settings):
     settings.ensure_layout()
-    assert upgrade_to_head(settings.db_path) == "0001"  # new database: migrated
+    assert upgrade_to_head(settings.db_path) == head_revision()  # new database: migrated
     with sqlite3.connect(settings.db_path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = 'stale'")
     # A database the fast path cannot vouch for goes through Alembic, which refuses an unknown

@@ -1,17 +1,30 @@
-"""ORM models. One module per domain will join this as the platform grows."""
+"""ORM models: the data model of the agent platform (documented in docs/data-model.md)."""
 
+import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
 
 
 class AppMeta(Base):
@@ -24,3 +37,70 @@ class AppMeta(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class Provider(Timestamped, Base):
+    """An LLM endpoint. `api_key` is write-only at the API boundary and never logged."""
+
+    __tablename__ = "providers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # openai | ollama | lmstudio | anthropic
+    base_url: Mapped[str] = mapped_column(String(2000))
+    api_key: Mapped[str | None] = mapped_column(Text, default=None)
+    default_model: Mapped[str | None] = mapped_column(String(200), default=None)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Agent(Timestamped, Base):
+    __tablename__ = "agents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    avatar: Mapped[str] = mapped_column(String(32), default="🌿")
+    system_prompt: Mapped[str] = mapped_column(Text, default="")
+    provider_id: Mapped[str | None] = mapped_column(
+        ForeignKey("providers.id", ondelete="SET NULL"), default=None
+    )
+    model: Mapped[str | None] = mapped_column(String(200), default=None)
+    temperature: Mapped[float | None] = mapped_column(Float, default=None)
+    max_tokens: Mapped[int | None] = mapped_column(Integer, default=None)
+    tools: Mapped[list[Any]] = mapped_column(default=list)
+    # Tools the user approved "always for this agent".
+    approved_tools: Mapped[list[Any]] = mapped_column(default=list)
+    knowledge_base_ids: Mapped[list[Any]] = mapped_column(default=list)
+    mode: Mapped[str] = mapped_column(String(16), default="chat")  # chat | plan
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Conversation(Timestamped, Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    agent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL"), default=None, index=True
+    )
+    title: Mapped[str] = mapped_column(String(300), default="New chat")
+
+
+class Message(Base):
+    """One turn. `content` is the text; `parts` holds tool calls and results in order."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(Integer)  # order within the conversation
+    role: Mapped[str] = mapped_column(String(16))  # user | assistant
+    content: Mapped[str] = mapped_column(Text, default="")
+    parts: Mapped[list[Any]] = mapped_column(default=list)
+    status: Mapped[str] = mapped_column(String(16), default="completed")
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    model: Mapped[str | None] = mapped_column(String(200), default=None)
+    usage: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    first_token_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -1,0 +1,1 @@
+"""LLM providers: clients that stream chat completions, behind one small interface."""

@@ -1,0 +1,106 @@
+"""Provider-neutral types: what the chat engine sends and the stream events it gets back."""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ErrorKind = Literal[
+    "auth", "rate_limit", "server", "unreachable", "timeout", "bad_url", "bad_response",
+    "dropped", "bad_request",
+]  # fmt: skip
+
+# Before the first token these are worth another try; after it, never (the user saw text).
+RETRYABLE: frozenset[ErrorKind] = frozenset({"rate_limit", "server", "unreachable", "timeout"})
+
+_HUMAN = {
+    "auth": "The provider refused the API key",
+    "rate_limit": "The provider is rate-limiting requests (HTTP 429)",
+    "server": "The provider had a server error",
+    "unreachable": "Cannot reach the provider",
+    "timeout": "The provider did not answer in time",
+    "bad_url": "The provider URL looks wrong (nothing answers there)",
+    "bad_response": "The provider sent a response Sage cannot read",
+    "dropped": "The connection to the provider dropped mid-answer",
+    "bad_request": "The provider rejected the request",
+}
+
+
+class ProviderError(Exception):
+    def __init__(self, kind: ErrorKind, detail: str = "", status: int | None = None) -> None:
+        self.kind = kind
+        self.status = status
+        self.detail = detail
+        message = _HUMAN[kind]
+        if status:
+            message += f" (HTTP {status})" if f"HTTP {status}" not in message else ""
+        if detail:
+            message += f": {detail}"
+        super().__init__(message)
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE
+
+
+@dataclass
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # JSON text, as models produce it
+
+    def parsed_arguments(self) -> dict[str, Any]:
+        try:
+            value = json.loads(self.arguments or "{}")
+        except json.JSONDecodeError as error:
+            raise ValueError(f"arguments are not valid JSON: {error}") from error
+        if not isinstance(value, dict):
+            raise ValueError("arguments must be a JSON object")
+        return value
+
+
+@dataclass
+class ChatMessage:
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_call_id: str | None = None
+
+
+@dataclass
+class ToolSpec:
+    name: str
+    description: str
+    parameters: dict[str, Any]
+
+
+@dataclass
+class ChatRequest:
+    model: str
+    messages: list[ChatMessage]
+    tools: list[ToolSpec] = field(default_factory=list)
+    temperature: float | None = None
+    max_tokens: int | None = None
+
+
+# Stream events --------------------------------------------------------------------------------
+
+
+@dataclass
+class TextDelta:
+    text: str
+
+
+@dataclass
+class ToolCalls:
+    """All tool calls of one model turn, assembled from the stream's fragments."""
+
+    calls: list[ToolCall]
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+StreamEvent = TextDelta | ToolCalls | Usage

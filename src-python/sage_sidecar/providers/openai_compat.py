@@ -1,0 +1,182 @@
+"""OpenAI-compatible chat completions over httpx + SSE: OpenAI, DeepSeek, OpenRouter, vLLM, and
+the local servers (Ollama and LM Studio serve the same API under /v1)."""
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from sage_sidecar.providers.base import (
+    ChatMessage,
+    ChatRequest,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCalls,
+    Usage,
+)
+
+CONNECT_TIMEOUT_S = 10.0
+# Generous between chunks: local models on a laptop can pause for a long time.
+READ_TIMEOUT_S = 120.0
+
+
+def _message_json(message: ChatMessage) -> dict[str, Any]:
+    body: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        body["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in message.tool_calls
+        ]
+    if message.tool_call_id:
+        body["tool_call_id"] = message.tool_call_id
+    return body
+
+
+def request_json(request: ChatRequest) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [_message_json(m) for m in request.messages],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    if request.tools:
+        body["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.parameters,
+                },
+            }
+            for t in request.tools
+        ]
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if request.max_tokens is not None:
+        body["max_tokens"] = request.max_tokens
+    return body
+
+
+def error_for_status(status: int, body: str) -> ProviderError:
+    detail = _error_detail(body)
+    if status in (401, 403):
+        return ProviderError("auth", detail, status)
+    if status == 404:
+        return ProviderError("bad_url", detail, status)
+    if status == 429:
+        return ProviderError("rate_limit", detail, status)
+    if status >= 500:
+        return ProviderError("server", detail, status)
+    return ProviderError("bad_request", detail, status)
+
+
+def _error_detail(body: str) -> str:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body.strip()[:300]
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"][:300]
+    if isinstance(error, str):
+        return error[:300]
+    return ""
+
+
+class OpenAICompatClient:
+    def __init__(self, base_url: str, api_key: str | None, http: httpx.AsyncClient) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._http = http
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
+
+    async def list_models(self) -> list[str]:
+        try:
+            response = await self._http.get(
+                f"{self.base_url}/models", headers=self._headers(), timeout=CONNECT_TIMEOUT_S
+            )
+        except httpx.TimeoutException as error:
+            raise ProviderError("timeout") from error
+        except httpx.HTTPError as error:
+            raise ProviderError("unreachable", type(error).__name__) from error
+        if response.status_code != 200:
+            raise error_for_status(response.status_code, response.text)
+        try:
+            return sorted(item["id"] for item in response.json()["data"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise ProviderError("bad_response", "unexpected /models shape") from error
+
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+        try:
+            async with self._http.stream(
+                "POST",
+                f"{self.base_url}/chat/completions",
+                json=request_json(request),
+                headers=self._headers(),
+                timeout=timeout,
+            ) as response:
+                if response.status_code != 200:
+                    raise error_for_status(response.status_code, (await response.aread()).decode())
+                async for event in _parse_stream(response):
+                    yield event
+        except httpx.TimeoutException as error:
+            raise ProviderError("timeout") from error
+        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+            raise ProviderError("dropped", type(error).__name__) from error
+        except httpx.HTTPError as error:
+            raise ProviderError("unreachable", type(error).__name__) from error
+
+
+async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
+    """Turn SSE chunks into events. Tool-call fragments are assembled and emitted once, at the end
+    of the turn; a stream that ends without `[DONE]` or a finish reason was cut off."""
+    partial: dict[int, dict[str, str]] = {}
+    finished = False
+    async for sse in EventSource(response).aiter_sse():
+        if sse.data == "[DONE]":
+            finished = True
+            break
+        try:
+            chunk = json.loads(sse.data)
+        except ValueError as error:
+            raise ProviderError("bad_response", "malformed stream chunk") from error
+        if not isinstance(chunk, dict):
+            raise ProviderError("bad_response", "malformed stream chunk")
+        if chunk.get("error"):
+            raise ProviderError("server", _error_detail(json.dumps(chunk)))
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            yield Usage(
+                int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+            )
+        for choice in chunk.get("choices") or []:
+            delta = choice.get("delta") or {}
+            if delta.get("content"):
+                yield TextDelta(delta["content"])
+            for fragment in delta.get("tool_calls") or []:
+                slot = partial.setdefault(
+                    int(fragment.get("index", 0)), {"id": "", "name": "", "arguments": ""}
+                )
+                function = fragment.get("function") or {}
+                slot["id"] = fragment.get("id") or slot["id"]
+                slot["name"] += function.get("name") or ""
+                slot["arguments"] += function.get("arguments") or ""
+            if choice.get("finish_reason"):
+                finished = True
+    if not finished:
+        raise ProviderError("dropped", "the stream ended early")
+    if partial:
+        yield ToolCalls(
+            [
+                ToolCall(s["id"] or f"call_{i}", s["name"], s["arguments"])
+                for i, s in sorted(partial.items())
+            ]
+        )

@@ -1,0 +1,190 @@
+"""A scripted OpenAI-compatible server on loopback, for tests, benchmarks and the demo.
+
+It replays turns: text chunks with delays, tool calls, usage, and failures (HTTP errors, a dropped
+connection, a malformed chunk, a hang). Tests load a script with `POST /__script` and read what
+the sidecar sent with `GET /__requests`; nothing in the sidecar is mocked.
+
+With no script queued it acts as the demo model: it calls the `current_time` tool when asked about
+the time (and the tool is offered), reports a tool result it receives, and otherwise streams back
+an answer built from the user's words.
+
+Run it: `python -m sage_sidecar.providers.scripted [--port N]` (prints `SCRIPTED_READY <port>`).
+"""
+
+import argparse
+import asyncio
+import json
+import socket
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+MODEL = "scripted-1"
+
+
+def _chunk(delta: dict[str, Any], finish: str | None = None) -> str:
+    body = {
+        "id": "chatcmpl-scripted",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": MODEL,
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(body)}\n\n"
+
+
+def demo_turn(body: dict[str, Any]) -> dict[str, Any]:
+    messages = body.get("messages") or []
+    last = messages[-1] if messages else {}
+    tool_names = {t["function"]["name"] for t in body.get("tools") or []}
+    if last.get("role") == "tool":
+        return {"text": f"The tool answered: {last.get('content')}. That is all I needed."}
+    text = str(last.get("content") or "")
+    if "time" in text.lower() and "current_time" in tool_names:
+        return {"tool_calls": [{"id": "call_demo_1", "name": "current_time", "arguments": "{}"}]}
+    return {"text": f"Hello from the scripted demo model. You said: {text}"}
+
+
+def _words(text: str) -> list[str]:
+    words = text.split(" ")
+    return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
+
+
+class ScriptedProvider:
+    def __init__(self) -> None:
+        self.turns: deque[dict[str, Any]] = deque()
+        self.requests: list[dict[str, Any]] = []
+        self.app = Starlette(
+            routes=[
+                Route("/v1/chat/completions", self.chat, methods=["POST"]),
+                Route("/v1/models", self.models, methods=["GET"]),
+                Route("/__script", self.load_script, methods=["POST"]),
+                Route("/__requests", self.recorded, methods=["GET"]),
+            ]
+        )
+
+    async def models(self, request: Request) -> Response:
+        if request.headers.get("authorization") == "Bearer bad-key":
+            return JSONResponse({"error": {"message": "Invalid API key"}}, status_code=401)
+        return JSONResponse({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
+
+    async def load_script(self, request: Request) -> Response:
+        self.turns = deque(await request.json())
+        self.requests.clear()
+        return JSONResponse({"queued": len(self.turns)})
+
+    async def recorded(self, _request: Request) -> Response:
+        return JSONResponse(self.requests)
+
+    async def chat(self, request: Request) -> Response:
+        body = await request.json()
+        self.requests.append(body)
+        if request.headers.get("authorization") == "Bearer bad-key":
+            return JSONResponse({"error": {"message": "Invalid API key"}}, status_code=401)
+        turn = self.turns.popleft() if self.turns else demo_turn(body)
+        if "error" in turn:
+            error = turn["error"]
+            return JSONResponse(
+                {"error": {"message": error.get("message", "scripted error")}},
+                status_code=int(error["status"]),
+            )
+        return StreamingResponse(self._stream(turn), media_type="text/event-stream")
+
+    async def _stream(self, turn: dict[str, Any]):
+        delay = float(turn.get("delay_ms", 0)) / 1000
+        chunks = turn.get("chunks") or (_words(turn["text"]) if "text" in turn else [])
+        yield _chunk({"role": "assistant", "content": ""})
+        for index, text in enumerate(chunks):
+            if index == turn.get("drop_after_chunks"):
+                raise ConnectionResetError("scripted drop")  # uvicorn cuts the connection
+            if index == turn.get("malformed_after_chunks"):
+                yield "data: {not json\n\n"
+                return
+            if index == turn.get("hang_after_chunks"):
+                await asyncio.sleep(3600)
+            if delay:
+                await asyncio.sleep(delay)
+            yield _chunk({"content": text})
+        for index, call in enumerate(turn.get("tool_calls") or []):
+            yield _chunk(
+                {
+                    "tool_calls": [
+                        {
+                            "index": index,
+                            "id": call["id"],
+                            "type": "function",
+                            "function": {"name": call["name"], "arguments": ""},
+                        }
+                    ]
+                }
+            )
+            yield _chunk(
+                {
+                    "tool_calls": [
+                        {"index": index, "function": {"arguments": call.get("arguments", "{}")}}
+                    ]
+                }
+            )
+        finish = "tool_calls" if turn.get("tool_calls") else "stop"
+        yield _chunk({}, finish)
+        usage = turn.get("usage") or {"prompt_tokens": 10, "completion_tokens": max(1, len(chunks))}
+        yield f"data: {json.dumps({'choices': [], 'usage': usage})}\n\n"
+        yield "data: [DONE]\n\n"
+
+
+class RunningScripted:
+    """The scripted server in a background thread (tests and benchmarks)."""
+
+    def __init__(self) -> None:
+        self.provider = ScriptedProvider()
+        self._sock = socket.socket()
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        config = uvicorn.Config(self.provider.app, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    def load(self, turns: list[dict[str, Any]]) -> None:
+        """Queue turns directly (same process); clears the recorded requests."""
+        self.provider.turns = deque(turns)
+        self.provider.requests.clear()
+
+    def recorded(self) -> list[dict[str, Any]]:
+        return list(self.provider.requests)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> "RunningScripted":
+        self._thread.start()
+        while not self._server.started:
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", args.port))
+    print(f"SCRIPTED_READY {sock.getsockname()[1]}", flush=True)
+    uvicorn.Server(uvicorn.Config(ScriptedProvider().app, log_level="warning")).run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The OpenAI-compatible client against the scripted server over real HTTP."""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from sage_sidecar.providers.base import (
+    ChatMessage,
+    ChatRequest,
+    ProviderError,
+    TextDelta,
+    ToolCalls,
+    ToolSpec,
+    Usage,
+)
+from sage_sidecar.providers.openai_compat import OpenAICompatClient
+from sage_sidecar.providers.scripted import RunningScripted
+
+
+@pytest.fixture(scope="module")
+def scripted() -> Iterator[RunningScripted]:
+    with RunningScripted() as server:
+        yield server
+
+
+def script(server: RunningScripted, *turns: dict) -> None:
+    server.load(list(turns))
+
+
+async def collect(server: RunningScripted, key: str | None = "k", **request) -> list:
+    async with httpx.AsyncClient() as http:
+        client = OpenAICompatClient(server.base_url, key, http)
+        req = ChatRequest(model="scripted-1", messages=[ChatMessage("user", "hi")], **request)
+        return [event async for event in client.stream_chat(req)]
+
+
+async def test_streams_text_and_usage(scripted):
+    script(
+        scripted,
+        {"chunks": ["Hel", "lo", "!"], "usage": {"prompt_tokens": 3, "completion_tokens": 2}},
+    )
+    events = await collect(scripted)
+    assert [e.text for e in events if isinstance(e, TextDelta)] == ["Hel", "lo", "!"]
+    assert events[-1] == Usage(3, 2)
+
+
+async def test_assembles_parallel_tool_calls_and_sends_tools(scripted):
+    calls = [
+        {"id": "c1", "name": "calculator", "arguments": '{"expression": "1+1"}'},
+        {"id": "c2", "name": "current_time", "arguments": "{}"},
+    ]
+    script(scripted, {"tool_calls": calls})
+    spec = ToolSpec("calculator", "math", {"type": "object", "properties": {}})
+    events = await collect(scripted, tools=[spec])
+    tool_events = [e for e in events if isinstance(e, ToolCalls)]
+    assert [(c.id, c.name, c.arguments) for c in tool_events[0].calls] == [
+        ("c1", "calculator", '{"expression": "1+1"}'),
+        ("c2", "current_time", "{}"),
+    ]
+    sent = scripted.recorded()[-1]
+    assert sent["tools"][0]["function"]["name"] == "calculator"
+    assert sent["stream"] is True
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "retryable"),
+    [(401, "auth", False), (403, "auth", False), (404, "bad_url", False),
+     (429, "rate_limit", True), (500, "server", True), (503, "server", True)],
+)  # fmt: skip
+async def test_http_errors_map_to_kinds(scripted, status, kind, retryable):
+    script(scripted, {"error": {"status": status, "message": "scripted failure"}})
+    with pytest.raises(ProviderError) as raised:
+        await collect(scripted)
+    assert raised.value.kind == kind
+    assert raised.value.retryable is retryable
+    assert "scripted failure" in str(raised.value)
+
+
+async def test_dropped_connection_mid_stream(scripted):
+    script(scripted, {"chunks": ["a", "b", "c"], "drop_after_chunks": 2})
+    received = []
+    with pytest.raises(ProviderError) as raised:
+        async with httpx.AsyncClient() as http:
+            client = OpenAICompatClient(scripted.base_url, "k", http)
+            req = ChatRequest(model="m", messages=[ChatMessage("user", "hi")])
+            async for event in client.stream_chat(req):
+                received.append(event)
+    assert raised.value.kind == "dropped"
+    assert [e.text for e in received if isinstance(e, TextDelta)] == ["a", "b"]
+
+
+async def test_malformed_chunk(scripted):
+    script(scripted, {"chunks": ["a", "b"], "malformed_after_chunks": 1})
+    with pytest.raises(ProviderError) as raised:
+        await collect(scripted)
+    assert raised.value.kind == "bad_response"
+
+
+async def test_unreachable_provider():
+    async with httpx.AsyncClient() as http:
+        client = OpenAICompatClient("http://127.0.0.1:9/v1", None, http)
+        with pytest.raises(ProviderError) as raised:
+            await client.list_models()
+    assert raised.value.kind == "unreachable"
+
+
+async def test_list_models_and_bad_key(scripted):
+    async with httpx.AsyncClient() as http:
+        assert await OpenAICompatClient(scripted.base_url, "k", http).list_models() == [
+            "scripted-1"
+        ]
+        with pytest.raises(ProviderError) as raised:
+            await OpenAICompatClient(scripted.base_url, "bad-key", http).list_models()
+    assert raised.value.kind == "auth"
