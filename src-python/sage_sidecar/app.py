@@ -6,15 +6,21 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from starlette.middleware.cors import CORSMiddleware
 
 from sage_sidecar import __version__
 from sage_sidecar.api.main import api_router
 from sage_sidecar.app_state import AppState
 from sage_sidecar.core.config import Settings
+from sage_sidecar.core.logging import silence_parameter_logging
 from sage_sidecar.core.security import ApiKeyMiddleware, LoopbackHostMiddleware
-from sage_sidecar.services import app_meta
+from sage_sidecar.providers.base import ProviderError
+from sage_sidecar.services import agents, app_meta, conversations
+from sage_sidecar.services.chat import ChatEngine
+from sage_sidecar.services.errors import DomainError
 from sage_sidecar.services.events import EventBus, run_heartbeat
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.migrate import upgrade_to_head
@@ -23,6 +29,8 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings) -> FastAPI:
+    silence_parameter_logging()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.ensure_layout()
@@ -30,7 +38,21 @@ def create_app(settings: Settings) -> FastAPI:
         db = Database(settings.db_path)
         async with db.session() as session:
             await app_meta.record_start(session, __version__)
-        state = AppState(settings=settings, db=db, events=EventBus(), schema_revision=revision)
+            interrupted = await conversations.mark_interrupted_streams(session)
+            await agents.default_agent(session)
+        if interrupted:
+            log.warning(
+                "%d reply(s) were cut off by the last shutdown; marked interrupted", interrupted
+            )
+        http = httpx.AsyncClient(follow_redirects=False)
+        state = AppState(
+            settings=settings,
+            db=db,
+            events=EventBus(),
+            http=http,
+            chat=ChatEngine(db, http, settings.storage_dir / "workspaces"),
+            schema_revision=revision,
+        )
         app.state.sage = state
         heartbeat = asyncio.create_task(
             run_heartbeat(state.events, settings.heartbeat_seconds, state.started_at)
@@ -44,6 +66,8 @@ def create_app(settings: Settings) -> FastAPI:
             heartbeat.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
+            await state.chat.shutdown()  # unfinished replies are saved as interrupted
+            await http.aclose()
             await db.dispose()
 
     app = FastAPI(
@@ -55,6 +79,16 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.include_router(api_router)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
+        return JSONResponse({"detail": str(error)}, status_code=error.status_code)
+
+    @app.exception_handler(ProviderError)
+    async def provider_error(_request: Request, error: ProviderError) -> JSONResponse:
+        # The upstream failed, not the request: a gateway error with the reason spelled out.
+        return JSONResponse({"detail": str(error), "kind": error.kind}, status_code=502)
+
     # Starlette runs the last-added middleware first: Host check, then CORS (which answers
     # preflights, which carry no key), then the key check.
     app.add_middleware(ApiKeyMiddleware, api_key=settings.api_key.get_secret_value())

@@ -3,7 +3,10 @@
 import time
 from dataclasses import dataclass, field
 
+import httpx
+
 from sage_sidecar.core.config import Settings
+from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.events import EventBus
 from sage_sidecar.storage.db import Database
 
@@ -13,6 +16,8 @@ class AppState:
     settings: Settings
     db: Database
     events: EventBus
+    http: httpx.AsyncClient  # shared connection pool for provider calls
+    chat: ChatEngine
     schema_revision: str | None
     started_at: float = field(default_factory=time.monotonic)
 

@@ -1,8 +1,10 @@
 """Shared FastAPI dependencies. The app's long-lived objects live on `app.state.sage` (app.py)."""
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from sage_sidecar.app_state import AppState
@@ -13,3 +15,11 @@ def get_state(connection: HTTPConnection) -> AppState:
 
 
 StateDep = Annotated[AppState, Depends(get_state)]
+
+
+async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
+    async with state.db.session() as session:
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from sage_sidecar.api.routes import events, health
+from sage_sidecar.api.routes import agents, chat, conversations, events, health, providers
 
 api_router = APIRouter()
-api_router.include_router(health.router)
-api_router.include_router(events.router)
+for module in (health, events, providers, agents, conversations, chat):
+    api_router.include_router(module.router)

@@ -12,6 +12,16 @@ LOG_FILE_NAME = "sidecar.log"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+# Loggers that print SQL parameters (provider keys among them) at DEBUG. They never go below
+# WARNING, whatever SAGE_LOG_LEVEL says.
+PARAMETER_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool")
+
+
+def silence_parameter_logging() -> None:
+    for name in PARAMETER_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure_logging(logs_dir: Path, level: str = "INFO") -> Path:
     log_path = logs_dir / LOG_FILE_NAME
     file_handler = RotatingFileHandler(

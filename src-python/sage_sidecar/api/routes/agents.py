@@ -1,0 +1,42 @@
+from fastapi import APIRouter, status
+
+from sage_sidecar.api.deps import SessionDep
+from sage_sidecar.schemas.agents import AgentCreate, AgentExport, AgentOut, AgentUpdate
+from sage_sidecar.services import agents as service
+
+router = APIRouter(prefix="/api/agents", tags=["agents"])
+
+
+@router.get("", response_model=list[AgentOut])
+async def list_agents(session: SessionDep) -> list[AgentOut]:
+    return [AgentOut.model_validate(a) for a in await service.list_agents(session)]
+
+
+@router.post("", response_model=AgentOut, status_code=status.HTTP_201_CREATED)
+async def create_agent(data: AgentCreate, session: SessionDep) -> AgentOut:
+    return AgentOut.model_validate(await service.create_agent(session, data))
+
+
+@router.post("/import", response_model=AgentOut, status_code=status.HTTP_201_CREATED)
+async def import_agent(data: AgentExport, session: SessionDep) -> AgentOut:
+    return AgentOut.model_validate(await service.import_agent(session, data))
+
+
+@router.get("/{agent_id}", response_model=AgentOut)
+async def get_agent(agent_id: str, session: SessionDep) -> AgentOut:
+    return AgentOut.model_validate(await service.get_agent(session, agent_id))
+
+
+@router.patch("/{agent_id}", response_model=AgentOut)
+async def update_agent(agent_id: str, data: AgentUpdate, session: SessionDep) -> AgentOut:
+    return AgentOut.model_validate(await service.update_agent(session, agent_id, data))
+
+
+@router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_agent(agent_id: str, session: SessionDep) -> None:
+    await service.delete_agent(session, agent_id)
+
+
+@router.get("/{agent_id}/export", response_model=AgentExport)
+async def export_agent(agent_id: str, session: SessionDep) -> AgentExport:
+    return service.export_agent(await service.get_agent(session, agent_id))

@@ -1,0 +1,52 @@
+from fastapi import APIRouter, status
+
+from sage_sidecar.api.deps import SessionDep
+from sage_sidecar.schemas.conversations import (
+    ConversationCreate,
+    ConversationOut,
+    ConversationUpdate,
+    MessageOut,
+)
+from sage_sidecar.services import conversations as service
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+
+@router.get("", response_model=list[ConversationOut])
+async def list_conversations(
+    session: SessionDep, agent_id: str | None = None
+) -> list[ConversationOut]:
+    return [
+        ConversationOut.model_validate(c)
+        for c in await service.list_conversations(session, agent_id)
+    ]
+
+
+@router.post("", response_model=ConversationOut, status_code=status.HTTP_201_CREATED)
+async def create_conversation(data: ConversationCreate, session: SessionDep) -> ConversationOut:
+    return ConversationOut.model_validate(await service.create_conversation(session, data))
+
+
+@router.get("/{conversation_id}", response_model=ConversationOut)
+async def get_conversation(conversation_id: str, session: SessionDep) -> ConversationOut:
+    return ConversationOut.model_validate(await service.get_conversation(session, conversation_id))
+
+
+@router.patch("/{conversation_id}", response_model=ConversationOut)
+async def rename_conversation(
+    conversation_id: str, data: ConversationUpdate, session: SessionDep
+) -> ConversationOut:
+    conversation = await service.rename_conversation(session, conversation_id, data.title)
+    return ConversationOut.model_validate(conversation)
+
+
+@router.delete("/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_conversation(conversation_id: str, session: SessionDep) -> None:
+    await service.delete_conversation(session, conversation_id)
+
+
+@router.get("/{conversation_id}/messages", response_model=list[MessageOut])
+async def list_messages(conversation_id: str, session: SessionDep) -> list[MessageOut]:
+    return [
+        MessageOut.model_validate(m) for m in await service.list_messages(session, conversation_id)
+    ]

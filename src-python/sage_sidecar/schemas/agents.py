@@ -1,0 +1,68 @@
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sage_sidecar.tools.registry import BUILTIN_TOOLS
+
+EXPORT_FORMAT = "sage.agent.v1"
+
+
+def _known_tools(names: list[str] | None) -> list[str] | None:
+    if names is None:
+        return None
+    unknown = sorted(set(names) - BUILTIN_TOOLS.keys())
+    if unknown:
+        raise ValueError(f"unknown tools: {', '.join(unknown)} (known: {', '.join(BUILTIN_TOOLS)})")
+    return list(dict.fromkeys(names))
+
+
+class AgentFields(BaseModel):
+    """What a user sets. Plan mode arrives with the plan executor; until then only `chat`."""
+
+    name: str = Field(min_length=1, max_length=200)
+    avatar: str = Field(default="🌿", max_length=32)
+    system_prompt: str = Field(default="", max_length=100_000)
+    model: str | None = Field(default=None, max_length=200)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    tools: list[str] = []
+    mode: Literal["chat"] = "chat"
+
+    _check_tools = field_validator("tools")(classmethod(lambda cls, v: _known_tools(v)))
+
+
+class AgentCreate(AgentFields):
+    provider_id: str | None = None
+
+
+class AgentUpdate(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    avatar: str | None = Field(default=None, max_length=32)
+    system_prompt: str | None = Field(default=None, max_length=100_000)
+    provider_id: str | None = None
+    model: str | None = Field(default=None, max_length=200)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    tools: list[str] | None = None
+    mode: Literal["chat"] | None = None
+
+    _check_tools = field_validator("tools")(classmethod(lambda cls, v: _known_tools(v)))
+
+
+class AgentOut(AgentFields):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    provider_id: str | None
+    approved_tools: list[str]
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgentExport(BaseModel):
+    """A portable agent: no ids, no provider link (providers hold secrets and are per machine)."""
+
+    format: Literal["sage.agent.v1"] = EXPORT_FORMAT
+    agent: AgentFields

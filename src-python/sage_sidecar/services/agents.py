@@ -1,0 +1,90 @@
+"""Agents: CRUD, the default agent, JSON import/export."""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sage_sidecar.schemas.agents import AgentCreate, AgentExport, AgentFields, AgentUpdate
+from sage_sidecar.services.errors import ConflictError, NotFoundError
+from sage_sidecar.storage.models import Agent, Provider
+
+DEFAULT_AGENT = AgentFields(
+    name="Sage",
+    avatar="🌿",
+    system_prompt="You are Sage, a helpful, concise assistant running on the user's own computer.",
+    tools=["current_time", "calculator"],
+)
+
+
+async def list_agents(session: AsyncSession) -> list[Agent]:
+    query = select(Agent).order_by(Agent.is_default.desc(), Agent.created_at)
+    return list((await session.scalars(query)).all())
+
+
+async def get_agent(session: AsyncSession, agent_id: str) -> Agent:
+    agent = await session.get(Agent, agent_id)
+    if agent is None:
+        raise NotFoundError("agent", agent_id)
+    return agent
+
+
+async def default_agent(session: AsyncSession) -> Agent:
+    agent = await session.scalar(select(Agent).where(Agent.is_default.is_(True)))
+    if agent is None:
+        agent = Agent(**DEFAULT_AGENT.model_dump(), is_default=True)
+        session.add(agent)
+        await session.commit()
+    return agent
+
+
+async def _check_provider(session: AsyncSession, provider_id: str | None) -> None:
+    if provider_id is not None and await session.get(Provider, provider_id) is None:
+        raise NotFoundError("provider", provider_id)
+
+
+async def create_agent(session: AsyncSession, data: AgentCreate) -> Agent:
+    await _check_provider(session, data.provider_id)
+    agent = Agent(**data.model_dump())
+    session.add(agent)
+    await session.commit()
+    return agent
+
+
+async def update_agent(session: AsyncSession, agent_id: str, data: AgentUpdate) -> Agent:
+    agent = await get_agent(session, agent_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "provider_id" in changes:
+        await _check_provider(session, changes["provider_id"])
+    for field, value in changes.items():
+        if value is not None or field in ("provider_id", "model", "temperature", "max_tokens"):
+            setattr(agent, field, value)
+    if "tools" in changes:  # approvals only stand for tools the agent still has
+        agent.approved_tools = [t for t in agent.approved_tools if t in agent.tools]
+    await session.commit()
+    return agent
+
+
+async def delete_agent(session: AsyncSession, agent_id: str) -> None:
+    agent = await get_agent(session, agent_id)
+    if agent.is_default:
+        raise ConflictError("the default agent cannot be deleted")
+    await session.delete(agent)
+    await session.commit()
+
+
+async def approve_tool_always(session: AsyncSession, agent_id: str, tool: str) -> None:
+    agent = await get_agent(session, agent_id)
+    if tool not in agent.approved_tools:
+        agent.approved_tools = [*agent.approved_tools, tool]
+        await session.commit()
+
+
+def export_agent(agent: Agent) -> AgentExport:
+    fields = AgentFields.model_validate(agent, from_attributes=True)
+    return AgentExport(agent=fields)
+
+
+async def import_agent(session: AsyncSession, data: AgentExport) -> Agent:
+    agent = Agent(**data.agent.model_dump())
+    session.add(agent)
+    await session.commit()
+    return agent

@@ -1,0 +1,76 @@
+"""Conversations and their messages."""
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sage_sidecar.schemas.conversations import ConversationCreate
+from sage_sidecar.services import agents
+from sage_sidecar.services.errors import NotFoundError
+from sage_sidecar.storage.models import Conversation, Message
+
+
+async def list_conversations(
+    session: AsyncSession, agent_id: str | None = None
+) -> list[Conversation]:
+    query = select(Conversation).order_by(Conversation.updated_at.desc())
+    if agent_id:
+        query = query.where(Conversation.agent_id == agent_id)
+    return list((await session.scalars(query)).all())
+
+
+async def get_conversation(session: AsyncSession, conversation_id: str) -> Conversation:
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise NotFoundError("conversation", conversation_id)
+    return conversation
+
+
+async def create_conversation(session: AsyncSession, data: ConversationCreate) -> Conversation:
+    agent = (
+        await agents.get_agent(session, data.agent_id)
+        if data.agent_id
+        else await agents.default_agent(session)
+    )
+    conversation = Conversation(agent_id=agent.id, title=data.title or "New chat")
+    session.add(conversation)
+    await session.commit()
+    return conversation
+
+
+async def rename_conversation(
+    session: AsyncSession, conversation_id: str, title: str
+) -> Conversation:
+    conversation = await get_conversation(session, conversation_id)
+    conversation.title = title
+    await session.commit()
+    return conversation
+
+
+async def delete_conversation(session: AsyncSession, conversation_id: str) -> None:
+    await session.delete(await get_conversation(session, conversation_id))
+    await session.commit()
+
+
+async def list_messages(session: AsyncSession, conversation_id: str) -> list[Message]:
+    await get_conversation(session, conversation_id)
+    query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
+    return list((await session.scalars(query)).all())
+
+
+async def next_seq(session: AsyncSession, conversation_id: str) -> int:
+    current = await session.scalar(
+        select(func.max(Message.seq)).where(Message.conversation_id == conversation_id)
+    )
+    return (current or 0) + 1
+
+
+async def mark_interrupted_streams(session: AsyncSession) -> int:
+    """At start-up: a message still `streaming` was cut off by a crash or kill. Its text up to the
+    last flush is kept; only the status changes."""
+    result = await session.execute(
+        update(Message)
+        .where(Message.status == "streaming")
+        .values(status="interrupted", error="The app stopped while this reply was being written.")
+    )
+    await session.commit()
+    return result.rowcount or 0

@@ -1,0 +1,111 @@
+"""Providers: CRUD, connection tests, model lists, and detection of local model servers."""
+
+import asyncio
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sage_sidecar.providers.base import ProviderError
+from sage_sidecar.providers.openai_compat import OpenAICompatClient
+from sage_sidecar.schemas.providers import (
+    DEFAULT_BASE_URLS,
+    ConnectionVerdict,
+    DetectedServer,
+    ProviderCreate,
+    ProviderOut,
+    ProviderUpdate,
+)
+from sage_sidecar.services.errors import NotFoundError
+from sage_sidecar.storage.models import Provider
+
+LOCAL_KINDS = ("ollama", "lmstudio")
+DETECT_TIMEOUT_S = 0.5
+
+
+def to_out(provider: Provider) -> ProviderOut:
+    return ProviderOut.model_validate(
+        {**{c: getattr(provider, c) for c in ProviderOut.model_fields if c != "has_api_key"},
+         "has_api_key": bool(provider.api_key)}
+    )  # fmt: skip
+
+
+def client_for(provider: Provider, http: httpx.AsyncClient) -> OpenAICompatClient:
+    return OpenAICompatClient(provider.base_url, provider.api_key, http)
+
+
+async def list_providers(session: AsyncSession) -> list[Provider]:
+    return list((await session.scalars(select(Provider).order_by(Provider.created_at))).all())
+
+
+async def get_provider(session: AsyncSession, provider_id: str) -> Provider:
+    provider = await session.get(Provider, provider_id)
+    if provider is None:
+        raise NotFoundError("provider", provider_id)
+    return provider
+
+
+async def create_provider(session: AsyncSession, data: ProviderCreate) -> Provider:
+    provider = Provider(
+        name=data.name,
+        kind=data.kind,
+        base_url=(data.base_url or DEFAULT_BASE_URLS[data.kind]).rstrip("/"),
+        api_key=data.api_key.get_secret_value() if data.api_key else None,
+        default_model=data.default_model,
+        enabled=data.enabled,
+    )
+    session.add(provider)
+    await session.commit()
+    return provider
+
+
+async def update_provider(
+    session: AsyncSession, provider_id: str, data: ProviderUpdate
+) -> Provider:
+    provider = await get_provider(session, provider_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "api_key" in changes:
+        secret = data.api_key.get_secret_value() if data.api_key else ""
+        provider.api_key = secret or None
+        del changes["api_key"]
+    if changes.get("base_url"):
+        changes["base_url"] = changes["base_url"].rstrip("/")
+    for field, value in changes.items():
+        if value is not None:
+            setattr(provider, field, value)
+    await session.commit()
+    return provider
+
+
+async def delete_provider(session: AsyncSession, provider_id: str) -> None:
+    await session.delete(await get_provider(session, provider_id))
+    await session.commit()
+
+
+_VERDICTS = {"auth": "bad_key", "unreachable": "unreachable", "timeout": "unreachable",
+             "bad_url": "wrong_url", "bad_response": "wrong_url"}  # fmt: skip
+
+
+async def test_connection(provider: Provider, http: httpx.AsyncClient) -> ConnectionVerdict:
+    try:
+        models = await client_for(provider, http).list_models()
+    except ProviderError as error:
+        verdict = _VERDICTS.get(error.kind, "error")
+        return ConnectionVerdict(ok=False, verdict=verdict, message=str(error))  # type: ignore[arg-type]
+    return ConnectionVerdict(ok=True, verdict="ok", message=f"{len(models)} models", models=models)
+
+
+async def detect_local_servers(http: httpx.AsyncClient) -> list[DetectedServer]:
+    """Probe Ollama and LM Studio on their default loopback ports, concurrently and briefly."""
+
+    async def probe(kind: str) -> DetectedServer | None:
+        base = DEFAULT_BASE_URLS[kind]
+        try:
+            response = await http.get(f"{base}/models", timeout=DETECT_TIMEOUT_S)
+            models = sorted(m["id"] for m in response.json()["data"])
+        except (httpx.HTTPError, ValueError, KeyError, TypeError):
+            return None
+        return DetectedServer(kind=kind, base_url=base, models=models)  # type: ignore[arg-type]
+
+    found = await asyncio.gather(*(probe(kind) for kind in LOCAL_KINDS))
+    return [server for server in found if server is not None]

@@ -1,0 +1,29 @@
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sage_sidecar.providers.base import ToolSpec
+
+
+class ToolError(Exception):
+    """A tool failed in a way the model should hear about (bad arguments, refused path...)."""
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    agent_id: str
+    workspace: Path  # the agent's own folder under storage/
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    description: str
+    parameters: dict[str, Any]
+    run: Callable[[dict[str, Any], ToolContext], Awaitable[str]]
+    # Tools that write or execute wait for the user's approval before running.
+    needs_approval: bool = False
+
+    def spec(self) -> ToolSpec:
+        return ToolSpec(self.name, self.description, self.parameters)
