@@ -1,0 +1,56 @@
+"""Test helpers: a provider pointed at the scripted server, and a `/ws/chat` client."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from sage_sidecar.providers.scripted import RunningScripted
+
+from conftest import WS_BASE
+
+TERMINAL = ("message.completed", "message.failed")
+
+
+def add_scripted_provider(client: TestClient, auth: dict, scripted: RunningScripted) -> dict:
+    body = {"name": "Demo (scripted)", "kind": "openai", "base_url": scripted.base_url,
+            "api_key": "k", "default_model": "scripted-1"}  # fmt: skip
+    response = client.post("/api/providers", json=body, headers=auth)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+class ChatSocket:
+    def __init__(self, client: TestClient, api_key: str) -> None:
+        self._cm = client.websocket_connect(WS_BASE + "/ws/chat")
+        self.ws = self._cm.__enter__()
+        self.ws.send_json({"type": "auth", "apiKey": api_key})
+        assert self.ws.receive_json() == {"type": "auth.ok"}
+
+    def close(self) -> None:
+        self._cm.__exit__(None, None, None)
+
+    def request(self, frame: dict[str, Any]) -> dict[str, Any]:
+        """Send a frame and return the server's direct reply (accepted or error)."""
+        self.ws.send_json(frame)
+        return self.until(lambda f: f["type"] in ("chat.accepted", "error"))[-1]
+
+    def until(self, done, limit: int = 10_000) -> list[dict[str, Any]]:
+        frames = []
+        for _ in range(limit):
+            frame = self.ws.receive_json()
+            frames.append(frame)
+            if done(frame):
+                return frames
+        raise AssertionError("no terminal frame")
+
+    def finish(self, message_id: str) -> list[dict[str, Any]]:
+        return self.until(lambda f: f["type"] in TERMINAL and f.get("messageId") == message_id)
+
+    def send(self, content: str, **extra: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        accepted = self.request({"type": "chat.send", "content": content, **extra})
+        assert accepted["type"] == "chat.accepted", accepted
+        return accepted, self.finish(accepted["messageId"])
+
+
+def text_of(frames: list[dict[str, Any]]) -> str:
+    return "".join(f["delta"] for f in frames if f["type"] == "message.delta")
