@@ -44,7 +44,8 @@ def test_kill_9_mid_stream_leaves_an_interrupted_message(tmp_path):
             call(ready.port, key, "POST", "/api/providers", {
                 "name": "scripted", "kind": "openai", "base_url": scripted.base_url,
                 "default_model": "scripted-1"})  # fmt: skip
-            with connect(f"ws://127.0.0.1:{ready.port}/ws/chat") as ws:
+            # close_timeout: after the kill nobody answers the closing handshake.
+            with connect(f"ws://127.0.0.1:{ready.port}/ws/chat", close_timeout=0.5) as ws:
                 ws.send(json.dumps({"type": "auth", "apiKey": key}))
                 assert json.loads(ws.recv())["type"] == "auth.ok"
                 ws.send(json.dumps({"type": "chat.send", "content": "count slowly"}))
