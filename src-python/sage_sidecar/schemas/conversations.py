@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -39,3 +39,27 @@ class MessageOut(BaseModel):
     created_at: datetime
     first_token_at: datetime | None
     completed_at: datetime | None
+
+
+class SearchHit(BaseModel):
+    conversation_id: str
+    title: str
+    message_id: str | None  # None when the title matched
+    snippet: str
+
+
+class ExportedMessage(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=2_000_000)
+    parts: list[dict[str, Any]] = []
+    status: Literal["completed", "interrupted", "failed", "streaming"] = "completed"
+    error: str | None = None
+    model: str | None = None
+    usage: dict[str, Any] | None = None
+    created_at: datetime | None = None
+
+
+class ConversationExport(BaseModel):
+    format: Literal["sage.conversation.v1"] = "sage.conversation.v1"
+    title: str = Field(min_length=1, max_length=300)
+    messages: list[ExportedMessage] = Field(max_length=100_000)

@@ -3,10 +3,16 @@
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sage_sidecar.schemas.conversations import ConversationCreate
+from sage_sidecar.schemas.conversations import (
+    ConversationCreate,
+    ConversationExport,
+    ExportedMessage,
+    SearchHit,
+)
 from sage_sidecar.services import agents
 from sage_sidecar.services.errors import NotFoundError
 from sage_sidecar.storage.models import Conversation, Message
+from sage_sidecar.storage.search import search_messages
 
 
 async def list_conversations(
@@ -74,3 +80,50 @@ async def mark_interrupted_streams(session: AsyncSession) -> int:
     )
     await session.commit()
     return result.rowcount or 0
+
+
+def export_json(conversation: Conversation, messages: list[Message]) -> ConversationExport:
+    return ConversationExport(
+        title=conversation.title,
+        messages=[ExportedMessage.model_validate(m, from_attributes=True) for m in messages],
+    )
+
+
+def export_markdown(conversation: Conversation, messages: list[Message]) -> str:
+    lines = [f"# {conversation.title}", ""]
+    for message in messages:
+        speaker = "You" if message.role == "user" else "Assistant"
+        lines.append(f"## {speaker}")
+        lines.append("")
+        for part in message.parts:
+            if part.get("type") == "tool_call":
+                lines.append(f"> Tool call `{part.get('name')}` `{part.get('arguments')}`")
+            elif part.get("type") == "tool_result":
+                lines.append(f"> Result of `{part.get('name')}`: {part.get('content')}")
+        if message.parts:
+            lines.append("")
+        lines.append(message.content or "")
+        if message.status != "completed":
+            lines.append("")
+            lines.append(f"*({message.status}{': ' + message.error if message.error else ''})*")
+        lines.append("")
+    return "\n".join(lines)
+
+
+async def import_json(session: AsyncSession, data: ConversationExport) -> Conversation:
+    agent = await agents.default_agent(session)
+    conversation = Conversation(agent_id=agent.id, title=data.title)
+    session.add(conversation)
+    await session.flush()
+    for seq, item in enumerate(data.messages, start=1):
+        fields = item.model_dump(exclude_none=True)
+        if fields.get("status") == "streaming":  # an export taken mid-reply
+            fields["status"] = "interrupted"
+        session.add(Message(conversation_id=conversation.id, seq=seq, **fields))
+    await session.commit()
+    return conversation
+
+
+async def search(session: AsyncSession, query: str) -> list[SearchHit]:
+    hits = await search_messages(session, query)
+    return [SearchHit(**vars(hit)) for hit in hits]

@@ -1,11 +1,16 @@
+from typing import Literal
+
 from fastapi import APIRouter, status
+from fastapi.responses import PlainTextResponse
 
 from sage_sidecar.api.deps import SessionDep
 from sage_sidecar.schemas.conversations import (
     ConversationCreate,
+    ConversationExport,
     ConversationOut,
     ConversationUpdate,
     MessageOut,
+    SearchHit,
 )
 from sage_sidecar.services import conversations as service
 
@@ -25,6 +30,17 @@ async def list_conversations(
 @router.post("", response_model=ConversationOut, status_code=status.HTTP_201_CREATED)
 async def create_conversation(data: ConversationCreate, session: SessionDep) -> ConversationOut:
     return ConversationOut.model_validate(await service.create_conversation(session, data))
+
+
+@router.get("/search", response_model=list[SearchHit])
+async def search(q: str, session: SessionDep) -> list[SearchHit]:
+    """Titles and message text (substring match, any language)."""
+    return await service.search(session, q)
+
+
+@router.post("/import", response_model=ConversationOut, status_code=status.HTTP_201_CREATED)
+async def import_conversation(data: ConversationExport, session: SessionDep) -> ConversationOut:
+    return ConversationOut.model_validate(await service.import_json(session, data))
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut)
@@ -50,3 +66,16 @@ async def list_messages(conversation_id: str, session: SessionDep) -> list[Messa
     return [
         MessageOut.model_validate(m) for m in await service.list_messages(session, conversation_id)
     ]
+
+
+@router.get("/{conversation_id}/export", response_model=ConversationExport)
+async def export_conversation(
+    conversation_id: str, session: SessionDep, format: Literal["json", "markdown"] = "json"
+) -> ConversationExport | PlainTextResponse:
+    conversation = await service.get_conversation(session, conversation_id)
+    messages = await service.list_messages(session, conversation_id)
+    if format == "markdown":
+        return PlainTextResponse(
+            service.export_markdown(conversation, messages), media_type="text/markdown"
+        )
+    return service.export_json(conversation, messages)
