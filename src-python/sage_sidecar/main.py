@@ -62,6 +62,13 @@ async def serve(server: uvicorn.Server, sock: socket.socket) -> int:
 
 
 def main() -> int:
+    if sys.argv[1:2] == ["--run-python"] and len(sys.argv) == 3:
+        # The frozen sidecar doubles as the interpreter for the run_python tool.
+        import runpy
+
+        sys.argv = sys.argv[2:]
+        runpy.run_path(sys.argv[0], run_name="__main__")
+        return 0
     settings = load_settings()
     if settings is None:
         return EXIT_CONFIG_ERROR

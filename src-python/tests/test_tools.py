@@ -69,4 +69,4 @@ async def test_workspace_write_read_list_round_trip(tmp_path):
 
 def test_only_writing_tools_need_approval():
     needing = {name for name, tool in BUILTIN_TOOLS.items() if tool.needs_approval}
-    assert needing == {"write_file"}
+    assert needing == {"write_file", "run_python"}
