@@ -22,6 +22,7 @@ from sage_sidecar.services import agents, app_meta, conversations
 from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.errors import DomainError
 from sage_sidecar.services.events import EventBus, run_heartbeat
+from sage_sidecar.services.mcp import McpManager
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.migrate import upgrade_to_head
 
@@ -45,12 +46,14 @@ def create_app(settings: Settings) -> FastAPI:
                 "%d reply(s) were cut off by the last shutdown; marked interrupted", interrupted
             )
         http = httpx.AsyncClient(follow_redirects=False)
+        mcp = McpManager()
         state = AppState(
             settings=settings,
             db=db,
             events=EventBus(),
             http=http,
-            chat=ChatEngine(db, http, settings.storage_dir / "workspaces"),
+            chat=ChatEngine(db, http, settings.storage_dir / "workspaces", mcp),
+            mcp=mcp,
             schema_revision=revision,
         )
         app.state.sage = state
@@ -67,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
             await state.chat.shutdown()  # unfinished replies are saved as interrupted
+            await mcp.close_all()  # ends stdio MCP server processes
             await http.aclose()
             await db.dispose()
 

@@ -8,6 +8,7 @@ import httpx
 from sage_sidecar.core.config import Settings
 from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.events import EventBus
+from sage_sidecar.services.mcp import McpManager
 from sage_sidecar.storage.db import Database
 
 
@@ -18,6 +19,7 @@ class AppState:
     events: EventBus
     http: httpx.AsyncClient  # shared connection pool for provider calls
     chat: ChatEngine
+    mcp: McpManager
     schema_revision: str | None
     started_at: float = field(default_factory=time.monotonic)
 

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from sage_sidecar.api.routes import agents, chat, conversations, events, health, providers
+from sage_sidecar.api.routes import agents, chat, conversations, events, health, mcp, providers
 
 api_router = APIRouter()
-for module in (health, events, providers, agents, conversations, chat):
+for module in (health, events, providers, agents, conversations, chat, mcp):
     api_router.include_router(module.router)

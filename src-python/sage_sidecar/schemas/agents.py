@@ -1,3 +1,4 @@
+import re
 from datetime import datetime
 from typing import Literal
 
@@ -8,10 +9,13 @@ from sage_sidecar.tools.registry import BUILTIN_TOOLS
 EXPORT_FORMAT = "sage.agent.v1"
 
 
+MCP_REF = re.compile(r"^mcp:[a-z0-9][a-z0-9-]{0,39}$")  # all tools of one MCP server
+
+
 def _known_tools(names: list[str] | None) -> list[str] | None:
     if names is None:
         return None
-    unknown = sorted(set(names) - BUILTIN_TOOLS.keys())
+    unknown = sorted(n for n in set(names) - BUILTIN_TOOLS.keys() if not MCP_REF.match(n))
     if unknown:
         raise ValueError(f"unknown tools: {', '.join(unknown)} (known: {', '.join(BUILTIN_TOOLS)})")
     return list(dict.fromkeys(names))

@@ -4,8 +4,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.schemas.agents import AgentCreate, AgentExport, AgentFields, AgentUpdate
-from sage_sidecar.services.errors import ConflictError, NotFoundError
-from sage_sidecar.storage.models import Agent, Provider
+from sage_sidecar.services.errors import ConflictError, InvalidError, NotFoundError
+from sage_sidecar.storage.models import Agent, McpServer, Provider
 
 DEFAULT_AGENT = AgentFields(
     name="Sage",
@@ -41,8 +41,18 @@ async def _check_provider(session: AsyncSession, provider_id: str | None) -> Non
         raise NotFoundError("provider", provider_id)
 
 
+async def _check_mcp_refs(session: AsyncSession, tools: list[str] | None) -> None:
+    wanted = {t.removeprefix("mcp:") for t in tools or [] if t.startswith("mcp:")}
+    if not wanted:
+        return
+    found = set(await session.scalars(select(McpServer.name).where(McpServer.name.in_(wanted))))
+    if missing := sorted(wanted - found):
+        raise InvalidError(f"no MCP server named {', '.join(missing)}")
+
+
 async def create_agent(session: AsyncSession, data: AgentCreate) -> Agent:
     await _check_provider(session, data.provider_id)
+    await _check_mcp_refs(session, data.tools)
     agent = Agent(**data.model_dump())
     session.add(agent)
     await session.commit()
@@ -54,6 +64,7 @@ async def update_agent(session: AsyncSession, agent_id: str, data: AgentUpdate) 
     changes = data.model_dump(exclude_unset=True)
     if "provider_id" in changes:
         await _check_provider(session, changes["provider_id"])
+    await _check_mcp_refs(session, changes.get("tools"))
     for field, value in changes.items():
         if value is not None or field in ("provider_id", "model", "temperature", "max_tokens"):
             setattr(agent, field, value)

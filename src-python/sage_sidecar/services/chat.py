@@ -27,9 +27,11 @@ from sage_sidecar.providers.base import (
     Usage,
 )
 from sage_sidecar.services import agents as agents_service
+from sage_sidecar.services import mcp as mcp_service
 from sage_sidecar.services import providers as providers_service
 from sage_sidecar.services.conversations import get_conversation, next_seq
 from sage_sidecar.services.errors import InvalidError, NotFoundError
+from sage_sidecar.services.mcp import McpManager
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent, Conversation, Message, Provider
@@ -71,6 +73,7 @@ class ChatEngine:
         db: Database,
         http: httpx.AsyncClient,
         workspaces_dir: Path,
+        mcp: McpManager,
         *,
         approval_timeout: float = APPROVAL_TIMEOUT_S,
         retry_delays: tuple[float, ...] = RETRY_DELAYS_S,
@@ -79,6 +82,7 @@ class ChatEngine:
         self._db = db
         self._http = http
         self._workspaces = workspaces_dir
+        self._mcp = mcp
         self.approval_timeout = approval_timeout
         self.retry_delays = retry_delays
         self.max_steps = max_steps
@@ -215,7 +219,7 @@ class ChatEngine:
                     row.model = model
                     await session.commit()
             writer.start()
-            tools = tools_for(agent.tools)
+            tools = await self._tools(agent, writer, emit, ids)
             client = providers_service.client_for(provider, self._http)
             messages = history
             for _step in range(self.max_steps):
@@ -265,6 +269,24 @@ class ChatEngine:
                                     "content": writer.content})  # fmt: skip
         finally:
             self.active.pop(stream.message_id, None)
+
+    async def _tools(
+        self, agent: Agent, writer: MessageWriter, emit: Emit, ids: dict[str, str]
+    ) -> list[Tool]:
+        """Built-ins plus the tools of the agent's MCP servers. A server that cannot start costs
+        its tools for this reply, with a notice; the reply itself goes on."""
+        tools = tools_for(agent.tools)
+        prefix = mcp_service.AGENT_REF
+        names = [t.removeprefix(prefix) for t in agent.tools if t.startswith(prefix)]
+        if not names:
+            return tools
+        async with self._db.session() as session:
+            servers = await mcp_service.servers_named(session, names)
+        mcp_tools, errors = await self._mcp.tools_for(servers)
+        for error in errors:
+            writer.add_part({"type": "notice", "text": error})
+            await _safe_emit(emit, {"type": "notice", **ids, "text": error})
+        return tools + mcp_tools
 
     async def _context(
         self, conversation_id: str, message_id: str

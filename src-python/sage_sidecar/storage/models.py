@@ -104,3 +104,21 @@ class Message(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     first_token_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class McpServer(Timestamped, Base):
+    """A configured MCP server. `env` and `headers` may hold secrets: write-only at the API."""
+
+    __tablename__ = "mcp_servers"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(40), unique=True)  # namespace for its tools
+    transport: Mapped[str] = mapped_column(String(16))  # stdio | http
+    command: Mapped[str | None] = mapped_column(String(2000), default=None)
+    args: Mapped[list[Any]] = mapped_column(default=list)
+    env: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    url: Mapped[str | None] = mapped_column(String(2000), default=None)
+    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Tools of a trusted server run without asking; otherwise every call needs approval.
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,256 @@
+"""MCP servers: configuration CRUD and live connections through the `mcp` SDK.
+
+Connections open lazily (on first tool listing or call), each held open by its own task because
+the SDK's context managers must be entered and left in one task. A server that fails to start or
+crashes becomes a readable tool error; the next use starts it again. Shutdown closes every
+connection, which ends stdio child processes.
+"""
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sage_sidecar.schemas.mcp import McpServerCreate, McpServerOut, McpServerUpdate, McpToolOut
+from sage_sidecar.services.errors import ConflictError, NotFoundError
+from sage_sidecar.storage.models import McpServer
+from sage_sidecar.tools.base import Tool, ToolContext, ToolError
+
+log = logging.getLogger(__name__)
+
+PREFIX = "mcp__"
+AGENT_REF = "mcp:"  # an agent's `tools` entry "mcp:<server name>" enables all of its tools
+START_TIMEOUT_S = 30.0
+CALL_TIMEOUT_S = 120.0
+MAX_TOOL_NAME = 64
+
+
+def namespaced(server: str, tool: str) -> str:
+    return f"{PREFIX}{server}__{tool}"
+
+
+# --- configuration ------------------------------------------------------------------------------
+
+
+def to_out(server: McpServer) -> McpServerOut:
+    data = {c: getattr(server, c) for c in McpServerOut.model_fields if hasattr(server, c)}
+    return McpServerOut(**data, env_keys=sorted(server.env), header_keys=sorted(server.headers))
+
+
+async def list_servers(session: AsyncSession) -> list[McpServer]:
+    return list((await session.scalars(select(McpServer).order_by(McpServer.name))).all())
+
+
+async def get_server(session: AsyncSession, server_id: str) -> McpServer:
+    server = await session.get(McpServer, server_id)
+    if server is None:
+        raise NotFoundError("MCP server", server_id)
+    return server
+
+
+async def servers_named(session: AsyncSession, names: list[str]) -> list[McpServer]:
+    if not names:
+        return []
+    query = select(McpServer).where(McpServer.name.in_(names), McpServer.enabled.is_(True))
+    return list((await session.scalars(query)).all())
+
+
+async def create_server(session: AsyncSession, data: McpServerCreate) -> McpServer:
+    if await session.scalar(select(McpServer).where(McpServer.name == data.name)):
+        raise ConflictError(f"an MCP server named {data.name!r} already exists")
+    server = McpServer(**data.model_dump())
+    session.add(server)
+    await session.commit()
+    return server
+
+
+async def update_server(session: AsyncSession, server_id: str, data: McpServerUpdate) -> McpServer:
+    server = await get_server(session, server_id)
+    for key, value in data.model_dump(exclude_unset=True).items():
+        if value is not None:
+            setattr(server, key, value)
+    await session.commit()
+    return server
+
+
+async def delete_server(session: AsyncSession, server_id: str) -> None:
+    await session.delete(await get_server(session, server_id))
+    await session.commit()
+
+
+# --- connections --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """A snapshot of the row: connections outlive database sessions."""
+
+    id: str
+    name: str
+    transport: str
+    command: str | None
+    args: tuple[str, ...]
+    env: tuple[tuple[str, str], ...]
+    url: str | None
+    headers: tuple[tuple[str, str], ...]
+    trusted: bool
+
+    @classmethod
+    def of(cls, row: McpServer) -> "ServerConfig":
+        return cls(row.id, row.name, row.transport, row.command, tuple(row.args),
+                   tuple(sorted(row.env.items())), row.url, tuple(sorted(row.headers.items())),
+                   row.trusted)  # fmt: skip
+
+
+@dataclass
+class Connection:
+    config: ServerConfig
+    session: Any = None
+    task: asyncio.Task[None] | None = None
+    stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def open(self) -> Any:
+        ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.task = asyncio.create_task(self._hold(ready), name=f"mcp:{self.config.name}")
+        try:
+            self.session = await asyncio.wait_for(asyncio.shield(ready), START_TIMEOUT_S)
+        except TimeoutError:
+            await self.close()
+            raise ToolError(
+                f"MCP server {self.config.name!r} did not start within {START_TIMEOUT_S:.0f} s"
+            ) from None
+        return self.session
+
+    async def _hold(self, ready: asyncio.Future[Any]) -> None:
+        from mcp import ClientSession, StdioServerParameters
+        from mcp.client.stdio import stdio_client
+        from mcp.client.streamable_http import streamablehttp_client
+
+        try:
+            async with contextlib.AsyncExitStack() as stack:
+                if self.config.transport == "stdio":
+                    params = StdioServerParameters(
+                        command=self.config.command or "", args=list(self.config.args),
+                        env=dict(self.config.env) or None,
+                    )  # fmt: skip
+                    read, write = await stack.enter_async_context(stdio_client(params))
+                else:
+                    read, write, _ = await stack.enter_async_context(
+                        streamablehttp_client(
+                            self.config.url or "", headers=dict(self.config.headers)
+                        )
+                    )
+                session = await stack.enter_async_context(ClientSession(read, write))
+                await session.initialize()
+                ready.set_result(session)
+                await self.stop.wait()
+        except BaseException as error:  # noqa: BLE001 - reported to whoever waits for the start
+            if not ready.done():
+                ready.set_exception(
+                    ToolError(
+                        f"MCP server {self.config.name!r} failed to start: {_describe(error)}"
+                    )
+                )
+            if isinstance(error, asyncio.CancelledError):
+                raise
+        finally:
+            self.session = None
+
+    async def close(self) -> None:
+        self.stop.set()
+        if self.task is not None:
+            try:
+                await asyncio.wait_for(self.task, 5)
+            except (TimeoutError, asyncio.CancelledError, Exception):  # noqa: BLE001
+                self.task.cancel()
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, BaseExceptionGroup) and error.exceptions:
+        return _describe(error.exceptions[0])
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+class McpManager:
+    def __init__(self) -> None:
+        self._connections: dict[str, Connection] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def _session(self, config: ServerConfig) -> Any:
+        async with self._locks.setdefault(config.id, asyncio.Lock()):
+            connection = self._connections.get(config.id)
+            alive = connection is not None and connection.session is not None
+            if alive and connection.config == config and not connection.task.done():  # type: ignore[union-attr]
+                return connection.session  # type: ignore[union-attr]
+            if connection is not None:  # crashed, or its configuration changed
+                await connection.close()
+            connection = Connection(config)
+            self._connections[config.id] = connection
+            return await connection.open()
+
+    async def list_tools(self, row: McpServer) -> list[McpToolOut]:
+        config = ServerConfig.of(row)
+        session = await self._session(config)
+        try:
+            result = await asyncio.wait_for(session.list_tools(), CALL_TIMEOUT_S)
+        except Exception as error:
+            await self.forget(config.id)
+            raise ToolError(
+                f"MCP server {config.name!r} failed to list tools: {_describe(error)}"
+            ) from error
+        return [
+            McpToolOut(name=namespaced(config.name, t.name), description=t.description or "",
+                       input_schema=t.inputSchema or {"type": "object"})
+            for t in result.tools
+            if len(namespaced(config.name, t.name)) <= MAX_TOOL_NAME
+        ]  # fmt: skip
+
+    async def call(self, config: ServerConfig, tool: str, arguments: dict[str, Any]) -> str:
+        session = await self._session(config)
+        try:
+            result = await asyncio.wait_for(session.call_tool(tool, arguments), CALL_TIMEOUT_S)
+        except Exception as error:
+            # The server crashed or hung: drop the connection so the next use starts it afresh.
+            await self.forget(config.id)
+            raise ToolError(f"MCP server {config.name!r} failed: {_describe(error)}") from error
+        text = "\n".join(getattr(item, "text", f"[{item.type} content]") for item in result.content)
+        if result.isError:
+            raise ToolError(text or "the MCP tool reported an error")
+        return text
+
+    async def tools_for(self, rows: list[McpServer]) -> tuple[list[Tool], list[str]]:
+        """Tools of the given servers, and an error line for each server that could not start."""
+        tools: list[Tool] = []
+        errors: list[str] = []
+        for row in rows:
+            try:
+                listed = await self.list_tools(row)
+            except ToolError as error:
+                errors.append(str(error))
+                continue
+            config = ServerConfig.of(row)
+            for item in listed:
+                tools.append(self._as_tool(config, item))
+        return tools, errors
+
+    def _as_tool(self, config: ServerConfig, item: McpToolOut) -> Tool:
+        original = item.name.removeprefix(f"{PREFIX}{config.name}__")
+
+        async def run(args: dict[str, Any], _ctx: ToolContext) -> str:
+            return await self.call(config, original, args)
+
+        return Tool(
+            item.name, item.description, item.input_schema, run, needs_approval=not config.trusted
+        )
+
+    async def forget(self, server_id: str) -> None:
+        connection = self._connections.pop(server_id, None)
+        if connection is not None:
+            await connection.close()
+
+    async def close_all(self) -> None:
+        await asyncio.gather(*(self.forget(sid) for sid in list(self._connections)))
