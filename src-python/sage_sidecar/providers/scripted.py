@@ -100,6 +100,17 @@ class ScriptedProvider:
     async def _stream(self, turn: dict[str, Any]):
         delay = float(turn.get("delay_ms", 0)) / 1000
         chunks = turn.get("chunks") or (_words(turn["text"]) if "text" in turn else [])
+        if "stamped_chunks" in turn:
+            # Benchmarks: each chunk's text is the CLOCK_MONOTONIC time (ns) it was sent at.
+            count = int(turn["stamped_chunks"])
+            yield _chunk({"role": "assistant", "content": ""})
+            for _ in range(count):
+                if delay:
+                    await asyncio.sleep(delay)
+                yield _chunk({"content": f"{time.monotonic_ns()} "})
+            yield _chunk({}, "stop")
+            yield "data: [DONE]\n\n"
+            return
         yield _chunk({"role": "assistant", "content": ""})
         for index, text in enumerate(chunks):
             if index == turn.get("drop_after_chunks"):
@@ -145,6 +156,7 @@ class RunningScripted:
     def __init__(self) -> None:
         self.provider = ScriptedProvider()
         self._sock = socket.socket()
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.bind(("127.0.0.1", 0))
         self.port = self._sock.getsockname()[1]
         config = uvicorn.Config(
@@ -183,6 +195,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     sock = socket.socket()
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets
     sock.bind(("127.0.0.1", args.port))
     print(f"SCRIPTED_READY {sock.getsockname()[1]}", flush=True)
     uvicorn.Server(uvicorn.Config(ScriptedProvider().app, log_level="warning")).run(sockets=[sock])
