@@ -52,6 +52,22 @@ def demo_turn(body: dict[str, Any]) -> dict[str, Any]:
     return {"text": f"Hello from the scripted demo model. You said: {text}"}
 
 
+def _openai_shaped(body: dict[str, Any]) -> dict[str, Any]:
+    """Enough of an Anthropic request in OpenAI shape for `demo_turn`."""
+    messages = []
+    for message in body.get("messages") or []:
+        content = message.get("content")
+        if isinstance(content, list):
+            results = [b for b in content if b.get("type") == "tool_result"]
+            if results:
+                messages.append({"role": "tool", "content": results[-1].get("content")})
+                continue
+            content = " ".join(b.get("text", "") for b in content if b.get("type") == "text")
+        messages.append({"role": message.get("role"), "content": content})
+    tools = [{"function": {"name": t["name"]}} for t in body.get("tools") or []]
+    return {"messages": messages, "tools": tools}
+
+
 def _words(text: str) -> list[str]:
     words = text.split(" ")
     return [w + (" " if i < len(words) - 1 else "") for i, w in enumerate(words)]
@@ -64,6 +80,7 @@ class ScriptedProvider:
         self.app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self.chat, methods=["POST"]),
+                Route("/v1/messages", self.messages, methods=["POST"]),
                 Route("/v1/models", self.models, methods=["GET"]),
                 Route("/__script", self.load_script, methods=["POST"]),
                 Route("/__requests", self.recorded, methods=["GET"]),
@@ -96,6 +113,56 @@ class ScriptedProvider:
                 status_code=int(error["status"]),
             )
         return StreamingResponse(self._stream(turn), media_type="text/event-stream")
+
+    async def messages(self, request: Request) -> Response:
+        """The same scripted turns, in the Anthropic Messages API's streaming format."""
+        body = await request.json()
+        self.requests.append(body)
+        if request.headers.get("x-api-key") == "bad-key":
+            return JSONResponse({"type": "error", "error": {"type": "authentication_error",
+                                 "message": "invalid x-api-key"}}, status_code=401)  # fmt: skip
+        turn = self.turns.popleft() if self.turns else demo_turn(_openai_shaped(body))
+        if "error" in turn:
+            error = turn["error"]
+            return JSONResponse({"type": "error", "error": {"type": "api_error",
+                                 "message": error.get("message", "scripted error")}},
+                                status_code=int(error["status"]))  # fmt: skip
+        return StreamingResponse(self._stream_anthropic(turn), media_type="text/event-stream")
+
+    async def _stream_anthropic(self, turn: dict[str, Any]):
+        def event(kind: str, data: dict[str, Any]) -> str:
+            return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
+
+        delay = float(turn.get("delay_ms", 0)) / 1000
+        chunks = turn.get("chunks") or (_words(turn["text"]) if "text" in turn else [])
+        usage = turn.get("usage") or {"prompt_tokens": 10, "completion_tokens": max(1, len(chunks))}
+        yield event("message_start", {"message": {"id": "msg_scripted", "role": "assistant",
+                    "model": MODEL, "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": 0}}})  # fmt: skip
+        yield event(
+            "content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}
+        )
+        for index, text in enumerate(chunks):
+            if index == turn.get("drop_after_chunks"):
+                raise ConnectionResetError("scripted drop")
+            if index == turn.get("malformed_after_chunks"):
+                yield "event: content_block_delta\ndata: {not json\n\n"
+                return
+            if delay:
+                await asyncio.sleep(delay)
+            yield event(
+                "content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": text}}
+            )
+        yield event("content_block_stop", {"index": 0})
+        for offset, call in enumerate(turn.get("tool_calls") or [], start=1):
+            yield event("content_block_start", {"index": offset, "content_block": {
+                "type": "tool_use", "id": call["id"], "name": call["name"], "input": {}}})  # fmt: skip
+            yield event("content_block_delta", {"index": offset, "delta": {
+                "type": "input_json_delta", "partial_json": call.get("arguments", "{}")}})  # fmt: skip
+            yield event("content_block_stop", {"index": offset})
+        stop = "tool_use" if turn.get("tool_calls") else "end_turn"
+        yield event("message_delta", {"delta": {"stop_reason": stop},
+                                      "usage": {"output_tokens": usage["completion_tokens"]}})  # fmt: skip
+        yield event("message_stop", {})
 
     async def _stream(self, turn: dict[str, Any]):
         delay = float(turn.get("delay_ms", 0)) / 1000

@@ -3,13 +3,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-# Anthropic joins when its Messages-API client lands; until then it is not accepted.
-ProviderKind = Literal["openai", "ollama", "lmstudio"]
+ProviderKind = Literal["openai", "ollama", "lmstudio", "anthropic"]
 
 DEFAULT_BASE_URLS: dict[str, str] = {
     "openai": "https://api.openai.com/v1",
     "ollama": "http://127.0.0.1:11434/v1",
     "lmstudio": "http://127.0.0.1:1234/v1",
+    "anthropic": "https://api.anthropic.com",  # the client adds /v1/...
 }
 
 BaseUrl = Field(default=None, pattern=r"^https?://[^\s]+$", max_length=2000)

@@ -6,6 +6,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sage_sidecar.providers.anthropic import AnthropicClient
 from sage_sidecar.providers.base import ProviderError
 from sage_sidecar.providers.openai_compat import OpenAICompatClient
 from sage_sidecar.schemas.providers import (
@@ -30,7 +31,9 @@ def to_out(provider: Provider) -> ProviderOut:
     )  # fmt: skip
 
 
-def client_for(provider: Provider, http: httpx.AsyncClient) -> OpenAICompatClient:
+def client_for(provider: Provider, http: httpx.AsyncClient) -> OpenAICompatClient | AnthropicClient:
+    if provider.kind == "anthropic":
+        return AnthropicClient(provider.base_url, provider.api_key, http)
     return OpenAICompatClient(provider.base_url, provider.api_key, http)
 
 

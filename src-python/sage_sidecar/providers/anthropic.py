@@ -1,0 +1,173 @@
+"""Anthropic Messages API, streamed (SSE), over httpx. Same interface as the OpenAI-compatible
+client: `stream_chat` yields TextDelta / ToolCalls / Usage, errors are ProviderError."""
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+from httpx_sse import EventSource
+
+from sage_sidecar.providers.base import (
+    ChatMessage,
+    ChatRequest,
+    ProviderError,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCalls,
+    Usage,
+)
+from sage_sidecar.providers.openai_compat import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, error_for_status
+
+API_VERSION = "2023-06-01"
+# The Messages API requires max_tokens; this is used when the agent sets none.
+DEFAULT_MAX_TOKENS = 4096
+
+
+def _content(message: ChatMessage) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    if message.content:
+        blocks.append({"type": "text", "text": message.content})
+    for call in message.tool_calls:
+        try:
+            arguments = json.loads(call.arguments or "{}")
+        except ValueError:
+            arguments = {}
+        blocks.append({"type": "tool_use", "id": call.id, "name": call.name, "input": arguments})
+    return blocks
+
+
+def request_json(request: ChatRequest) -> dict[str, Any]:
+    system = "\n\n".join(m.content or "" for m in request.messages if m.role == "system")
+    messages: list[dict[str, Any]] = []
+    for message in request.messages:
+        if message.role == "system":
+            continue
+        if message.role == "tool":
+            block = {
+                "type": "tool_result",
+                "tool_use_id": message.tool_call_id,
+                "content": message.content or "",
+            }
+            # Consecutive tool results belong to one user turn.
+            if messages and messages[-1]["role"] == "user" and messages[-1].get("_tool_results"):
+                messages[-1]["content"].append(block)
+            else:
+                messages.append({"role": "user", "content": [block], "_tool_results": True})
+            continue
+        messages.append({"role": message.role, "content": _content(message)})
+    for message in messages:
+        message.pop("_tool_results", None)
+    body: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+        "messages": messages,
+        "stream": True,
+    }
+    if system:
+        body["system"] = system
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if request.tools:
+        body["tools"] = [
+            {"name": t.name, "description": t.description, "input_schema": t.parameters}
+            for t in request.tools
+        ]
+    return body
+
+
+class AnthropicClient:
+    def __init__(self, base_url: str, api_key: str | None, http: httpx.AsyncClient) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._http = http
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"anthropic-version": API_VERSION}
+        if self._api_key:
+            headers["x-api-key"] = self._api_key
+        return headers
+
+    async def list_models(self) -> list[str]:
+        try:
+            response = await self._http.get(
+                f"{self.base_url}/v1/models", headers=self._headers(), timeout=CONNECT_TIMEOUT_S
+            )
+        except httpx.TimeoutException as error:
+            raise ProviderError("timeout") from error
+        except httpx.HTTPError as error:
+            raise ProviderError("unreachable", type(error).__name__) from error
+        if response.status_code != 200:
+            raise error_for_status(response.status_code, response.text)
+        try:
+            return sorted(item["id"] for item in response.json()["data"])
+        except (ValueError, KeyError, TypeError) as error:
+            raise ProviderError("bad_response", "unexpected /v1/models shape") from error
+
+    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+        try:
+            async with self._http.stream(
+                "POST", f"{self.base_url}/v1/messages", json=request_json(request),
+                headers=self._headers(), timeout=timeout,
+            ) as response:  # fmt: skip
+                if response.status_code != 200:
+                    raise error_for_status(response.status_code, (await response.aread()).decode())
+                async for event in _parse_stream(response):
+                    yield event
+        except httpx.TimeoutException as error:
+            raise ProviderError("timeout") from error
+        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+            raise ProviderError("dropped", type(error).__name__) from error
+        except httpx.HTTPError as error:
+            raise ProviderError("unreachable", type(error).__name__) from error
+
+
+async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
+    calls: dict[int, dict[str, str]] = {}
+    input_tokens = 0
+    finished = False
+    async for sse in EventSource(response).aiter_sse():
+        try:
+            data = json.loads(sse.data) if sse.data else {}
+        except ValueError as error:
+            raise ProviderError("bad_response", "malformed stream event") from error
+        kind = data.get("type", sse.event)
+        if kind == "error":
+            detail = (data.get("error") or {}).get("message", "")
+            error_kind = (data.get("error") or {}).get("type", "")
+            raise ProviderError(
+                "rate_limit" if error_kind == "overloaded_error" else "server", detail
+            )
+        if kind == "message_start":
+            input_tokens = int(
+                ((data.get("message") or {}).get("usage") or {}).get("input_tokens") or 0
+            )
+        elif kind == "content_block_start":
+            block = data.get("content_block") or {}
+            if block.get("type") == "tool_use":
+                calls[int(data.get("index", 0))] = {
+                    "id": block.get("id", ""),
+                    "name": block.get("name", ""),
+                    "arguments": "",
+                }
+        elif kind == "content_block_delta":
+            delta = data.get("delta") or {}
+            if delta.get("type") == "text_delta" and delta.get("text"):
+                yield TextDelta(delta["text"])
+            elif delta.get("type") == "input_json_delta":
+                calls.setdefault(int(data.get("index", 0)), {"id": "", "name": "", "arguments": ""})
+                calls[int(data.get("index", 0))]["arguments"] += delta.get("partial_json", "")
+        elif kind == "message_delta":
+            output_tokens = int((data.get("usage") or {}).get("output_tokens") or 0)
+            yield Usage(input_tokens, output_tokens)
+        elif kind == "message_stop":
+            finished = True
+            break
+    if not finished:
+        raise ProviderError("dropped", "the stream ended early")
+    if calls:
+        yield ToolCalls([
+            ToolCall(c["id"] or f"call_{i}", c["name"], c["arguments"] or "{}") for i, c in sorted(calls.items())
+        ])  # fmt: skip
