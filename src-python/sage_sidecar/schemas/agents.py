@@ -22,7 +22,7 @@ def _known_tools(names: list[str] | None) -> list[str] | None:
 
 
 class AgentFields(BaseModel):
-    """What a user sets. Plan mode arrives with the plan executor; until then only `chat`."""
+    """What a user sets."""
 
     name: str = Field(min_length=1, max_length=200)
     avatar: str = Field(default="🌿", max_length=32)
@@ -31,7 +31,7 @@ class AgentFields(BaseModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     tools: list[str] = []
-    mode: Literal["chat"] = "chat"
+    mode: Literal["chat", "plan"] = "chat"
 
     _check_tools = field_validator("tools")(classmethod(lambda cls, v: _known_tools(v)))
 
@@ -49,7 +49,7 @@ class AgentUpdate(BaseModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     tools: list[str] | None = None
-    mode: Literal["chat"] | None = None
+    mode: Literal["chat", "plan"] | None = None
 
     _check_tools = field_validator("tools")(classmethod(lambda cls, v: _known_tools(v)))
 

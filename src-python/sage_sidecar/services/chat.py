@@ -1,31 +1,22 @@
-"""The chat engine: runs assistant replies as tasks, streams them as events, runs the tool loop,
-and persists every reply however it ends (completed, failed, interrupted).
+"""The chat engine: starts, cancels and replaces assistant replies, each a task that streams its
+events and is persisted however it ends (completed, failed, interrupted).
 
 Knows nothing of WebSockets: callers pass an `emit` coroutine that receives protocol frames
-(documented in docs/protocol.md).
+(documented in docs/protocol.md). One reply's work is a `Turn` (turn.py); plan mode runs a Turn
+through the plan executor (plan.py).
 """
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from sqlalchemy import delete, select
 
-from sage_sidecar.providers.base import (
-    ChatMessage,
-    ChatRequest,
-    ProviderError,
-    TextDelta,
-    ToolCall,
-    ToolCalls,
-    Usage,
-)
+from sage_sidecar.providers.base import ChatMessage, ProviderError
 from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services import mcp as mcp_service
 from sage_sidecar.services import providers as providers_service
@@ -33,31 +24,20 @@ from sage_sidecar.services.conversations import get_conversation, next_seq
 from sage_sidecar.services.errors import InvalidError, NotFoundError
 from sage_sidecar.services.mcp import McpManager
 from sage_sidecar.services.message_writer import MessageWriter
+from sage_sidecar.services.plan import run_plan
+from sage_sidecar.services.turn import ActiveStream, ChatFailure, Emit, Limits, Turn, safe_emit
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent, Conversation, Message, Provider
-from sage_sidecar.tools.base import Tool, ToolContext, ToolError
+from sage_sidecar.tools.base import Tool
 from sage_sidecar.tools.registry import tools_for
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[dict[str, Any]], Awaitable[None]]
 MAX_TOOL_STEPS = 8
 APPROVAL_TIMEOUT_S = 120.0
 RETRY_DELAYS_S = (0.5, 1.0, 2.0)  # before the first token only
-TOOL_OUTPUT_LIMIT = 20_000
 TITLE_LENGTH = 60
-
-
-class ChatFailure(Exception):
-    """A reply that cannot proceed, with a message for the user (no provider, no model...)."""
-
-
-@dataclass
-class ActiveStream:
-    message_id: str
-    conversation_id: str
-    task: asyncio.Task[None] | None = None
-    approvals: dict[str, asyncio.Future[str]] = field(default_factory=dict)
+INTERNAL_ERROR = "Internal error in Sage; see the sidecar log."
 
 
 @dataclass
@@ -200,92 +180,77 @@ class ChatEngine:
 
     async def _run(self, stream: ActiveStream, emit: Emit) -> None:
         writer = MessageWriter(self._db, stream.message_id)
-        usage = {"prompt_tokens": 0, "completion_tokens": 0}
         ids = {"conversationId": stream.conversation_id, "messageId": stream.message_id}
         started_at = time.perf_counter()
+        turn: Turn | None = None
+
+        async def end(status: str, error: str | None, frame: dict[str, Any]) -> None:
+            usage = turn.usage if turn else None
+            await writer.finish(status, error=error, usage=usage)
+            await safe_emit(emit, {**frame, **ids, "status": status, "content": writer.content})
+
         try:
-            agent, provider, history = await self._context(
-                stream.conversation_id, stream.message_id
-            )
-            model = agent.model or provider.default_model
-            if not model:
-                raise ChatFailure(
-                    f"Choose a model for {agent.name} or a default model for {provider.name}."
-                )
-            await _safe_emit(emit, {"type": "message.started", **ids, "model": model})
-            async with self._db.session() as session:
-                row = await session.get(Message, stream.message_id)
-                if row is not None:
-                    row.model = model
-                    await session.commit()
-            writer.start()
-            tools = await self._tools(agent, writer, emit, ids)
-            client = providers_service.client_for(provider, self._http)
-            messages = history
-            for _step in range(self.max_steps):
-                request = ChatRequest(
-                    model=model,
-                    messages=messages,
-                    tools=[t.spec() for t in tools],
-                    temperature=agent.temperature,
-                    max_tokens=agent.max_tokens,
-                )
-                text, calls = await self._stream_step(client, request, writer, usage, emit, ids)
-                if not calls:
-                    break
-                messages = [*messages, ChatMessage("assistant", text or None, tool_calls=calls)]
-                results = await self._run_tools(calls, tools, agent, stream, writer, emit, ids)
-                messages += [
-                    ChatMessage("tool", r, tool_call_id=c.id)
-                    for c, r in zip(calls, results, strict=True)
-                ]
+            turn = await self._start_turn(stream, emit, writer)
+            if turn.agent.mode == "plan":
+                await run_plan(turn)
             else:
-                raise ChatFailure(
-                    f"Stopped after {self.max_steps} tool steps without a final answer."
-                )
-            await _safe_emit(emit, {"type": "usage", **ids, **usage})
-            await writer.finish("completed", usage=usage)
-            await _safe_emit(emit, {
-                "type": "message.completed", **ids, "status": "completed", "content": writer.content,
-                "usage": usage, "durationMs": round((time.perf_counter() - started_at) * 1000),
-            })  # fmt: skip
+                await turn.complete(turn.history)
+            await safe_emit(emit, {"type": "usage", **ids, **turn.usage})
+            duration = round((time.perf_counter() - started_at) * 1000)
+            await end("completed", None, {"type": "message.completed", "usage": turn.usage,
+                                          "durationMs": duration})  # fmt: skip
         except asyncio.CancelledError:
-            await writer.finish("interrupted", error="Stopped by the user.", usage=usage)
-            await _safe_emit(emit, {"type": "message.failed", **ids, "status": "interrupted",
-                                    "reason": "cancelled", "error": "Stopped by the user.",
-                                    "content": writer.content})  # fmt: skip
+            await end("interrupted", "Stopped by the user.", {"type": "message.failed",
+                      "reason": "cancelled", "error": "Stopped by the user."})  # fmt: skip
         except (ProviderError, ChatFailure, NotFoundError) as error:
-            kind = error.kind if isinstance(error, ProviderError) else "setup"
-            await writer.finish("failed", error=str(error), usage=usage)
-            await _safe_emit(emit, {"type": "message.failed", **ids, "status": "failed",
-                                    "reason": kind, "error": str(error), "content": writer.content})  # fmt: skip
+            reason = error.kind if isinstance(error, ProviderError) else "setup"
+            await end("failed", str(error), {"type": "message.failed", "reason": reason,
+                                             "error": str(error)})  # fmt: skip
         except Exception:
             log.exception("reply %s failed", stream.message_id)
-            await writer.finish(
-                "failed", error="Internal error in Sage; see the sidecar log.", usage=usage
-            )
-            await _safe_emit(emit, {"type": "message.failed", **ids, "status": "failed",
-                                    "reason": "internal", "error": "Internal error in Sage; see the sidecar log.",
-                                    "content": writer.content})  # fmt: skip
+            await end("failed", INTERNAL_ERROR, {"type": "message.failed", "reason": "internal",
+                                                 "error": INTERNAL_ERROR})  # fmt: skip
         finally:
             self.active.pop(stream.message_id, None)
 
-    async def _tools(
-        self, agent: Agent, writer: MessageWriter, emit: Emit, ids: dict[str, str]
-    ) -> list[Tool]:
+    async def _start_turn(self, stream: ActiveStream, emit: Emit, writer: MessageWriter) -> Turn:
+        agent, provider, history = await self._context(stream.conversation_id, stream.message_id)
+        model = agent.model or provider.default_model
+        if not model:
+            raise ChatFailure(
+                f"Choose a model for {agent.name} or a default model for {provider.name}."
+            )
+        await safe_emit(emit, {"type": "message.started", "conversationId": stream.conversation_id,
+                               "messageId": stream.message_id, "model": model})  # fmt: skip
+        async with self._db.session() as session:
+            row = await session.get(Message, stream.message_id)
+            if row is not None:
+                row.model = model
+                await session.commit()
+        writer.start()
+        turn = Turn(
+            db=self._db, stream=stream, emit_raw=emit, writer=writer, agent=agent,
+            client=providers_service.client_for(provider, self._http), model=model, tools=[],
+            workspaces=self._workspaces,
+            limits=Limits(self.approval_timeout, self.retry_delays, self.max_steps), history=history,
+        )  # fmt: skip
+        turn.tools = await self._tools(turn)
+        return turn
+
+    async def _tools(self, turn: Turn) -> list[Tool]:
         """Built-ins plus the tools of the agent's MCP servers. A server that cannot start costs
         its tools for this reply, with a notice; the reply itself goes on."""
-        tools = tools_for(agent.tools)
+        tools = tools_for(turn.agent.tools)
         prefix = mcp_service.AGENT_REF
-        names = [t.removeprefix(prefix) for t in agent.tools if t.startswith(prefix)]
+        names = [t.removeprefix(prefix) for t in turn.agent.tools if t.startswith(prefix)]
         if not names:
             return tools
         async with self._db.session() as session:
             servers = await mcp_service.servers_named(session, names)
         mcp_tools, errors = await self._mcp.tools_for(servers)
         for error in errors:
-            writer.add_part({"type": "notice", "text": error})
-            await _safe_emit(emit, {"type": "notice", **ids, "text": error})
+            turn.writer.add_part({"type": "notice", "text": error})
+            await turn.emit({"type": "notice", "text": error})
         return tools + mcp_tools
 
     async def _context(
@@ -318,110 +283,7 @@ class ChatEngine:
                     history.append(ChatMessage(row.role, row.content))  # type: ignore[arg-type]
             return agent, provider, history
 
-    async def _stream_step(
-        self, client: Any, request: ChatRequest, writer: MessageWriter, usage: dict[str, int],
-        emit: Emit, ids: dict[str, str],
-    ) -> tuple[str, list[ToolCall]]:  # fmt: skip
-        """One model call. Retries with backoff only while nothing has been received yet."""
-        attempt = 0
-        while True:
-            received = False
-            text_parts: list[str] = []
-            calls: list[ToolCall] = []
-            try:
-                async for event in client.stream_chat(request):
-                    received = True
-                    if isinstance(event, TextDelta):
-                        text_parts.append(event.text)
-                        writer.append_text(event.text)
-                        await _safe_emit(
-                            emit, {"type": "message.delta", **ids, "delta": event.text}
-                        )
-                    elif isinstance(event, ToolCalls):
-                        calls = event.calls
-                    elif isinstance(event, Usage):
-                        usage["prompt_tokens"] += event.prompt_tokens
-                        usage["completion_tokens"] += event.completion_tokens
-                return "".join(text_parts), calls
-            except ProviderError as error:
-                if (
-                    received
-                    or writer.content
-                    or not error.retryable
-                    or attempt >= len(self.retry_delays)
-                ):
-                    raise
-                log.warning("provider error before first token (%s); retrying", error.kind)
-                await asyncio.sleep(self.retry_delays[attempt])
-                attempt += 1
-
-    async def _run_tools(
-        self, calls: list[ToolCall], tools: list[Tool], agent: Agent, stream: ActiveStream,
-        writer: MessageWriter, emit: Emit, ids: dict[str, str],
-    ) -> list[str]:  # fmt: skip
-        by_name = {t.name: t for t in tools}
-        context = ToolContext(agent_id=agent.id, workspace=self._workspaces / agent.id)
-        for call in calls:
-            writer.add_part(
-                {"type": "tool_call", "id": call.id, "name": call.name, "arguments": call.arguments}
-            )
-            await _safe_emit(emit, {"type": "tool.call", **ids, "callId": call.id, "name": call.name,
-                                    "arguments": call.arguments})  # fmt: skip
-
-        async def run_one(call: ToolCall) -> str:
-            started = time.perf_counter()
-            is_error = True
-            try:
-                tool = by_name.get(call.name)
-                if tool is None:
-                    raise ToolError(f"unknown tool {call.name!r}")
-                args = call.parsed_arguments()
-                if tool.needs_approval and call.name not in agent.approved_tools:
-                    await self._await_approval(call, agent, stream, emit, ids)
-                result = (await tool.run(args, context))[:TOOL_OUTPUT_LIMIT]
-                is_error = False
-            except (ToolError, ValueError) as error:
-                result = f"Error: {error}"
-            except Exception:  # a tool bug must not end the reply
-                log.exception("tool %s crashed", call.name)
-                result = "Error: the tool failed unexpectedly."
-            duration = round((time.perf_counter() - started) * 1000)
-            writer.add_part({"type": "tool_result", "id": call.id, "name": call.name, "content": result,
-                             "isError": is_error, "durationMs": duration})  # fmt: skip
-            await _safe_emit(emit, {"type": "tool.result", **ids, "callId": call.id, "name": call.name,
-                                    "content": result, "isError": is_error, "durationMs": duration})  # fmt: skip
-            return result
-
-        return list(await asyncio.gather(*(run_one(call) for call in calls)))
-
-    async def _await_approval(
-        self, call: ToolCall, agent: Agent, stream: ActiveStream, emit: Emit, ids: dict[str, str]
-    ) -> None:
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        stream.approvals[call.id] = future
-        await _safe_emit(emit, {"type": "tool.approval_required", **ids, "callId": call.id,
-                                "name": call.name, "arguments": call.arguments,
-                                "timeoutS": self.approval_timeout})  # fmt: skip
-        try:
-            decision = await asyncio.wait_for(future, self.approval_timeout)
-        except TimeoutError:
-            raise ToolError("not approved in time; the user did not answer") from None
-        finally:
-            stream.approvals.pop(call.id, None)
-        if decision == "always":
-            async with self._db.session() as session:
-                await agents_service.approve_tool_always(session, agent.id, call.name)
-            agent.approved_tools = [*agent.approved_tools, call.name]
-        elif decision != "approve":
-            raise ToolError("the user denied this tool call")
-
 
 def _title_from(content: str) -> str:
     line = " ".join(content.split())
     return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
-
-
-async def _safe_emit(emit: Emit, frame: dict[str, Any]) -> None:
-    """A client that went away must not stop the reply: it is still written to the database."""
-    with contextlib.suppress(Exception):
-        await emit(frame)

@@ -43,6 +43,10 @@ class MessageWriter:
         self.parts.append(part)
         self._dirty = True
 
+    def touch(self) -> None:
+        """A part was changed in place (e.g. a plan step's status): write it at the next flush."""
+        self._dirty = True
+
     async def _flush_periodically(self) -> None:
         while True:
             await asyncio.sleep(self._interval)

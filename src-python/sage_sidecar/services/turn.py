@@ -1,0 +1,202 @@
+"""One assistant reply in progress: the model calls, the tool loop and approvals, with every
+event streamed through `emit` and every piece written through the MessageWriter."""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sage_sidecar.providers.base import (
+    ChatMessage,
+    ChatRequest,
+    ProviderError,
+    TextDelta,
+    ToolCall,
+    ToolCalls,
+    Usage,
+)
+from sage_sidecar.services import agents as agents_service
+from sage_sidecar.services.message_writer import MessageWriter
+from sage_sidecar.storage.db import Database
+from sage_sidecar.storage.models import Agent
+from sage_sidecar.tools.base import Tool, ToolContext, ToolError
+
+log = logging.getLogger(__name__)
+
+Emit = Callable[[dict[str, Any]], Awaitable[None]]
+TOOL_OUTPUT_LIMIT = 20_000
+
+
+class ChatFailure(Exception):
+    """A reply that cannot proceed, with a message for the user (no provider, no model...)."""
+
+
+@dataclass
+class ActiveStream:
+    message_id: str
+    conversation_id: str
+    task: asyncio.Task[None] | None = None
+    approvals: dict[str, asyncio.Future[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Limits:
+    approval_timeout: float
+    retry_delays: tuple[float, ...]  # before the first token only
+    max_steps: int  # model calls per tool loop
+
+
+async def safe_emit(emit: Emit, frame: dict[str, Any]) -> None:
+    """A client that went away must not stop the reply: it is still written to the database."""
+    with contextlib.suppress(Exception):
+        await emit(frame)
+
+
+@dataclass
+class Turn:
+    db: Database
+    stream: ActiveStream
+    emit_raw: Emit
+    writer: MessageWriter
+    agent: Agent
+    client: Any  # OpenAICompatClient | AnthropicClient
+    model: str
+    tools: list[Tool]
+    workspaces: Path
+    limits: Limits
+    history: list[ChatMessage]  # the conversation so far, system prompt first
+    usage: dict[str, int] = field(
+        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0}
+    )
+
+    @property
+    def ids(self) -> dict[str, str]:
+        return {"conversationId": self.stream.conversation_id, "messageId": self.stream.message_id}
+
+    async def emit(self, frame: dict[str, Any]) -> None:
+        await safe_emit(self.emit_raw, {**frame, **self.ids})
+
+    def request(self, messages: list[ChatMessage], with_tools: bool = True) -> ChatRequest:
+        return ChatRequest(
+            model=self.model,
+            messages=messages,
+            tools=[t.spec() for t in self.tools] if with_tools else [],
+            temperature=self.agent.temperature,
+            max_tokens=self.agent.max_tokens,
+        )
+
+    async def complete(self, messages: list[ChatMessage]) -> str:
+        """The tool loop: stream the model's answer to the user, run the tools it calls, feed the
+        results back, until it answers without tools. Returns the last step's text."""
+        for _step in range(self.limits.max_steps):
+            text, calls = await self._stream_step(self.request(messages), visible=True)
+            if not calls:
+                return text
+            messages = [*messages, ChatMessage("assistant", text or None, tool_calls=calls)]
+            results = await self._run_tools(calls)
+            messages += [
+                ChatMessage("tool", r, tool_call_id=c.id)
+                for c, r in zip(calls, results, strict=True)
+            ]
+        raise ChatFailure(
+            f"Stopped after {self.limits.max_steps} tool steps without a final answer."
+        )
+
+    async def ask(self, messages: list[ChatMessage]) -> str:
+        """A model call whose text is for Sage, not the user (plans, self-checks): not streamed,
+        no tools; its tokens still count."""
+        text, _ = await self._stream_step(self.request(messages, with_tools=False), visible=False)
+        return text
+
+    async def _stream_step(self, request: ChatRequest, visible: bool) -> tuple[str, list[ToolCall]]:
+        """One model call. Retries with backoff only while nothing has been received yet."""
+        attempt = 0
+        while True:
+            received = False
+            text_parts: list[str] = []
+            calls: list[ToolCall] = []
+            try:
+                async for event in self.client.stream_chat(request):
+                    received = True
+                    if isinstance(event, TextDelta):
+                        text_parts.append(event.text)
+                        if visible:
+                            self.writer.append_text(event.text)
+                            await self.emit({"type": "message.delta", "delta": event.text})
+                    elif isinstance(event, ToolCalls):
+                        calls = event.calls
+                    elif isinstance(event, Usage):
+                        self.usage["prompt_tokens"] += event.prompt_tokens
+                        self.usage["completion_tokens"] += event.completion_tokens
+                return "".join(text_parts), calls
+            except ProviderError as error:
+                if (
+                    received
+                    or self.writer.content
+                    or not error.retryable
+                    or attempt >= len(self.limits.retry_delays)
+                ):
+                    raise
+                log.warning("provider error before first token (%s); retrying", error.kind)
+                await asyncio.sleep(self.limits.retry_delays[attempt])
+                attempt += 1
+
+    async def _run_tools(self, calls: list[ToolCall]) -> list[str]:
+        by_name = {t.name: t for t in self.tools}
+        agent = self.agent
+        context = ToolContext(agent_id=agent.id, workspace=self.workspaces / agent.id)
+        for call in calls:
+            self.writer.add_part(
+                {"type": "tool_call", "id": call.id, "name": call.name, "arguments": call.arguments}
+            )
+            await self.emit({"type": "tool.call", "callId": call.id, "name": call.name,
+                             "arguments": call.arguments})  # fmt: skip
+
+        async def run_one(call: ToolCall) -> str:
+            started = time.perf_counter()
+            is_error = True
+            try:
+                tool = by_name.get(call.name)
+                if tool is None:
+                    raise ToolError(f"unknown tool {call.name!r}")
+                args = call.parsed_arguments()
+                if tool.needs_approval and call.name not in agent.approved_tools:
+                    await self._await_approval(call)
+                result = (await tool.run(args, context))[:TOOL_OUTPUT_LIMIT]
+                is_error = False
+            except (ToolError, ValueError) as error:
+                result = f"Error: {error}"
+            except Exception:  # a tool bug must not end the reply
+                log.exception("tool %s crashed", call.name)
+                result = "Error: the tool failed unexpectedly."
+            duration = round((time.perf_counter() - started) * 1000)
+            self.writer.add_part({"type": "tool_result", "id": call.id, "name": call.name, "content": result,
+                             "isError": is_error, "durationMs": duration})  # fmt: skip
+            await self.emit({"type": "tool.result", "callId": call.id, "name": call.name,
+                             "content": result, "isError": is_error, "durationMs": duration})  # fmt: skip
+            return result
+
+        return list(await asyncio.gather(*(run_one(call) for call in calls)))
+
+    async def _await_approval(self, call: ToolCall) -> None:
+        agent, stream = self.agent, self.stream
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        stream.approvals[call.id] = future
+        await self.emit({"type": "tool.approval_required", "callId": call.id, "name": call.name,
+                         "arguments": call.arguments, "timeoutS": self.limits.approval_timeout})  # fmt: skip
+        try:
+            decision = await asyncio.wait_for(future, self.limits.approval_timeout)
+        except TimeoutError:
+            raise ToolError("not approved in time; the user did not answer") from None
+        finally:
+            stream.approvals.pop(call.id, None)
+        if decision == "always":
+            async with self.db.session() as session:
+                await agents_service.approve_tool_always(session, agent.id, call.name)
+            agent.approved_tools = [*agent.approved_tools, call.name]
+        elif decision != "approve":
+            raise ToolError("the user denied this tool call")
