@@ -47,12 +47,14 @@ def create_app(settings: Settings) -> FastAPI:
             )
         http = httpx.AsyncClient(follow_redirects=False)
         mcp = McpManager()
+        chat = ChatEngine(db, http, settings.storage_dir / "workspaces", mcp)
+        chat.auto_title = settings.auto_title
         state = AppState(
             settings=settings,
             db=db,
             events=EventBus(),
             http=http,
-            chat=ChatEngine(db, http, settings.storage_dir / "workspaces", mcp),
+            chat=chat,
             mcp=mcp,
             schema_revision=revision,
         )

@@ -21,7 +21,10 @@ def api_key() -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, api_key: str) -> Settings:
-    return Settings(api_key=api_key, data_dir=tmp_path / "data", heartbeat_seconds=0.05)
+    # auto_title off: most tests count the provider calls they script; test_titles turns it on.
+    return Settings(
+        api_key=api_key, data_dir=tmp_path / "data", heartbeat_seconds=0.05, auto_title=False
+    )
 
 
 @pytest.fixture

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # Extra allowed origins, comma separated (e.g. a browser-test static server).
     cors_origins: str = ""
     heartbeat_seconds: float = Field(default=5.0, gt=0)
+    # After a new conversation's first answer, ask the model for a title (one extra call).
+    auto_title: bool = True
     log_level: str = "INFO"
 
     @field_validator("api_key")

@@ -25,6 +25,7 @@ from sage_sidecar.services.errors import InvalidError, NotFoundError
 from sage_sidecar.services.mcp import McpManager
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.services.plan import run_plan
+from sage_sidecar.services.titles import name_conversation, shorten
 from sage_sidecar.services.turn import ActiveStream, ChatFailure, Emit, Limits, Turn, safe_emit
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent, Conversation, Message, Provider
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 MAX_TOOL_STEPS = 8
 APPROVAL_TIMEOUT_S = 120.0
 RETRY_DELAYS_S = (0.5, 1.0, 2.0)  # before the first token only
-TITLE_LENGTH = 60
 INTERNAL_ERROR = "Internal error in Sage; see the sidecar log."
 
 
@@ -45,6 +45,7 @@ class Started:
     conversation_id: str
     user_message_id: str | None
     message_id: str
+    new_conversation: bool = False
 
 
 class ChatEngine:
@@ -67,6 +68,8 @@ class ChatEngine:
         self.retry_delays = retry_delays
         self.max_steps = max_steps
         self.active: dict[str, ActiveStream] = {}
+        self.auto_title = True
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # --- commands ------------------------------------------------------------------------------
 
@@ -88,7 +91,7 @@ class ChatEngine:
                     if agent_id
                     else await agents_service.default_agent(session)
                 )
-                conversation = Conversation(agent_id=agent.id, title=_title_from(content))
+                conversation = Conversation(agent_id=agent.id, title=shorten(content))
                 session.add(conversation)
                 await session.flush()
             seq = await next_seq(session, conversation.id)
@@ -97,7 +100,7 @@ class ChatEngine:
             assistant = self._placeholder(conversation.id, seq + 1)
             session.add(assistant)
             await session.commit()
-            started = Started(conversation.id, user.id, assistant.id)
+            started = Started(conversation.id, user.id, assistant.id, not conversation_id)
         self._launch(started, emit)
         return started
 
@@ -143,8 +146,13 @@ class ChatEngine:
                 return True
         return False
 
+    def _background(self, coroutine: Any) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)  # keep a reference until done (asyncio holds only weak ones)
+        task.add_done_callback(self._tasks.discard)
+
     async def shutdown(self) -> None:
-        tasks = [s.task for s in self.active.values() if s.task is not None]
+        tasks = [s.task for s in self.active.values() if s.task is not None] + list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -176,9 +184,9 @@ class ChatEngine:
     def _launch(self, started: Started, emit: Emit) -> None:
         stream = ActiveStream(started.message_id, started.conversation_id)
         self.active[started.message_id] = stream
-        stream.task = asyncio.create_task(self._run(stream, emit))
+        stream.task = asyncio.create_task(self._run(stream, emit, started.new_conversation))
 
-    async def _run(self, stream: ActiveStream, emit: Emit) -> None:
+    async def _run(self, stream: ActiveStream, emit: Emit, new_conversation: bool = False) -> None:
         writer = MessageWriter(self._db, stream.message_id)
         ids = {"conversationId": stream.conversation_id, "messageId": stream.message_id}
         started_at = time.perf_counter()
@@ -199,6 +207,9 @@ class ChatEngine:
             duration = round((time.perf_counter() - started_at) * 1000)
             await end("completed", None, {"type": "message.completed", "usage": turn.usage,
                                           "durationMs": duration})  # fmt: skip
+            if new_conversation and self.auto_title:
+                # After the answer, never before it: titling must not delay the first token.
+                self._background(name_conversation(turn, writer.content))
         except asyncio.CancelledError:
             await end("interrupted", "Stopped by the user.", {"type": "message.failed",
                       "reason": "cancelled", "error": "Stopped by the user."})  # fmt: skip
@@ -282,8 +293,3 @@ class ChatEngine:
                 ):
                     history.append(ChatMessage(row.role, row.content))  # type: ignore[arg-type]
             return agent, provider, history
-
-
-def _title_from(content: str) -> str:
-    line = " ".join(content.split())
-    return line if len(line) <= TITLE_LENGTH else line[: TITLE_LENGTH - 1].rstrip() + "…"
