@@ -18,7 +18,7 @@ from sage_sidecar.core.config import Settings
 from sage_sidecar.core.logging import silence_parameter_logging
 from sage_sidecar.core.security import ApiKeyMiddleware, LoopbackHostMiddleware
 from sage_sidecar.providers.base import ProviderError
-from sage_sidecar.services import agents, app_meta, conversations
+from sage_sidecar.services import agents, app_meta, conversations, providers
 from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.errors import DomainError
 from sage_sidecar.services.events import EventBus, run_heartbeat
@@ -41,6 +41,8 @@ def create_app(settings: Settings) -> FastAPI:
             await app_meta.record_start(session, __version__)
             interrupted = await conversations.mark_interrupted_streams(session)
             await agents.default_agent(session)
+            if settings.demo_provider_url:
+                await providers.ensure_demo_provider(session, settings.demo_provider_url)
         if interrupted:
             log.warning(
                 "%d reply(s) were cut off by the last shutdown; marked interrupted", interrupted

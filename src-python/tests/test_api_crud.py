@@ -133,3 +133,27 @@ def test_conversation_crud(client: TestClient, auth):
     )
     assert client.delete(f"/api/conversations/{created['id']}", headers=auth).status_code == 204
     assert client.get(f"/api/conversations/{created['id']}", headers=auth).status_code == 404
+
+
+def test_demo_mode_configures_the_labelled_scripted_provider(settings, auth, api_key, scripted):
+    from sage_sidecar.app import create_app
+
+    from chat_client import ChatSocket
+    from conftest import TEST_ORIGIN
+
+    settings.demo_provider_url = scripted.base_url
+    for _ in range(2):  # restarting does not duplicate it
+        with TestClient(create_app(settings), base_url=TEST_ORIGIN) as client:
+            providers = client.get("/api/providers", headers=auth).json()
+    assert [(p["name"], p["default_model"]) for p in providers] == [
+        ("Demo (scripted)", "scripted-1")
+    ]
+    with TestClient(create_app(settings), base_url=TEST_ORIGIN) as client:
+        scripted.load([])  # no script: the demo model answers on its own
+        socket = ChatSocket(client, api_key)
+        try:
+            _, frames = socket.send("What time is it?")
+        finally:
+            socket.close()
+    assert [f["name"] for f in frames if f["type"] == "tool.call"] == ["current_time"]
+    assert "The tool answered" in frames[-1]["content"]

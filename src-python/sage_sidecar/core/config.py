@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(default=5.0, gt=0)
     # After a new conversation's first answer, ask the model for a title (one extra call).
     auto_title: bool = True
+    # `scripts/run.sh --demo`: the scripted provider's base URL, configured as "Demo (scripted)".
+    demo_provider_url: str | None = None
     log_level: str = "INFO"
 
     @field_validator("api_key")

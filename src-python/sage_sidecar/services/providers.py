@@ -112,3 +112,22 @@ async def detect_local_servers(http: httpx.AsyncClient) -> list[DetectedServer]:
 
     found = await asyncio.gather(*(probe(kind) for kind in LOCAL_KINDS))
     return [server for server in found if server is not None]
+
+
+DEMO_NAME = "Demo (scripted)"
+DEMO_MODEL = "scripted-1"
+
+
+async def ensure_demo_provider(session: AsyncSession, base_url: str) -> Provider:
+    """The scripted demo model (scripts/run.sh --demo), labelled as such. Its port changes on
+    every run, so an existing entry is re-pointed rather than duplicated."""
+    provider = await session.scalar(select(Provider).where(Provider.name == DEMO_NAME))
+    if provider is None:
+        provider = Provider(
+            name=DEMO_NAME, kind="openai", default_model=DEMO_MODEL, base_url=base_url
+        )
+        session.add(provider)
+    provider.base_url = base_url.rstrip("/")
+    provider.enabled = True
+    await session.commit()
+    return provider
