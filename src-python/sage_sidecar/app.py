@@ -29,6 +29,11 @@ from sage_sidecar.storage.migrate import upgrade_to_head
 log = logging.getLogger(__name__)
 
 
+async def announce_local_servers(state: AppState) -> None:
+    found = await providers.detect_local_servers(state.http)
+    state.events.publish("providers.detected", servers=[s.model_dump() for s in found])
+
+
 def create_app(settings: Settings) -> FastAPI:
     silence_parameter_logging()
 
@@ -64,15 +69,19 @@ def create_app(settings: Settings) -> FastAPI:
         heartbeat = asyncio.create_task(
             run_heartbeat(state.events, settings.heartbeat_seconds, state.started_at)
         )
+        # Local model servers (Ollama, LM Studio) are looked for once at start, in the background,
+        # and announced on /ws/events; GET /api/providers/detect looks again on demand.
+        detection = asyncio.create_task(announce_local_servers(state))
         log.info(
             "sidecar %s ready, data dir %s, schema %s", __version__, settings.data_dir, revision
         )
         try:
             yield
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            for task in (heartbeat, detection):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await state.chat.shutdown()  # unfinished replies are saved as interrupted
             await mcp.close_all()  # ends stdio MCP server processes
             await http.aclose()

@@ -157,3 +157,39 @@ def test_demo_mode_configures_the_labelled_scripted_provider(settings, auth, api
             socket.close()
     assert [f["name"] for f in frames if f["type"] == "tool.call"] == ["current_time"]
     assert "The tool answered" in frames[-1]["content"]
+
+
+def test_local_servers_are_detected_at_start_and_on_demand(settings, auth, api_key):
+    """A server answering like Ollama on Ollama's default port is found and announced."""
+    import socket as sockets
+
+    from sage_sidecar.app import create_app
+
+    from conftest import TEST_ORIGIN, WS_BASE
+
+    with sockets.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", 11434)) == 0:
+            pytest.skip("something already listens on Ollama's port")
+    with (
+        RunningScripted(port=11434),
+        TestClient(create_app(settings), base_url=TEST_ORIGIN) as client,
+    ):
+        found = client.get("/api/providers/detect", headers=auth).json()
+        assert {
+            "kind": "ollama",
+            "base_url": "http://127.0.0.1:11434/v1",
+            "models": ["scripted-1"],
+        } in found
+        assert all(s["kind"] != "lmstudio" or s["models"] for s in found)
+        with client.websocket_connect(WS_BASE + "/ws/events") as ws:
+            ws.send_json({"type": "auth", "apiKey": api_key})
+            ws.receive_json()  # auth.ok
+            # The start-up detection ran before we subscribed; a new one is announced the same way.
+            state = client.app.state.sage
+            client.portal.call(
+                lambda: __import__("sage_sidecar.app", fromlist=["x"]).announce_local_servers(state)
+            )
+            event = next(
+                f for f in iter(ws.receive_json, None) if f["type"] == "providers.detected"
+            )
+    assert any(s["kind"] == "ollama" for s in event["servers"])

@@ -178,3 +178,49 @@ def test_shutdown_ends_stdio_server_processes(settings, auth, tmp_path):
         assert client.get(f"/api/mcp-servers/{server['id']}/tools", headers=auth).json()["ok"]
         pid = int(pid_file.read_text())
     assert wait_gone(pid, timeout=5), "MCP server process outlived the sidecar"
+
+
+@pytest.fixture
+def http_mcp():
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, ECHO_SERVER, "--http", str(port)])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as conn:
+            if conn.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/mcp"
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_streamable_http_server_with_headers(client: TestClient, auth, api_key, scripted, http_mcp):
+    good = add_server(client, auth, name="remote", transport="http", url=http_mcp, trusted=True,
+                      headers={"Authorization": "Bearer fixture-token"})  # fmt: skip
+    listing = client.get(f"/api/mcp-servers/{good['id']}/tools", headers=auth).json()
+    assert listing["ok"] is True, listing
+    assert {"mcp__remote__add", "mcp__remote__fail"} <= {t["name"] for t in listing["tools"]}
+    provider = add_scripted_provider(client, auth, scripted)
+    agent = agent_with(client, auth, provider["id"], ["mcp:remote"])
+    scripted.load([
+        {"tool_calls": [{"id": "h1", "name": "mcp__remote__add", "arguments": '{"a": 20, "b": 22}'}]},
+        {"text": "42"},
+    ])  # fmt: skip
+    socket = ChatSocket(client, api_key)
+    try:
+        _, frames = socket.send("add over http", agentId=agent["id"])
+    finally:
+        socket.close()
+    assert next(f for f in frames if f["type"] == "tool.result")["content"] == "42"
+
+    wrong = add_server(client, auth, name="wrong-token", transport="http", url=http_mcp,
+                       headers={"Authorization": "Bearer nope"})  # fmt: skip
+    refused = client.get(f"/api/mcp-servers/{wrong['id']}/tools", headers=auth).json()
+    assert refused["ok"] is False and "wrong-token" in refused["error"]

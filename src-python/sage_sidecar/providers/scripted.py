@@ -220,11 +220,11 @@ class ScriptedProvider:
 class RunningScripted:
     """The scripted server in a background thread (tests and benchmarks)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.provider = ScriptedProvider()
         self._sock = socket.socket()
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._sock.bind(("127.0.0.1", 0))
+        self._sock.bind(("127.0.0.1", port))
         self.port = self._sock.getsockname()[1]
         config = uvicorn.Config(
             self.provider.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1

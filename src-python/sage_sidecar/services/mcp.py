@@ -128,7 +128,7 @@ class Connection:
     async def _hold(self, ready: asyncio.Future[Any]) -> None:
         from mcp import ClientSession, StdioServerParameters
         from mcp.client.stdio import stdio_client
-        from mcp.client.streamable_http import streamablehttp_client
+        from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
         try:
             async with contextlib.AsyncExitStack() as stack:
@@ -139,10 +139,11 @@ class Connection:
                     )  # fmt: skip
                     read, write = await stack.enter_async_context(stdio_client(params))
                 else:
+                    http = await stack.enter_async_context(
+                        create_mcp_http_client(headers=dict(self.config.headers))
+                    )
                     read, write, _ = await stack.enter_async_context(
-                        streamablehttp_client(
-                            self.config.url or "", headers=dict(self.config.headers)
-                        )
+                        streamable_http_client(self.config.url or "", http_client=http)
                     )
                 session = await stack.enter_async_context(ClientSession(read, write))
                 await session.initialize()
