@@ -2,12 +2,14 @@
 //!
 //! `contract` is the wire-level agreement (env names, READY line, injected config), `key` the
 //! per-launch secret, `launch` how the process is started (frozen or dev venv), `process` the
-//! spawn/handshake/kill lifecycle, and `state` the app-managed handle the rest of the shell uses.
+//! spawn/handshake/kill lifecycle, `state` the app-managed handle the rest of the shell uses, and
+//! `supervisor` the restart policy and health watch.
 pub mod contract;
 pub mod key;
 pub mod launch;
 pub mod process;
 pub mod state;
+pub mod supervisor;
 
 pub use contract::{ReadyInfo, SageConfig};
 pub use key::ApiKey;

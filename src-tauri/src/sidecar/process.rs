@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use tauri::async_runtime::Receiver;
+use tauri::async_runtime::{JoinHandle, Receiver};
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_shell::process::{CommandChild, CommandEvent};
 
@@ -72,8 +72,8 @@ impl SidecarProcess {
         ready_timeout: Duration,
     ) -> Result<(Self, ReadyInfo), SidecarError> {
         let (process, events) = Self::spawn(app, launch, data_dir)?;
-        let ready = handshake(events, ready_timeout).await?;
-        Ok((process, ready))
+        let (ready, _output) = handshake(events, ready_timeout).await;
+        Ok((process, ready?))
     }
 
     pub fn pid(&self) -> u32 {
@@ -92,17 +92,17 @@ impl SidecarProcess {
 }
 
 /// Wait for READY, then keep forwarding the child's output to the log for the rest of its life.
+/// The returned task finishes when the process has exited: the supervisor waits on it.
 pub async fn handshake(
     mut events: Receiver<CommandEvent>,
     timeout: Duration,
-) -> Result<ReadyInfo, SidecarError> {
+) -> (Result<ReadyInfo, SidecarError>, JoinHandle<()>) {
     let result = await_ready(&mut events, timeout).await;
     match &result {
         Ok(ready) => log::info!("sidecar {} ready on 127.0.0.1:{}", ready.version, ready.port),
         Err(error) => log::error!("{error}"),
     }
-    tauri::async_runtime::spawn(forward_output(events));
-    result
+    (result, tauri::async_runtime::spawn(forward_output(events)))
 }
 
 impl Drop for SidecarProcess {

@@ -83,6 +83,24 @@ describe('desktop app', () => {
       assert.ok(existsSync(path))
     })
 
+    it('reconnects on its own when the sidecar is killed', async () => {
+      const [oldPid] = sidecarsUsing(app.dataDir)
+      const beatsBefore = (await app.driver.findElements(By.css('[data-testid="event-item"][data-type="heartbeat"]'))).length
+      process.kill(oldPid, 'SIGKILL')
+      const newPid = await waitFor(() => sidecarsUsing(app.dataDir).find((pid) => pid !== oldPid), {
+        what: 'a replacement sidecar', timeoutMs: 10_000,
+      })
+      assert.notEqual(newPid, oldPid)
+      // The UI adopted the new port and key (a Tauri event) and its socket streams again.
+      await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'connected again' })
+      await waitFor(
+        async () => (await app.driver.findElements(By.css('[data-testid="event-item"][data-type="hello"]'))).length >= 2,
+        { what: 'a hello from the new sidecar', timeoutMs: 10_000 },
+      )
+      assert.ok(beatsBefore >= 1)
+      saveArtifact('desktop-reconnected.png', await app.driver.takeScreenshot())
+    })
+
     it('leaves no sidecar running once the app is closed', async () => {
       assert.equal(sidecarsUsing(app.dataDir).length, 1, 'exactly one sidecar while running')
       await app.close()

@@ -2,6 +2,8 @@
 import type { SageConfig, StartupError } from './config'
 
 export const SIDECAR_CHANGED_EVENT = 'sage://sidecar-changed'
+/** The supervisor gave up (crash loop): payload is a StartupError with the log path. */
+export const SIDECAR_FAILED_EVENT = 'sage://sidecar-failed'
 
 export function inTauri(): boolean {
   return typeof window !== 'undefined' && '__TAURI_INTERNALS__' in window
@@ -23,4 +25,11 @@ export async function onSidecarChanged(handler: (config: SageConfig) => void): P
   if (!inTauri()) return () => {}
   const { listen } = await import('@tauri-apps/api/event')
   return listen<SageConfig>(SIDECAR_CHANGED_EVENT, (event) => handler(event.payload))
+}
+
+/** Called when the shell stopped restarting a crashing sidecar. */
+export async function onSidecarFailed(handler: (error: StartupError) => void): Promise<() => void> {
+  if (!inTauri()) return () => {}
+  const { listen } = await import('@tauri-apps/api/event')
+  return listen<StartupError>(SIDECAR_FAILED_EVENT, (event) => handler(event.payload))
 }

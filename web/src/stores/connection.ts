@@ -13,7 +13,7 @@ import {
   type SocketState,
   type StartupError,
 } from '@/api'
-import { inTauri, onSidecarChanged, restartSidecar } from '@/api/shell'
+import { inTauri, onSidecarChanged, onSidecarFailed, restartSidecar } from '@/api/shell'
 
 export type Phase = 'connecting' | 'connected' | 'error' | 'startup-error'
 export const MAX_EVENTS = 20
@@ -60,9 +60,12 @@ export const useConnectionStore = defineStore('connection', () => {
       phase.value = 'error'
       return
     }
-    socket.value ??= openEventSocket({ onEvent: pushEvent, onState: onSocketState })
+    if (!socket.value) {
+      socket.value = openEventSocket({ onEvent: pushEvent, onState: onSocketState })
+      void onSidecarChanged(adopt)
+      void onSidecarFailed(failed)
+    }
     socket.value.start()
-    void onSidecarChanged(adopt)
     await checkHealth()
   }
 
@@ -73,6 +76,13 @@ export const useConnectionStore = defineStore('connection', () => {
     if (!socket.value) return start()
     socket.value.reconnectNow()
     await checkHealth()
+  }
+
+  /** The shell's supervisor gave up on a crashing sidecar. */
+  function failed(error: StartupError): void {
+    socket.value?.stop()
+    startupError.value = error
+    phase.value = 'startup-error'
   }
 
   async function retry(): Promise<void> {
