@@ -1,5 +1,9 @@
 // Shared helpers for the end-to-end tests: free ports, waiting, artifacts, leftover processes.
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { createInterface } from 'node:readline'
 import { createServer } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -63,4 +67,92 @@ export function sidecarsUsing(dataDir) {
     }
   }
   return found
+}
+
+export const CHROMIUM_ARGS = [
+  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+]
+export const PYTHON = process.env.SAGE_SIDECAR_PYTHON ?? join(ROOT, '.venv/bin/python')
+
+/** Start a process and resolve with the rest of its first stdout line starting with `prefix`. */
+export function startWithReadyLine(command, args, env, prefix) {
+  const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'ignore'] })
+  return new Promise((resolvePromise, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${command} never printed ${prefix}`)), 30_000)
+    child.once('exit', (code) => reject(new Error(`${command} exited early (${code})`)))
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      if (!line.startsWith(prefix)) return
+      clearTimeout(timer)
+      resolvePromise({ child, rest: line.slice(prefix.length) })
+    })
+  })
+}
+
+/** The real sidecar from the venv, configured like the shell does it. */
+export async function startSidecar(extraEnv = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'sage-e2e-sidecar-'))
+  const apiKey = randomBytes(32).toString('hex')
+  const env = { ...process.env, SAGE_API_KEY: apiKey, SAGE_DATA_DIR: dataDir, SAGE_HEARTBEAT_SECONDS: '1', ...extraEnv }
+  const { child, rest } = await startWithReadyLine(PYTHON, ['-m', 'sage_sidecar'], env, 'SAGE_SIDECAR_READY ')
+  const { port, version } = JSON.parse(rest)
+  const apiBase = `http://127.0.0.1:${port}`
+  return {
+    child,
+    dataDir,
+    config: { apiBase, wsBase: apiBase.replace('http', 'ws'), apiKey, version },
+    async api(method, path, body) {
+      const response = await fetch(apiBase + path, {
+        method, headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      return response.status === 204 ? null : response.json()
+    },
+    stop() {
+      child.kill('SIGKILL')
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** The scripted OpenAI-compatible provider in its own process; `script(turns)` queues replies. */
+export async function startScriptedProvider() {
+  const { child, rest } = await startWithReadyLine(PYTHON, ['-m', 'sage_sidecar.providers.scripted'], process.env, 'SCRIPTED_READY ')
+  const root = `http://127.0.0.1:${rest.trim()}`
+  return {
+    baseUrl: `${root}/v1`,
+    async script(turns) {
+      await fetch(`${root}/__script`, { method: 'POST', body: JSON.stringify(turns), headers: { 'Content-Type': 'application/json' } })
+    },
+    stop: () => child.kill('SIGKILL'),
+  }
+}
+
+/** The built UI served on loopback and Debian's Chromium; pages get the connection injected
+ * exactly as the shell injects it (an init script defining window.__SAGE__). */
+export async function startUi() {
+  const { chromium } = await import('playwright-core')
+  const { preview } = await import('vite')
+  const port = await freePort()
+  const origin = `http://127.0.0.1:${port}`
+  const server = await preview({ root: join(ROOT, 'web'), logLevel: 'silent', preview: { port, host: '127.0.0.1', strictPort: true } })
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  return {
+    origin,
+    browser,
+    async open(sage, path = '/') {
+      const page = await browser.newPage({ locale: 'en-US' })
+      if (sage) {
+        await page.addInitScript((value) => {
+          Object.defineProperty(window, '__SAGE__', { value: Object.freeze(value) })
+        }, sage)
+      }
+      await page.goto(origin + path)
+      return page
+    },
+    async close() {
+      await browser.close()
+      await server.close()
+    },
+  }
 }

@@ -66,6 +66,7 @@ describe('desktop app', () => {
 
     it('reaches "connected" and shows the version read over authenticated HTTP', async () => {
       await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'connected state' })
+      await app.driver.findElement(By.css('[data-testid="nav-status"]')).click()
       const version = await app.driver.findElement(By.css('[data-testid="sidecar-version"]')).getText()
       assert.equal(version, sidecarVersion())
       const db = await app.driver.findElement(By.css('[data-testid="db-status"]')).getText()

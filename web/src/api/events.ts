@@ -1,5 +1,5 @@
 /**
- * The app-wide event stream (`/ws/events`). Browsers cannot set headers on a WebSocket, so the
+ * A keyed sidecar WebSocket (`/ws/events`, `/ws/chat`). Browsers cannot set headers on a WebSocket, so the
  * key goes in the first frame (never in the URL). Drops reconnect with backoff; an auth refusal
  * does not (retrying the same key is pointless) until `reconnectNow()`, e.g. after a new config.
  */
@@ -48,6 +48,13 @@ export class EventSocket {
     this.socket?.close(1000)
     this.socket = null
     this.setState('closed')
+  }
+
+  /** Send a frame on an authenticated socket; false (nothing sent) when not connected. */
+  send(frame: Record<string, unknown>): boolean {
+    if (this.state !== 'open' || !this.socket) return false
+    this.socket.send(JSON.stringify(frame))
+    return true
   }
 
   /** Drop the current socket and connect again at once, e.g. with a new port and key. */

@@ -55,6 +55,7 @@ export class HttpClient {
         continue
       }
       if (!response.ok) throw new ApiError(response.status, await errorDetail(response))
+      if (response.status === 204) return null as T
       return (await response.json()) as T
     }
   }
@@ -64,6 +65,12 @@ async function errorDetail(response: Response): Promise<string> {
   try {
     const body = (await response.json()) as { detail?: unknown }
     if (typeof body.detail === 'string') return body.detail
+    // FastAPI validation errors: a list of {loc, msg}; show the first, readably.
+    if (Array.isArray(body.detail) && body.detail[0]?.msg) {
+      const first = body.detail[0] as { loc?: unknown[]; msg: string }
+      const field = first.loc?.filter((p) => p !== 'body').join('.')
+      return field ? `${field}: ${first.msg}` : first.msg
+    }
     return JSON.stringify(body.detail ?? body)
   } catch {
     return response.statusText || 'request failed'

@@ -5,12 +5,20 @@
 import { resolveConfig, type ConfigSource, type SageConfig } from './config'
 import { EventSocket, type EventSocketOptions } from './events'
 import { HttpClient } from './http'
-import type { Health } from './types'
+import type {
+  ConnectionVerdict,
+  Conversation,
+  Health,
+  Message,
+  Provider,
+  ProviderCreate,
+  SearchHit,
+} from './types'
 
 export { ApiError } from './http'
 export type { SageConfig, StartupError, ConfigSource } from './config'
-export type { SageEvent, SocketState } from './events'
-export type { Health } from './types'
+export type { EventSocket, SageEvent, SocketState } from './events'
+export type * from './types'
 
 let source: ConfigSource = resolveConfig()
 let current: SageConfig | null = source.kind === 'ready' ? source.config : null
@@ -38,4 +46,27 @@ export function getHealth(signal?: AbortSignal): Promise<Health> {
 
 export function openEventSocket(options: Omit<EventSocketOptions, 'path'>): EventSocket {
   return new EventSocket(config, { ...options, path: '/ws/events' })
+}
+
+/** The chat stream: send `chat.*` and `tool.approval` frames, receive reply events. */
+export function openChatSocket(options: Omit<EventSocketOptions, 'path'>): EventSocket {
+  return new EventSocket(config, { ...options, path: '/ws/chat' })
+}
+
+const q = encodeURIComponent
+
+export const conversations = {
+  list: () => http.request<Conversation[]>('/api/conversations'),
+  messages: (id: string) => http.request<Message[]>(`/api/conversations/${q(id)}/messages`),
+  search: (text: string) => http.request<SearchHit[]>(`/api/conversations/search?q=${q(text)}`),
+  rename: (id: string, title: string) =>
+    http.request<Conversation>(`/api/conversations/${q(id)}`, { method: 'PATCH', body: { title } }),
+  remove: (id: string) => http.request<null>(`/api/conversations/${q(id)}`, { method: 'DELETE' }),
+}
+
+export const providers = {
+  list: () => http.request<Provider[]>('/api/providers'),
+  create: (body: ProviderCreate) => http.request<Provider>('/api/providers', { method: 'POST', body }),
+  test: (id: string) => http.request<ConnectionVerdict>(`/api/providers/${q(id)}/test`, { method: 'POST' }),
+  remove: (id: string) => http.request<null>(`/api/providers/${q(id)}`, { method: 'DELETE' }),
 }

@@ -1,9 +1,13 @@
 import { createRouter, createWebHashHistory } from 'vue-router'
 
-import HomeView from '@/views/HomeView.vue'
+import ChatView from '@/views/ChatView.vue'
 
 // Hash history: the app is served from the Tauri custom protocol, with no server to rewrite paths.
 export const router = createRouter({
   history: createWebHashHistory(),
-  routes: [{ path: '/', name: 'home', component: HomeView }],
+  routes: [
+    { path: '/', name: 'chat', component: ChatView },
+    { path: '/settings', name: 'settings', component: () => import('@/views/SettingsView.vue') },
+    { path: '/status', name: 'status', component: () => import('@/views/StatusView.vue') },
+  ],
 })

@@ -15,6 +15,8 @@ import {
 } from '@/api'
 import { inTauri, onSidecarChanged, onSidecarFailed, restartSidecar } from '@/api/shell'
 
+import { useChatStore } from './chat'
+
 export type Phase = 'connecting' | 'connected' | 'error' | 'startup-error'
 export const MAX_EVENTS = 20
 
@@ -75,6 +77,7 @@ export const useConnectionStore = defineStore('connection', () => {
     startupError.value = null
     if (!socket.value) return start()
     socket.value.reconnectNow()
+    useChatStore().reconnect()
     await checkHealth()
   }
 

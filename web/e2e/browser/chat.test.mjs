@@ -1,0 +1,110 @@
+// Browser E2E of the chat: the built UI, the real sidecar, and our scripted provider, all on
+// loopback. Everything a user does goes through the UI; the API is used only to set a tool.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+
+import { saveArtifact, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
+
+describe('chat in a real browser', () => {
+  let ui, sidecar, model, page
+
+  before(async () => {
+    ui = await startUi()
+    model = await startScriptedProvider()
+    sidecar = await startSidecar({ SAGE_CORS_ORIGINS: ui.origin, SAGE_AUTO_TITLE: '0' })
+    page = await ui.open(sidecar.config, '/#/settings')
+  })
+
+  after(async () => {
+    await ui?.close()
+    sidecar?.stop()
+    model?.stop()
+  })
+
+  const lastReply = () => page.locator('[data-testid="message"][data-role="assistant"]').last()
+
+  async function send(text) {
+    await page.getByTestId('composer').fill(text)
+    await page.getByTestId('composer').press('Enter')
+  }
+
+  it('adds a provider in Settings and tests its connection', async () => {
+    await page.getByTestId('no-providers').waitFor()
+    await page.getByTestId('provider-name').fill('Scripted')
+    await page.getByTestId('provider-url').fill(model.baseUrl)
+    await page.getByTestId('provider-model').fill('scripted-1')
+    await page.getByTestId('add-provider').click()
+    await page.getByTestId('provider').filter({ hasText: 'Scripted' }).waitFor()
+    await page.getByTestId('test-provider').click()
+    assert.match(await page.getByTestId('verdict').textContent(), /Connected · 1 models/)
+  })
+
+  it('shows a readable error for a bad provider URL', async () => {
+    await page.getByTestId('provider-name').fill('Broken')
+    await page.getByTestId('provider-url').fill('not a url')
+    await page.getByTestId('add-provider').click()
+    assert.match(await page.getByTestId('provider-error').textContent(), /base_url/)
+  })
+
+  it('streams a reply as it is written', async () => {
+    await model.script([{ chunks: ['Hello ', 'from ', 'the ', 'scripted ', 'model.'], delay_ms: 400 }])
+    await page.getByTestId('nav-chat').click()
+    await send('Say hello')
+    const reply = lastReply()
+    await reply.locator('[data-testid="message-text"]', { hasText: 'Hello from' }).waitFor()
+    assert.equal(await reply.getAttribute('data-status'), 'streaming') // seen mid-stream
+    await page.locator('[data-testid="message"][data-role="assistant"][data-status="completed"]').waitFor()
+    assert.equal((await reply.getByTestId('message-text').textContent()).trim(), 'Hello from the scripted model.')
+    saveArtifact('chat-streamed.png', (await page.screenshot()).toString('base64'))
+  })
+
+  it('asks before a tool that writes, and shows the tool card', async () => {
+    const agents = await sidecar.api('GET', '/api/agents')
+    const sage = agents.find((a) => a.is_default)
+    await sidecar.api('PATCH', `/api/agents/${sage.id}`, { tools: ['calculator', 'write_file'] })
+    await model.script([
+      { tool_calls: [{ id: 'w1', name: 'write_file', arguments: '{"path": "note.txt", "content": "hi"}' }] },
+      { text: 'I saved the note.' },
+    ])
+    await send('Save a note')
+    await page.getByTestId('approval').waitFor()
+    saveArtifact('chat-approval.png', (await page.screenshot()).toString('base64'))
+    await page.getByTestId('approve').click()
+    await lastReply().getByTestId('message-text').filter({ hasText: 'I saved the note.' }).waitFor()
+    const card = lastReply().locator('[data-testid="tool-card"][data-tool="write_file"]')
+    await card.locator('summary').click()
+    assert.match(await card.getByTestId('tool-result').textContent(), /wrote 2 bytes/)
+  })
+
+  it('stops a reply mid-stream and keeps what arrived', async () => {
+    await model.script([{ chunks: Array.from({ length: 100 }, (_, i) => `w${i} `), delay_ms: 100 }])
+    await send('Count slowly')
+    await lastReply().getByTestId('message-text').filter({ hasText: 'w3 ' }).waitFor()
+    await page.getByTestId('composer-stop').click()
+    await page.locator('[data-testid="message"][data-role="assistant"][data-status="interrupted"]').waitFor()
+    assert.match(await lastReply().getByTestId('message-error').textContent(), /Stopped by the user/)
+    assert.ok((await lastReply().getByTestId('message-text').textContent()).includes('w3'))
+  })
+
+  it('regenerates the last reply', async () => {
+    await model.script([{ text: 'A fresh answer.' }])
+    await lastReply().getByTestId('regenerate').click()
+    await lastReply().getByTestId('message-text').filter({ hasText: 'A fresh answer.' }).waitFor()
+    assert.equal(await page.locator('[data-testid="message"][data-status="interrupted"]').count(), 0)
+  })
+
+  it('finds the conversation by message text', async () => {
+    await page.getByTestId('search').fill('scripted model')
+    const results = page.getByTestId('search-results')
+    await results.getByText('Say hello').waitFor()
+    await page.getByTestId('search').fill('')
+    await page.getByTestId('conversations').waitFor()
+  })
+
+  it('works in 中文 too', async () => {
+    await page.getByTestId('language').selectOption('zh')
+    assert.equal(await page.getByTestId('send').textContent(), '发送')
+    saveArtifact('chat-zh.png', (await page.screenshot()).toString('base64'))
+    await page.getByTestId('language').selectOption('en')
+  })
+})

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest'
+
+import { renderMarkdown } from './markdown'
+
+describe('renderMarkdown', () => {
+  it('renders markdown', () => {
+    const html = renderMarkdown('**bold** and `code`\n\n| a | b |\n|---|---|\n| 1 | 2 |')
+    expect(html).toContain('<strong>bold</strong>')
+    expect(html).toContain('<code>code</code>')
+    expect(html).toContain('<table>')
+  })
+
+  it('never lets model output run script or inject markup', () => {
+    const html = renderMarkdown('<img src=x onerror="alert(1)"> <script>alert(2)</script> [x](javascript:alert(3))')
+    const doc = new DOMParser().parseFromString(html, 'text/html')
+    expect(doc.querySelectorAll('img, script, iframe')).toHaveLength(0)
+    const attributes = [...doc.querySelectorAll('*')].flatMap((el) => [...el.attributes])
+    expect(attributes.filter((a) => a.name.startsWith('on'))).toEqual([])
+    expect([...doc.querySelectorAll('a')].map((a) => a.getAttribute('href'))).not.toContain('javascript:alert(3)')
+    expect(doc.body.textContent).toContain('<script>alert(2)</script>') // shown as text, not run
+  })
+
+  it('opens links outside the app', () => {
+    expect(renderMarkdown('https://example.org')).toContain('target="_blank"')
+  })
+})

@@ -1,0 +1,144 @@
+/** Conversations and the open chat: history over HTTP, replies streamed over `/ws/chat`. */
+import { defineStore } from 'pinia'
+import { computed, ref, shallowRef } from 'vue'
+
+import { conversations as conversationsApi, openChatSocket, type Conversation, type Message, type SearchHit } from '@/api'
+import type { EventSocket, SocketState } from '@/api'
+
+import { applyFrame, placeholder, type ChatFrame } from './chatReducer'
+
+export interface PendingApproval {
+  callId: string
+  messageId: string
+  name: string
+  arguments: string
+}
+
+type Intent = { kind: 'send'; content: string } | { kind: 'regenerate'; messageId: string }
+
+let requestCounter = 0
+
+export const useChatStore = defineStore('chat', () => {
+  const conversations = ref<Conversation[]>([])
+  const currentId = ref<string | null>(null)
+  const messages = ref<Message[]>([])
+  const approvals = ref<PendingApproval[]>([])
+  const error = ref<string | null>(null)
+  const socketState = ref<SocketState>('idle')
+  const searchHits = ref<SearchHit[] | null>(null)
+  const socket = shallowRef<EventSocket | null>(null)
+  const intents = new Map<string, Intent>()
+
+  const streaming = computed(() => messages.value.filter((m) => m.status === 'streaming').map((m) => m.id))
+  const current = computed(() => conversations.value.find((c) => c.id === currentId.value) ?? null)
+
+  function connect(): void {
+    if (socket.value) return
+    socket.value = openChatSocket({ onEvent: (frame) => onFrame(frame as ChatFrame), onState: (s) => (socketState.value = s) })
+    socket.value.start()
+  }
+
+  async function loadConversations(): Promise<void> {
+    conversations.value = await conversationsApi.list()
+  }
+
+  async function open(id: string | null): Promise<void> {
+    currentId.value = id
+    approvals.value = []
+    messages.value = id ? await conversationsApi.messages(id) : []
+  }
+
+  function request(frame: Record<string, unknown>, intent?: Intent): boolean {
+    const requestId = `r${++requestCounter}`
+    if (!socket.value?.send({ ...frame, requestId })) {
+      error.value = 'Not connected to the local engine yet; try again in a moment.'
+      return false
+    }
+    if (intent) intents.set(requestId, intent)
+    error.value = null
+    return true
+  }
+
+  function send(content: string): boolean {
+    const text = content.trim()
+    if (!text) return false
+    return request({ type: 'chat.send', content: text, conversationId: currentId.value ?? undefined }, { kind: 'send', content: text })
+  }
+
+  const cancel = (messageId: string) => request({ type: 'chat.cancel', messageId })
+  const regenerate = (messageId: string) => request({ type: 'chat.regenerate', messageId }, { kind: 'regenerate', messageId })
+
+  function answerApproval(callId: string, decision: 'approve' | 'deny' | 'always'): void {
+    request({ type: 'tool.approval', callId, decision })
+    approvals.value = approvals.value.filter((a) => a.callId !== callId)
+  }
+
+  function onFrame(frame: ChatFrame): void {
+    if (frame.type === 'chat.accepted') return accepted(frame)
+    if (frame.type === 'error') {
+      intents.delete(String(frame.requestId))
+      error.value = String(frame.error)
+      return
+    }
+    if (frame.type === 'conversation.titled') {
+      conversations.value = conversations.value.map((c) => (c.id === frame.conversationId ? { ...c, title: String(frame.title) } : c))
+      return
+    }
+    if (frame.conversationId !== currentId.value) return
+    if (frame.type === 'tool.approval_required') {
+      approvals.value = [...approvals.value, {
+        callId: String(frame.callId), messageId: String(frame.messageId), name: String(frame.name), arguments: String(frame.arguments),
+      }]
+      return
+    }
+    if (frame.type === 'message.completed' || frame.type === 'message.failed') {
+      approvals.value = approvals.value.filter((a) => a.messageId !== frame.messageId)
+    }
+    messages.value = applyFrame(messages.value, frame)
+  }
+
+  function accepted(frame: ChatFrame): void {
+    const intent = intents.get(String(frame.requestId))
+    intents.delete(String(frame.requestId))
+    const conversationId = String(frame.conversationId)
+    if (!intent) return
+    if (currentId.value === null) {
+      currentId.value = conversationId
+      void loadConversations()
+    }
+    if (conversationId !== currentId.value) return
+    if (intent.kind === 'regenerate') {
+      const index = messages.value.findIndex((m) => m.id === intent.messageId)
+      if (index >= 0) messages.value = messages.value.slice(0, index)
+    } else {
+      messages.value = [...messages.value, placeholder(String(frame.userMessageId), conversationId, 'user', intent.content)]
+    }
+    messages.value = [...messages.value, placeholder(String(frame.messageId), conversationId, 'assistant')]
+  }
+
+  async function search(text: string): Promise<void> {
+    searchHits.value = text.trim() ? await conversationsApi.search(text) : null
+  }
+
+  async function rename(id: string, title: string): Promise<void> {
+    const updated = await conversationsApi.rename(id, title)
+    conversations.value = conversations.value.map((c) => (c.id === id ? updated : c))
+  }
+
+  async function remove(id: string): Promise<void> {
+    await conversationsApi.remove(id)
+    conversations.value = conversations.value.filter((c) => c.id !== id)
+    if (currentId.value === id) await open(null)
+  }
+
+  /** The sidecar moved (new port and key): the socket follows. */
+  function reconnect(): void {
+    socket.value?.reconnectNow()
+  }
+
+  return {
+    conversations, currentId, current, messages, approvals, error, socketState, searchHits, streaming,
+    connect, loadConversations, open, send, cancel, regenerate, answerApproval, search, rename, remove, reconnect,
+    onFrame,
+  }
+})
