@@ -1,6 +1,6 @@
 /** Conversations and the open chat: history over HTTP, replies streamed over `/ws/chat`. */
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
+import { computed, ref, shallowRef, watch } from 'vue'
 
 import { conversations as conversationsApi, openChatSocket, type Conversation, type Message, type SearchHit } from '@/api'
 import type { EventSocket, SocketState } from '@/api'
@@ -48,10 +48,25 @@ export const useChatStore = defineStore('chat', () => {
     messages.value = id ? await conversationsApi.messages(id) : []
   }
 
-  function request(frame: Record<string, unknown>, intent?: Intent): boolean {
+  /** Resolves once the socket is authenticated, or false after `timeoutMs` (e.g. just after
+   * start-up or a sidecar restart, when the user is quicker than the handshake). */
+  function whenOpen(timeoutMs = 5000): Promise<boolean> {
+    if (socketState.value === 'open') return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { stop(); resolve(false) }, timeoutMs)
+      const stop = watch(socketState, (state) => {
+        if (state !== 'open') return
+        clearTimeout(timer)
+        stop()
+        resolve(true)
+      })
+    })
+  }
+
+  async function request(frame: Record<string, unknown>, intent?: Intent): Promise<boolean> {
     const requestId = `r${++requestCounter}`
-    if (!socket.value?.send({ ...frame, requestId })) {
-      error.value = 'Not connected to the local engine yet; try again in a moment.'
+    if (!(await whenOpen()) || !socket.value?.send({ ...frame, requestId })) {
+      error.value = 'Not connected to the local engine; check the status page and try again.'
       return false
     }
     if (intent) intents.set(requestId, intent)
@@ -62,14 +77,15 @@ export const useChatStore = defineStore('chat', () => {
   function send(content: string): boolean {
     const text = content.trim()
     if (!text) return false
-    return request({ type: 'chat.send', content: text, conversationId: currentId.value ?? undefined }, { kind: 'send', content: text })
+    void request({ type: 'chat.send', content: text, conversationId: currentId.value ?? undefined }, { kind: 'send', content: text })
+    return true
   }
 
   const cancel = (messageId: string) => request({ type: 'chat.cancel', messageId })
   const regenerate = (messageId: string) => request({ type: 'chat.regenerate', messageId }, { kind: 'regenerate', messageId })
 
   function answerApproval(callId: string, decision: 'approve' | 'deny' | 'always'): void {
-    request({ type: 'tool.approval', callId, decision })
+    void request({ type: 'tool.approval', callId, decision })
     approvals.value = approvals.value.filter((a) => a.callId !== callId)
   }
 

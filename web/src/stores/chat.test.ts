@@ -1,0 +1,77 @@
+import { createPinia, setActivePinia } from 'pinia'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+
+import type { SocketState } from '@/api'
+
+const fake = vi.hoisted(() => ({
+  sent: [] as Record<string, unknown>[],
+  onState: null as ((s: SocketState) => void) | null,
+  onEvent: null as ((f: Record<string, unknown>) => void) | null,
+  open: false,
+}))
+
+vi.mock('@/api', () => ({
+  conversations: { list: vi.fn(async () => []), messages: vi.fn(async () => []) },
+  openChatSocket: (options: { onEvent: typeof fake.onEvent; onState: typeof fake.onState }) => {
+    fake.onEvent = options.onEvent
+    fake.onState = options.onState
+    return {
+      start: () => options.onState?.('connecting'),
+      send: (frame: Record<string, unknown>) => (fake.open ? (fake.sent.push(frame), true) : false),
+      reconnectNow: vi.fn(),
+    }
+  },
+}))
+
+import { useChatStore } from './chat'
+
+beforeEach(() => {
+  setActivePinia(createPinia())
+  fake.sent = []
+  fake.open = false
+})
+
+describe('chat store', () => {
+  it('holds a message typed before the socket is ready and sends it once authenticated', async () => {
+    const chat = useChatStore()
+    chat.connect()
+    chat.send('hello')
+    await Promise.resolve()
+    expect(fake.sent).toEqual([])
+    fake.open = true
+    fake.onState?.('open')
+    await vi.waitFor(() => expect(fake.sent).toHaveLength(1))
+    expect(fake.sent[0]).toMatchObject({ type: 'chat.send', content: 'hello' })
+    expect(chat.error).toBeNull()
+  })
+
+  it('adds the user message and a streaming reply when the sidecar accepts', async () => {
+    const chat = useChatStore()
+    chat.connect()
+    fake.open = true
+    fake.onState?.('open')
+    chat.send('hi there')
+    await vi.waitFor(() => expect(fake.sent).toHaveLength(1))
+    fake.onEvent?.({ type: 'chat.accepted', requestId: fake.sent[0].requestId, conversationId: 'c1', userMessageId: 'u1', messageId: 'a1' })
+    fake.onEvent?.({ type: 'message.delta', conversationId: 'c1', messageId: 'a1', delta: 'Hey' })
+    expect(chat.currentId).toBe('c1')
+    expect(chat.messages.map((m) => [m.role, m.content, m.status])).toEqual([
+      ['user', 'hi there', 'completed'],
+      ['assistant', 'Hey', 'streaming'],
+    ])
+    expect(chat.streaming).toEqual(['a1'])
+  })
+
+  it('shows approval prompts and clears them when answered', async () => {
+    const chat = useChatStore()
+    chat.connect()
+    fake.open = true
+    fake.onState?.('open')
+    chat.currentId = 'c1'
+    fake.onEvent?.({ type: 'tool.approval_required', conversationId: 'c1', messageId: 'a1', callId: 'w1', name: 'write_file', arguments: '{}' })
+    expect(chat.approvals).toHaveLength(1)
+    chat.answerApproval('w1', 'deny')
+    expect(chat.approvals).toEqual([])
+    await vi.waitFor(() => expect(fake.sent.at(-1)).toMatchObject({ type: 'tool.approval', callId: 'w1', decision: 'deny' }))
+  })
+})
