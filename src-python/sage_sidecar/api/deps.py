@@ -3,11 +3,12 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, WebSocket
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from sage_sidecar.app_state import AppState
+from sage_sidecar.core.security import authenticate_websocket
 
 
 def get_state(connection: HTTPConnection) -> AppState:
@@ -23,3 +24,11 @@ async def get_session(state: StateDep) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+async def websocket_authenticated(websocket: WebSocket, state: AppState) -> bool:
+    """Every WebSocket route starts here: Origin check, then the key in the first frame."""
+    settings = state.settings
+    return await authenticate_websocket(
+        websocket, settings.api_key.get_secret_value(), settings.allowed_origins
+    )

@@ -18,7 +18,7 @@ from sage_sidecar.providers.base import (
     ToolCalls,
     Usage,
 )
-from sage_sidecar.providers.openai_compat import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, error_for_status
+from sage_sidecar.providers.transport import get_model_ids, stream_events
 
 API_VERSION = "2023-06-01"
 # The Messages API requires max_tokens; this is used when the agent sets none.
@@ -90,38 +90,11 @@ class AnthropicClient:
         return headers
 
     async def list_models(self) -> list[str]:
-        try:
-            response = await self._http.get(
-                f"{self.base_url}/v1/models", headers=self._headers(), timeout=CONNECT_TIMEOUT_S
-            )
-        except httpx.TimeoutException as error:
-            raise ProviderError("timeout") from error
-        except httpx.HTTPError as error:
-            raise ProviderError("unreachable", type(error).__name__) from error
-        if response.status_code != 200:
-            raise error_for_status(response.status_code, response.text)
-        try:
-            return sorted(item["id"] for item in response.json()["data"])
-        except (ValueError, KeyError, TypeError) as error:
-            raise ProviderError("bad_response", "unexpected /v1/models shape") from error
+        return await get_model_ids(self._http, f"{self.base_url}/v1/models", self._headers())
 
-    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
-        try:
-            async with self._http.stream(
-                "POST", f"{self.base_url}/v1/messages", json=request_json(request),
-                headers=self._headers(), timeout=timeout,
-            ) as response:  # fmt: skip
-                if response.status_code != 200:
-                    raise error_for_status(response.status_code, (await response.aread()).decode())
-                async for event in _parse_stream(response):
-                    yield event
-        except httpx.TimeoutException as error:
-            raise ProviderError("timeout") from error
-        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
-            raise ProviderError("dropped", type(error).__name__) from error
-        except httpx.HTTPError as error:
-            raise ProviderError("unreachable", type(error).__name__) from error
+    def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        url = f"{self.base_url}/v1/messages"
+        return stream_events(self._http, url, request_json(request), self._headers(), _parse_stream)
 
 
 async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:

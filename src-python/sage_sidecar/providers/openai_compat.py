@@ -18,10 +18,7 @@ from sage_sidecar.providers.base import (
     ToolCalls,
     Usage,
 )
-
-CONNECT_TIMEOUT_S = 10.0
-# Generous between chunks: local models on a laptop can pause for a long time.
-READ_TIMEOUT_S = 120.0
+from sage_sidecar.providers.transport import error_detail, get_model_ids, stream_events
 
 
 def _message_json(message: ChatMessage) -> dict[str, Any]:
@@ -62,32 +59,6 @@ def request_json(request: ChatRequest) -> dict[str, Any]:
     return body
 
 
-def error_for_status(status: int, body: str) -> ProviderError:
-    detail = _error_detail(body)
-    if status in (401, 403):
-        return ProviderError("auth", detail, status)
-    if status == 404:
-        return ProviderError("bad_url", detail, status)
-    if status == 429:
-        return ProviderError("rate_limit", detail, status)
-    if status >= 500:
-        return ProviderError("server", detail, status)
-    return ProviderError("bad_request", detail, status)
-
-
-def _error_detail(body: str) -> str:
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return body.strip()[:300]
-    error = data.get("error") if isinstance(data, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return error["message"][:300]
-    if isinstance(error, str):
-        return error[:300]
-    return ""
-
-
 class OpenAICompatClient:
     def __init__(self, base_url: str, api_key: str | None, http: httpx.AsyncClient) -> None:
         self.base_url = base_url.rstrip("/")
@@ -98,41 +69,11 @@ class OpenAICompatClient:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
     async def list_models(self) -> list[str]:
-        try:
-            response = await self._http.get(
-                f"{self.base_url}/models", headers=self._headers(), timeout=CONNECT_TIMEOUT_S
-            )
-        except httpx.TimeoutException as error:
-            raise ProviderError("timeout") from error
-        except httpx.HTTPError as error:
-            raise ProviderError("unreachable", type(error).__name__) from error
-        if response.status_code != 200:
-            raise error_for_status(response.status_code, response.text)
-        try:
-            return sorted(item["id"] for item in response.json()["data"])
-        except (ValueError, KeyError, TypeError) as error:
-            raise ProviderError("bad_response", "unexpected /models shape") from error
+        return await get_model_ids(self._http, f"{self.base_url}/models", self._headers())
 
-    async def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
-        try:
-            async with self._http.stream(
-                "POST",
-                f"{self.base_url}/chat/completions",
-                json=request_json(request),
-                headers=self._headers(),
-                timeout=timeout,
-            ) as response:
-                if response.status_code != 200:
-                    raise error_for_status(response.status_code, (await response.aread()).decode())
-                async for event in _parse_stream(response):
-                    yield event
-        except httpx.TimeoutException as error:
-            raise ProviderError("timeout") from error
-        except (httpx.RemoteProtocolError, httpx.ReadError) as error:
-            raise ProviderError("dropped", type(error).__name__) from error
-        except httpx.HTTPError as error:
-            raise ProviderError("unreachable", type(error).__name__) from error
+    def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        url = f"{self.base_url}/chat/completions"
+        return stream_events(self._http, url, request_json(request), self._headers(), _parse_stream)
 
 
 async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
@@ -151,7 +92,7 @@ async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
         if not isinstance(chunk, dict):
             raise ProviderError("bad_response", "malformed stream chunk")
         if chunk.get("error"):
-            raise ProviderError("server", _error_detail(json.dumps(chunk)))
+            raise ProviderError("server", error_detail(json.dumps(chunk)))
         usage = chunk.get("usage")
         if isinstance(usage, dict):
             yield Usage(

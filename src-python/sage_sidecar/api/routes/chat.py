@@ -11,8 +11,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 
-from sage_sidecar.api.deps import StateDep
-from sage_sidecar.core.security import authenticate_websocket
+from sage_sidecar.api.deps import StateDep, websocket_authenticated
 from sage_sidecar.services.chat import ChatEngine, Emit
 from sage_sidecar.services.errors import DomainError
 
@@ -69,10 +68,7 @@ async def _dispatch(engine: ChatEngine, frame: dict[str, Any], emit: Emit) -> di
 
 @router.websocket("/ws/chat")
 async def chat(websocket: WebSocket, state: StateDep) -> None:
-    settings = state.settings
-    if not await authenticate_websocket(
-        websocket, settings.api_key.get_secret_value(), settings.allowed_origins
-    ):
+    if not await websocket_authenticated(websocket, state):
         return
     lock = asyncio.Lock()  # frames from concurrent replies must not interleave mid-send
 

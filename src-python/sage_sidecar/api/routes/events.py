@@ -4,18 +4,14 @@ import asyncio
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from sage_sidecar.api.deps import StateDep
-from sage_sidecar.core.security import authenticate_websocket
+from sage_sidecar.api.deps import StateDep, websocket_authenticated
 
 router = APIRouter()
 
 
 @router.websocket("/ws/events")
 async def events(websocket: WebSocket, state: StateDep) -> None:
-    settings = state.settings
-    if not await authenticate_websocket(
-        websocket, settings.api_key.get_secret_value(), settings.allowed_origins
-    ):
+    if not await websocket_authenticated(websocket, state):
         return
     async with state.events.subscribe() as queue:
         # Greet at once so a client sees the path work without waiting for the first heartbeat.

@@ -1,0 +1,82 @@
+"""HTTP plumbing shared by the provider clients: timeouts, status and transport errors mapped to
+ProviderError kinds, the model list, and the streamed POST every chat API uses."""
+
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+
+from sage_sidecar.providers.base import ProviderError, StreamEvent
+
+CONNECT_TIMEOUT_S = 10.0
+# Generous between chunks: local models on a laptop can pause for a long time.
+READ_TIMEOUT_S = 120.0
+
+
+def error_for_status(status: int, body: str) -> ProviderError:
+    detail = error_detail(body)
+    if status in (401, 403):
+        return ProviderError("auth", detail, status)
+    if status == 404:
+        return ProviderError("bad_url", detail, status)
+    if status == 429:
+        return ProviderError("rate_limit", detail, status)
+    if status >= 500:
+        return ProviderError("server", detail, status)
+    return ProviderError("bad_request", detail, status)
+
+
+def error_detail(body: str) -> str:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body.strip()[:300]
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("message"), str):
+        return error["message"][:300]
+    if isinstance(error, str):
+        return error[:300]
+    return ""
+
+
+async def get_model_ids(http: httpx.AsyncClient, url: str, headers: dict[str, str]) -> list[str]:
+    """`GET …/models` → sorted ids; OpenAI and Anthropic share the `{"data": [{"id"}]}` shape."""
+    try:
+        response = await http.get(url, headers=headers, timeout=CONNECT_TIMEOUT_S)
+    except httpx.TimeoutException as error:
+        raise ProviderError("timeout") from error
+    except httpx.HTTPError as error:
+        raise ProviderError("unreachable", type(error).__name__) from error
+    if response.status_code != 200:
+        raise error_for_status(response.status_code, response.text)
+    try:
+        return sorted(item["id"] for item in response.json()["data"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ProviderError("bad_response", "unexpected model list") from error
+
+
+async def stream_events(
+    http: httpx.AsyncClient,
+    url: str,
+    body: dict[str, Any],
+    headers: dict[str, str],
+    parse: Callable[[httpx.Response], AsyncIterator[StreamEvent]],
+) -> AsyncIterator[StreamEvent]:
+    """POST a streaming request and yield what `parse` makes of the response, with every
+    failure turned into a ProviderError."""
+    timeout = httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+    try:
+        async with http.stream(
+            "POST", url, json=body, headers=headers, timeout=timeout
+        ) as response:
+            if response.status_code != 200:
+                raise error_for_status(response.status_code, (await response.aread()).decode())
+            async for event in parse(response):
+                yield event
+    except httpx.TimeoutException as error:
+        raise ProviderError("timeout") from error
+    except (httpx.RemoteProtocolError, httpx.ReadError) as error:
+        raise ProviderError("dropped", type(error).__name__) from error
+    except httpx.HTTPError as error:
+        raise ProviderError("unreachable", type(error).__name__) from error
