@@ -124,6 +124,8 @@ export async function startScriptedProvider() {
     async script(turns) {
       await fetch(`${root}/__script`, { method: 'POST', body: JSON.stringify(turns), headers: { 'Content-Type': 'application/json' } })
     },
+    /** The requests the sidecar sent since the last `script` call. */
+    recorded: async () => (await fetch(`${root}/__requests`)).json(),
     stop: () => child.kill('SIGKILL'),
   }
 }

@@ -2,8 +2,17 @@
 
 from fastapi import APIRouter
 
-from sage_sidecar.api.routes import agents, chat, conversations, events, health, mcp, providers
+from sage_sidecar.api.routes import (
+    agents,
+    chat,
+    conversations,
+    events,
+    health,
+    mcp,
+    providers,
+    tools,
+)
 
 api_router = APIRouter()
-for module in (health, events, providers, agents, conversations, chat, mcp):
+for module in (health, events, providers, agents, conversations, chat, mcp, tools):
     api_router.include_router(module.router)

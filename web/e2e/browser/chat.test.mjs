@@ -12,7 +12,7 @@ describe('chat in a real browser', () => {
     ui = await startUi()
     model = await startScriptedProvider()
     sidecar = await startSidecar({ SAGE_CORS_ORIGINS: ui.origin, SAGE_AUTO_TITLE: '0' })
-    page = await ui.open(sidecar.config, '/#/settings')
+    page = await ui.open(sidecar.config, '/')
   })
 
   after(async () => {
@@ -28,8 +28,13 @@ describe('chat in a real browser', () => {
     await page.getByTestId('composer').press('Enter')
   }
 
-  it('adds a provider in Settings and tests its connection', async () => {
+  it('explains what to do on first run instead of failing', async () => {
+    await page.getByTestId('onboarding').waitFor()
+    await page.getByTestId('onboarding-settings').click()
     await page.getByTestId('no-providers').waitFor()
+  })
+
+  it('adds a provider in Settings and tests its connection', async () => {
     await page.getByTestId('provider-name').fill('Scripted')
     await page.getByTestId('provider-url').fill(model.baseUrl)
     await page.getByTestId('provider-model').fill('scripted-1')
@@ -99,6 +104,35 @@ describe('chat in a real browser', () => {
     await results.getByText('Say hello').waitFor()
     await page.getByTestId('search').fill('')
     await page.getByTestId('conversations').waitFor()
+  })
+
+  it('creates an agent with one tool and chats with it', async () => {
+    await page.getByTestId('nav-agents').click()
+    await page.getByTestId('new-agent').click()
+    await page.getByTestId('agent-name').fill('Calculator')
+    await page.getByTestId('tool-calculator').check()
+    await page.getByTestId('save-agent').click()
+    await page.getByTestId('agent').filter({ hasText: 'Calculator' }).waitFor()
+    await page.getByTestId('nav-chat').click()
+    await page.getByTestId('new-chat').click()
+    await page.getByTestId('agent-picker').selectOption({ label: '🌿 Calculator' })
+    await model.script([
+      { tool_calls: [{ id: 'c1', name: 'calculator', arguments: '{"expression": "6*7"}' }] },
+      { text: 'It is 42.' },
+    ])
+    await send('What is 6*7?')
+    await lastReply().getByTestId('message-text').filter({ hasText: 'It is 42.' }).waitFor()
+    const offered = (await model.recorded())[0].tools.map((t) => t.function.name)
+    assert.deepEqual(offered, ['calculator'])
+    await lastReply().locator('[data-testid="tool-card"][data-tool="calculator"]').waitFor()
+  })
+
+  it('switches the theme', async () => {
+    await page.getByTestId('theme').selectOption('dark')
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark')
+    saveArtifact('chat-dark.png', (await page.screenshot()).toString('base64'))
+    await page.getByTestId('theme').selectOption('system')
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme ?? null), null)
   })
 
   it('works in 中文 too', async () => {

@@ -6,7 +6,12 @@ import { resolveConfig, type ConfigSource, type SageConfig } from './config'
 import { EventSocket, type EventSocketOptions } from './events'
 import { HttpClient } from './http'
 import type {
+  Agent,
+  AgentExport,
+  AgentFields,
   ConnectionVerdict,
+  DetectedServer,
+  ToolInfo,
   Conversation,
   Health,
   Message,
@@ -66,7 +71,24 @@ export const conversations = {
 
 export const providers = {
   list: () => http.request<Provider[]>('/api/providers'),
+  detect: () => http.request<DetectedServer[]>('/api/providers/detect'),
   create: (body: ProviderCreate) => http.request<Provider>('/api/providers', { method: 'POST', body }),
   test: (id: string) => http.request<ConnectionVerdict>(`/api/providers/${q(id)}/test`, { method: 'POST' }),
   remove: (id: string) => http.request<null>(`/api/providers/${q(id)}`, { method: 'DELETE' }),
+}
+
+
+type AgentBody = Partial<AgentFields> & { provider_id?: string | null }
+
+export const agents = {
+  list: () => http.request<Agent[]>('/api/agents'),
+  create: (body: AgentBody) => http.request<Agent>('/api/agents', { method: 'POST', body }),
+  update: (id: string, body: AgentBody) => http.request<Agent>(`/api/agents/${q(id)}`, { method: 'PATCH', body }),
+  remove: (id: string) => http.request<null>(`/api/agents/${q(id)}`, { method: 'DELETE' }),
+  export: (id: string) => http.request<AgentExport>(`/api/agents/${q(id)}/export`),
+  import: (body: AgentExport) => http.request<Agent>('/api/agents/import', { method: 'POST', body }),
+}
+
+export const tools = {
+  list: () => http.request<ToolInfo[]>('/api/tools'),
 }

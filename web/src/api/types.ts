@@ -98,3 +98,38 @@ export interface ConnectionVerdict {
   message: string
   models: string[]
 }
+
+export interface AgentFields {
+  name: string
+  avatar: string
+  system_prompt: string
+  model: string | null
+  temperature: number | null
+  max_tokens: number | null
+  tools: string[]
+  mode: 'chat' | 'plan'
+}
+
+export interface Agent extends AgentFields {
+  id: string
+  provider_id: string | null
+  approved_tools: string[]
+  is_default: boolean
+}
+
+export interface AgentExport {
+  format: 'sage.agent.v1'
+  agent: AgentFields
+}
+
+export interface ToolInfo {
+  name: string
+  description: string
+  needs_approval: boolean
+}
+
+export interface DetectedServer {
+  kind: ProviderKind
+  base_url: string
+  models: string[]
+}

@@ -7,6 +7,7 @@ export const router = createRouter({
   history: createWebHashHistory(),
   routes: [
     { path: '/', name: 'chat', component: ChatView },
+    { path: '/agents', name: 'agents', component: () => import('@/views/AgentsView.vue') },
     { path: '/settings', name: 'settings', component: () => import('@/views/SettingsView.vue') },
     { path: '/status', name: 'status', component: () => import('@/views/StatusView.vue') },
   ],

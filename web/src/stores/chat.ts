@@ -21,6 +21,8 @@ let requestCounter = 0
 export const useChatStore = defineStore('chat', () => {
   const conversations = ref<Conversation[]>([])
   const currentId = ref<string | null>(null)
+  /** The agent a new conversation starts with (the default agent until the user picks another). */
+  const agentId = ref<string | null>(null)
   const messages = ref<Message[]>([])
   const approvals = ref<PendingApproval[]>([])
   const error = ref<string | null>(null)
@@ -77,7 +79,8 @@ export const useChatStore = defineStore('chat', () => {
   function send(content: string): boolean {
     const text = content.trim()
     if (!text) return false
-    void request({ type: 'chat.send', content: text, conversationId: currentId.value ?? undefined }, { kind: 'send', content: text })
+    const target = currentId.value ? { conversationId: currentId.value } : { agentId: agentId.value ?? undefined }
+    void request({ type: 'chat.send', content: text, ...target }, { kind: 'send', content: text })
     return true
   }
 
@@ -153,7 +156,7 @@ export const useChatStore = defineStore('chat', () => {
   }
 
   return {
-    conversations, currentId, current, messages, approvals, error, socketState, searchHits, streaming,
+    conversations, currentId, agentId, current, messages, approvals, error, socketState, searchHits, streaming,
     connect, loadConversations, open, send, cancel, regenerate, answerApproval, search, rename, remove, reconnect,
     onFrame,
   }
