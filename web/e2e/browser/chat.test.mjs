@@ -106,6 +106,26 @@ describe('chat in a real browser', () => {
     await page.getByTestId('conversations').waitFor()
   })
 
+  it('renames the open conversation and exports it as Markdown', async () => {
+    await page.getByTestId('conversation').filter({ hasText: 'Say hello' }).click()
+    await page.getByTestId('rename').click()
+    await page.getByTestId('rename-input').fill('Greetings')
+    await page.getByTestId('rename-input').press('Enter')
+    await page.getByTestId('conversation').filter({ hasText: 'Greetings' }).waitFor()
+    const renamed = (await sidecar.api('GET', '/api/conversations')).map((c) => c.title)
+    assert.ok(renamed.includes('Greetings'))
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()])
+    assert.equal(download.suggestedFilename(), 'Greetings.md')
+  })
+
+  it('has keyboard shortcuts for search and a new chat', async () => {
+    await page.keyboard.press('Control+k')
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'search')
+    await page.keyboard.press('Control+n')
+    await page.getByText('Ask anything').waitFor()
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'composer')
+  })
+
   it('creates an agent with one tool and chats with it', async () => {
     await page.getByTestId('nav-agents').click()
     await page.getByTestId('new-agent').click()

@@ -21,6 +21,8 @@ export interface RequestOptions {
   /** Network-failure retries for idempotent requests (GET by default). */
   retries?: number
   signal?: AbortSignal
+  /** `text` for non-JSON bodies such as a Markdown export. */
+  as?: 'json' | 'text'
 }
 
 export type FetchLike = typeof fetch
@@ -56,7 +58,7 @@ export class HttpClient {
       }
       if (!response.ok) throw new ApiError(response.status, await errorDetail(response))
       if (response.status === 204) return null as T
-      return (await response.json()) as T
+      return (options.as === 'text' ? await response.text() : await response.json()) as T
     }
   }
 }

@@ -67,6 +67,8 @@ export const conversations = {
   rename: (id: string, title: string) =>
     http.request<Conversation>(`/api/conversations/${q(id)}`, { method: 'PATCH', body: { title } }),
   remove: (id: string) => http.request<null>(`/api/conversations/${q(id)}`, { method: 'DELETE' }),
+  exportMarkdown: (id: string) =>
+    http.request<string>(`/api/conversations/${q(id)}/export?format=markdown`, { as: 'text' }),
 }
 
 export const providers = {

@@ -24,3 +24,18 @@ describe('renderMarkdown', () => {
     expect(renderMarkdown('https://example.org')).toContain('target="_blank"')
   })
 })
+
+describe('code blocks', () => {
+  it('highlights known languages and adds a copy button', () => {
+    const html = renderMarkdown('```python\ndef f():\n    return 1\n```')
+    const doc = new DOMParser().parseFromString(html, 'text/html')
+    expect(doc.querySelector('code.hljs .hljs-keyword')?.textContent).toBe('def')
+    expect(doc.querySelector('button[data-copy-code]')).not.toBeNull()
+  })
+
+  it('escapes code in unknown languages', () => {
+    const html = renderMarkdown('```nope\n<script>x</script>\n```')
+    expect(new DOMParser().parseFromString(html, 'text/html').querySelector('script')).toBeNull()
+    expect(html).toContain('&lt;script&gt;')
+  })
+})
