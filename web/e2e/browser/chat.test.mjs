@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { saveArtifact, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
+import { PYTHON, saveArtifact, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
 
 describe('chat in a real browser', () => {
   let ui, sidecar, model, page
@@ -49,6 +49,24 @@ describe('chat in a real browser', () => {
     await page.getByTestId('provider-url').fill('not a url')
     await page.getByTestId('add-provider').click()
     assert.match(await page.getByTestId('provider-error').textContent(), /base_url/)
+  })
+
+  it('adds MCP servers and shows their tools or a clear error', async () => {
+    await page.getByTestId('mcp-name').fill('time')
+    await page.getByTestId('mcp-command').fill(PYTHON)
+    await page.getByTestId('mcp-args').fill('-m\nmcp_server_time\n--local-timezone\nUTC')
+    await page.getByTestId('mcp-add').click()
+    await page.getByTestId('mcp-server').filter({ hasText: 'mcp_server_time' }).waitFor()
+    await page.getByTestId('mcp-name').fill('broken')
+    await page.getByTestId('mcp-command').fill('/nonexistent/mcp-server')
+    await page.getByTestId('mcp-add').click()
+    const time = page.getByTestId('mcp-server').filter({ hasText: 'mcp_server_time' })
+    await time.getByTestId('mcp-show-tools').click()
+    await time.getByTestId('mcp-tools').getByText('mcp__time__get_current_time').waitFor()
+    const broken = page.getByTestId('mcp-server').filter({ hasText: 'broken' })
+    await broken.getByTestId('mcp-show-tools').click()
+    assert.match(await broken.getByTestId('mcp-error').textContent(), /failed to start/)
+    saveArtifact('settings-mcp.png', (await page.screenshot({ fullPage: true })).toString('base64'))
   })
 
   it('streams a reply as it is written', async () => {

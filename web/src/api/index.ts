@@ -11,6 +11,9 @@ import type {
   AgentFields,
   ConnectionVerdict,
   DetectedServer,
+  McpServer,
+  McpServerCreate,
+  McpToolList,
   ToolInfo,
   Conversation,
   Health,
@@ -93,4 +96,11 @@ export const agents = {
 
 export const tools = {
   list: () => http.request<ToolInfo[]>('/api/tools'),
+}
+
+export const mcpServers = {
+  list: () => http.request<McpServer[]>('/api/mcp-servers'),
+  create: (body: McpServerCreate) => http.request<McpServer>('/api/mcp-servers', { method: 'POST', body }),
+  remove: (id: string) => http.request<null>(`/api/mcp-servers/${q(id)}`, { method: 'DELETE' }),
+  tools: (id: string) => http.request<McpToolList>(`/api/mcp-servers/${q(id)}/tools`),
 }

@@ -133,3 +133,33 @@ export interface DetectedServer {
   base_url: string
   models: string[]
 }
+
+export interface McpServer {
+  id: string
+  name: string
+  transport: 'stdio' | 'http'
+  command: string | null
+  args: string[]
+  env_keys: string[]
+  url: string | null
+  header_keys: string[]
+  enabled: boolean
+  trusted: boolean
+}
+
+export interface McpServerCreate {
+  name: string
+  transport: 'stdio' | 'http'
+  command?: string | null
+  args?: string[]
+  env?: Record<string, string>
+  url?: string | null
+  headers?: Record<string, string>
+  trusted?: boolean
+}
+
+export interface McpToolList {
+  ok: boolean
+  error: string | null
+  tools: { name: string; description: string }[]
+}
