@@ -17,7 +17,7 @@ SYSTEM_PYTHON="${SAGE_SYSTEM_PYTHON:-/usr/bin/python3}"
 
 APT_PACKAGES=(
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev
-  build-essential libssl-dev pkg-config file xauth dbus-x11 curl
+  build-essential libssl-dev pkg-config file xauth dbus-x11 dbus curl
   xvfb webkit2gtk-driver chromium
   python3-venv python3-dev nodejs npm
 )

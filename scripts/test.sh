@@ -29,7 +29,8 @@ run_layer web bash -c "cd '$ROOT/web' && npx vitest run"
 run_layer rust "${XVFB[@]}" cargo test --workspace
 if ensure_web_built && build_app; then
   run_layer browser-e2e bash -c "cd '$ROOT/web' && npm run --silent test:e2e:browser"
-  run_layer desktop-e2e "${XVFB[@]}" env SAGE_APP_BIN="$APP_BIN" \
+  # dbus-run-session: single-instance hands over through the session bus.
+  run_layer desktop-e2e dbus-run-session -- "${XVFB[@]}" env SAGE_APP_BIN="$APP_BIN" \
     bash -c "cd '$ROOT/web' && npm run --silent test:e2e:desktop"
 else
   failed=$((failed + 2)); failures+=("browser-e2e (build failed)" "desktop-e2e (build failed)")

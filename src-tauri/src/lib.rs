@@ -22,6 +22,12 @@ pub fn run() {
     };
 
     tauri::Builder::default()
+        // First, so a second launch hands over before anything else starts (needs a D-Bus
+        // session bus on Linux; without one a second instance starts normally).
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            window::show_main(app);
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(logging::plugin(&layout))
         .plugin(tauri_plugin_shell::init())
         .manage(SidecarState::new(layout))

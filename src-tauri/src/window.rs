@@ -1,7 +1,7 @@
 //! The main window, created only once the sidecar answered (or failed), so `window.__SAGE__`
 //! is set by an initialization script before any page script runs.
 use serde_json::json;
-use tauri::{AppHandle, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
 use crate::sidecar::contract::{SageConfig, StartupError};
 
@@ -15,6 +15,15 @@ pub fn init_script(startup: &Result<SageConfig, StartupError>, app_version: &str
         Err(error) => json!({ "startupError": error, "version": app_version }),
     };
     format!("Object.defineProperty(window, '__SAGE__', {{ value: Object.freeze({value}), configurable: true }});")
+}
+
+/// Bring the main window to the front (a second launch, later the tray).
+pub fn show_main<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
 }
 
 pub fn open_main<R: Runtime>(app: &AppHandle<R>, init_script: &str) -> tauri::Result<WebviewWindow<R>> {

@@ -18,9 +18,12 @@ async function launch(extraEnv = {}) {
   assert.ok(process.env.DISPLAY, 'desktop E2E needs a display: run under xvfb-run (scripts/test.sh does)')
   assert.ok(existsSync(APP), `app binary missing at ${APP}: build it with scripts/test.sh`)
   const dataDir = mkdtempSync(join(tmpdir(), 'sage-e2e-'))
+  // The shell keeps window state in the config dir: point it away from the real user's too.
+  const configDir = mkdtempSync(join(tmpdir(), 'sage-e2e-config-'))
+  const appEnv = { ...process.env, SAGE_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir, SAGE_HEARTBEAT_SECONDS: '1', ...extraEnv }
   const [port, nativePort] = [await freePort(), await freePort()]
   const driverProcess = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
-    env: { ...process.env, SAGE_DATA_DIR: dataDir, SAGE_HEARTBEAT_SECONDS: '1', ...extraEnv },
+    env: appEnv,
     stdio: ['ignore', 'ignore', 'inherit'],
   })
   await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok, { what: 'tauri-driver' })
@@ -31,12 +34,14 @@ async function launch(extraEnv = {}) {
   return {
     driver,
     dataDir,
+    appEnv,
     async close() {
       await driver.quit().catch(() => {})
       driverProcess.kill()
     },
     cleanup() {
       rmSync(dataDir, { recursive: true, force: true })
+      rmSync(configDir, { recursive: true, force: true })
     },
   }
 }
@@ -82,6 +87,17 @@ describe('desktop app', () => {
       assert.match(await heartbeat.getText(), /heartbeat/)
       const path = saveArtifact('desktop-connected.png', await app.driver.takeScreenshot())
       assert.ok(existsSync(path))
+    })
+
+    it('a second launch hands over to the running app instead of starting another', async () => {
+      const second = spawn(APP, [], { env: app.appEnv, stdio: 'ignore' })
+      const code = await new Promise((resolve) => {
+        const timer = setTimeout(() => { second.kill('SIGKILL'); resolve('still running') }, 15_000)
+        second.once('exit', (exitCode) => { clearTimeout(timer); resolve(exitCode) })
+      })
+      assert.equal(code, 0, 'the second instance should exit (it needs a D-Bus session bus)')
+      assert.equal(sidecarsUsing(app.dataDir).length, 1, 'one sidecar, the first instance\'s')
+      await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'first instance still connected' })
     })
 
     it('reconnects on its own when the sidecar is killed', async () => {
