@@ -197,5 +197,12 @@ def test_local_servers_are_detected_at_start_and_on_demand(settings, auth, api_k
 
 def test_builtin_tools_are_listed_with_their_approval_needs(client: TestClient, auth):
     tools = {t["name"]: t for t in client.get("/api/tools", headers=auth).json()}
-    assert {"current_time", "calculator", "read_file", "write_file", "fetch_url", "run_python"} <= set(tools)
+    assert {
+        "current_time",
+        "calculator",
+        "read_file",
+        "write_file",
+        "fetch_url",
+        "run_python",
+    } <= set(tools)
     assert tools["write_file"]["needs_approval"] and not tools["calculator"]["needs_approval"]

@@ -71,3 +71,11 @@ def test_a_failed_title_call_keeps_the_shortened_message(chat, client, auth):
 )  # fmt: skip
 def test_clean_title(raw, title):
     assert clean_title(raw) == title
+
+
+def test_the_demo_model_gives_short_titles(chat, client, auth):
+    socket, scripted = chat
+    scripted.load([])  # no script: the demo model answers, and titles
+    accepted, _ = socket.send("What is the time in Tokyo right now please")
+    titled = socket.until(lambda f: f["type"] == "conversation.titled")[-1]
+    assert titled["title"] == "What is the time in"

@@ -43,6 +43,10 @@ def _chunk(delta: dict[str, Any], finish: str | None = None) -> str:
 def demo_turn(body: dict[str, Any]) -> dict[str, Any]:
     messages = body.get("messages") or []
     last = messages[-1] if messages else {}
+    if last.get("role") == "system" and "title" in str(last.get("content")).lower():
+        # Sage asking for a conversation title: the first words of the user's message.
+        user = next((m for m in messages if m.get("role") == "user"), {})
+        return {"text": " ".join(str(user.get("content") or "Demo chat").split()[:5])}
     tool_names = {t["function"]["name"] for t in body.get("tools") or []}
     if last.get("role") == "tool":
         return {"text": f"The tool answered: {last.get('content')}. That is all I needed."}

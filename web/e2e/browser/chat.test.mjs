@@ -116,6 +116,18 @@ describe('chat in a real browser', () => {
     assert.equal(await page.locator('[data-testid="message"][data-status="interrupted"]').count(), 0)
   })
 
+  it('edits a question and resends it, replacing what followed', async () => {
+    await model.script([{ text: 'Answer to the edited question.' }])
+    const question = page.locator('[data-testid="message"][data-role="user"]').last()
+    await question.getByTestId('edit').click()
+    await question.getByTestId('edit-input').fill('Count quickly instead')
+    await question.getByTestId('resend').click()
+    await lastReply().getByTestId('message-text').filter({ hasText: 'Answer to the edited question.' }).waitFor()
+    assert.equal((await question.getByTestId('message-text').textContent()).trim(), 'Count quickly instead')
+    const sent = (await model.recorded()).at(-1).messages.at(-1)
+    assert.deepEqual(sent, { role: 'user', content: 'Count quickly instead' })
+  })
+
   it('finds the conversation by message text', async () => {
     await page.getByTestId('search').fill('scripted model')
     const results = page.getByTestId('search-results')

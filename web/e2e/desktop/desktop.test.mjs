@@ -7,9 +7,9 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { Builder, By, Capabilities } from 'selenium-webdriver'
+import { Builder, By, Capabilities, Key } from 'selenium-webdriver'
 
-import { ROOT, freePort, saveArtifact, sidecarVersion, sidecarsUsing, waitFor } from '../support.mjs'
+import { ROOT, freePort, saveArtifact, sidecarVersion, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
 
@@ -122,6 +122,34 @@ describe('desktop app', () => {
       assert.equal(sidecarsUsing(app.dataDir).length, 1, 'exactly one sidecar while running')
       await app.close()
       await waitFor(() => sidecarsUsing(app.dataDir).length === 0, { timeoutMs: 5_000, what: 'sidecar exit' })
+    })
+  })
+
+  describe('a chat round trip in the real window', () => {
+    let app, model
+    before(async () => {
+      model = await startScriptedProvider()
+      // Demo mode: the sidecar configures the scripted model as "Demo (scripted)".
+      app = await launch({ SAGE_DEMO_PROVIDER_URL: model.baseUrl })
+    })
+    after(async () => {
+      await app?.close()
+      app?.cleanup()
+      model?.stop()
+    })
+
+    it('streams an answer that used a tool', async () => {
+      await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'connected state' })
+      const composer = await waitFor(async () => (await app.driver.findElements(By.css('[data-testid="composer"]')))[0], { what: 'composer' })
+      await composer.sendKeys('What time is it?', Key.ENTER)
+      const done = await waitFor(
+        async () => (await app.driver.findElements(By.css('[data-testid="message"][data-role="assistant"][data-status="completed"]')))[0],
+        { what: 'a completed reply', timeoutMs: 20_000 },
+      )
+      assert.match(await done.getText(), /The tool answered: \d{4}-\d{2}-\d{2}T/)
+      const card = await done.findElement(By.css('[data-testid="tool-card"]'))
+      assert.equal(await card.getAttribute('data-tool'), 'current_time')
+      saveArtifact('desktop-chat.png', await app.driver.takeScreenshot())
     })
   })
 

@@ -14,7 +14,10 @@ export interface PendingApproval {
   arguments: string
 }
 
-type Intent = { kind: 'send'; content: string } | { kind: 'regenerate'; messageId: string }
+type Intent =
+  | { kind: 'send'; content: string }
+  | { kind: 'regenerate'; messageId: string }
+  | { kind: 'edit'; messageId: string; content: string }
 
 let requestCounter = 0
 
@@ -86,6 +89,9 @@ export const useChatStore = defineStore('chat', () => {
 
   const cancel = (messageId: string) => request({ type: 'chat.cancel', messageId })
   const regenerate = (messageId: string) => request({ type: 'chat.regenerate', messageId }, { kind: 'regenerate', messageId })
+  /** Change a user message and answer it again; what followed it is replaced. */
+  const edit = (messageId: string, content: string) =>
+    request({ type: 'chat.edit', messageId, content }, { kind: 'edit', messageId, content })
 
   function answerApproval(callId: string, decision: 'approve' | 'deny' | 'always'): void {
     void request({ type: 'tool.approval', callId, decision })
@@ -129,6 +135,11 @@ export const useChatStore = defineStore('chat', () => {
     if (intent.kind === 'regenerate') {
       const index = messages.value.findIndex((m) => m.id === intent.messageId)
       if (index >= 0) messages.value = messages.value.slice(0, index)
+    } else if (intent.kind === 'edit') {
+      const index = messages.value.findIndex((m) => m.id === intent.messageId)
+      if (index >= 0) {
+        messages.value = [...messages.value.slice(0, index), { ...messages.value[index], content: intent.content }]
+      }
     } else {
       messages.value = [...messages.value, placeholder(String(frame.userMessageId), conversationId, 'user', intent.content)]
     }
@@ -157,7 +168,7 @@ export const useChatStore = defineStore('chat', () => {
 
   return {
     conversations, currentId, agentId, current, messages, approvals, error, socketState, searchHits, streaming,
-    connect, loadConversations, open, send, cancel, regenerate, answerApproval, search, rename, remove, reconnect,
+    connect, loadConversations, open, send, cancel, regenerate, edit, answerApproval, search, rename, remove, reconnect,
     onFrame,
   }
 })
