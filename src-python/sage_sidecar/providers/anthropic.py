@@ -18,7 +18,7 @@ from sage_sidecar.providers.base import (
     ToolCalls,
     Usage,
 )
-from sage_sidecar.providers.transport import get_model_ids, stream_events
+from sage_sidecar.providers.transport import HttpProviderClient
 
 API_VERSION = "2023-06-01"
 # The Messages API requires max_tokens; this is used when the agent sets none.
@@ -77,11 +77,9 @@ def request_json(request: ChatRequest) -> dict[str, Any]:
     return body
 
 
-class AnthropicClient:
-    def __init__(self, base_url: str, api_key: str | None, http: httpx.AsyncClient) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self._http = http
+class AnthropicClient(HttpProviderClient):
+    models_path = "/v1/models"
+    chat_path = "/v1/messages"
 
     def _headers(self) -> dict[str, str]:
         headers = {"anthropic-version": API_VERSION}
@@ -89,12 +87,11 @@ class AnthropicClient:
             headers["x-api-key"] = self._api_key
         return headers
 
-    async def list_models(self) -> list[str]:
-        return await get_model_ids(self._http, f"{self.base_url}/v1/models", self._headers())
+    def _body(self, request: ChatRequest) -> dict[str, Any]:
+        return request_json(request)
 
-    def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        url = f"{self.base_url}/v1/messages"
-        return stream_events(self._http, url, request_json(request), self._headers(), _parse_stream)
+    def _parse(self, response: httpx.Response) -> AsyncIterator[StreamEvent]:
+        return _parse_stream(response)
 
 
 async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:

@@ -18,7 +18,7 @@ from sage_sidecar.providers.base import (
     ToolCalls,
     Usage,
 )
-from sage_sidecar.providers.transport import error_detail, get_model_ids, stream_events
+from sage_sidecar.providers.transport import HttpProviderClient, error_detail
 
 
 def _message_json(message: ChatMessage) -> dict[str, Any]:
@@ -59,21 +59,18 @@ def request_json(request: ChatRequest) -> dict[str, Any]:
     return body
 
 
-class OpenAICompatClient:
-    def __init__(self, base_url: str, api_key: str | None, http: httpx.AsyncClient) -> None:
-        self.base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self._http = http
+class OpenAICompatClient(HttpProviderClient):
+    models_path = "/models"
+    chat_path = "/chat/completions"
 
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self._api_key}"} if self._api_key else {}
 
-    async def list_models(self) -> list[str]:
-        return await get_model_ids(self._http, f"{self.base_url}/models", self._headers())
+    def _body(self, request: ChatRequest) -> dict[str, Any]:
+        return request_json(request)
 
-    def stream_chat(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
-        url = f"{self.base_url}/chat/completions"
-        return stream_events(self._http, url, request_json(request), self._headers(), _parse_stream)
+    def _parse(self, response: httpx.Response) -> AsyncIterator[StreamEvent]:
+        return _parse_stream(response)
 
 
 async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:

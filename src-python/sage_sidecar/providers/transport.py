@@ -80,3 +80,32 @@ async def stream_events(
         raise ProviderError("dropped", type(error).__name__) from error
     except httpx.HTTPError as error:
         raise ProviderError("unreachable", type(error).__name__) from error
+
+
+class HttpProviderClient:
+    """What every provider client shares; a subclass names its paths, headers, request body and
+    stream parser."""
+
+    models_path: str
+    chat_path: str
+
+    def __init__(self, base_url: str, api_key: str | None, http: httpx.AsyncClient) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self._http = http
+
+    def _headers(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def _body(self, request: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _parse(self, response: httpx.Response) -> AsyncIterator[StreamEvent]:
+        raise NotImplementedError
+
+    async def list_models(self) -> list[str]:
+        return await get_model_ids(self._http, self.base_url + self.models_path, self._headers())
+
+    def stream_chat(self, request: Any) -> AsyncIterator[StreamEvent]:
+        url = self.base_url + self.chat_path
+        return stream_events(self._http, url, self._body(request), self._headers(), self._parse)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sage_sidecar.providers.anthropic import AnthropicClient
 from sage_sidecar.providers.base import ProviderError
 from sage_sidecar.providers.openai_compat import OpenAICompatClient
+from sage_sidecar.providers.transport import HttpProviderClient
 from sage_sidecar.schemas.providers import (
     DEFAULT_BASE_URLS,
     ConnectionVerdict,
@@ -31,7 +32,7 @@ def to_out(provider: Provider) -> ProviderOut:
     )  # fmt: skip
 
 
-def client_for(provider: Provider, http: httpx.AsyncClient) -> OpenAICompatClient | AnthropicClient:
+def client_for(provider: Provider, http: httpx.AsyncClient) -> HttpProviderClient:
     if provider.kind == "anthropic":
         return AnthropicClient(provider.base_url, provider.api_key, http)
     return OpenAICompatClient(provider.base_url, provider.api_key, http)

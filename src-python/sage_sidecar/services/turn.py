@@ -19,6 +19,7 @@ from sage_sidecar.providers.base import (
     ToolCalls,
     Usage,
 )
+from sage_sidecar.providers.transport import HttpProviderClient
 from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.storage.db import Database
@@ -63,7 +64,7 @@ class Turn:
     emit_raw: Emit
     writer: MessageWriter
     agent: Agent
-    client: Any  # OpenAICompatClient | AnthropicClient
+    client: HttpProviderClient
     model: str
     tools: list[Tool]
     workspaces: Path
