@@ -233,11 +233,7 @@ class ChatEngine:
             )
         await safe_emit(emit, {"type": "message.started", "conversationId": stream.conversation_id,
                                "messageId": stream.message_id, "model": model})  # fmt: skip
-        async with self._db.session() as session:
-            row = await session.get(Message, stream.message_id)
-            if row is not None:
-                row.model = model
-                await session.commit()
+        writer.model = model
         writer.start()
         turn = Turn(
             db=self._db, stream=stream, emit_raw=emit, writer=writer, agent=agent,

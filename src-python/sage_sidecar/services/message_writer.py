@@ -23,6 +23,7 @@ class MessageWriter:
         self._chunks: list[str] = []
         self.parts: list[dict[str, Any]] = []
         self.first_token_at: datetime | None = None
+        self.model: str | None = None  # written with the text, not in a transaction of its own
         self._dirty = False
         self._task: asyncio.Task[None] | None = None
 
@@ -56,7 +57,7 @@ class MessageWriter:
     async def flush(self, **final: Any) -> None:
         self._dirty = False
         values = {"content": self.content, "parts": list(self.parts),
-                  "first_token_at": self.first_token_at, **final}  # fmt: skip
+                  "first_token_at": self.first_token_at, "model": self.model, **final}  # fmt: skip
         async with self._db.session() as session:
             await session.execute(
                 update(Message).where(Message.id == self.message_id).values(**values)
