@@ -113,3 +113,19 @@ async def test_list_models_and_bad_key(scripted):
         with pytest.raises(ProviderError) as raised:
             await OpenAICompatClient(scripted.base_url, "bad-key", http).list_models()
     assert raised.value.kind == "auth"
+
+
+async def test_a_provider_that_stops_sending_times_out(scripted, monkeypatch):
+    from sage_sidecar.providers import transport
+
+    monkeypatch.setattr(transport, "READ_TIMEOUT_S", 0.3)
+    script(scripted, {"chunks": ["a", "b", "c"], "hang_after_chunks": 1})
+    received = []
+    with pytest.raises(ProviderError) as raised:
+        async with httpx.AsyncClient() as http:
+            client = OpenAICompatClient(scripted.base_url, "k", http)
+            request = ChatRequest(model="m", messages=[ChatMessage("user", "hi")])
+            async for event in client.stream_chat(request):
+                received.append(event)
+    assert raised.value.kind == "timeout" and raised.value.retryable
+    assert [e.text for e in received if isinstance(e, TextDelta)] == ["a"]
