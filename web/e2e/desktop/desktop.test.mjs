@@ -72,7 +72,12 @@ describe('desktop app', () => {
     it('reaches "connected" and shows the version read over authenticated HTTP', async () => {
       await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'connected state' })
       await app.driver.findElement(By.css('[data-testid="nav-status"]')).click()
-      const version = await app.driver.findElement(By.css('[data-testid="sidecar-version"]')).getText()
+      // The status view is a lazily loaded route: wait for it rather than expect it at once.
+      const versionElement = await waitFor(
+        async () => (await app.driver.findElements(By.css('[data-testid="sidecar-version"]')))[0],
+        { what: 'the status page' },
+      )
+      const version = await versionElement.getText()
       assert.equal(version, sidecarVersion())
       const db = await app.driver.findElement(By.css('[data-testid="db-status"]')).getText()
       assert.match(db, /OK/)
