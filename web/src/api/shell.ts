@@ -20,16 +20,17 @@ export async function restartSidecar(): Promise<SageConfig> {
   }
 }
 
-/** Called whenever the shell restarted the sidecar (new port and key). */
-export async function onSidecarChanged(handler: (config: SageConfig) => void): Promise<() => void> {
+/** Subscribe to a shell event; outside Tauri there are none, so nothing to undo. */
+async function onShellEvent<T>(name: string, handler: (payload: T) => void): Promise<() => void> {
   if (!inTauri()) return () => {}
   const { listen } = await import('@tauri-apps/api/event')
-  return listen<SageConfig>(SIDECAR_CHANGED_EVENT, (event) => handler(event.payload))
+  return listen<T>(name, (event) => handler(event.payload))
 }
 
+/** Called whenever the shell restarted the sidecar (new port and key). */
+export const onSidecarChanged = (handler: (config: SageConfig) => void) =>
+  onShellEvent(SIDECAR_CHANGED_EVENT, handler)
+
 /** Called when the shell stopped restarting a crashing sidecar. */
-export async function onSidecarFailed(handler: (error: StartupError) => void): Promise<() => void> {
-  if (!inTauri()) return () => {}
-  const { listen } = await import('@tauri-apps/api/event')
-  return listen<StartupError>(SIDECAR_FAILED_EVENT, (event) => handler(event.payload))
-}
+export const onSidecarFailed = (handler: (error: StartupError) => void) =>
+  onShellEvent(SIDECAR_FAILED_EVENT, handler)
