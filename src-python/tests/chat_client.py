@@ -29,6 +29,12 @@ class ChatSocket:
     def close(self) -> None:
         self._cm.__exit__(None, None, None)
 
+    def __enter__(self) -> "ChatSocket":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def request(self, frame: dict[str, Any]) -> dict[str, Any]:
         """Send a frame and return the server's direct reply (accepted or error)."""
         self.ws.send_json(frame)
@@ -54,3 +60,9 @@ class ChatSocket:
 
 def text_of(frames: list[dict[str, Any]]) -> str:
     return "".join(f["delta"] for f in frames if f["type"] == "message.delta")
+
+
+def send_once(client: TestClient, api_key: str, content: str, **extra: Any):
+    """Open `/ws/chat`, send one message, wait for the reply to end: (accepted, frames)."""
+    with ChatSocket(client, api_key) as socket:
+        return socket.send(content, **extra)

@@ -16,7 +16,7 @@ from sage_sidecar.providers.base import (
 )
 from sage_sidecar.providers.scripted import RunningScripted
 
-from chat_client import ChatSocket
+from chat_client import send_once
 
 
 @pytest.fixture(scope="module")
@@ -87,11 +87,7 @@ def test_tool_loop_on_an_anthropic_provider(client: TestClient, auth, api_key, s
         {"tool_calls": [{"id": "tu1", "name": "calculator", "arguments": '{"expression": "6*7"}'}]},
         {"text": "It is 42."},
     ])  # fmt: skip
-    socket = ChatSocket(client, api_key)
-    try:
-        _, frames = socket.send("6*7?")
-    finally:
-        socket.close()
+    _, frames = send_once(client, api_key, "6*7?")
     assert frames[-1]["type"] == "message.completed" and frames[-1]["content"] == "It is 42."
     followup = scripted.recorded()[-1]["messages"]
     assert followup[-2]["content"][0] == {"type": "tool_use", "id": "tu1", "name": "calculator",

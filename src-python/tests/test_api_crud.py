@@ -138,7 +138,7 @@ def test_conversation_crud(client: TestClient, auth):
 def test_demo_mode_configures_the_labelled_scripted_provider(settings, auth, api_key, scripted):
     from sage_sidecar.app import create_app
 
-    from chat_client import ChatSocket
+    from chat_client import send_once
     from conftest import TEST_ORIGIN
 
     settings.demo_provider_url = scripted.base_url
@@ -150,11 +150,7 @@ def test_demo_mode_configures_the_labelled_scripted_provider(settings, auth, api
     ]
     with TestClient(create_app(settings), base_url=TEST_ORIGIN) as client:
         scripted.load([])  # no script: the demo model answers on its own
-        socket = ChatSocket(client, api_key)
-        try:
-            _, frames = socket.send("What time is it?")
-        finally:
-            socket.close()
+        _, frames = send_once(client, api_key, "What time is it?")
     assert [f["name"] for f in frames if f["type"] == "tool.call"] == ["current_time"]
     assert "The tool answered" in frames[-1]["content"]
 

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from sage_sidecar.providers.scripted import RunningScripted
 
-from chat_client import ChatSocket, add_scripted_provider, text_of
+from chat_client import ChatSocket, add_scripted_provider, send_once, text_of
 
 
 @pytest.fixture
@@ -18,9 +18,8 @@ def scripted():
 def chat(client: TestClient, auth, api_key, scripted):
     add_scripted_provider(client, auth, scripted)
     client.app.state.sage.chat.retry_delays = (0.01, 0.01, 0.01)  # keep retry tests fast
-    socket = ChatSocket(client, api_key)
-    yield socket
-    socket.close()
+    with ChatSocket(client, api_key) as socket:
+        yield socket
 
 
 def messages(client, auth, conversation_id) -> list[dict]:
@@ -238,10 +237,6 @@ def test_bad_frames_get_readable_errors(chat: ChatSocket):
 
 
 def test_without_a_provider_the_reply_explains_what_to_do(client, api_key):
-    socket = ChatSocket(client, api_key)
-    try:
-        _, frames = socket.send("hello?")
-    finally:
-        socket.close()
+    _, frames = send_once(client, api_key, "hello?")
     assert frames[-1]["type"] == "message.failed"
     assert "No model provider is set up yet" in frames[-1]["error"]

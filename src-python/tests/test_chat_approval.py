@@ -29,9 +29,8 @@ def writer_agent(client: TestClient, auth, scripted) -> dict:
 
 @pytest.fixture
 def chat(client: TestClient, api_key):
-    socket = ChatSocket(client, api_key)
-    yield socket
-    socket.close()
+    with ChatSocket(client, api_key) as socket:
+        yield socket
 
 
 def workspace_file(settings, agent_id: str):

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 
 from sage_sidecar.providers.scripted import RunningScripted
 
-from chat_client import ChatSocket, add_scripted_provider
+from chat_client import add_scripted_provider, send_once
 
 
 @pytest.fixture
@@ -16,11 +16,7 @@ def conversation(client: TestClient, auth, api_key) -> str:
             {"tool_calls": [{"id": "c1", "name": "calculator", "arguments": '{"expression": "2+2"}'}]},
             {"text": "Photosynthesis turns light into sugar. 光合作用"},
         ])  # fmt: skip
-        socket = ChatSocket(client, api_key)
-        try:
-            accepted, _ = socket.send("Explain photosynthesis briefly")
-        finally:
-            socket.close()
+        accepted, _ = send_once(client, api_key, "Explain photosynthesis briefly")
     return accepted["conversationId"]
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sage_sidecar.app import create_app
 from sage_sidecar.providers.scripted import RunningScripted
 
-from chat_client import ChatSocket, add_scripted_provider
+from chat_client import ChatSocket, add_scripted_provider, send_once
 from conftest import TEST_ORIGIN
 from sidecar_process import wait_gone
 
@@ -94,11 +94,7 @@ def test_chat_calls_mcp_server_time(client: TestClient, auth, api_key, scripted)
         {"tool_calls": [{"id": "t1", "name": "mcp__time__get_current_time", "arguments": '{"timezone": "UTC"}'}]},
         {"text": "It is some time in UTC."},
     ])  # fmt: skip
-    socket = ChatSocket(client, api_key)
-    try:
-        _, frames = socket.send("what time is it?", agentId=agent["id"])
-    finally:
-        socket.close()
+    _, frames = send_once(client, api_key, "what time is it?", agentId=agent["id"])
     offered = [t["function"]["name"] for t in scripted.recorded()[0]["tools"]]
     assert "mcp__time__get_current_time" in offered
     result = next(f for f in frames if f["type"] == "tool.result")
@@ -120,12 +116,9 @@ def test_crash_is_a_tool_error_and_the_next_use_restarts(
                         {"id": "f1", "name": "mcp__echo__fail", "arguments": "{}"}]},
         {"text": "2 + 3 = 5"},
     ])  # fmt: skip
-    socket = ChatSocket(client, api_key)
-    try:
+    with ChatSocket(client, api_key) as socket:
         _, first = socket.send("crash it", agentId=agent["id"])
         _, second = socket.send("add", agentId=agent["id"])
-    finally:
-        socket.close()
     crash = next(f for f in first if f["type"] == "tool.result")
     assert crash["isError"] and "MCP server 'echo' failed" in crash["content"]
     assert first[-1]["type"] == "message.completed"  # the chat went on
@@ -141,11 +134,7 @@ def test_unstartable_server_gives_a_notice_and_the_reply_goes_on(
     add_server(client, auth, name="broken", transport="stdio", command="/nonexistent/mcp-server")
     agent = agent_with(client, auth, provider["id"], ["mcp:broken"])
     scripted.load([{"text": "Answering without that server."}])
-    socket = ChatSocket(client, api_key)
-    try:
-        _, frames = socket.send("hi", agentId=agent["id"])
-    finally:
-        socket.close()
+    _, frames = send_once(client, api_key, "hi", agentId=agent["id"])
     notice = next(f for f in frames if f["type"] == "notice")
     assert "broken" in notice["text"] and "failed to start" in notice["text"]
     assert frames[-1]["type"] == "message.completed"
@@ -159,15 +148,12 @@ def test_untrusted_server_tools_need_approval(client: TestClient, auth, api_key,
         {"tool_calls": [{"id": "t1", "name": "mcp__time__get_current_time", "arguments": '{"timezone": "UTC"}'}]},
         {"text": "ok"},
     ])  # fmt: skip
-    socket = ChatSocket(client, api_key)
-    try:
+    with ChatSocket(client, api_key) as socket:
         accepted = socket.request({"type": "chat.send", "content": "time?", "agentId": agent["id"]})
         pending = socket.until(lambda f: f["type"] == "tool.approval_required")[-1]
         assert pending["name"] == "mcp__time__get_current_time"
         socket.ws.send_json({"type": "tool.approval", "callId": "t1", "decision": "approve"})
         frames = socket.finish(accepted["messageId"])
-    finally:
-        socket.close()
     assert not next(f for f in frames if f["type"] == "tool.result")["isError"]
 
 
@@ -213,11 +199,7 @@ def test_streamable_http_server_with_headers(client: TestClient, auth, api_key, 
         {"tool_calls": [{"id": "h1", "name": "mcp__remote__add", "arguments": '{"a": 20, "b": 22}'}]},
         {"text": "42"},
     ])  # fmt: skip
-    socket = ChatSocket(client, api_key)
-    try:
-        _, frames = socket.send("add over http", agentId=agent["id"])
-    finally:
-        socket.close()
+    _, frames = send_once(client, api_key, "add over http", agentId=agent["id"])
     assert next(f for f in frames if f["type"] == "tool.result")["content"] == "42"
 
     wrong = add_server(client, auth, name="wrong-token", transport="http", url=http_mcp,

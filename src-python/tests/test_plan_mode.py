@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sage_sidecar.providers.scripted import RunningScripted
 from sage_sidecar.services.plan import parse_check, parse_plan
 
-from chat_client import ChatSocket, add_scripted_provider
+from chat_client import add_scripted_provider, send_once
 
 
 @pytest.fixture
@@ -33,11 +33,7 @@ def planner(client: TestClient, auth, scripted) -> dict:
 
 
 def run(client, api_key, agent_id, content="Compute 6*7 and explain"):
-    socket = ChatSocket(client, api_key)
-    try:
-        return socket.send(content, agentId=agent_id)
-    finally:
-        socket.close()
+    return send_once(client, api_key, content, agentId=agent_id)
 
 
 def test_plan_steps_tools_and_passing_check(client, auth, api_key, scripted, planner):

@@ -35,6 +35,18 @@ async def collect(server: RunningScripted, key: str | None = "k", **request) -> 
         return [event async for event in client.stream_chat(req)]
 
 
+async def collect_until_error(server: RunningScripted) -> tuple[list[str], ProviderError]:
+    """The text that arrived before the stream failed, and how it failed."""
+    received: list = []
+    with pytest.raises(ProviderError) as raised:
+        async with httpx.AsyncClient() as http:
+            client = OpenAICompatClient(server.base_url, "k", http)
+            request = ChatRequest(model="m", messages=[ChatMessage("user", "hi")])
+            async for event in client.stream_chat(request):
+                received.append(event)
+    return [e.text for e in received if isinstance(e, TextDelta)], raised.value
+
+
 async def test_streams_text_and_usage(scripted):
     script(
         scripted,
@@ -79,15 +91,9 @@ async def test_http_errors_map_to_kinds(scripted, status, kind, retryable):
 
 async def test_dropped_connection_mid_stream(scripted):
     script(scripted, {"chunks": ["a", "b", "c"], "drop_after_chunks": 2})
-    received = []
-    with pytest.raises(ProviderError) as raised:
-        async with httpx.AsyncClient() as http:
-            client = OpenAICompatClient(scripted.base_url, "k", http)
-            req = ChatRequest(model="m", messages=[ChatMessage("user", "hi")])
-            async for event in client.stream_chat(req):
-                received.append(event)
-    assert raised.value.kind == "dropped"
-    assert [e.text for e in received if isinstance(e, TextDelta)] == ["a", "b"]
+    text, error = await collect_until_error(scripted)
+    assert error.kind == "dropped"
+    assert text == ["a", "b"]
 
 
 async def test_malformed_chunk(scripted):
@@ -120,12 +126,6 @@ async def test_a_provider_that_stops_sending_times_out(scripted, monkeypatch):
 
     monkeypatch.setattr(transport, "READ_TIMEOUT_S", 0.3)
     script(scripted, {"chunks": ["a", "b", "c"], "hang_after_chunks": 1})
-    received = []
-    with pytest.raises(ProviderError) as raised:
-        async with httpx.AsyncClient() as http:
-            client = OpenAICompatClient(scripted.base_url, "k", http)
-            request = ChatRequest(model="m", messages=[ChatMessage("user", "hi")])
-            async for event in client.stream_chat(request):
-                received.append(event)
-    assert raised.value.kind == "timeout" and raised.value.retryable
-    assert [e.text for e in received if isinstance(e, TextDelta)] == ["a"]
+    text, error = await collect_until_error(scripted)
+    assert error.kind == "timeout" and error.retryable
+    assert text == ["a"]

@@ -15,9 +15,8 @@ def chat(client, auth, api_key):
     client.app.state.sage.chat.auto_title = True
     with RunningScripted() as scripted:
         add_scripted_provider(client, auth, scripted)
-        socket = ChatSocket(client, api_key)
-        yield socket, scripted
-        socket.close()
+        with ChatSocket(client, api_key) as socket:
+            yield socket, scripted
 
 
 def title_of(client, auth, conversation_id):
