@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.schemas.agents import AgentCreate, AgentExport, AgentFields, AgentUpdate
-from sage_sidecar.services.errors import ConflictError, InvalidError, NotFoundError
+from sage_sidecar.services.errors import ConflictError, InvalidError, NotFoundError, get_or_raise
 from sage_sidecar.storage.models import Agent, McpServer, Provider
 
 DEFAULT_AGENT = AgentFields(
@@ -21,10 +21,7 @@ async def list_agents(session: AsyncSession) -> list[Agent]:
 
 
 async def get_agent(session: AsyncSession, agent_id: str) -> Agent:
-    agent = await session.get(Agent, agent_id)
-    if agent is None:
-        raise NotFoundError("agent", agent_id)
-    return agent
+    return await get_or_raise(session, Agent, agent_id, "agent")
 
 
 async def default_agent(session: AsyncSession) -> Agent:

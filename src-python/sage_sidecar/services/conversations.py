@@ -10,7 +10,7 @@ from sage_sidecar.schemas.conversations import (
     SearchHit,
 )
 from sage_sidecar.services import agents
-from sage_sidecar.services.errors import NotFoundError
+from sage_sidecar.services.errors import get_or_raise
 from sage_sidecar.storage.models import Conversation, Message
 from sage_sidecar.storage.search import search_messages
 
@@ -25,10 +25,7 @@ async def list_conversations(
 
 
 async def get_conversation(session: AsyncSession, conversation_id: str) -> Conversation:
-    conversation = await session.get(Conversation, conversation_id)
-    if conversation is None:
-        raise NotFoundError("conversation", conversation_id)
-    return conversation
+    return await get_or_raise(session, Conversation, conversation_id, "conversation")
 
 
 async def create_conversation(session: AsyncSession, data: ConversationCreate) -> Conversation:

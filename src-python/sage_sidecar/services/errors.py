@@ -1,5 +1,11 @@
 """Domain errors. Routers translate them to HTTP (see app.py); services never import FastAPI."""
 
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
 
 class DomainError(Exception):
     status_code = 400
@@ -18,3 +24,11 @@ class ConflictError(DomainError):
 
 class InvalidError(DomainError):
     status_code = 422
+
+
+async def get_or_raise(session: AsyncSession, model: type[T], item_id: Any, what: str) -> T:
+    """The row with this primary key, or a NotFoundError naming what was looked for."""
+    row = await session.get(model, item_id)
+    if row is None:
+        raise NotFoundError(what, str(item_id))
+    return row

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.schemas.mcp import McpServerCreate, McpServerOut, McpServerUpdate, McpToolOut
-from sage_sidecar.services.errors import ConflictError, NotFoundError
+from sage_sidecar.services.errors import ConflictError, get_or_raise
 from sage_sidecar.storage.models import McpServer
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError
 
@@ -46,10 +46,7 @@ async def list_servers(session: AsyncSession) -> list[McpServer]:
 
 
 async def get_server(session: AsyncSession, server_id: str) -> McpServer:
-    server = await session.get(McpServer, server_id)
-    if server is None:
-        raise NotFoundError("MCP server", server_id)
-    return server
+    return await get_or_raise(session, McpServer, server_id, "MCP server")
 
 
 async def servers_named(session: AsyncSession, names: list[str]) -> list[McpServer]:

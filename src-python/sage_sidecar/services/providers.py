@@ -18,7 +18,7 @@ from sage_sidecar.schemas.providers import (
     ProviderOut,
     ProviderUpdate,
 )
-from sage_sidecar.services.errors import NotFoundError
+from sage_sidecar.services.errors import get_or_raise
 from sage_sidecar.storage.models import Provider
 
 LOCAL_KINDS = ("ollama", "lmstudio")
@@ -43,10 +43,7 @@ async def list_providers(session: AsyncSession) -> list[Provider]:
 
 
 async def get_provider(session: AsyncSession, provider_id: str) -> Provider:
-    provider = await session.get(Provider, provider_id)
-    if provider is None:
-        raise NotFoundError("provider", provider_id)
-    return provider
+    return await get_or_raise(session, Provider, provider_id, "provider")
 
 
 async def create_provider(session: AsyncSession, data: ProviderCreate) -> Provider:
