@@ -48,6 +48,8 @@ ensure_rust() {
 }
 
 ensure_venv() {
+  # The sidecar's version comes from Cargo.toml (scripts/version.py); stamp it before installs.
+  "$SYSTEM_PYTHON" "$ROOT/scripts/version.py" --stamp >/dev/null
   local stamp="$VENV/.sage-deps-stamp"
   local want
   want="$(sha256sum "$ROOT/src-python/pyproject.toml" | cut -d' ' -f1)"

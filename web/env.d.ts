@@ -1,5 +1,8 @@
 /// <reference types="vite/client" />
 
+/** The app version the UI was built with (from Cargo.toml, see vite.config.ts). */
+declare const __SAGE_UI_VERSION__: string
+
 interface ImportMetaEnv {
   /** Dev/browser-test fallback when no shell injected `window.__SAGE__`. */
   readonly VITE_SAGE_API_BASE?: string

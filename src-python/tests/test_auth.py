@@ -1,6 +1,8 @@
 """Every route refuses requests without the per-launch key; the Host and Origin checks hold."""
 
 import re
+import tomllib
+from pathlib import Path
 
 import pytest
 from fastapi.routing import APIWebSocketRoute
@@ -12,6 +14,12 @@ from sage_sidecar.core.security import WS_CLOSE_FORBIDDEN_ORIGIN, WS_CLOSE_UNAUT
 from sage_sidecar.storage.migrate import head_revision
 
 from conftest import WS_BASE
+
+
+def cargo_version() -> str:
+    """The version's one source (scripts/version.py): the workspace Cargo.toml."""
+    cargo = Path(__file__).resolve().parents[2] / "Cargo.toml"
+    return tomllib.loads(cargo.read_text())["workspace"]["package"]["version"]
 
 
 def concrete_path(path: str) -> str:
@@ -68,7 +76,7 @@ def test_key_opens_health(client: TestClient, auth):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert body["version"] == "0.1.0"
+    assert body["version"] == cargo_version()
     assert body["db"] == {"ok": True, "revision": head_revision()}
 
 

@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url'
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..')
 export const ARTIFACTS = process.env.SAGE_TEST_ARTIFACTS ?? join(ROOT, 'test-artifacts')
 
-/** The sidecar's version, from its single source (`sage_sidecar/__init__.py`). */
-export function sidecarVersion() {
-  const init = readFileSync(join(ROOT, 'src-python/sage_sidecar/__init__.py'), 'utf8')
-  return /__version__ = "([^"]+)"/.exec(init)[1]
+/** The app version from its single source, the workspace Cargo.toml (see scripts/version.py). */
+export function appVersion() {
+  const cargo = readFileSync(join(ROOT, 'Cargo.toml'), 'utf8')
+  return /^\[workspace\.package\][^[]*?^version = "([^"]+)"/ms.exec(cargo)[1]
 }
 
 export function freePort() {

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { saveArtifact, sidecarVersion, startSidecar, startUi } from '../support.mjs'
+import { saveArtifact, appVersion, startSidecar, startUi } from '../support.mjs'
 
 describe('UI in a real browser against the real sidecar', () => {
   let ui, sidecar
@@ -23,7 +23,8 @@ describe('UI in a real browser against the real sidecar', () => {
   it('connects, shows the sidecar version and live events', async () => {
     const page = await openWith(sidecar.config, '/#/status')
     await page.locator('[data-testid="connection-state"][data-phase="connected"]').waitFor()
-    assert.equal(await page.getByTestId('sidecar-version').textContent(), sidecarVersion())
+    assert.equal(await page.getByTestId('sidecar-version').textContent(), appVersion())
+    assert.equal(await page.getByTestId('ui-version').textContent(), appVersion())
     await page.locator('[data-testid="event-item"][data-type="heartbeat"]').first().waitFor({ timeout: 10_000 })
     saveArtifact('browser-connected.png', (await page.screenshot()).toString('base64'))
     await page.close()

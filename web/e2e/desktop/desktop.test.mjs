@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 
 import { Builder, By, Capabilities, Key } from 'selenium-webdriver'
 
-import { ROOT, freePort, saveArtifact, sidecarVersion, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
+import { ROOT, freePort, saveArtifact, appVersion, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
 
@@ -66,7 +66,7 @@ describe('desktop app', () => {
       assert.match(sage.apiBase, /^http:\/\/127\.0\.0\.1:\d+$/)
       assert.equal(sage.wsBase, sage.apiBase.replace('http', 'ws'))
       assert.match(sage.apiKey, /^[0-9a-f]{64}$/)
-      assert.equal(sage.version, sidecarVersion())
+      assert.equal(sage.version, appVersion())
     })
 
     it('reaches "connected" and shows the version read over authenticated HTTP', async () => {
@@ -78,7 +78,9 @@ describe('desktop app', () => {
         { what: 'the status page' },
       )
       const version = await versionElement.getText()
-      assert.equal(version, sidecarVersion())
+      assert.equal(version, appVersion())
+      const uiVersion = await app.driver.findElement(By.css('[data-testid="ui-version"]')).getText()
+      assert.equal(uiVersion, appVersion(), 'the UI was stamped with the same version')
       const db = await app.driver.findElement(By.css('[data-testid="db-status"]')).getText()
       assert.match(db, /OK/)
       assert.ok(existsSync(join(app.dataDir, 'agent_platform.db')), 'the sidecar used the test data dir')
