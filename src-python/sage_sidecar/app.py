@@ -22,6 +22,7 @@ from sage_sidecar.services import agents, app_meta, conversations, providers
 from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.errors import DomainError
 from sage_sidecar.services.events import EventBus, run_heartbeat
+from sage_sidecar.services.knowledge import Knowledge
 from sage_sidecar.services.mcp import McpManager
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.migrate import upgrade_to_head
@@ -56,13 +57,18 @@ def create_app(settings: Settings) -> FastAPI:
         mcp = McpManager()
         chat = ChatEngine(db, http, settings.storage_dir / "workspaces", mcp)
         chat.auto_title = settings.auto_title
+        events = EventBus()
+        knowledge = Knowledge(db, events, http, settings.storage_dir, settings.vectors_dir,
+                              settings.max_upload_bytes)  # fmt: skip
+        chat.knowledge = knowledge  # agents with knowledge bases cite their sources
         state = AppState(
             settings=settings,
             db=db,
-            events=EventBus(),
+            events=events,
             http=http,
             chat=chat,
             mcp=mcp,
+            knowledge=knowledge,
             schema_revision=revision,
         )
         app.state.sage = state
@@ -72,6 +78,8 @@ def create_app(settings: Settings) -> FastAPI:
         # Local model servers (Ollama, LM Studio) are looked for once at start, in the background,
         # and announced on /ws/events; GET /api/providers/detect looks again on demand.
         detection = asyncio.create_task(announce_local_servers(state))
+        # Files a crash left mid-ingest are queued again (or failed), then the worker resumes.
+        await knowledge.start()
         log.info(
             "sidecar %s ready, data dir %s, schema %s", __version__, settings.data_dir, revision
         )
@@ -83,6 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await state.chat.shutdown()  # unfinished replies are saved as interrupted
+            await knowledge.stop()  # a file mid-ingest is resumed at the next start
             await mcp.close_all()  # ends stdio MCP server processes
             await http.aclose()
             await db.dispose()

@@ -8,6 +8,7 @@ import httpx
 from sage_sidecar.core.config import Settings
 from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.events import EventBus
+from sage_sidecar.services.knowledge import Knowledge
 from sage_sidecar.services.mcp import McpManager
 from sage_sidecar.storage.db import Database
 
@@ -20,6 +21,7 @@ class AppState:
     http: httpx.AsyncClient  # shared connection pool for provider calls
     chat: ChatEngine
     mcp: McpManager
+    knowledge: Knowledge  # knowledge bases: ingest worker, vector indexes, embedders
     schema_revision: str | None
     started_at: float = field(default_factory=time.monotonic)
 

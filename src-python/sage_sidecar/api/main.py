@@ -8,11 +8,12 @@ from sage_sidecar.api.routes import (
     conversations,
     events,
     health,
+    knowledge,
     mcp,
     providers,
     tools,
 )
 
 api_router = APIRouter()
-for module in (health, events, providers, agents, conversations, chat, mcp, tools):
+for module in (health, events, providers, agents, conversations, chat, mcp, tools, knowledge):
     api_router.include_router(module.router)

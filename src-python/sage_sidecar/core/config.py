@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     auto_title: bool = True
     # `scripts/run.sh --demo`: the scripted provider's base URL, configured as "Demo (scripted)".
     demo_provider_url: str | None = None
+    # Largest file a knowledge base accepts (upload or path), in MB; bigger ones get a 413.
+    max_upload_mb: float = Field(default=100.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("api_key")
@@ -64,6 +66,10 @@ class Settings(BaseSettings):
     @property
     def vectors_dir(self) -> Path:
         return self.data_dir / "vectors"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
 
     @property
     def logs_dir(self) -> Path:

@@ -36,8 +36,17 @@ class AgentFields(BaseModel):
     _check_tools = field_validator("tools")(classmethod(lambda cls, v: _known_tools(v)))
 
 
+def _unique(ids: list[str] | None) -> list[str] | None:
+    return None if ids is None else list(dict.fromkeys(ids))
+
+
 class AgentCreate(AgentFields):
     provider_id: str | None = None
+    # Knowledge bases the agent searches before answering, citing what it used. Per machine,
+    # like the provider: not part of an export.
+    knowledge_base_ids: list[str] = Field(default=[], max_length=50)
+
+    _unique_kbs = field_validator("knowledge_base_ids")(classmethod(lambda cls, v: _unique(v)))
 
 
 class AgentUpdate(BaseModel):
@@ -50,8 +59,10 @@ class AgentUpdate(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     tools: list[str] | None = None
     mode: Literal["chat", "plan"] | None = None
+    knowledge_base_ids: list[str] | None = Field(default=None, max_length=50)
 
     _check_tools = field_validator("tools")(classmethod(lambda cls, v: _known_tools(v)))
+    _unique_kbs = field_validator("knowledge_base_ids")(classmethod(lambda cls, v: _unique(v)))
 
 
 class AgentOut(AgentFields):
@@ -59,6 +70,7 @@ class AgentOut(AgentFields):
 
     id: str
     provider_id: str | None
+    knowledge_base_ids: list[str]
     approved_tools: list[str]
     is_default: bool
     created_at: datetime

@@ -36,6 +36,7 @@ class MessageOut(BaseModel):
     error: str | None
     model: str | None
     usage: dict[str, Any] | None
+    citations: list[dict[str, Any]] | None = None  # the numbered sources behind [n] markers
     created_at: datetime
     first_token_at: datetime | None
     completed_at: datetime | None

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.schemas.agents import AgentCreate, AgentExport, AgentFields, AgentUpdate
 from sage_sidecar.services.errors import ConflictError, InvalidError, NotFoundError, get_or_raise
-from sage_sidecar.storage.models import Agent, McpServer, Provider
+from sage_sidecar.storage.models import Agent, KnowledgeBase, McpServer, Provider
 
 DEFAULT_AGENT = AgentFields(
     name="Sage",
@@ -47,9 +47,18 @@ async def _check_mcp_refs(session: AsyncSession, tools: list[str] | None) -> Non
         raise InvalidError(f"no MCP server named {', '.join(missing)}")
 
 
+async def _check_knowledge_bases(session: AsyncSession, kb_ids: list[str] | None) -> None:
+    if not kb_ids:
+        return
+    found = set(await session.scalars(select(KnowledgeBase.id).where(KnowledgeBase.id.in_(kb_ids))))
+    if missing := sorted(set(kb_ids) - found):
+        raise InvalidError(f"no knowledge base with id {', '.join(missing)}")
+
+
 async def create_agent(session: AsyncSession, data: AgentCreate) -> Agent:
     await _check_provider(session, data.provider_id)
     await _check_mcp_refs(session, data.tools)
+    await _check_knowledge_bases(session, data.knowledge_base_ids)
     agent = Agent(**data.model_dump())
     session.add(agent)
     await session.commit()
@@ -62,6 +71,7 @@ async def update_agent(session: AsyncSession, agent_id: str, data: AgentUpdate) 
     if "provider_id" in changes:
         await _check_provider(session, changes["provider_id"])
     await _check_mcp_refs(session, changes.get("tools"))
+    await _check_knowledge_bases(session, changes.get("knowledge_base_ids"))
     for field, value in changes.items():
         if value is not None or field in ("provider_id", "model", "temperature", "max_tokens"):
             setattr(agent, field, value)

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 from sqlalchemy import delete, select
 
+from sage_sidecar.knowledge.citations import Retriever, ground
 from sage_sidecar.providers.base import ChatMessage, ProviderError
 from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services import mcp as mcp_service
@@ -69,6 +70,7 @@ class ChatEngine:
         self.max_steps = max_steps
         self.active: dict[str, ActiveStream] = {}
         self.auto_title = True
+        self.knowledge: Retriever | None = None  # set by the app: knowledge-base search
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- commands ------------------------------------------------------------------------------
@@ -242,6 +244,7 @@ class ChatEngine:
             limits=Limits(self.approval_timeout, self.retry_delays, self.max_steps), history=history,
         )  # fmt: skip
         turn.tools = await self._tools(turn)
+        await ground(turn, self.knowledge)  # agents with knowledge bases get cited sources
         return turn
 
     async def _tools(self, turn: Turn) -> list[Tool]:

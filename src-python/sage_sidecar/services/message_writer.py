@@ -24,6 +24,7 @@ class MessageWriter:
         self.parts: list[dict[str, Any]] = []
         self.first_token_at: datetime | None = None
         self.model: str | None = None  # written with the text, not in a transaction of its own
+        self.citations: list[dict[str, Any]] | None = None  # knowledge-base sources, same way
         self._dirty = False
         self._task: asyncio.Task[None] | None = None
 
@@ -57,7 +58,8 @@ class MessageWriter:
     async def flush(self, **final: Any) -> None:
         self._dirty = False
         values = {"content": self.content, "parts": list(self.parts),
-                  "first_token_at": self.first_token_at, "model": self.model, **final}  # fmt: skip
+                  "first_token_at": self.first_token_at, "model": self.model,
+                  "citations": self.citations, **final}  # fmt: skip
         async with self._db.session() as session:
             await session.execute(
                 update(Message).where(Message.id == self.message_id).values(**values)

@@ -4,7 +4,18 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -101,6 +112,8 @@ class Message(Base):
     error: Mapped[str | None] = mapped_column(Text, default=None)
     model: Mapped[str | None] = mapped_column(String(200), default=None)
     usage: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    # Knowledge-base sources the reply was given, numbered as its [n] markers (knowledge/citations.py).
+    citations: Mapped[list[Any] | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     first_token_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
@@ -122,3 +135,66 @@ class McpServer(Timestamped, Base):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # Tools of a trusted server run without asking; otherwise every call needs approval.
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class KnowledgeBase(Timestamped, Base):
+    """A collection of documents searched together, with one embedder and one chunking setting."""
+
+    __tablename__ = "knowledge_bases"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    embedder: Mapped[str] = mapped_column(String(300))  # an Embedder.id (knowledge/embedders.py)
+    embedding_dim: Mapped[int | None] = mapped_column(Integer, default=None)  # known after a vector
+    chunk_tokens: Mapped[int] = mapped_column(Integer, default=200)
+    chunk_overlap: Mapped[int] = mapped_column(Integer, default=40)
+    status: Mapped[str] = mapped_column(String(16), default="ready")  # ready | indexing
+    file_count: Mapped[int] = mapped_column(Integer, default=0)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KnowledgeFile(Timestamped, Base):
+    """One document in a knowledge base. Its `status` is the ingest queue: queued → parsing →
+    embedding → ready | failed (knowledge/ingest.py)."""
+
+    __tablename__ = "knowledge_files"
+    __table_args__ = (UniqueConstraint("kb_id", "sha256"),)  # same content twice is a no-op
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kb_id: Mapped[str] = mapped_column(ForeignKey("knowledge_bases.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(255))  # the sanitised original name, for display
+    stored_path: Mapped[str] = mapped_column(String(500))  # relative to the storage dir
+    kind: Mapped[str] = mapped_column(String(8))  # txt | md | html | pdf | docx
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Ingest runs started; one cut off by a crash counts, so a file that kills the process
+    # fails after a few tries instead of crashing every start-up.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KnowledgeChunk(Base):
+    """A passage of a file. Its integer id is also its id in the vector index, so ids are never
+    reused (AUTOINCREMENT): a stale vector can never point at another passage."""
+
+    __tablename__ = "knowledge_chunks"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kb_id: Mapped[str] = mapped_column(
+        ForeignKey("knowledge_bases.id", ondelete="CASCADE"), index=True
+    )
+    file_id: Mapped[str] = mapped_column(
+        ForeignKey("knowledge_files.id", ondelete="CASCADE"), index=True
+    )
+    ordinal: Mapped[int] = mapped_column(Integer)  # order within the file
+    text: Mapped[str] = mapped_column(Text)
+    heading: Mapped[str | None] = mapped_column(Text, default=None)  # "Intro › Setup"
+    page: Mapped[int | None] = mapped_column(Integer, default=None)  # 1-based, PDFs only
+    char_start: Mapped[int] = mapped_column(Integer)  # offsets in the parsed text of the file
+    char_end: Mapped[int] = mapped_column(Integer)
+    token_count: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,44 @@
+"""The open vector indexes, one per knowledge base, under `<data>/vectors/<kb_id>/`.
+
+Opening an index reads it from disk, so each is opened once and kept; dropping a base (or
+re-embedding it with a new embedder) closes and deletes its folder. Synchronous like
+`VectorIndex`: async callers use `asyncio.to_thread`.
+"""
+
+import threading
+from pathlib import Path
+
+from sage_sidecar.knowledge.vectors import VectorIndex, drop_index
+
+
+class IndexCache:
+    def __init__(self, vectors_dir: Path) -> None:
+        self._root = vectors_dir
+        self._open: dict[str, VectorIndex] = {}
+        self._lock = threading.Lock()
+
+    def directory(self, kb_id: str) -> Path:
+        return self._root / kb_id
+
+    def get(self, kb_id: str, dim: int) -> VectorIndex:
+        """The base's index, created when it has none yet."""
+        with self._lock:
+            index = self._open.get(kb_id)
+            if index is None:
+                index = VectorIndex.open(self.directory(kb_id), dim)
+                self._open[kb_id] = index
+            return index
+
+    def existing(self, kb_id: str, dim: int | None) -> VectorIndex | None:
+        """The base's index if one was ever written, else None (nothing to search or remove)."""
+        if dim is None:
+            return None
+        with self._lock:
+            if kb_id not in self._open and not self.directory(kb_id).exists():
+                return None
+        return self.get(kb_id, dim)
+
+    def drop(self, kb_id: str) -> None:
+        with self._lock:
+            self._open.pop(kb_id, None)
+            drop_index(self.directory(kb_id))

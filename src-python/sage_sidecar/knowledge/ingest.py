@@ -1,0 +1,300 @@
+"""The ingest worker: queued files become searchable chunks and vectors, one file at a time.
+
+The queue is the files table itself: a file's `status` goes queued → parsing → embedding → ready,
+or failed with a readable `error`. Nothing lives only in memory, so a restart loses no work:
+
+- At start-up (`recover`), a file left in parsing/embedding by a crash is queued again; at its
+  next claim its partial chunks and vectors are removed first. A file that was cut off
+  MAX_ATTEMPTS times fails instead of crashing every start.
+- A file is `ready` only after its chunks are committed and its vectors are saved durably, so a
+  file shown as ready is never half-indexed; search also ignores chunks of files not ready.
+
+One worker per process: embedding is CPU-bound and the target machine has 2 cores. Parsing and
+embedding run in threads (the embedder does its own), so the event loop keeps serving.
+Progress goes out on the event bus as `knowledge.file` and `knowledge.base` events.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy
+from sqlalchemy import select, update
+
+from sage_sidecar.knowledge import store
+from sage_sidecar.knowledge.chunking import Chunk, chunk_document
+from sage_sidecar.knowledge.embedders import Embedder
+from sage_sidecar.knowledge.indexes import IndexCache
+from sage_sidecar.knowledge.parsers import ParseError, parse_file
+from sage_sidecar.services.events import EventBus
+from sage_sidecar.storage.db import Database
+from sage_sidecar.storage.models import KnowledgeBase, KnowledgeFile
+
+log = logging.getLogger(__name__)
+
+EMBED_BATCH = 64
+MAX_ATTEMPTS = 3
+PROGRESS_WRITE_S = 1.0  # progress is published every batch but written at most this often
+INTERRUPTED = "Indexing was interrupted {n} times while reading this file; it was given up."
+
+EmbedderFor = Callable[[str], Awaitable[Embedder]]
+
+
+class IngestFailure(Exception):
+    """This file cannot be indexed; the message is shown to the user."""
+
+
+@dataclass(frozen=True)
+class Job:
+    file_id: str
+    kb_id: str
+    path: Path
+    kind: str
+    name: str
+    embedder: str
+    chunk_tokens: int
+    chunk_overlap: int
+    embedding_dim: int | None
+
+
+class IngestWorker:
+    def __init__(
+        self,
+        db: Database,
+        events: EventBus,
+        indexes: IndexCache,
+        storage_dir: Path,
+        embedder_for: EmbedderFor,
+    ) -> None:
+        self._db = db
+        self._events = events
+        self._indexes = indexes
+        self._storage = storage_dir
+        self._embedder_for = embedder_for
+        self._wake = asyncio.Event()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._current: tuple[Job, asyncio.Task[None]] | None = None
+        self.embed_batch = EMBED_BATCH
+
+    # --- life -------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.recover()
+        self._loop_task = asyncio.create_task(self._run())
+        self.wake()
+
+    async def stop(self) -> None:
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def recover(self) -> None:
+        """Files a previous process left mid-way: queue them again, or fail them if they keep
+        getting cut off."""
+        async with self._db.session() as session:
+            rows = await session.scalars(
+                select(KnowledgeFile).where(KnowledgeFile.status.in_(("parsing", "embedding")))
+            )
+            for file in rows:
+                if file.attempts >= MAX_ATTEMPTS:
+                    file.status, file.error = "failed", INTERRUPTED.format(n=file.attempts)
+                else:
+                    file.status = "queued"
+                file.progress = 0.0
+                log.warning("file %s was interrupted mid-ingest; now %s", file.id, file.status)
+            await session.commit()
+
+    async def cancel(self, *, file_ids: Collection[str] = (), kb_id: str | None = None) -> None:
+        """Stop work on these files (or this base) now: they are being deleted or re-indexed."""
+        if self._current is None:
+            return
+        job, task = self._current
+        if job.file_id in file_ids or job.kb_id == kb_id:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({task})
+
+    @property
+    def busy_with(self) -> str | None:
+        return self._current[0].file_id if self._current else None
+
+    async def _run(self) -> None:
+        while True:
+            job = await self._claim()
+            if job is None:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            task = asyncio.create_task(self._process(job))
+            self._current = (job, task)
+            try:
+                await asyncio.wait({task})  # a cancel() of this file must not stop the loop
+            except asyncio.CancelledError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                raise
+            finally:
+                self._current = None
+            if not task.cancelled() and task.exception() is not None:
+                log.error("ingest of %s crashed", job.file_id, exc_info=task.exception())
+
+    # --- one file -----------------------------------------------------------------------------
+
+    async def _claim(self) -> Job | None:
+        async with self._db.session() as session:
+            row = (
+                await session.execute(
+                    select(KnowledgeFile, KnowledgeBase)
+                    .join(KnowledgeBase, KnowledgeBase.id == KnowledgeFile.kb_id)
+                    .where(KnowledgeFile.status == "queued")
+                    .order_by(KnowledgeFile.created_at)
+                    .limit(1)
+                )
+            ).first()
+            if row is None:
+                return None
+            file, kb = row
+            file.status, file.error, file.progress = "parsing", None, 0.0
+            file.attempts += 1
+            await session.commit()
+            self._publish_file(file)
+            return Job(file.id, kb.id, self._storage / file.stored_path, file.kind, file.name,
+                       kb.embedder, kb.chunk_tokens, kb.chunk_overlap, kb.embedding_dim)  # fmt: skip
+
+    async def _process(self, job: Job) -> None:
+        started = time.perf_counter()
+        try:
+            await unindex_files(
+                self._db, self._indexes, job.kb_id, job.embedding_dim, [job.file_id]
+            )
+            chunks = await asyncio.to_thread(_parse_and_chunk, job)
+            embedder = await self._embedder_for(job.embedder)
+            async with self._db.session() as session:
+                ids = await store.insert_chunks(session, job.kb_id, job.file_id, chunks)
+                await self._set(session, job, status="embedding", chunk_count=len(chunks))
+            vectors = await self._embed(job, embedder, chunks)
+            await self._store_vectors(job, ids, vectors)
+            async with self._db.session() as session:
+                await self._set(session, job, status="ready", progress=1.0)
+            log.info("indexed %s: %d chunks in %.1f s", job.file_id, len(chunks),
+                     time.perf_counter() - started)  # fmt: skip
+        except asyncio.CancelledError:
+            raise
+        except (ParseError, IngestFailure) as error:
+            await self._fail(job, str(error))
+        except Exception as error:  # the embedder or the index: fail this file, keep the worker
+            log.exception("ingest of %s failed", job.file_id)
+            detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+            await self._fail(job, f"Indexing failed: {detail or type(error).__name__}")
+
+    async def _embed(self, job: Job, embedder: Embedder, chunks: list[Chunk]) -> numpy.ndarray:
+        parts: list[numpy.ndarray] = []
+        written = time.monotonic()
+        for start in range(0, len(chunks), self.embed_batch):
+            batch = chunks[start : start + self.embed_batch]
+            parts.append(await embedder.embed([c.embedding_text() for c in batch]))
+            progress = round((start + len(batch)) / len(chunks), 3)
+            self._events.publish("knowledge.file", kb_id=job.kb_id, file_id=job.file_id,
+                                 name=job.name, status="embedding", progress=progress,
+                                 error=None, chunk_count=len(chunks))  # fmt: skip
+            if time.monotonic() - written >= PROGRESS_WRITE_S:
+                written = time.monotonic()
+                async with self._db.session() as session:
+                    await session.execute(
+                        update(KnowledgeFile)
+                        .where(KnowledgeFile.id == job.file_id)
+                        .values(progress=progress)
+                    )
+                    await session.commit()
+        return numpy.concatenate(parts) if parts else numpy.zeros((0, embedder.dim or 0))
+
+    async def _store_vectors(self, job: Job, ids: list[int], vectors: numpy.ndarray) -> None:
+        if not ids:
+            return
+        dim = int(vectors.shape[1])
+        async with self._db.session() as session:
+            kb = await session.get(KnowledgeBase, job.kb_id)
+            if kb is None:
+                raise IngestFailure("The knowledge base was deleted.")
+            if kb.embedding_dim is None:
+                kb.embedding_dim = dim
+                await session.commit()
+            elif kb.embedding_dim != dim:
+                raise IngestFailure(
+                    f"The embedder returned {dim}-dimensional vectors, but this knowledge base "
+                    f"holds {kb.embedding_dim}-dimensional ones; re-embed the knowledge base."
+                )
+        index = await asyncio.to_thread(self._indexes.get, job.kb_id, dim)
+        await asyncio.to_thread(index.add, numpy.asarray(ids, dtype=numpy.int64), vectors)
+        await asyncio.to_thread(index.save)  # durable before the file says ready
+
+    async def _set(self, session, job: Job, **values) -> None:  # noqa: ANN001
+        file = await session.get(KnowledgeFile, job.file_id)
+        if file is None:
+            return
+        for name, value in values.items():
+            setattr(file, name, value)
+        kb = await store.refresh_counts(session, job.kb_id)
+        await session.commit()
+        self._publish_file(file)
+        if kb is not None:
+            publish_base(self._events, kb)
+
+    async def _fail(self, job: Job, error: str) -> None:
+        log.warning("file %s failed: %s", job.file_id, error)
+        with contextlib.suppress(Exception):  # whatever was written of it goes
+            await unindex_files(
+                self._db, self._indexes, job.kb_id, await self._dim(job.kb_id), [job.file_id]
+            )
+        async with self._db.session() as session:
+            await self._set(session, job, status="failed", error=error, progress=0.0,
+                            chunk_count=0)  # fmt: skip
+
+    async def _dim(self, kb_id: str) -> int | None:
+        async with self._db.session() as session:
+            kb = await session.get(KnowledgeBase, kb_id)
+            return kb.embedding_dim if kb else None
+
+    def _publish_file(self, file: KnowledgeFile) -> None:
+        self._events.publish("knowledge.file", kb_id=file.kb_id, file_id=file.id, name=file.name,
+                             status=file.status, progress=file.progress, error=file.error,
+                             chunk_count=file.chunk_count)  # fmt: skip
+
+
+def publish_base(events: EventBus, kb: KnowledgeBase) -> None:
+    events.publish("knowledge.base", kb_id=kb.id, status=kb.status, file_count=kb.file_count,
+                   chunk_count=kb.chunk_count)  # fmt: skip
+
+
+def _parse_and_chunk(job: Job) -> list[Chunk]:
+    document = parse_file(job.path, job.kind)
+    chunks = chunk_document(document, job.chunk_tokens, job.chunk_overlap)
+    if not chunks:
+        raise IngestFailure("No text found in the file.")
+    return chunks
+
+
+async def unindex_files(
+    db: Database, indexes: IndexCache, kb_id: str, dim: int | None, file_ids: Collection[str]
+) -> None:
+    """Remove these files' vectors, then their chunks (and so their FTS rows). Vectors first: if
+    the process dies in between, the chunks are still there to find the vectors by next time."""
+    async with db.session() as session:
+        ids = await store.chunk_ids(session, file_ids)
+        if not ids:
+            return
+        index = await asyncio.to_thread(indexes.existing, kb_id, dim)
+        if index is not None:
+            await asyncio.to_thread(index.remove, ids)
+            await asyncio.to_thread(index.save)
+        await store.delete_chunks(session, file_ids)
+        await session.commit()

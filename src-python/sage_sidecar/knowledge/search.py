@@ -1,0 +1,138 @@
+"""Hybrid retrieval: BM25 over FTS5 and vector similarity, fused by reciprocal rank fusion, with
+optional MMR to drop near-duplicate passages.
+
+Each retriever returns a ranked candidate list (deeper than `top_k`, so fusion has material);
+RRF adds 1/(60 + rank) per list, so a passage both find ranks high without calibrating BM25
+scores against cosines. Knowledge bases with different embedders are searched with the query
+embedded once per embedder. Only chunks of `ready` files are ever returned.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sage_sidecar.knowledge import store
+from sage_sidecar.knowledge.embedders import Embedder
+from sage_sidecar.knowledge.fusion import mmr, reciprocal_rank_fusion
+from sage_sidecar.knowledge.indexes import IndexCache
+from sage_sidecar.storage.models import KnowledgeBase
+
+Mode = Literal["hybrid", "vector", "bm25"]
+CANDIDATES = 50  # per retriever: how deep each list goes before fusion
+EmbedderFor = Callable[[str], Awaitable[Embedder]]
+
+
+@dataclass
+class Hit:
+    chunk: store.ChunkRow
+    score: float  # the fused score (hybrid), the cosine (vector) or the BM25 score (bm25)
+    vector_rank: int | None = None  # 1-based rank in each retriever's list, None if absent
+    vector_score: float | None = None
+    bm25_rank: int | None = None
+    bm25_score: float | None = None
+
+
+@dataclass
+class Query:
+    text: str
+    kb_ids: Sequence[str]
+    file_ids: Sequence[str] | None = None
+    top_k: int = 5
+    mode: Mode = "hybrid"
+    use_mmr: bool = False
+    mmr_lambda: float = 0.7
+    candidates: int = CANDIDATES
+    rrf_k: int = 60
+
+
+async def search(
+    session: AsyncSession, indexes: IndexCache, embedder_for: EmbedderFor, query: Query
+) -> list[Hit]:
+    if not query.text.strip() or not query.kb_ids:
+        return []
+    depth = max(query.candidates, query.top_k * (3 if query.use_mmr else 1))
+    vector: list[tuple[int, float]] = []
+    lexical: list[tuple[int, float]] = []
+    if query.mode in ("hybrid", "vector"):
+        vector = await _vector_candidates(session, indexes, embedder_for, query, depth)
+    if query.mode in ("hybrid", "bm25"):
+        lexical = await store.bm25(session, query.text, query.kb_ids, query.file_ids, depth)
+    if query.mode == "hybrid":
+        fused = reciprocal_rank_fusion([[i for i, _ in vector], [i for i, _ in lexical]],
+                                       k=query.rrf_k)  # fmt: skip
+    else:
+        fused = vector or lexical
+    rows = await store.ready_chunks(session, [i for i, _ in fused])
+    fused = [(i, s) for i, s in fused if i in rows]
+    if query.use_mmr and len(fused) > query.top_k:
+        fused = await _diversify(query, fused, rows, embedder_for, session)
+    vector_pos = {i: (rank, s) for rank, (i, s) in enumerate(vector, start=1)}
+    lexical_pos = {i: (rank, s) for rank, (i, s) in enumerate(lexical, start=1)}
+    hits = []
+    for chunk_id, score in fused[: query.top_k]:
+        v, b = vector_pos.get(chunk_id), lexical_pos.get(chunk_id)
+        hits.append(Hit(rows[chunk_id], score, v and v[0], v and v[1], b and b[0], b and b[1]))
+    return hits
+
+
+async def _vector_candidates(
+    session: AsyncSession, indexes: IndexCache, embedder_for: EmbedderFor, query: Query, depth: int
+) -> list[tuple[int, float]]:
+    bases = list(
+        await session.scalars(select(KnowledgeBase).where(KnowledgeBase.id.in_(query.kb_ids)))
+    )
+    allowed: set[int] | None = None
+    if query.file_ids is not None:
+        allowed = set(await store.filter_ids(session, query.kb_ids, query.file_ids))
+        if not allowed:
+            return []
+    query_vectors: dict[str, numpy.ndarray] = {}
+    found: list[tuple[int, float]] = []
+    for kb in bases:
+        index = await asyncio.to_thread(indexes.existing, kb.id, kb.embedding_dim)
+        if index is None or len(index) == 0:
+            continue
+        if kb.embedder not in query_vectors:
+            embedder = await embedder_for(kb.embedder)
+            query_vectors[kb.embedder] = (await embedder.embed([query.text]))[0]
+        vector = query_vectors[kb.embedder]
+        found += await asyncio.to_thread(index.search, vector, depth, allowed)
+    found.sort(key=lambda pair: -pair[1])
+    return found[:depth]
+
+
+async def _diversify(
+    query: Query,
+    fused: list[tuple[int, float]],
+    rows: dict[int, store.ChunkRow],
+    embedder_for: EmbedderFor,
+    session: AsyncSession,
+) -> list[tuple[int, float]]:
+    """MMR over the fused candidates. The index does not hand vectors back, so candidates are
+    embedded again: a few dozen short passages, only when MMR is asked for."""
+    pool = fused[: query.top_k * 3]
+    kb_embedders = dict(
+        (await session.execute(
+            select(KnowledgeBase.id, KnowledgeBase.embedder)
+            .where(KnowledgeBase.id.in_({rows[i].kb_id for i, _ in pool}))
+        )).all()
+    )  # fmt: skip
+    if len(set(kb_embedders.values())) != 1:
+        return fused  # vectors of different embedders cannot be compared
+    embedder = await embedder_for(next(iter(kb_embedders.values())))
+    texts = [_embedding_text(rows[i]) for i, _ in pool]
+    vectors = await embedder.embed(texts)
+    best = max(s for _, s in pool) or 1.0  # relevance on the cosine's 0..1 scale
+    order = mmr([i for i, _ in pool], [s / best for _, s in pool], vectors, top_k=query.top_k,
+                lambda_=query.mmr_lambda)  # fmt: skip
+    scores = dict(pool)
+    return [(i, scores[i]) for i in order]
+
+
+def _embedding_text(row: store.ChunkRow) -> str:
+    return f"{row.heading}\n{row.text}" if row.heading else row.text

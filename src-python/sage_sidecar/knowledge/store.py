@@ -1,0 +1,166 @@
+"""SQL over the knowledge tables: chunks in and out, BM25 over their FTS5 index, and the counts a
+knowledge base shows. SQLite FTS5 specifics live here and in migration 0005 only."""
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sage_sidecar.knowledge.chunking import Chunk
+from sage_sidecar.storage.models import KnowledgeBase, KnowledgeChunk, KnowledgeFile
+
+ACTIVE = ("queued", "parsing", "embedding")  # a file in one of these is not searchable yet
+
+
+async def insert_chunks(
+    session: AsyncSession, kb_id: str, file_id: str, chunks: Sequence[Chunk]
+) -> list[int]:
+    """Insert a file's chunks; returns their ids in order (ids are also vector ids)."""
+    if not chunks:
+        return []
+    rows = [
+        {"kb_id": kb_id, "file_id": file_id, "ordinal": c.ordinal, "text": c.text,
+         "heading": c.heading, "page": c.page, "char_start": c.char_start,
+         "char_end": c.char_end, "token_count": c.token_count}
+        for c in chunks
+    ]  # fmt: skip
+    result = await session.execute(
+        insert(KnowledgeChunk).returning(KnowledgeChunk.id, sort_by_parameter_order=True), rows
+    )
+    return list(result.scalars().all())
+
+
+async def chunk_ids(session: AsyncSession, file_ids: Collection[str]) -> list[int]:
+    if not file_ids:
+        return []
+    query = select(KnowledgeChunk.id).where(KnowledgeChunk.file_id.in_(list(file_ids)))
+    return list((await session.scalars(query)).all())
+
+
+async def delete_chunks(session: AsyncSession, file_ids: Collection[str]) -> None:
+    if file_ids:
+        await session.execute(
+            delete(KnowledgeChunk).where(KnowledgeChunk.file_id.in_(list(file_ids)))
+        )
+
+
+async def refresh_counts(session: AsyncSession, kb_id: str) -> KnowledgeBase | None:
+    """Recount a base's files and searchable chunks and set its status; the caller commits."""
+    kb = await session.get(KnowledgeBase, kb_id)
+    if kb is None:
+        return None
+    row = (
+        await session.execute(
+            select(
+                func.count(KnowledgeFile.id),
+                func.coalesce(
+                    func.sum(KnowledgeFile.chunk_count).filter(KnowledgeFile.status == "ready"), 0
+                ),
+                func.count(KnowledgeFile.id).filter(KnowledgeFile.status.in_(ACTIVE)),
+            ).where(KnowledgeFile.kb_id == kb_id)
+        )
+    ).one()
+    kb.file_count, kb.chunk_count = int(row[0]), int(row[1])
+    kb.status = "indexing" if row[2] else "ready"
+    return kb
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A searchable chunk with what a citation needs about its file."""
+
+    id: int
+    kb_id: str
+    file_id: str
+    file_name: str
+    ordinal: int
+    text: str
+    heading: str | None
+    page: int | None
+    char_start: int
+    char_end: int
+
+
+_CHUNK_COLUMNS = (
+    KnowledgeChunk.id, KnowledgeChunk.kb_id, KnowledgeChunk.file_id, KnowledgeFile.name,
+    KnowledgeChunk.ordinal, KnowledgeChunk.text, KnowledgeChunk.heading, KnowledgeChunk.page,
+    KnowledgeChunk.char_start, KnowledgeChunk.char_end,
+)  # fmt: skip
+
+
+async def ready_chunks(session: AsyncSession, ids: Collection[int]) -> dict[int, ChunkRow]:
+    """The chunks among `ids` whose file is ready: a vector of a file still being indexed, or of
+    one deleted a moment ago, never reaches a result."""
+    if not ids:
+        return {}
+    query = (
+        select(*_CHUNK_COLUMNS)
+        .join(KnowledgeFile, KnowledgeFile.id == KnowledgeChunk.file_id)
+        .where(KnowledgeChunk.id.in_(bindparam("ids", expanding=True)))
+        .where(KnowledgeFile.status == "ready")
+    )
+    rows = await session.execute(query, {"ids": list(ids)})
+    return {row[0]: ChunkRow(*row) for row in rows}
+
+
+async def filter_ids(
+    session: AsyncSession, kb_ids: Collection[str], file_ids: Collection[str] | None
+) -> list[int]:
+    """Ids of the searchable chunks of these files (the vector search's metadata filter)."""
+    query = (
+        select(KnowledgeChunk.id)
+        .join(KnowledgeFile, KnowledgeFile.id == KnowledgeChunk.file_id)
+        .where(KnowledgeChunk.kb_id.in_(list(kb_ids)), KnowledgeFile.status == "ready")
+    )
+    if file_ids is not None:
+        query = query.where(KnowledgeChunk.file_id.in_(list(file_ids)))
+    return list((await session.scalars(query)).all())
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Words that carry no topic; dropping them keeps OR-queries selective (and fast).
+_STOPWORDS = frozenset(
+    """a an and are as at be by can do does for from how i if in into is it its me my of on or
+    that the their there these this to was what when where which who why will with you your""".split()
+)
+
+
+def fts_query(query: str) -> str | None:
+    """A user's words as an FTS5 OR-query of quoted terms: no FTS5 syntax can get through, so
+    any input is safe. None when nothing searchable is left."""
+    words = [w for w in _WORD.findall(query.lower()) if w not in _STOPWORDS]
+    if not words:
+        words = _WORD.findall(query.lower())
+    terms = list(dict.fromkeys(words))[:64]
+    return " OR ".join(f'"{t}"' for t in terms) or None
+
+
+async def bm25(
+    session: AsyncSession,
+    query: str,
+    kb_ids: Collection[str],
+    file_ids: Collection[str] | None,
+    limit: int,
+) -> list[tuple[int, float]]:
+    """(chunk id, BM25 score) best first; higher is better (FTS5's bm25() is negated)."""
+    match = fts_query(query)
+    if match is None or not kb_ids:
+        return []
+    file_filter = "AND c.file_id IN :file_ids " if file_ids is not None else ""
+    sql = text(
+        "SELECT c.id, -bm25(knowledge_chunks_fts, 1.0, 0.5) AS score "
+        "FROM knowledge_chunks_fts "
+        "JOIN knowledge_chunks c ON c.id = knowledge_chunks_fts.rowid "
+        "JOIN knowledge_files f ON f.id = c.file_id "
+        "WHERE knowledge_chunks_fts MATCH :match AND c.kb_id IN :kb_ids "
+        f"AND f.status = 'ready' {file_filter}"
+        "ORDER BY bm25(knowledge_chunks_fts, 1.0, 0.5) LIMIT :limit"
+    ).bindparams(bindparam("kb_ids", expanding=True))
+    params: dict = {"match": match, "kb_ids": list(kb_ids), "limit": limit}
+    if file_ids is not None:
+        sql = sql.bindparams(bindparam("file_ids", expanding=True))
+        params["file_ids"] = list(file_ids) or [""]
+    rows = await session.execute(sql, params)
+    return [(int(row[0]), float(row[1])) for row in rows]
