@@ -47,8 +47,8 @@ def safe_filename(name: str) -> str:
     separators), without control characters, leading dots or spaces. Never used as a path on its
     own: stored files are named by their id."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").split("/")[-1]
-    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
-    name = re.sub(r"\s+", " ", name).strip(" .")
+    name = re.sub(r"\s+", " ", name)
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip(" .")
     if len(name) > MAX_NAME_LENGTH:
         stem, dot, suffix = name.rpartition(".")
         name = stem[: MAX_NAME_LENGTH - len(suffix) - 1] + dot + suffix if dot else name
