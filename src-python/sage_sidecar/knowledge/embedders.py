@@ -1,26 +1,92 @@
-"""Embedders: the offline all-MiniLM-L6-v2 model shipped with the app, and provider embeddings."""
+"""Embedders: the offline all-MiniLM-L6-v2 model shipped with the app (the default), and a
+configured provider's embeddings as an alternative per knowledge base.
 
+A knowledge base stores its embedder's id: `local:all-minilm-l6-v2`, or
+`provider:<provider_id>:<model>` (the model may itself contain colons, e.g. Ollama tags).
+"""
+
+from __future__ import annotations
+
+import functools
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
-import numpy
+from sqlalchemy.ext.asyncio import AsyncSession
 
-LOCAL_EMBEDDER_ID = "local:all-minilm-l6-v2"
+from sage_sidecar.knowledge.embed_local import LocalMiniLM
+from sage_sidecar.knowledge.embed_provider import EmbeddingError, ProviderEmbedder
+from sage_sidecar.services.errors import InvalidError, NotFoundError
+from sage_sidecar.storage.db import Database
+from sage_sidecar.storage.models import Provider
+
+if TYPE_CHECKING:
+    import numpy
+
+__all__ = [
+    "LOCAL_EMBEDDER_ID",
+    "Embedder",
+    "EmbeddingError",
+    "local_embedder",
+    "provider_embedder_id",
+    "resolve_embedder",
+]
+
+LOCAL_EMBEDDER_ID = LocalMiniLM.id
+PROVIDER_PREFIX = "provider:"
 
 
 class Embedder(Protocol):
     id: str
 
-    async def embed(self, texts: Sequence[str]) -> numpy.ndarray: ...
+    async def embed(self, texts: Sequence[str]) -> numpy.ndarray:
+        """float32, shape (len(texts), dim), rows L2-normalised; off the event loop."""
+        ...
 
     @property
-    def dim(self) -> int | None: ...
+    def dim(self) -> int | None:
+        """Known up front for the local model; for a provider, after its first answer."""
+        ...
 
 
-def local_embedder() -> Embedder:
-    raise NotImplementedError
+@functools.cache
+def local_embedder() -> LocalMiniLM:
+    """The process-wide offline model; it loads on its first embed()."""
+    return LocalMiniLM()
 
 
-async def resolve_embedder(embedder_id: str, *, db: Any, http: httpx.AsyncClient) -> Embedder:
-    raise NotImplementedError
+def provider_embedder_id(provider_id: str, model: str) -> str:
+    return f"{PROVIDER_PREFIX}{provider_id}:{model}"
+
+
+async def resolve_embedder(
+    embedder_id: str, *, db: Database | AsyncSession, http: httpx.AsyncClient
+) -> Embedder:
+    if embedder_id == LOCAL_EMBEDDER_ID:
+        return local_embedder()
+    provider_id, _, model = embedder_id.removeprefix(PROVIDER_PREFIX).partition(":")
+    if not embedder_id.startswith(PROVIDER_PREFIX) or not provider_id or not model:
+        raise InvalidError(
+            f"unknown embedder {embedder_id!r}: use {LOCAL_EMBEDDER_ID!r} "
+            f"or '{PROVIDER_PREFIX}<provider id>:<model>'"
+        )
+    if isinstance(db, AsyncSession):
+        provider = await db.get(Provider, provider_id)
+    else:
+        async with db.session() as session:
+            provider = await session.get(Provider, provider_id)
+    if provider is None:
+        raise NotFoundError("provider", provider_id)
+    if provider.kind == "anthropic":
+        raise InvalidError(f"provider {provider.name!r} (Anthropic) has no embeddings API")
+    if not provider.enabled:
+        raise InvalidError(f"provider {provider.name!r} is disabled")
+    return ProviderEmbedder(
+        embedder_id=embedder_id,
+        provider_name=provider.name,
+        kind=provider.kind,
+        base_url=provider.base_url,
+        api_key=provider.api_key,
+        model=model,
+        http=http,
+    )

@@ -4,6 +4,11 @@ It replays turns: text chunks with delays, tool calls, usage, and failures (HTTP
 connection, a malformed chunk, a hang). Tests load a script with `POST /__script` and read what
 the sidecar sent with `GET /__requests`; nothing in the sidecar is mocked.
 
+It also embeds, OpenAI-style (`POST /v1/embeddings`) and Ollama-style (`POST /api/embed`), with
+deterministic hashed bag-of-words vectors: texts sharing words are close, so retrieval through a
+provider embedder is testable. `RunningScripted.load_embeddings` queues answers that differ
+(an HTTP error, another size, a missing row), one per request.
+
 With no script queued it acts as the demo model: it calls the `current_time` tool when asked about
 the time (and the tool is offered), reports a tool result it receives, and otherwise streams back
 an answer built from the user's words.
@@ -13,7 +18,10 @@ Run it: `python -m sage_sidecar.providers.scripted [--port N]` (prints `SCRIPTED
 
 import argparse
 import asyncio
+import hashlib
 import json
+import math
+import re
 import socket
 import threading
 import time
@@ -27,6 +35,19 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 MODEL = "scripted-1"
+EMBED_DIM = 64
+
+
+def hashed_embedding(text: str, dim: int = EMBED_DIM) -> list[float]:
+    """Each lower-cased word adds ±1 to the dimension its hash picks; then L2-normalised."""
+    vector = [0.0] * dim
+    for word in re.findall(r"\w+", text.lower()):
+        digest = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
+        vector[digest % dim] += 1.0 if (digest >> 32) & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector))
+    if norm == 0:  # no words: a fixed unit vector, as a real model never returns zeros
+        return [1.0] + [0.0] * (dim - 1)
+    return [v / norm for v in vector]
 
 
 def _chunk(delta: dict[str, Any], finish: str | None = None) -> str:
@@ -80,12 +101,15 @@ def _words(text: str) -> list[str]:
 class ScriptedProvider:
     def __init__(self) -> None:
         self.turns: deque[dict[str, Any]] = deque()
+        self.embed_turns: deque[dict[str, Any]] = deque()
         self.requests: list[dict[str, Any]] = []
         self.app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self.chat, methods=["POST"]),
                 Route("/v1/messages", self.messages, methods=["POST"]),
                 Route("/v1/models", self.models, methods=["GET"]),
+                Route("/v1/embeddings", self.embeddings, methods=["POST"]),
+                Route("/api/embed", self.ollama_embed, methods=["POST"]),
                 Route("/__script", self.load_script, methods=["POST"]),
                 Route("/__requests", self.recorded, methods=["GET"]),
             ]
@@ -103,6 +127,33 @@ class ScriptedProvider:
 
     async def recorded(self, _request: Request) -> Response:
         return JSONResponse(self.requests)
+
+    async def _embed(self, request: Request) -> tuple[list[list[float]] | None, Response | None]:
+        body = await request.json()
+        self.requests.append(body)
+        if request.headers.get("authorization") == "Bearer bad-key":
+            return None, JSONResponse({"error": {"message": "Invalid API key"}}, status_code=401)
+        turn = self.embed_turns.popleft() if self.embed_turns else {}
+        if "error" in turn:
+            error = turn["error"]
+            message = {"error": {"message": error.get("message", "scripted error")}}
+            return None, JSONResponse(message, status_code=int(error["status"]))
+        texts = body.get("input")
+        texts = [texts] if isinstance(texts, str) else list(texts or [])
+        rows = [hashed_embedding(str(t), int(turn.get("dim", EMBED_DIM))) for t in texts]
+        return rows[: len(rows) - int(turn.get("missing_rows", 0))], None
+
+    async def embeddings(self, request: Request) -> Response:
+        rows, failure = await self._embed(request)
+        if failure is not None:
+            return failure
+        data = [{"object": "embedding", "index": i, "embedding": row} for i, row in enumerate(rows)]
+        data.reverse()  # the index, not the order, says which input a row is for
+        return JSONResponse({"object": "list", "data": data, "model": MODEL})
+
+    async def ollama_embed(self, request: Request) -> Response:
+        rows, failure = await self._embed(request)
+        return failure or JSONResponse({"model": MODEL, "embeddings": rows})
 
     async def chat(self, request: Request) -> Response:
         body = await request.json()
@@ -241,6 +292,12 @@ class RunningScripted:
     def load(self, turns: list[dict[str, Any]]) -> None:
         """Queue turns directly (same process); clears the recorded requests."""
         self.provider.turns = deque(turns)
+        self.provider.requests.clear()
+
+    def load_embeddings(self, turns: list[dict[str, Any]]) -> None:
+        """Queue answers for the next embedding requests (`{"error": {"status"}}`, `{"dim": N}`,
+        `{"missing_rows": N}`); clears the recorded requests."""
+        self.provider.embed_turns = deque(turns)
         self.provider.requests.clear()
 
     def recorded(self) -> list[dict[str, Any]]:
