@@ -8,7 +8,7 @@ from sage_sidecar.knowledge.chunking import approx_tokens, chunk_document
 from sage_sidecar.knowledge.intake import safe_filename
 from sage_sidecar.knowledge.parsers import ParseError, parse_file
 
-from knowledge_files import PDF_PAGES, write_docx, write_html, write_pdf
+from knowledge_client import PDF_PAGES, write_docx, write_html, write_pdf
 
 
 def test_pdf_pages_and_bookmarks_become_page_numbers_and_headings(tmp_path: Path):

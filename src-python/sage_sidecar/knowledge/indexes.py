@@ -2,13 +2,18 @@
 
 Opening an index reads it from disk, so each is opened once and kept; dropping a base (or
 re-embedding it with a new embedder) closes and deletes its folder. Synchronous like
-`VectorIndex`: async callers use `asyncio.to_thread`.
+`VectorIndex`: async callers use `asyncio.to_thread`. The vector engine (and numpy) is imported
+on first use, so a sidecar with no knowledge base does not load it.
 """
+
+from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sage_sidecar.knowledge.vectors import VectorIndex, drop_index
+if TYPE_CHECKING:
+    from sage_sidecar.knowledge.vectors import VectorIndex
 
 
 class IndexCache:
@@ -22,6 +27,8 @@ class IndexCache:
 
     def get(self, kb_id: str, dim: int) -> VectorIndex:
         """The base's index, created when it has none yet."""
+        from sage_sidecar.knowledge.vectors import VectorIndex
+
         with self._lock:
             index = self._open.get(kb_id)
             if index is None:
@@ -39,6 +46,8 @@ class IndexCache:
         return self.get(kb_id, dim)
 
     def drop(self, kb_id: str) -> None:
+        from sage_sidecar.knowledge.vectors import drop_index
+
         with self._lock:
             self._open.pop(kb_id, None)
             drop_index(self.directory(kb_id))

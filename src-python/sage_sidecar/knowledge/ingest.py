@@ -14,6 +14,8 @@ embedding run in threads (the embedder does its own), so the event loop keeps se
 Progress goes out on the event bus as `knowledge.file` and `knowledge.base` events.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
@@ -21,8 +23,8 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy
 from sqlalchemy import select, update
 
 from sage_sidecar.knowledge import store
@@ -33,6 +35,9 @@ from sage_sidecar.knowledge.parsers import ParseError, parse_file
 from sage_sidecar.services.events import EventBus
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import KnowledgeBase, KnowledgeFile
+
+if TYPE_CHECKING:  # numpy loads with the first embedding, not at start-up
+    import numpy
 
 log = logging.getLogger(__name__)
 
@@ -197,6 +202,8 @@ class IngestWorker:
             await self._fail(job, f"Indexing failed: {detail or type(error).__name__}")
 
     async def _embed(self, job: Job, embedder: Embedder, chunks: list[Chunk]) -> numpy.ndarray:
+        import numpy
+
         parts: list[numpy.ndarray] = []
         written = time.monotonic()
         for start in range(0, len(chunks), self.embed_batch):
@@ -218,6 +225,8 @@ class IngestWorker:
         return numpy.concatenate(parts) if parts else numpy.zeros((0, embedder.dim or 0))
 
     async def _store_vectors(self, job: Job, ids: list[int], vectors: numpy.ndarray) -> None:
+        import numpy
+
         if not ids:
             return
         dim = int(vectors.shape[1])

@@ -39,7 +39,8 @@ class UnsupportedTypeError(DomainError):
 
 
 def too_large(name: str, limit: int) -> TooLargeError:
-    return TooLargeError(f"{name} is larger than the {limit // (1024 * 1024)} MB limit")
+    size = f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit // 1024} KB"
+    return TooLargeError(f"{name} is larger than the {size} limit")
 
 
 def safe_filename(name: str) -> str:

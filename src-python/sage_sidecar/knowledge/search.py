@@ -7,20 +7,23 @@ scores against cosines. Knowledge bases with different embedders are searched wi
 embedded once per embedder. Only chunks of `ready` files are ever returned.
 """
 
+from __future__ import annotations
+
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.knowledge import store
 from sage_sidecar.knowledge.embedders import Embedder
-from sage_sidecar.knowledge.fusion import mmr, reciprocal_rank_fusion
 from sage_sidecar.knowledge.indexes import IndexCache
 from sage_sidecar.storage.models import KnowledgeBase
+
+if TYPE_CHECKING:
+    import numpy
 
 Mode = Literal["hybrid", "vector", "bm25"]
 CANDIDATES = 50  # per retriever: how deep each list goes before fusion
@@ -53,6 +56,8 @@ class Query:
 async def search(
     session: AsyncSession, indexes: IndexCache, embedder_for: EmbedderFor, query: Query
 ) -> list[Hit]:
+    from sage_sidecar.knowledge.fusion import reciprocal_rank_fusion  # numpy: on first use
+
     if not query.text.strip() or not query.kb_ids:
         return []
     depth = max(query.candidates, query.top_k * (3 if query.use_mmr else 1))
@@ -115,6 +120,8 @@ async def _diversify(
 ) -> list[tuple[int, float]]:
     """MMR over the fused candidates. The index does not hand vectors back, so candidates are
     embedded again: a few dozen short passages, only when MMR is asked for."""
+    from sage_sidecar.knowledge.fusion import mmr
+
     pool = fused[: query.top_k * 3]
     kb_embedders = dict(
         (await session.execute(

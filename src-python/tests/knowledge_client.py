@@ -1,6 +1,53 @@
-"""Real documents for the knowledge tests, written by the libraries that make such files."""
+"""Helpers for the knowledge tests: real documents written by the libraries that make such files,
+and API calls (create a base, upload, wait for the ingest worker, search)."""
 
+import time
 from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+DONE = ("ready", "failed")
+
+
+def create_base(client: TestClient, auth: dict, **fields) -> dict:
+    response = client.post("/api/knowledge/bases", json={"name": "Docs", **fields}, headers=auth)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def upload(client: TestClient, auth: dict, kb_id: str, *files: Path | tuple[str, bytes]):
+    parts = []
+    for item in files:
+        name, data = (item.name, item.read_bytes()) if isinstance(item, Path) else item
+        parts.append(("files", (name, data, "application/octet-stream")))
+    return client.post(f"/api/knowledge/bases/{kb_id}/files", files=parts, headers=auth)
+
+
+def files_of(client: TestClient, auth: dict, kb_id: str) -> list[dict]:
+    response = client.get(f"/api/knowledge/bases/{kb_id}/files", headers=auth)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def wait_indexed(client: TestClient, auth: dict, kb_id: str, timeout: float = 60) -> list[dict]:
+    """Poll until every file of the base is ready or failed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = files_of(client, auth, kb_id)
+        if files and all(f["status"] in DONE for f in files):
+            return files
+        time.sleep(0.05)
+    raise AssertionError(f"files not indexed in {timeout} s: {files_of(client, auth, kb_id)}")
+
+
+def search(client: TestClient, auth: dict, query: str, kb_ids: list[str], **extra) -> list[dict]:
+    body = {"query": query, "kb_ids": kb_ids, **extra}
+    response = client.post("/api/knowledge/search", json=body, headers=auth)
+    assert response.status_code == 200, response.text
+    return response.json()["hits"]
+
+
+# --- real documents ---------------------------------------------------------------------------
 
 PDF_PAGES = [
     ("Getting started", "Sage keeps every document on this computer. " * 3),
