@@ -32,6 +32,7 @@ from sage_sidecar.knowledge.chunking import Chunk, chunk_document
 from sage_sidecar.knowledge.embedders import Embedder
 from sage_sidecar.knowledge.indexes import IndexCache
 from sage_sidecar.knowledge.parsers import ParseError, parse_file
+from sage_sidecar.services.errors import DomainError
 from sage_sidecar.services.events import EventBus
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import KnowledgeBase, KnowledgeFile
@@ -194,7 +195,7 @@ class IngestWorker:
                      time.perf_counter() - started)  # fmt: skip
         except asyncio.CancelledError:
             raise
-        except (ParseError, IngestFailure) as error:
+        except (ParseError, IngestFailure, DomainError) as error:  # DomainError: the embedder's
             await self._fail(job, str(error))
         except Exception as error:  # the embedder or the index: fail this file, keep the worker
             log.exception("ingest of %s failed", job.file_id)
