@@ -8,6 +8,12 @@ ensure_venv
 log "pyinstaller: freezing the sidecar (onedir)"
 (cd "$ROOT/src-python" && "$PY" -m PyInstaller --noconfirm --log-level WARN \
    --distpath "$ROOT/src-python/dist" --workpath "$CACHE_DIR/pyinstaller" sage_sidecar.spec)
+# PyInstaller links wheel-vendored libraries (numpy.libs/, pillow.libs/...) into _internal/ as
+# symlinks; Tauri copies resources by following symlinks, so each would ship twice (~35 MB). The
+# extension modules find them through their own RPATH, so the links can go (tests/test_frozen.py
+# imports those packages in the frozen build).
+find "$ROOT/src-python/dist/sage-sidecar/_internal" -maxdepth 1 -type l -lname '*.libs/*' -delete
+find "$ROOT/src-python/dist/sage-sidecar/_internal" -maxdepth 1 -type l -lname '*.dylibs/*' -delete
 sidecar_sources_hash > "$ROOT/src-python/dist/.sage-sources-stamp"
 
 triple="$(host_triple)"

@@ -15,23 +15,33 @@ PY="$VENV/bin/python"
 # on it as on an unoptimized build (pyenv's default), and the frozen sidecar bundles its libpython.
 SYSTEM_PYTHON="${SAGE_SYSTEM_PYTHON:-/usr/bin/python3}"
 
-APT_PACKAGES=(
+# What building needs, and what only the tests need (Ubuntu CI runners get chromium as a snap
+# shim, so release builds must not depend on the test packages).
+APT_BUILD_PACKAGES=(
   libwebkit2gtk-4.1-dev libsoup-3.0-dev libayatana-appindicator3-dev librsvg2-dev
-  build-essential libssl-dev pkg-config file xauth dbus-x11 dbus curl
-  xvfb webkit2gtk-driver chromium
+  build-essential libssl-dev pkg-config file curl
   python3-venv python3-dev nodejs npm
 )
+APT_TEST_PACKAGES=(xauth dbus-x11 dbus xvfb webkit2gtk-driver chromium)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# sha256 of files or stdin on Linux (coreutils) and macOS (shasum), first field only.
+sha256() { if command -v sha256sum >/dev/null 2>&1; then sha256sum "$@"; else shasum -a 256 "$@"; fi | cut -d' ' -f1; }
 
 sudo_if_needed() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# ensure_apt [--test]: install the build packages (and with --test the test ones) if missing.
 ensure_apt() {
+  # Only Debian/Ubuntu need system packages from here; macOS/Windows runners bring their own.
+  command -v apt-get >/dev/null 2>&1 && [ "$(uname -s)" = Linux ] || return 0
+  local wanted=("${APT_BUILD_PACKAGES[@]}")
+  [ "${1:-}" = --test ] && wanted+=("${APT_TEST_PACKAGES[@]}")
   local missing=()
-  for pkg in "${APT_PACKAGES[@]}"; do
+  for pkg in "${wanted[@]}"; do
     # Node may come from elsewhere (nvm, nodesource): only install it when no node is on PATH.
     case "$pkg" in nodejs|npm) command -v "$pkg" >/dev/null 2>&1 && continue ;; esac
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -52,7 +62,7 @@ ensure_venv() {
   "$SYSTEM_PYTHON" "$ROOT/scripts/version.py" --stamp >/dev/null
   local stamp="$VENV/.sage-deps-stamp"
   local want
-  want="$(sha256sum "$ROOT/src-python/pyproject.toml" | cut -d' ' -f1)"
+  want="$(sha256 "$ROOT/src-python/pyproject.toml")"
   local base
   base="$(sed -n 's/^executable = //p' "$VENV/pyvenv.cfg" 2>/dev/null || true)"
   if [ -x "$PY" ] && [ "$base" != "$(readlink -f "$SYSTEM_PYTHON")" ]; then
@@ -89,7 +99,7 @@ ensure_npm() {
   ensure_node
   local stamp="$ROOT/web/node_modules/.sage-deps-stamp"
   local want
-  want="$(sha256sum "$ROOT/web/package-lock.json" | cut -d' ' -f1)"
+  want="$(sha256 "$ROOT/web/package-lock.json")"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     log "npm: installing web dependencies"
     (cd "$ROOT/web" && npm ci --no-audit --no-fund --loglevel=error)
@@ -110,7 +120,7 @@ host_triple() { rustc -vV | sed -n 's/^host: //p'; }
 # The frozen sidecar is rebuilt only when its sources change.
 sidecar_sources_hash() {
   (cd "$ROOT/src-python" && find sage_sidecar main.py sage_sidecar.spec pyproject.toml -type f \
-     -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+     -not -path '*/__pycache__/*' | LC_ALL=C sort | while IFS= read -r f; do echo "$f"; cat "$f"; done | sha256)
 }
 
 ensure_sidecar_built() {

@@ -21,7 +21,7 @@ for arg in "$@"; do
   esac
 done
 
-ensure_apt
+ensure_apt --test
 ensure_rust
 ensure_venv
 ensure_npm

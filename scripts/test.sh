@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Install whatever is missing, build, and run every test layer:
-#   rust (cargo test) · python (pytest) · web (vitest) · browser E2E (Chromium) · desktop E2E (tauri-driver)
+#   python (ruff + pytest) · web (vitest) · workflows (actionlint) · rust (cargo test)
+#   · browser E2E (Chromium) · desktop E2E (tauri-driver) · package (.deb install test)
+# The package layer (scripts/test-package.sh) runs when CI=true or SAGE_TEST_PACKAGE=1, and is
+# skipped with SAGE_TEST_PACKAGE=0: it builds the release bundle and installs it with dpkg.
 # Exits non-zero if any layer fails; the last line is "layers: N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 
-ensure_apt
+ensure_apt --test
 ensure_rust
 ensure_venv
 ensure_npm
@@ -22,8 +25,9 @@ run_layer() {
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
 }
 
-run_layer python bash -c "cd '$ROOT/src-python' && '$PY' -m ruff check . && '$PY' -m pytest -q"
+run_layer python bash -c "cd '$ROOT/src-python' && '$PY' -m ruff check . ../scripts && '$PY' -m pytest -q tests ../scripts/tests"
 run_layer web bash -c "cd '$ROOT/web' && npx vitest run"
+run_layer workflows node "$ROOT/scripts/lint-workflows.mjs"
 # cargo test builds the app binary without the embedded UI; the E2E build below replaces it,
 # so the E2E layers must come after this one.
 run_layer rust "${XVFB[@]}" cargo test --workspace
@@ -34,6 +38,12 @@ if ensure_web_built && build_app; then
     bash -c "cd '$ROOT/web' && npm run --silent test:e2e:desktop"
 else
   failed=$((failed + 2)); failures+=("browser-e2e (build failed)" "desktop-e2e (build failed)")
+fi
+
+if [ "${SAGE_TEST_PACKAGE:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" = 1 ]; then
+  run_layer package "$ROOT/scripts/test-package.sh"
+else
+  log "layer: package skipped (set SAGE_TEST_PACKAGE=1 to build and install the .deb)"
 fi
 
 [ ${#failures[@]} -eq 0 ] || log "failed layers: ${failures[*]}"

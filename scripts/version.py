@@ -35,10 +35,16 @@ def set_version(version: str) -> None:
         sys.exit(f"not a semantic version: {version!r}")
     text = CARGO.read_text()
     # Replace only the version inside [workspace.package]; other tables keep theirs.
-    section = re.search(r"^\[workspace\.package\]\n(?:(?!^\[).*\n?)*", text, re.M)
+    section = re.search(r"^\[workspace\.package\]\n(?:(?!^\[).*\n?)*", text, re.MULTILINE)
     if not section:
         sys.exit("Cargo.toml has no [workspace.package] table")
-    body = re.sub(r'^version = ".*"$', f'version = "{version}"', section.group(0), count=1, flags=re.M)
+    body = re.sub(
+        r'^version = ".*"$',
+        f'version = "{version}"',
+        section.group(0),
+        count=1,
+        flags=re.MULTILINE,
+    )
     CARGO.write_text(text[: section.start()] + body + text[section.end() :])
     stamp(version)
 

@@ -1,54 +1,18 @@
 // Desktop E2E: the real app window under Xvfb, driven through tauri-driver + WebKitWebDriver,
 // with the frozen sidecar the bundle ships. Run by scripts/test.sh (which builds everything).
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { Builder, By, Capabilities, Key } from 'selenium-webdriver'
+import { By, Key } from 'selenium-webdriver'
 
-import { ROOT, freePort, saveArtifact, appVersion, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
+import { launchApp, phase, statusFacts } from './app.mjs'
+import { ROOT, saveArtifact, appVersion, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
-
-/** One app session: its own data dir, tauri-driver, and WebDriver session. */
-async function launch(extraEnv = {}) {
-  assert.ok(process.env.DISPLAY, 'desktop E2E needs a display: run under xvfb-run (scripts/test.sh does)')
-  assert.ok(existsSync(APP), `app binary missing at ${APP}: build it with scripts/test.sh`)
-  const dataDir = mkdtempSync(join(tmpdir(), 'sage-e2e-'))
-  // The shell keeps window state in the config dir: point it away from the real user's too.
-  const configDir = mkdtempSync(join(tmpdir(), 'sage-e2e-config-'))
-  const appEnv = { ...process.env, SAGE_DATA_DIR: dataDir, XDG_CONFIG_HOME: configDir, SAGE_HEARTBEAT_SECONDS: '1', ...extraEnv }
-  const [port, nativePort] = [await freePort(), await freePort()]
-  const driverProcess = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
-    env: appEnv,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  })
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/status`)).ok, { what: 'tauri-driver' })
-  const capabilities = new Capabilities()
-  capabilities.setBrowserName('wry')
-  capabilities.set('tauri:options', { application: APP })
-  const driver = await new Builder().withCapabilities(capabilities).usingServer(`http://127.0.0.1:${port}/`).build()
-  return {
-    driver,
-    dataDir,
-    appEnv,
-    async close() {
-      await driver.quit().catch(() => {})
-      driverProcess.kill()
-    },
-    cleanup() {
-      rmSync(dataDir, { recursive: true, force: true })
-      rmSync(configDir, { recursive: true, force: true })
-    },
-  }
-}
-
-async function phase(driver) {
-  return driver.findElement(By.css('[data-testid="connection-state"]')).getAttribute('data-phase')
-}
+const launch = (env) => launchApp(APP, env)
 
 describe('desktop app', () => {
   describe('with the frozen sidecar', () => {
@@ -71,18 +35,10 @@ describe('desktop app', () => {
 
     it('reaches "connected" and shows the version read over authenticated HTTP', async () => {
       await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'connected state' })
-      await app.driver.findElement(By.css('[data-testid="nav-status"]')).click()
-      // The status view is a lazily loaded route: wait for it rather than expect it at once.
-      const versionElement = await waitFor(
-        async () => (await app.driver.findElements(By.css('[data-testid="sidecar-version"]')))[0],
-        { what: 'the status page' },
-      )
-      const version = await versionElement.getText()
-      assert.equal(version, appVersion())
-      const uiVersion = await app.driver.findElement(By.css('[data-testid="ui-version"]')).getText()
-      assert.equal(uiVersion, appVersion(), 'the UI was stamped with the same version')
-      const db = await app.driver.findElement(By.css('[data-testid="db-status"]')).getText()
-      assert.match(db, /OK/)
+      const facts = await statusFacts(app.driver)
+      assert.equal(facts.sidecarVersion, appVersion())
+      assert.equal(facts.uiVersion, appVersion(), 'the UI was stamped with the same version')
+      assert.match(facts.db, /OK/)
       assert.ok(existsSync(join(app.dataDir, 'agent_platform.db')), 'the sidecar used the test data dir')
     })
 
