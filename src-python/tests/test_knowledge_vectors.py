@@ -1,0 +1,209 @@
+"""The vector index: exact search against a brute-force reference, removal, filters, and
+persistence that survives a crash mid-save."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy
+import pytest
+
+from sage_sidecar.knowledge.vectors import FILE_NAME, CorruptIndexError, VectorIndex, drop_index
+
+DIM = 32
+
+
+def clustered(count: int, seed: int = 0, clusters: int = 20) -> numpy.ndarray:
+    """Unit vectors around a few centres: realistic neighbourhoods, unlike uniform noise."""
+    rng = numpy.random.default_rng(seed)
+    centres = rng.standard_normal((clusters, DIM))
+    points = centres[rng.integers(0, clusters, count)] + 0.8 * rng.standard_normal((count, DIM))
+    return (points / numpy.linalg.norm(points, axis=1, keepdims=True)).astype(numpy.float32)
+
+
+def brute_force(ids, vectors, query, k):
+    scores = vectors @ query
+    order = sorted(range(len(ids)), key=lambda i: (-scores[i], i))[:k]
+    return [int(ids[i]) for i in order]
+
+
+@pytest.fixture
+def filled(tmp_path):
+    ids = numpy.arange(1000, 1500, dtype=numpy.int64)
+    vectors = clustered(500)
+    index = VectorIndex.open(tmp_path / "kb", DIM)
+    index.add(ids, vectors)
+    return index, ids, vectors
+
+
+def test_search_matches_brute_force_with_cosine_scores(filled):
+    index, ids, vectors = filled
+    for query in clustered(20, seed=1):
+        hits = index.search(query, 10)
+        assert [i for i, _ in hits] == brute_force(ids, vectors, query, 10)
+        scores = [s for _, s in hits]
+        assert scores == sorted(scores, reverse=True)
+        assert scores[0] == pytest.approx(float(vectors[ids.tolist().index(hits[0][0])] @ query))
+    assert len(index) == 500
+
+
+def test_k_larger_than_the_index_and_empty_index(tmp_path, filled):
+    index, ids, _ = filled
+    assert sorted(i for i, _ in index.search(clustered(1)[0], 10_000)) == ids.tolist()
+    assert index.search(clustered(1)[0], 0) == []
+    assert VectorIndex.open(tmp_path / "empty", DIM).search(clustered(1)[0], 5) == []
+
+
+def test_remove_drops_rows_and_keeps_the_rest_searchable(filled):
+    index, ids, vectors = filled
+    gone = set(ids[::3].tolist())
+    index.remove([*gone, 999_999])  # an unknown id is ignored
+    assert len(index) == 500 - len(gone)
+    keep = numpy.array([i not in gone for i in ids.tolist()])
+    for query in clustered(10, seed=2):
+        hits = [i for i, _ in index.search(query, 10)]
+        assert not gone & set(hits)
+        assert hits == brute_force(ids[keep], vectors[keep], query, 10)
+
+
+def test_adding_an_existing_id_replaces_its_vector(filled):
+    index, ids, vectors = filled
+    target = -vectors[0]  # the opposite of row 0
+    index.add(numpy.array([ids[0]]), target[None, :])
+    assert len(index) == 500
+    assert index.search(target, 1)[0] == (int(ids[0]), pytest.approx(1.0))
+    numpy.testing.assert_allclose(index.vectors([ids[0], ids[1]]), [target, vectors[1]])
+    with pytest.raises(KeyError):
+        index.vectors([123])
+
+
+@pytest.mark.parametrize("share", [0.02, 0.6])  # both paths: gathered rows and masked scores
+def test_allowed_ids_filter(filled, share):
+    index, ids, vectors = filled
+    rng = numpy.random.default_rng(3)
+    allowed = set(rng.choice(ids, int(len(ids) * share), replace=False).tolist())
+    mask = numpy.array([i in allowed for i in ids.tolist()])
+    for query in clustered(10, seed=4):
+        hits = [i for i, _ in index.search(query, 5, allowed_ids=allowed | {424242})]
+        assert hits == brute_force(ids[mask], vectors[mask], query, 5)
+    assert index.search(clustered(1)[0], 5, allowed_ids=set()) == []
+
+
+def test_wrong_shapes_are_refused(filled):
+    index, *_ = filled
+    with pytest.raises(ValueError):
+        index.add(numpy.array([1]), numpy.zeros((1, DIM + 1), numpy.float32))
+    with pytest.raises(ValueError):
+        index.add(numpy.array([7, 7]), numpy.zeros((2, DIM), numpy.float32))
+    with pytest.raises(ValueError):
+        index.search(numpy.zeros(DIM - 1), 3)
+
+
+def test_save_and_reopen_round_trip(tmp_path, filled):
+    index, ids, vectors = filled
+    index.remove(ids[:100].tolist())
+    index.save()
+    again = VectorIndex.open(tmp_path / "kb", DIM)
+    assert len(again) == 400
+    query = clustered(1, seed=5)[0]
+    assert again.search(query, 10) == index.search(query, 10)
+    again.add(numpy.array([1]), vectors[:1])  # a loaded index keeps growing
+    assert len(again) == 401
+    with pytest.raises(ValueError, match="32-dimensional"):
+        VectorIndex.open(tmp_path / "kb", 64)
+
+
+def test_unsaved_changes_are_not_on_disk_and_drop_removes_everything(tmp_path, filled):
+    index, *_ = filled
+    assert not (tmp_path / "kb").exists()  # nothing written before save()
+    index.save()
+    assert (tmp_path / "kb" / FILE_NAME).exists()
+    drop_index(tmp_path / "kb")
+    assert not (tmp_path / "kb").exists()
+    drop_index(tmp_path / "kb")  # twice is fine
+    assert len(VectorIndex.open(tmp_path / "kb", DIM)) == 0
+
+
+def test_corrupt_or_truncated_file_is_reported(tmp_path, filled):
+    index, *_ = filled
+    index.save()
+    path = tmp_path / "kb" / FILE_NAME
+    data = path.read_bytes()
+    path.write_bytes(data[:-7])
+    with pytest.raises(CorruptIndexError, match="size"):
+        VectorIndex.open(tmp_path / "kb", DIM)
+    path.write_bytes(b"not an index at all")
+    with pytest.raises(CorruptIndexError):
+        VectorIndex.open(tmp_path / "kb", DIM)
+
+
+def test_a_crash_in_the_middle_of_save_leaves_the_previous_index(tmp_path):
+    """A real process killed while it writes: the index on disk is still the last saved one."""
+    directory = tmp_path / "kb"
+    first = VectorIndex.open(directory, DIM)
+    first.add(numpy.arange(100), clustered(100))
+    first.save()
+    script = textwrap.dedent(f"""
+        import os, numpy
+        from sage_sidecar.knowledge import vectors
+        index = vectors.VectorIndex.open(vectors.Path({str(directory)!r}), {DIM})
+        index.add(numpy.arange(100, 200_100), numpy.ones((200_000, {DIM}), numpy.float32))
+        def die(fd):  # the new data is written but not yet renamed into place
+            os._exit(9)
+        vectors.os.fsync = die
+        index.save()
+    """)
+    result = subprocess.run([sys.executable, "-c", script], timeout=60)
+    assert result.returncode == 9
+    assert (directory / (FILE_NAME + ".tmp")).stat().st_size > 0  # the torn write is there...
+    reopened = VectorIndex.open(directory, DIM)  # ...and ignored
+    assert len(reopened) == 100
+    assert reopened.search(clustered(1, seed=9)[0], 3) == first.search(clustered(1, seed=9)[0], 3)
+    reopened.add(numpy.array([5000]), clustered(1))
+    reopened.save()  # the next save replaces the leftover
+    assert len(VectorIndex.open(directory, DIM)) == 101
+    assert not (directory / (FILE_NAME + ".tmp")).exists()
+
+
+def test_concurrent_adds_searches_and_removes(tmp_path):
+    index = VectorIndex.open(tmp_path / "kb", DIM)
+    errors: list[BaseException] = []
+
+    def writer(offset: int) -> None:
+        try:
+            for batch in range(20):
+                start = offset + batch * 10
+                index.add(numpy.arange(start, start + 10), clustered(10, seed=start))
+                if batch % 4 == 3:
+                    index.remove(range(start, start + 5))
+        except BaseException as error:  # noqa: BLE001 - surfaced below
+            errors.append(error)
+
+    def reader() -> None:
+        try:
+            for seed in range(100):
+                for hit_id, score in index.search(clustered(1, seed=seed)[0], 5):
+                    assert -1.01 <= score <= 1.01 and hit_id >= 0
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(o,)) for o in (0, 10_000)]
+    threads += [threading.Thread(target=reader) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert len(index) == 2 * (200 - 5 * 5)
+    expected = {i for o in (0, 10_000) for b in range(20) for i in range(o + b * 10, o + b * 10 + 10)
+                if not (b % 4 == 3 and i < o + b * 10 + 5)}  # fmt: skip
+    assert sorted(i for i, _ in index.search(clustered(1)[0], 10_000)) == sorted(expected)
+
+
+def test_module_writes_nothing_outside_its_folder(tmp_path, filled):
+    index, *_ = filled
+    index.save()
+    assert os.listdir(tmp_path) == ["kb"]
+    assert os.listdir(tmp_path / "kb") == [FILE_NAME]
