@@ -1,17 +1,34 @@
-"""Rank fusion for hybrid search: reciprocal rank fusion and MMR de-duplication."""
+"""Rank fusion for hybrid search.
+
+Reciprocal rank fusion merges the BM25 and vector rankings by rank alone: their scores live on
+different scales (BM25 is unbounded, cosine is not), so ranks are the one thing they share.
+MMR then optionally re-orders the fused list to trade a little relevance for less repetition
+(near-duplicate chunks of the same passage).
+"""
+
+from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import numpy
+if TYPE_CHECKING:
+    import numpy
 
 
 def reciprocal_rank_fusion(
     rankings: Sequence[Sequence[int]], k: int = 60
 ) -> list[tuple[int, float]]:
+    """Each list gives an item 1 / (k + rank) (rank from 1); items are ordered by the sum, ties
+    by id. k = 60 is the constant of Cormack et al. (2009): it damps the head of each list so one
+    retriever's first hit does not drown agreement between the two."""
     scores: dict[int, float] = {}
     for ranking in rankings:
-        for rank, item in enumerate(ranking):
-            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank + 1)
+        seen: set[int] = set()
+        for rank, item in enumerate(ranking, start=1):
+            if item in seen:  # a repeated item counts once, at its best rank
+                continue
+            seen.add(item)
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
@@ -23,4 +40,33 @@ def mmr(
     top_k: int,
     lambda_: float = 0.7,
 ) -> list[int]:
-    raise NotImplementedError
+    """Maximal marginal relevance (Carbonell & Goldstein, 1998): pick, one at a time, the
+    candidate maximising `lambda_ * relevance - (1 - lambda_) * max cosine to those picked`.
+
+    `relevance` is on the scale the caller chooses (e.g. fused scores divided by the best);
+    `vectors` are the candidates' unit vectors, row i for candidate i. lambda_ = 1 keeps the
+    relevance order; lower values push near-duplicates down.
+    """
+    import numpy
+
+    count = len(candidate_ids)
+    if len(relevance) != count or len(vectors) != count:
+        raise ValueError("candidate_ids, relevance and vectors must have the same length")
+    if not 0.0 <= lambda_ <= 1.0:
+        raise ValueError("lambda_ must be between 0 and 1")
+    if count == 0 or top_k <= 0:
+        return []
+    rel = numpy.asarray(relevance, dtype=numpy.float64)
+    matrix = numpy.asarray(vectors, dtype=numpy.float32)
+    similarity = (matrix @ matrix.T).astype(numpy.float64)
+    closest = numpy.full(count, -numpy.inf)  # max similarity to anything picked so far
+    available = numpy.ones(count, dtype=bool)
+    picked: list[int] = []
+    for _ in range(min(top_k, count)):
+        redundancy = numpy.where(numpy.isfinite(closest), closest, 0.0)
+        score = numpy.where(available, lambda_ * rel - (1 - lambda_) * redundancy, -numpy.inf)
+        best = int(numpy.argmax(score))  # ties: the earlier (better-ranked) candidate
+        picked.append(best)
+        available[best] = False
+        closest = numpy.maximum(closest, similarity[best])
+    return [candidate_ids[i] for i in picked]
