@@ -1,0 +1,46 @@
+/** What the shell's updater is doing, for the banner and the Status page. */
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+
+import {
+  checkForUpdates,
+  getUpdateStatus,
+  installUpdate,
+  onUpdateStatus,
+  restartApp,
+  type UpdateStatus,
+} from '@/api/updates'
+
+export const useUpdatesStore = defineStore('updates', () => {
+  const status = ref<UpdateStatus>({ state: 'idle' })
+  /** The banner was closed for this version; a newer one shows it again. */
+  const dismissed = ref<string | null>(null)
+  let started = false
+
+  async function start() {
+    if (started) return
+    started = true
+    await onUpdateStatus((next) => (status.value = next))
+    // The launch check may have finished before this window listened.
+    status.value = await getUpdateStatus()
+  }
+
+  async function check() {
+    status.value = await checkForUpdates()
+  }
+
+  async function install() {
+    try {
+      status.value = await installUpdate()
+    } catch (error) {
+      status.value = { state: 'failed', message: String(error) }
+    }
+  }
+
+  const dismiss = () => {
+    const current = status.value
+    dismissed.value = 'version' in current ? current.version : current.state
+  }
+
+  return { status, dismissed, start, check, install, dismiss, restart: restartApp }
+})
