@@ -61,6 +61,7 @@ def create_app(settings: Settings) -> FastAPI:
         knowledge = Knowledge(db, events, http, settings.storage_dir, settings.vectors_dir,
                               settings.max_upload_bytes)  # fmt: skip
         chat.knowledge = knowledge  # agents with knowledge bases cite their sources
+        chat.events = events  # finished replies and approvals reach /ws/events (notifications)
         state = AppState(
             settings=settings,
             db=db,

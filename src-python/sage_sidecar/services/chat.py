@@ -23,9 +23,11 @@ from sage_sidecar.services import mcp as mcp_service
 from sage_sidecar.services import providers as providers_service
 from sage_sidecar.services.conversations import get_conversation, next_seq
 from sage_sidecar.services.errors import InvalidError, NotFoundError
+from sage_sidecar.services.events import EventBus
 from sage_sidecar.services.mcp import McpManager
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.services.plan import run_plan
+from sage_sidecar.services.reply_events import announcing
 from sage_sidecar.services.titles import name_conversation, shorten
 from sage_sidecar.services.turn import ActiveStream, ChatFailure, Emit, Limits, Turn, safe_emit
 from sage_sidecar.storage.db import Database
@@ -71,6 +73,7 @@ class ChatEngine:
         self.active: dict[str, ActiveStream] = {}
         self.auto_title = True
         self.knowledge: Retriever | None = None  # set by the app: knowledge-base search
+        self.events: EventBus | None = None  # set by the app: replies announced on /ws/events
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- commands ------------------------------------------------------------------------------
@@ -184,6 +187,8 @@ class ChatEngine:
         )
 
     def _launch(self, started: Started, emit: Emit) -> None:
+        if self.events is not None:
+            emit = announcing(emit, self.events, self._db)
         stream = ActiveStream(started.message_id, started.conversation_id)
         self.active[started.message_id] = stream
         stream.task = asyncio.create_task(self._run(stream, emit, started.new_conversation))
