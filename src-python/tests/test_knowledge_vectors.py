@@ -91,6 +91,20 @@ def test_allowed_ids_filter(filled, share):
     assert index.search(clustered(1)[0], 5, allowed_ids=set()) == []
 
 
+def test_filter_stays_right_after_removes_and_adds(filled):
+    """The filter's id lookup is cached between searches; every change must invalidate it."""
+    index, ids, vectors = filled
+    allowed = set(ids[:50].tolist())
+    query = clustered(1, seed=6)[0]
+    before = index.search(query, 5, allowed_ids=allowed)
+    index.remove([before[0][0]])
+    after = [i for i, _ in index.search(query, 5, allowed_ids=allowed)]
+    assert before[0][0] not in after and after[:4] == [i for i, _ in before[1:]]
+    index.add(numpy.array([77]), query[None, :])  # a new id, not allowed: never returned
+    assert 77 not in [i for i, _ in index.search(query, 5, allowed_ids=allowed)]
+    assert index.search(query, 1, allowed_ids=allowed | {77})[0][0] == 77
+
+
 def test_wrong_shapes_are_refused(filled):
     index, *_ = filled
     with pytest.raises(ValueError):
