@@ -1,6 +1,7 @@
 """Checks on the frozen build itself (made by scripts/build-sidecar.sh before the tests run)."""
 
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,105 @@ def test_frozen_sidecar_runs_python_scripts_with_common_stdlib(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "2 0.3"
+
+
+def test_frozen_embedder_uses_the_bundled_model_and_matches_the_venv(tmp_path):
+    """The offline model and tokenizer come from inside the bundle, and the frozen build computes
+    the same vectors as the venv; a vector index saved there reads back."""
+    import json
+
+    import numpy
+
+    from sage_sidecar.knowledge.embedders import local_embedder
+
+    texts = ["How do I reset my password?", "Steps to reset a forgotten password", "Mehl, Zucker"]
+    script = tmp_path / "embed.py"
+    script.write_text(
+        "import json, sys, numpy\n"
+        "from pathlib import Path\n"
+        "from sage_sidecar.knowledge import embed_local\n"
+        "from sage_sidecar.knowledge.embedders import local_embedder\n"
+        "from sage_sidecar.knowledge.vectors import VectorIndex\n"
+        f"vectors = local_embedder().embed_sync({texts!r})\n"
+        f"index = VectorIndex.open(Path({str(tmp_path / 'kb')!r}), 384)\n"
+        "index.add(numpy.arange(3), vectors)\n"
+        "index.save()\n"
+        f"again = VectorIndex.open(Path({str(tmp_path / 'kb')!r}), 384)\n"
+        "print(json.dumps({'bundle': sys._MEIPASS, 'model': str(embed_local.model_path()),\n"
+        "    'tokenizer': str(embed_local.TOKENIZER_PATH), 'vectors': vectors.tolist(),\n"
+        "    'hits': again.search(vectors[0], 2)}))\n"
+    )
+    result = subprocess.run(
+        [str(FROZEN), "--run-python", str(script)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    bundle = Path(out["bundle"]).resolve()
+    assert bundle in Path(out["model"]).resolve().parents
+    assert bundle in Path(out["tokenizer"]).resolve().parents
+    frozen = numpy.array(out["vectors"], dtype=numpy.float32)
+    numpy.testing.assert_allclose(frozen, local_embedder().embed_sync(texts), atol=1e-5)
+    assert [hit[0] for hit in out["hits"]] == [0, 1]
+
+
+def test_frozen_sidecar_loads_the_model_only_for_a_knowledge_base(tmp_path):
+    """Idle, the frozen sidecar has not mapped onnxruntime; the first search over a knowledge
+    base loads it, and searching works with what PyInstaller bundled."""
+    import http.client
+    import json
+    import signal
+
+    from sidecar_process import read_ready, sidecar_env
+
+    env = sidecar_env(tmp_path / "data")
+    key = env["SAGE_API_KEY"]
+    proc = subprocess.Popen([str(FROZEN)], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+
+    def call(method: str, path: str, body: dict | None = None):
+        conn = http.client.HTTPConnection("127.0.0.1", ready.port, timeout=60)
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        conn.request(method, path, body=json.dumps(body) if body else None, headers=headers)
+        response = conn.getresponse()
+        data = json.loads(response.read() or "null")
+        assert response.status < 300, (response.status, data)
+        return data
+
+    def mapped(name: str) -> bool:
+        return name in Path(f"/proc/{proc.pid}/maps").read_text()
+
+    def rss_mb() -> float:
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+    try:
+        ready = read_ready(proc, timeout=60)
+        call("GET", "/api/health")
+        assert not mapped("onnxruntime"), "the model loaded without a knowledge base"
+        idle_rss = rss_mb()
+        notes = {"ships.txt": "Lighthouses guide ships at night with a rotating light.",
+                 "jam.txt": "Marmalade is made from bitter oranges, sugar and water."}  # fmt: skip
+        for name, text in notes.items():
+            (tmp_path / name).write_text(text + "\n")
+        kb = call("POST", "/api/knowledge/bases", {"name": "Notes"})
+        call("POST", f"/api/knowledge/bases/{kb['id']}/files/paths",
+             {"paths": [str(tmp_path / name) for name in notes]})  # fmt: skip
+        for _ in range(600):
+            files = call("GET", f"/api/knowledge/bases/{kb['id']}/files")
+            if all(f["status"] in ("ready", "failed") for f in files):
+                break
+            time.sleep(0.1)
+        assert [f["status"] for f in files] == ["ready", "ready"], files
+        for query, expected in (("what guides boats in the dark", "Lighthouses"),
+                                ("a citrus preserve for toast", "Marmalade")):  # fmt: skip
+            hits = call("POST", "/api/knowledge/search",
+                        {"query": query, "kb_ids": [kb["id"]], "mode": "vector"})["hits"]  # fmt: skip
+            assert hits[0]["text"].startswith(expected), (query, hits)
+        assert mapped("onnxruntime")
+        print(f"frozen sidecar RSS: idle {idle_rss:.0f} MB, with the model {rss_mb():.0f} MB")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
