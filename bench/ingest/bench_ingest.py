@@ -12,6 +12,7 @@
    before and after the ingest (the mean is the baseline; same machine, same run).
 
 Prints the figures and writes JSON. Usage: bench_ingest.py ROOT OUT_JSON
+(BENCH_SIDECAR=venv measures the venv sidecar even when a frozen build exists.)
 """
 
 import http.client
@@ -96,9 +97,10 @@ def main() -> None:
     sys.path.insert(0, str(root / "src-python"))
     python = str(root / ".venv/bin/python")
     frozen = root / "src-python/dist/sage-sidecar/sage-sidecar"
-    command = [str(frozen)] if frozen.exists() else [python, "-m", "sage_sidecar"]
+    use_frozen = frozen.exists() and os.environ.get("BENCH_SIDECAR") != "venv"
+    command = [str(frozen)] if use_frozen else [python, "-m", "sage_sidecar"]
     base = {k: v for k, v in os.environ.items() if not k.startswith("SAGE_")}
-    result: dict = {"sidecar": "frozen" if frozen.exists() else "venv", "cpus": os.cpu_count()}
+    result: dict = {"sidecar": "frozen" if use_frozen else "venv", "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         env = {**base, "SAGE_API_KEY": secrets.token_hex(32), "SAGE_DATA_DIR": str(data)}
@@ -127,7 +129,9 @@ def main() -> None:
             sidecar.stop()
 
         with sqlite3.connect(data / "agent_platform.db") as conn:
-            rows = conn.execute("SELECT heading, text, token_count FROM knowledge_chunks").fetchall()
+            rows = conn.execute(
+                "SELECT heading, text, token_count FROM knowledge_chunks"
+            ).fetchall()
         texts = [f"{h}\n{t}" if h else t for h, t, _ in rows]
         chunks = len(rows)
         result["ingest"] = {
@@ -155,13 +159,19 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     i = result["ingest"]
-    print(f"ingest: {i['chunks']} chunks (~{i['mean_tokens_per_chunk']} tokens) from {i['files']} "
-          f"files in {i['seconds']} s = {i['chunks_per_s']} chunks/s (target ≥ {TARGETS['chunks_per_s']})")
-    print(f"raw embedder: {raw:.1f} chunks/s (before {before:.1f}, after {after:.1f}); ingest/raw = "
-          f"{result['ratio_ingest_to_raw']} (target ≥ {TARGETS['ratio_to_raw']})")
-    print(f"sidecar RSS: idle {result['rss_idle_no_knowledge_mb']} MB, after ingest "
-          f"{result['rss_after_ingest_mb']} MB, restarted with a base (model not loaded) "
-          f"{result['rss_idle_with_knowledge_base_mb']} MB")
+    print(
+        f"ingest: {i['chunks']} chunks (~{i['mean_tokens_per_chunk']} tokens) from {i['files']} "
+        f"files in {i['seconds']} s = {i['chunks_per_s']} chunks/s (target ≥ {TARGETS['chunks_per_s']})"
+    )
+    print(
+        f"raw embedder: {raw:.1f} chunks/s (before {before:.1f}, after {after:.1f}); ingest/raw = "
+        f"{result['ratio_ingest_to_raw']} (target ≥ {TARGETS['ratio_to_raw']})"
+    )
+    print(
+        f"sidecar RSS: idle {result['rss_idle_no_knowledge_mb']} MB, after ingest "
+        f"{result['rss_after_ingest_mb']} MB, restarted with a base (model not loaded) "
+        f"{result['rss_idle_with_knowledge_base_mb']} MB"
+    )
 
 
 if __name__ == "__main__":

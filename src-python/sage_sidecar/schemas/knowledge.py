@@ -72,7 +72,7 @@ class KnowledgeFileOut(BaseModel):
 class AddPaths(BaseModel):
     """Files the desktop app picked; the sidecar copies them into its storage."""
 
-    paths: list[str] = Field(min_length=1, max_length=200)
+    paths: list[str] = Field(min_length=1, max_length=1000)
 
 
 class SearchRequest(BaseModel):
