@@ -324,3 +324,17 @@ def test_files_of_another_base_are_not_reachable(client: TestClient, auth):
     assert client.delete(f"/api/knowledge/bases/{two['id']}/files/{file['id']}",
                          headers=auth).status_code == 404  # fmt: skip
     wait_indexed(client, auth, one["id"])
+
+
+def test_mmr_pushes_near_duplicates_down(client: TestClient, auth):
+    kb = create_base(client, auth)
+    same = "Grey herons hunt fish in shallow water, standing still for a long time{}."
+    upload(client, auth, kb["id"], ("a.txt", same.format("").encode()),
+           ("b.txt", same.format(" at dawn").encode()), ("c.txt", same.format(" at dusk").encode()),
+           ("d.txt", b"Herons build their nests high in trees, in colonies."))  # fmt: skip
+    wait_indexed(client, auth, kb["id"])
+    plain = search(client, auth, "grey herons hunting fish", [kb["id"]], top_k=2)
+    diverse = search(client, auth, "grey herons hunting fish", [kb["id"]], top_k=2, mmr=True)
+    assert {h["file_name"] for h in plain} <= {"a.txt", "b.txt", "c.txt"}
+    assert diverse[0]["chunk_id"] == plain[0]["chunk_id"]  # the best stays first
+    assert diverse[1]["file_name"] == "d.txt"

@@ -9,6 +9,7 @@ on first use, so a sidecar with no knowledge base does not load it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,6 +45,17 @@ class IndexCache:
             if kb_id not in self._open and not self.directory(kb_id).exists():
                 return None
         return self.get(kb_id, dim)
+
+    def write(self, kb_id: str, index: VectorIndex, change: Callable[[VectorIndex], None]) -> bool:
+        """Change an index and save it durably, unless it was dropped meanwhile (its base deleted
+        or re-embedded while a cancelled ingest's thread was still running): a dropped index must
+        not write its folder back. False when skipped."""
+        with self._lock:
+            if self._open.get(kb_id) is not index:
+                return False
+            change(index)
+            index.save()
+            return True
 
     def drop(self, kb_id: str) -> None:
         from sage_sidecar.knowledge.vectors import drop_index

@@ -244,8 +244,12 @@ class IngestWorker:
                     f"holds {kb.embedding_dim}-dimensional ones; re-embed the knowledge base."
                 )
         index = await asyncio.to_thread(self._indexes.get, job.kb_id, dim)
-        await asyncio.to_thread(index.add, numpy.asarray(ids, dtype=numpy.int64), vectors)
-        await asyncio.to_thread(index.save)  # durable before the file says ready
+        keys = numpy.asarray(ids, dtype=numpy.int64)
+        # Saved durably before the file says ready.
+        if not await asyncio.to_thread(
+            self._indexes.write, job.kb_id, index, lambda i: i.add(keys, vectors)
+        ):
+            raise IngestFailure("The knowledge base was re-indexed or deleted meanwhile.")
 
     async def _set(self, session, job: Job, **values) -> None:  # noqa: ANN001
         file = await session.get(KnowledgeFile, job.file_id)
@@ -304,7 +308,6 @@ async def unindex_files(
             return
         index = await asyncio.to_thread(indexes.existing, kb_id, dim)
         if index is not None:
-            await asyncio.to_thread(index.remove, ids)
-            await asyncio.to_thread(index.save)
+            await asyncio.to_thread(indexes.write, kb_id, index, lambda i: i.remove(ids))
         await store.delete_chunks(session, file_ids)
         await session.commit()

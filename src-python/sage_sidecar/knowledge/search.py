@@ -75,7 +75,7 @@ async def search(
     rows = await store.ready_chunks(session, [i for i, _ in fused])
     fused = [(i, s) for i, s in fused if i in rows]
     if query.use_mmr and len(fused) > query.top_k:
-        fused = await _diversify(query, fused, rows, embedder_for, session)
+        fused = await _diversify(query, fused, rows, indexes, session)
     vector_pos = {i: (rank, s) for rank, (i, s) in enumerate(vector, start=1)}
     lexical_pos = {i: (rank, s) for rank, (i, s) in enumerate(lexical, start=1)}
     hits = []
@@ -115,31 +115,35 @@ async def _diversify(
     query: Query,
     fused: list[tuple[int, float]],
     rows: dict[int, store.ChunkRow],
-    embedder_for: EmbedderFor,
+    indexes: IndexCache,
     session: AsyncSession,
 ) -> list[tuple[int, float]]:
-    """MMR over the fused candidates. The index does not hand vectors back, so candidates are
-    embedded again: a few dozen short passages, only when MMR is asked for."""
+    """MMR over the best fused candidates, with the vectors the indexes already hold."""
+    import numpy
+
     from sage_sidecar.knowledge.fusion import mmr
 
     pool = fused[: query.top_k * 3]
-    kb_embedders = dict(
-        (await session.execute(
-            select(KnowledgeBase.id, KnowledgeBase.embedder)
-            .where(KnowledgeBase.id.in_({rows[i].kb_id for i, _ in pool}))
-        )).all()
-    )  # fmt: skip
-    if len(set(kb_embedders.values())) != 1:
+    bases = {
+        kb.id: kb
+        for kb in await session.scalars(
+            select(KnowledgeBase).where(KnowledgeBase.id.in_({rows[i].kb_id for i, _ in pool}))
+        )
+    }
+    if len({kb.embedder for kb in bases.values()}) != 1:
         return fused  # vectors of different embedders cannot be compared
-    embedder = await embedder_for(next(iter(kb_embedders.values())))
-    texts = [_embedding_text(rows[i]) for i, _ in pool]
-    vectors = await embedder.embed(texts)
+    vectors = []
+    for chunk_id, _ in pool:
+        kb = bases[rows[chunk_id].kb_id]
+        index = await asyncio.to_thread(indexes.existing, kb.id, kb.embedding_dim)
+        try:
+            vectors.append(index.vectors([chunk_id])[0] if index is not None else None)
+        except KeyError:  # deleted a moment ago
+            vectors.append(None)
+    if any(v is None for v in vectors):
+        return fused
     best = max(s for _, s in pool) or 1.0  # relevance on the cosine's 0..1 scale
-    order = mmr([i for i, _ in pool], [s / best for _, s in pool], vectors, top_k=query.top_k,
-                lambda_=query.mmr_lambda)  # fmt: skip
+    order = mmr([i for i, _ in pool], [s / best for _, s in pool], numpy.stack(vectors),
+                top_k=query.top_k, lambda_=query.mmr_lambda)  # fmt: skip
     scores = dict(pool)
     return [(i, scores[i]) for i in order]
-
-
-def _embedding_text(row: store.ChunkRow) -> str:
-    return f"{row.heading}\n{row.text}" if row.heading else row.text
