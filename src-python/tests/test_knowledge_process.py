@@ -1,7 +1,7 @@
-"""kill -9 in the middle of ingest: after a restart on the same data dir the file ends ready with
-every chunk, FTS row and vector, or failed with a reason; never "ready" with parts missing.
-Runs against the venv sidecar and, when it is built, the frozen one (which must parse, embed and
-search with what PyInstaller bundled)."""
+"""Knowledge bases in a real sidecar process: kill -9 in the middle of ingest, then a restart on
+the same data dir ends the file ready with every chunk, FTS row and vector (never "ready" with parts
+missing); and the frozen build parses every format, embeds and searches with what PyInstaller
+bundled."""
 
 import http.client
 import json
@@ -16,6 +16,7 @@ from pydoc_data.topics import topics
 import pytest
 from websockets.sync.client import connect
 
+from knowledge_client import write_docx, write_html, write_pdf
 from sidecar_process import read_ready, sidecar_command, sidecar_env
 
 FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
@@ -134,3 +135,36 @@ def test_kill_9_mid_ingest_then_restart_finishes_the_file(tmp_path: Path, comman
 
     index = VectorIndex.open(data_dir / "vectors" / kb["id"], 384)
     assert len(index) == chunks  # no vector of the first attempt left behind, none missing
+
+
+@pytest.mark.skipif(not FROZEN.exists(), reason="no frozen build: run scripts/build-sidecar.sh")
+def test_frozen_sidecar_parses_every_format_and_searches(tmp_path: Path):
+    env = sidecar_env(tmp_path / "data")
+    key = env["SAGE_API_KEY"]
+    notes = tmp_path / "notes.md"
+    notes.write_text("# Garden\n\nWater tomatoes deeply twice a week in summer.\n")
+    paths = [write_pdf(tmp_path / "guide.pdf"), write_docx(tmp_path / "birds.docx"),
+             write_html(tmp_path / "tea.html"), notes]  # fmt: skip
+    proc, ready = start([str(FROZEN)], env)
+    try:
+        kb = call(ready.port, key, "POST", "/api/knowledge/bases", {"name": "Formats"})
+        call(ready.port, key, "POST", f"/api/knowledge/bases/{kb['id']}/files/paths",
+             {"paths": [str(p) for p in paths]})  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            files = call(ready.port, key, "GET", f"/api/knowledge/bases/{kb['id']}/files")
+            if all(f["status"] in ("ready", "failed") for f in files):
+                break
+            time.sleep(0.1)
+        assert {f["name"]: f["status"] for f in files} == {p.name: "ready" for p in paths}, files
+        for query, name in (
+            ("choose a folder for the data", "guide.pdf"),
+            ("grey herons in shallow water", "birds.docx"),
+            ("green tea temperature", "tea.html"),
+            ("watering tomatoes", "notes.md"),
+        ):
+            hits = call(ready.port, key, "POST", "/api/knowledge/search",
+                        {"query": query, "kb_ids": [kb["id"]]})["hits"]  # fmt: skip
+            assert hits[0]["file_name"] == name, (query, hits[0])
+    finally:
+        stop(proc)
