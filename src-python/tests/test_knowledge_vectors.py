@@ -88,6 +88,8 @@ def test_allowed_ids_filter(filled, share):
     for query in clustered(10, seed=4):
         hits = [i for i, _ in index.search(query, 5, allowed_ids=allowed | {424242})]
         assert hits == brute_force(ids[mask], vectors[mask], query, 5)
+        as_array = numpy.array(sorted(allowed), dtype=numpy.int64)  # arrays are accepted as is
+        assert [i for i, _ in index.search(query, 5, allowed_ids=as_array)] == hits
     assert index.search(clustered(1)[0], 5, allowed_ids=set()) == []
 
 

@@ -132,14 +132,19 @@ class VectorIndex:
     def _rows_of(self, ids: Collection[int]) -> numpy.ndarray:
         """Row numbers of the ids present, vectorised: a filter can hold tens of thousands of
         ids, and a Python loop over them costs more than the search itself."""
-        wanted = numpy.fromiter(ids, dtype=numpy.int64, count=len(ids))
+        if isinstance(ids, numpy.ndarray):
+            wanted = ids.astype(numpy.int64, copy=False).reshape(-1)
+        else:
+            wanted = numpy.fromiter(ids, dtype=numpy.int64, count=len(ids))
         if self._sorted is None:  # rebuilt after a change, then reused by every filter
             order = numpy.argsort(self._ids[: self._count], kind="stable")
             self._sorted = (self._ids[: self._count][order], order)
         keys, order = self._sorted
         at = numpy.minimum(numpy.searchsorted(keys, wanted), max(len(keys) - 1, 0))
         found = keys[at] == wanted if len(keys) else numpy.zeros(len(wanted), dtype=bool)
-        return numpy.unique(order[at[found]])
+        present = numpy.zeros(self._count, dtype=bool)  # de-duplicates and sorts, in O(n)
+        present[order[at[found]]] = True
+        return numpy.flatnonzero(present)
 
     def vectors(self, ids: Iterable[int]) -> numpy.ndarray:
         """The stored rows for these ids, in their order (e.g. for MMR); KeyError if one is
