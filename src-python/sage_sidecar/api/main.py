@@ -11,9 +11,21 @@ from sage_sidecar.api.routes import (
     knowledge,
     mcp,
     providers,
+    system,
     tools,
 )
 
 api_router = APIRouter()
-for module in (health, events, providers, agents, conversations, chat, mcp, tools, knowledge):
+for module in (
+    health,
+    events,
+    providers,
+    agents,
+    conversations,
+    chat,
+    mcp,
+    tools,
+    knowledge,
+    system,
+):
     api_router.include_router(module.router)
