@@ -22,7 +22,8 @@ APT_BUILD_PACKAGES=(
   build-essential libssl-dev pkg-config file curl
   python3-venv python3-dev nodejs npm
 )
-APT_TEST_PACKAGES=(xauth dbus-x11 dbus xvfb webkit2gtk-driver chromium)
+# sudo: the auto-update test installs .deb updates the way the updater does, with `sudo dpkg -i`.
+APT_TEST_PACKAGES=(xauth dbus-x11 dbus xvfb webkit2gtk-driver chromium sudo)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -26,7 +26,7 @@ run_layer() {
 }
 
 run_layer python bash -c "cd '$ROOT/src-python' && '$PY' -m ruff check . ../scripts && '$PY' -m pytest -q tests ../scripts/tests"
-run_layer web bash -c "cd '$ROOT/web' && npx vitest run"
+run_layer web bash -c "'$ROOT/scripts/api-types.sh' --check && cd '$ROOT/web' && npx vue-tsc --noEmit && npx vitest run"
 run_layer workflows node "$ROOT/scripts/lint-workflows.mjs"
 # cargo test builds the app binary without the embedded UI; the E2E build below replaces it,
 # so the E2E layers must come after this one.
@@ -42,6 +42,7 @@ fi
 
 if [ "${SAGE_TEST_PACKAGE:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" = 1 ]; then
   run_layer package "$ROOT/scripts/test-package.sh"
+  run_layer update "$ROOT/scripts/test-update.sh"
 else
   log "layer: package skipped (set SAGE_TEST_PACKAGE=1 to build and install the .deb)"
 fi
