@@ -46,15 +46,28 @@ class IndexCache:
                 return None
         return self.get(kb_id, dim)
 
-    def write(self, kb_id: str, index: VectorIndex, change: Callable[[VectorIndex], None]) -> bool:
-        """Change an index and save it durably, unless it was dropped meanwhile (its base deleted
-        or re-embedded while a cancelled ingest's thread was still running): a dropped index must
-        not write its folder back. False when skipped."""
+    def current(self, kb_id: str) -> VectorIndex | None:
+        """The base's index if it is open (not dropped since)."""
+        with self._lock:
+            return self._open.get(kb_id)
+
+    def write(
+        self,
+        kb_id: str,
+        index: VectorIndex,
+        change: Callable[[VectorIndex], None],
+        *,
+        save: bool = True,
+    ) -> bool:
+        """Change an index (and save it durably), unless it was dropped meanwhile (its base
+        deleted or re-embedded while a cancelled ingest's thread was still running): a dropped
+        index must not write its folder back. False when skipped."""
         with self._lock:
             if self._open.get(kb_id) is not index:
                 return False
             change(index)
-            index.save()
+            if save:
+                index.save()
             return True
 
     def drop(self, kb_id: str) -> None:

@@ -8,6 +8,9 @@ or failed with a readable `error`. Nothing lives only in memory, so a restart lo
   MAX_ATTEMPTS times fails instead of crashing every start.
 - A file is `ready` only after its chunks are committed and its vectors are saved durably, so a
   file shown as ready is never half-indexed; search also ignores chunks of files not ready.
+- Saves are grouped: rewriting a large index after every small file would cost more than the
+  embedding, so embedded files of one base wait (as `embedding`, progress 1) until the queue
+  moves to another base, runs dry, or SAVE_EVERY_S passes; then one save makes them all ready.
 
 One worker per process: embedding is CPU-bound and the target machine has 2 cores. Parsing and
 embedding run in threads (the embedder does its own), so the event loop keeps serving.
@@ -45,6 +48,7 @@ log = logging.getLogger(__name__)
 EMBED_BATCH = 64
 MAX_ATTEMPTS = 3
 PROGRESS_WRITE_S = 1.0  # progress is published every batch but written at most this often
+SAVE_EVERY_S = 2.0  # longest an embedded file waits for the grouped index save
 INTERRUPTED = "Indexing was interrupted {n} times while reading this file; it was given up."
 
 EmbedderFor = Callable[[str], Awaitable[Embedder]]
@@ -84,6 +88,8 @@ class IngestWorker:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._current: tuple[Job, asyncio.Task[None]] | None = None
+        self._pending: list[Job] = []  # embedded, in the index in memory, waiting for its save
+        self._pending_since = 0.0
         self.embed_batch = EMBED_BATCH
 
     # --- life -------------------------------------------------------------------------------
@@ -98,6 +104,7 @@ class IngestWorker:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
+        await self._save_pending()  # embedded files need not be embedded again after a restart
 
     def wake(self) -> None:
         self._wake.set()
@@ -120,6 +127,7 @@ class IngestWorker:
 
     async def cancel(self, *, file_ids: Collection[str] = (), kb_id: str | None = None) -> None:
         """Stop work on these files (or this base) now: they are being deleted or re-indexed."""
+        self._pending = [j for j in self._pending if j.file_id not in file_ids and j.kb_id != kb_id]
         if self._current is None:
             return
         job, task = self._current
@@ -134,11 +142,16 @@ class IngestWorker:
 
     async def _run(self) -> None:
         while True:
+            if self._pending and time.monotonic() - self._pending_since >= SAVE_EVERY_S:
+                await self._save_pending()
+            self._wake.clear()  # before looking: a file queued from now on wakes us
             job = await self._claim()
             if job is None:
-                self._wake.clear()
+                await self._save_pending()
                 await self._wake.wait()
                 continue
+            if self._pending and self._pending[0].kb_id != job.kb_id:
+                await self._save_pending()
             task = asyncio.create_task(self._process(job))
             self._current = (job, task)
             try:
@@ -189,9 +202,10 @@ class IngestWorker:
                 await self._set(session, job, status="embedding", chunk_count=len(chunks))
             vectors = await self._embed(job, embedder, chunks)
             await self._store_vectors(job, ids, vectors)
-            async with self._db.session() as session:
-                await self._set(session, job, status="ready", progress=1.0)
-            log.info("indexed %s: %d chunks in %.1f s", job.file_id, len(chunks),
+            if not self._pending:
+                self._pending_since = time.monotonic()
+            self._pending.append(job)  # ready at the next grouped save
+            log.info("embedded %s: %d chunks in %.1f s", job.file_id, len(chunks),
                      time.perf_counter() - started)  # fmt: skip
         except asyncio.CancelledError:
             raise
@@ -245,11 +259,41 @@ class IngestWorker:
                 )
         index = await asyncio.to_thread(self._indexes.get, job.kb_id, dim)
         keys = numpy.asarray(ids, dtype=numpy.int64)
-        # Saved durably before the file says ready.
-        if not await asyncio.to_thread(
-            self._indexes.write, job.kb_id, index, lambda i: i.add(keys, vectors)
-        ):
+        added = await asyncio.to_thread(
+            self._indexes.write, job.kb_id, index, lambda i: i.add(keys, vectors), save=False
+        )
+        if not added:
             raise IngestFailure("The knowledge base was re-indexed or deleted meanwhile.")
+
+    async def _save_pending(self) -> None:
+        """One durable save of the base's index, then every file waiting for it is ready. If the
+        index was dropped meanwhile (base deleted or re-indexed), they are already gone or
+        queued again, and nothing is marked."""
+        if not self._pending:
+            return
+        jobs, self._pending = self._pending, []
+        kb_id = jobs[0].kb_id
+        index = self._indexes.current(kb_id)
+        if index is None or not await asyncio.to_thread(
+            self._indexes.write, kb_id, index, lambda _index: None
+        ):
+            return
+        async with self._db.session() as session:
+            files = await session.scalars(
+                select(KnowledgeFile).where(
+                    KnowledgeFile.id.in_([j.file_id for j in jobs]),
+                    KnowledgeFile.status == "embedding",
+                )
+            )
+            ready = list(files)
+            for file in ready:
+                file.status, file.progress = "ready", 1.0
+            kb = await store.refresh_counts(session, kb_id)
+            await session.commit()
+        for file in ready:
+            self._publish_file(file)
+        if kb is not None:
+            publish_base(self._events, kb)
 
     async def _set(self, session, job: Job, **values) -> None:  # noqa: ANN001
         file = await session.get(KnowledgeFile, job.file_id)

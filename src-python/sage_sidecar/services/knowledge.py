@@ -183,6 +183,7 @@ async def upload_files(
     body: AsyncIterator[bytes],
 ) -> list[KnowledgeFileOut]:
     await get_base(session, kb_id)
+    await session.commit()  # end the read transaction: streaming the upload may take a while
     staged = await intake.stage_multipart(
         content_type, body, knowledge.folder(kb_id) / ".incoming", knowledge.max_file_bytes
     )
