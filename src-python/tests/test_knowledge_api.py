@@ -338,3 +338,24 @@ def test_mmr_pushes_near_duplicates_down(client: TestClient, auth):
     assert {h["file_name"] for h in plain} <= {"a.txt", "b.txt", "c.txt"}
     assert diverse[0]["chunk_id"] == plain[0]["chunk_id"]  # the best stays first
     assert diverse[1]["file_name"] == "d.txt"
+
+
+def test_deleting_a_file_mid_ingest_stops_it_and_leaves_nothing(client, auth, settings):
+    kb = create_base(client, auth)
+    text = " ".join(
+        f"Line {i} of a long report about harbour cranes and tides." for i in range(3000)
+    )
+    big, small = upload(client, auth, kb["id"], ("big.txt", text.encode()),
+                        ("small.txt", b"Tides rise twice a day.")).json()  # fmt: skip
+    url = f"/api/knowledge/bases/{kb['id']}/files/{big['id']}"
+    while client.get(url, headers=auth).json()["status"] != "embedding":
+        pass
+    assert client.delete(url, headers=auth).status_code == 204
+    files = wait_indexed(client, auth, kb["id"])
+    assert [(f["name"], f["status"]) for f in files] == [("small.txt", "ready")]
+    assert chunk_rows(settings, big["id"]) == (0, 0)
+    index = client.app.state.sage.knowledge.indexes.get(kb["id"], 384)
+    assert len(index) == files[0]["chunk_count"] == 1
+    hits = search(client, auth, "harbour cranes", [kb["id"]])
+    assert [h["file_name"] for h in hits] == ["small.txt"]
+    assert small["id"] == files[0]["id"]

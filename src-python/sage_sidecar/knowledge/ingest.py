@@ -136,10 +136,6 @@ class IngestWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait({task})
 
-    @property
-    def busy_with(self) -> str | None:
-        return self._current[0].file_id if self._current else None
-
     async def _run(self) -> None:
         while True:
             if self._pending and time.monotonic() - self._pending_since >= SAVE_EVERY_S:
