@@ -59,6 +59,15 @@ def test_agent_answers_with_cited_sources(client: TestClient, auth, api_key, scr
     chunk = client.get(f"/api/knowledge/chunks/{cited[0]['chunkId']}", headers=auth).json()
     assert chunk["file_id"] == cited[0]["fileId"] and chunk["text"].startswith("Grey herons")
 
+    url = f"/api/conversations/{accepted['conversationId']}/export"
+    exported = client.get(url, params={"format": "json"}, headers=auth).json()
+    assert exported["messages"][1]["citations"] == cited  # exports keep the sources
+    markdown = client.get(url, params={"format": "markdown"}, headers=auth).text
+    assert "[1]: birds.docx, Field guide › Herons" in markdown
+    imported = client.post("/api/conversations/import", json=exported, headers=auth).json()
+    again = client.get(f"/api/conversations/{imported['id']}/messages", headers=auth).json()
+    assert again[1]["citations"] == cited
+
 
 def test_agent_without_knowledge_bases_gets_no_sources(client, auth, api_key, scripted):
     add_scripted_provider(client, auth, scripted)

@@ -57,6 +57,7 @@ class ExportedMessage(BaseModel):
     error: str | None = None
     model: str | None = None
     usage: dict[str, Any] | None = None
+    citations: list[dict[str, Any]] | None = None  # knowledge-base sources behind [n] markers
     created_at: datetime | None = None
 
 

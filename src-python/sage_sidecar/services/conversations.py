@@ -100,6 +100,12 @@ def export_markdown(conversation: Conversation, messages: list[Message]) -> str:
         if message.parts:
             lines.append("")
         lines.append(message.content or "")
+        if message.citations:  # the sources its [n] markers point to
+            lines.append("")
+            for cite in message.citations:
+                where = ", ".join(str(x) for x in (cite.get("fileName"),
+                                  cite.get("page") and f"page {cite['page']}", cite.get("heading")) if x)  # fmt: skip
+                lines.append(f"[{cite.get('number')}]: {where}")
         if message.status != "completed":
             lines.append("")
             lines.append(f"*({message.status}{': ' + message.error if message.error else ''})*")
