@@ -1,5 +1,6 @@
 // Browser E2E: the built UI in Debian's Chromium (playwright-core), a real sidecar from the
 // project venv, and the connection injected exactly as the shell does it (an init script).
+import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
@@ -42,6 +43,19 @@ describe('UI in a real browser against the real sidecar', () => {
     saveArtifact('browser-zh.png', (await page.screenshot()).toString('base64'))
     await page.getByTestId('language').selectOption('en')
     assert.equal((await badge.textContent()).trim(), 'Connected')
+    await page.close()
+  })
+
+  it('shows where the data lives and exports everything as one zip', async () => {
+    const page = await openWith(sidecar.config, '/#/settings')
+    await page.getByTestId('data-settings').waitFor()
+    assert.equal(await page.getByTestId('data-dir').textContent(), sidecar.dataDir)
+    assert.match(await page.getByTestId('data-usage').textContent(), /database [\d.]+ (KB|MB)/)
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-all').click()])
+    assert.match(download.suggestedFilename(), /^sage-backup-\d{12}\.zip$/)
+    const zip = readFileSync(await download.path())
+    assert.equal(zip.subarray(0, 2).toString(), 'PK', 'a zip file')
+    assert.ok(zip.includes(Buffer.from('agent_platform.db')), 'with the database in it')
     await page.close()
   })
 

@@ -81,6 +81,18 @@ describe('chat in a real browser', () => {
     saveArtifact('chat-streamed.png', (await page.screenshot()).toString('base64'))
   })
 
+
+  it('shows how long the reply took, groups the conversation under Today, and recalls sent text with ↑', async () => {
+    const reply = lastReply()
+    assert.match(await reply.getByTestId('timing').textContent(), /s to first token · [\d.]+ s/)
+    await page.locator('[data-testid="conversation-group"][data-group="today"]').getByText('Say hello').waitFor()
+    const composer = page.getByTestId('composer')
+    await composer.fill('')
+    await composer.press('ArrowUp')
+    assert.equal(await composer.inputValue(), 'Say hello')
+    await composer.press('ArrowDown')
+    assert.equal(await composer.inputValue(), '')
+  })
   it('asks before a tool that writes, and shows the tool card', async () => {
     const agents = await sidecar.api('GET', '/api/agents')
     const sage = agents.find((a) => a.is_default)

@@ -18,11 +18,13 @@ export class ApiError extends Error {
 export interface RequestOptions {
   method?: string
   body?: unknown
+  /** A multipart body (file uploads); the browser sets its Content-Type with the boundary. */
+  form?: FormData
   /** Network-failure retries for idempotent requests (GET by default). */
   retries?: number
   signal?: AbortSignal
-  /** `text` for non-JSON bodies such as a Markdown export. */
-  as?: 'json' | 'text'
+  /** `text` for non-JSON bodies such as a Markdown export, `blob` for files (a zip). */
+  as?: 'json' | 'text' | 'blob'
 }
 
 export type FetchLike = typeof fetch
@@ -46,7 +48,7 @@ export class HttpClient {
             Authorization: `Bearer ${apiKey}`,
             ...(options.body === undefined ? {} : { 'Content-Type': 'application/json' }),
           },
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
+          body: options.form ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
           signal: options.signal,
         })
       } catch (error) {
@@ -58,7 +60,9 @@ export class HttpClient {
       }
       if (!response.ok) throw new ApiError(response.status, await errorDetail(response))
       if (response.status === 204) return null as T
-      return (options.as === 'text' ? await response.text() : await response.json()) as T
+      if (options.as === 'text') return (await response.text()) as T
+      if (options.as === 'blob') return (await response.blob()) as T
+      return (await response.json()) as T
     }
   }
 }

@@ -7,8 +7,8 @@ import { EventSocket, type EventSocketOptions } from './events'
 import { HttpClient } from './http'
 import type {
   Agent,
+  AgentCreate,
   AgentExport,
-  AgentFields,
   ConnectionVerdict,
   DetectedServer,
   McpServer,
@@ -17,10 +17,17 @@ import type {
   ToolInfo,
   Conversation,
   Health,
+  KnowledgeBase,
+  KnowledgeBaseFields,
+  KnowledgeFile,
+  KnowledgeHit,
+  KnowledgeSearchRequest,
+  KnowledgeSearchResult,
   Message,
   Provider,
   ProviderCreate,
   SearchHit,
+  SystemInfo,
 } from './types'
 
 export { ApiError } from './http'
@@ -83,7 +90,7 @@ export const providers = {
 }
 
 
-type AgentBody = Partial<AgentFields> & { provider_id?: string | null }
+type AgentBody = Partial<AgentCreate>
 
 export const agents = {
   list: () => http.request<Agent[]>('/api/agents'),
@@ -103,4 +110,34 @@ export const mcpServers = {
   create: (body: McpServerCreate) => http.request<McpServer>('/api/mcp-servers', { method: 'POST', body }),
   remove: (id: string) => http.request<null>(`/api/mcp-servers/${q(id)}`, { method: 'DELETE' }),
   tools: (id: string) => http.request<McpToolList>(`/api/mcp-servers/${q(id)}/tools`),
+}
+
+export const knowledge = {
+  list: () => http.request<KnowledgeBase[]>('/api/knowledge/bases'),
+  create: (body: KnowledgeBaseFields) =>
+    http.request<KnowledgeBase>('/api/knowledge/bases', { method: 'POST', body }),
+  update: (id: string, body: Partial<KnowledgeBaseFields>) =>
+    http.request<KnowledgeBase>(`/api/knowledge/bases/${q(id)}`, { method: 'PATCH', body }),
+  remove: (id: string) => http.request<null>(`/api/knowledge/bases/${q(id)}`, { method: 'DELETE' }),
+  reindex: (id: string) => http.request<KnowledgeBase>(`/api/knowledge/bases/${q(id)}/reindex`, { method: 'POST' }),
+  files: (id: string) => http.request<KnowledgeFile[]>(`/api/knowledge/bases/${q(id)}/files`),
+  upload(id: string, files: File[]) {
+    const form = new FormData()
+    for (const file of files) form.append('files', file, file.name)
+    return http.request<KnowledgeFile[]>(`/api/knowledge/bases/${q(id)}/files`, { method: 'POST', form })
+  },
+  /** Files picked in the desktop app's dialog: the sidecar copies them from these paths. */
+  addPaths: (id: string, paths: string[]) =>
+    http.request<KnowledgeFile[]>(`/api/knowledge/bases/${q(id)}/files/paths`, { method: 'POST', body: { paths } }),
+  removeFile: (id: string, fileId: string) =>
+    http.request<null>(`/api/knowledge/bases/${q(id)}/files/${q(fileId)}`, { method: 'DELETE' }),
+  search: (body: KnowledgeSearchRequest) =>
+    http.request<KnowledgeSearchResult>('/api/knowledge/search', { method: 'POST', body }),
+  chunk: (chunkId: number) => http.request<KnowledgeHit>(`/api/knowledge/chunks/${chunkId}`),
+}
+
+export const system = {
+  info: () => http.request<SystemInfo>('/api/system'),
+  /** Everything in one zip (secrets removed): see services/backup.py. */
+  exportAll: () => http.request<Blob>('/api/system/export', { as: 'blob' }),
 }

@@ -1,22 +1,43 @@
 /**
- * Response shapes of the sidecar API, mirroring its Pydantic models (src-python/sage_sidecar/
- * schemas). Hand-written for now; docs/architecture.md lists generating them from
- * /api/openapi.json as a known gap.
+ * The sidecar API's shapes, named for the UI. They come from `schema.d.ts`, which
+ * scripts/api-types.sh generates from the sidecar's OpenAPI schema (and scripts/test.sh checks is
+ * current), so a changed Pydantic model shows up here as a type error, not a runtime surprise.
+ * Only the JSON columns the schema cannot describe (message parts, citations) are written out.
  */
-export interface Health {
-  status: 'ok' | 'degraded'
-  version: string
-  uptime_s: number
-  db: { ok: boolean; revision: string | null }
-}
+import type { components } from './schema'
 
-export interface Conversation {
-  id: string
-  agent_id: string | null
-  title: string
-  created_at: string
-  updated_at: string
-}
+type Schemas = components['schemas']
+/** A request body whose fields `K` have server-side defaults, so the UI may leave them out. */
+type WithDefaults<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>
+
+export type Health = Schemas['Health']
+export type Conversation = Schemas['ConversationOut']
+export type SearchHit = Schemas['SearchHit']
+export type Provider = Schemas['ProviderOut']
+export type ProviderKind = Schemas['ProviderCreate']['kind']
+export type ProviderCreate = WithDefaults<Schemas['ProviderCreate'], 'enabled'>
+export type ConnectionVerdict = Schemas['ConnectionVerdict']
+export type AgentFields = Schemas['AgentFields']
+export type Agent = Schemas['AgentOut']
+export type AgentCreate = Schemas['AgentCreate']
+export type AgentExport = Schemas['AgentExport']
+export type ToolInfo = Schemas['ToolInfo']
+export type DetectedServer = Schemas['DetectedServer']
+export type McpServer = Schemas['McpServerOut']
+export type McpServerCreate = WithDefaults<Schemas['McpServerCreate'], 'args' | 'env' | 'headers' | 'enabled' | 'trusted'>
+export type McpToolList = Schemas['McpToolList']
+export type KnowledgeBase = Schemas['KnowledgeBaseOut']
+export type KnowledgeBaseFields = WithDefaults<
+  Schemas['KnowledgeBaseCreate'],
+  'description' | 'embedder' | 'chunk_tokens' | 'chunk_overlap'
+>
+export type KnowledgeFile = Schemas['KnowledgeFileOut']
+export type KnowledgeFileStatus = KnowledgeFile['status']
+export type KnowledgeSearchRequest = WithDefaults<Schemas['SearchRequest'], 'top_k' | 'mode' | 'mmr'>
+export type KnowledgeSearchMode = NonNullable<KnowledgeSearchRequest['mode']>
+export type KnowledgeHit = Schemas['SearchHitOut']
+export type KnowledgeSearchResult = Schemas['SearchOut']
+export type SystemInfo = Schemas['SystemInfo']
 
 export type MessageStatus = 'streaming' | 'completed' | 'interrupted' | 'failed'
 
@@ -49,117 +70,26 @@ export interface PlanPart {
 
 export type MessagePart = ToolCallPart | ToolResultPart | NoticePart | PlanPart
 
-export interface Message {
-  id: string
-  conversation_id: string
-  seq: number
-  role: 'user' | 'assistant'
-  content: string
-  parts: MessagePart[]
+/** A message; its `parts` and `citations` are JSON columns, typed here by hand. */
+export type Message = Omit<Schemas['MessageOut'], 'parts' | 'citations' | 'status' | 'usage'> & {
   status: MessageStatus
-  error: string | null
-  model: string | null
   usage: { prompt_tokens: number; completion_tokens: number } | null
-  created_at: string
-  first_token_at: string | null
-  completed_at: string | null
+  parts: MessagePart[]
+  /** The knowledge sources behind the reply's `[n]` markers, if its agent has knowledge bases. */
+  citations?: Citation[] | null
 }
 
-export interface SearchHit {
-  conversation_id: string
-  title: string
-  message_id: string | null
+/** One numbered source behind a `[n]` marker in a reply (`knowledge/citations.py`). */
+export interface Citation {
+  number: number
+  chunkId: number
+  kbId: string
+  fileId: string
+  fileName: string
+  heading: string | null
+  page: number | null
+  charStart: number
+  charEnd: number
   snippet: string
-}
-
-export type ProviderKind = 'openai' | 'ollama' | 'lmstudio' | 'anthropic'
-
-export interface Provider {
-  id: string
-  name: string
-  kind: ProviderKind
-  base_url: string
-  default_model: string | null
-  enabled: boolean
-  has_api_key: boolean
-}
-
-export interface ProviderCreate {
-  name: string
-  kind: ProviderKind
-  base_url?: string | null
-  api_key?: string | null
-  default_model?: string | null
-}
-
-export interface ConnectionVerdict {
-  ok: boolean
-  verdict: 'ok' | 'bad_key' | 'unreachable' | 'wrong_url' | 'error'
-  message: string
-  models: string[]
-}
-
-export interface AgentFields {
-  name: string
-  avatar: string
-  system_prompt: string
-  model: string | null
-  temperature: number | null
-  max_tokens: number | null
-  tools: string[]
-  mode: 'chat' | 'plan'
-}
-
-export interface Agent extends AgentFields {
-  id: string
-  provider_id: string | null
-  approved_tools: string[]
-  is_default: boolean
-}
-
-export interface AgentExport {
-  format: 'sage.agent.v1'
-  agent: AgentFields
-}
-
-export interface ToolInfo {
-  name: string
-  description: string
-  needs_approval: boolean
-}
-
-export interface DetectedServer {
-  kind: ProviderKind
-  base_url: string
-  models: string[]
-}
-
-export interface McpServer {
-  id: string
-  name: string
-  transport: 'stdio' | 'http'
-  command: string | null
-  args: string[]
-  env_keys: string[]
-  url: string | null
-  header_keys: string[]
-  enabled: boolean
-  trusted: boolean
-}
-
-export interface McpServerCreate {
-  name: string
-  transport: 'stdio' | 'http'
-  command?: string | null
-  args?: string[]
-  env?: Record<string, string>
-  url?: string | null
-  headers?: Record<string, string>
-  trusted?: boolean
-}
-
-export interface McpToolList {
-  ok: boolean
-  error: string | null
-  tools: { name: string; description: string }[]
+  score: number
 }

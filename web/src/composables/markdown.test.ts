@@ -39,3 +39,19 @@ describe('code blocks', () => {
     expect(html).toContain('&lt;script&gt;')
   })
 })
+
+describe('citation markers', () => {
+  it('links [n] to a source the reply has, and leaves other brackets alone', () => {
+    const html = renderMarkdown('Lists are mutable [1]. Tuples are not [3]. See [docs](https://x.dev) and `a[1]`.', [1, 2])
+    const doc = new DOMParser().parseFromString(html, 'text/html')
+    const cites = [...doc.querySelectorAll('button.cite')].map((b) => b.getAttribute('data-cite'))
+    expect(cites).toEqual(['1'])
+    expect(doc.body.textContent).toContain('Tuples are not [3]')
+    expect(doc.querySelector('a')?.textContent).toBe('docs')
+    expect(doc.querySelector('code')?.textContent).toBe('a[1]')
+  })
+
+  it('renders markers as plain text when the reply has no sources', () => {
+    expect(renderMarkdown('As shown in [1].')).not.toContain('class="cite"')
+  })
+})

@@ -42,6 +42,24 @@ md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
   return defaultLink(tokens, idx, options, env, self)
 }
 
-export function renderMarkdown(text: string): string {
-  return DOMPurify.sanitize(md.render(text), { ADD_ATTR: ['target', 'data-copy-code'] })
+// Citation markers: "[2]" becomes a button the message links to its source, when the reply has a
+// source numbered 2 (env.citations). An inline rule, so code spans and link text stay untouched.
+md.inline.ruler.before('link', 'citation', (state, silent) => {
+  const cited = (state.env as { citations?: Set<number> }).citations
+  if (!cited?.size || state.src.charCodeAt(state.pos) !== 0x5b /* [ */) return false
+  const match = /^\[(\d{1,3})\](?![([])/.exec(state.src.slice(state.pos))
+  if (!match || !cited.has(Number(match[1]))) return false
+  if (!silent) state.push('citation', '', 0).meta = { number: Number(match[1]) }
+  state.pos += match[0].length
+  return true
+})
+md.renderer.rules.citation = (tokens, idx) => {
+  const number = tokens[idx].meta.number as number
+  return `<button type="button" class="cite" data-cite="${number}">[${number}]</button>`
+}
+
+/** Render model output; `citations` are the source numbers its `[n]` markers may point at. */
+export function renderMarkdown(text: string, citations: Iterable<number> = []): string {
+  const html = md.render(text, { citations: new Set(citations) })
+  return DOMPurify.sanitize(html, { ADD_ATTR: ['target', 'data-copy-code', 'data-cite'] })
 }

@@ -8,6 +8,7 @@ export const router = createRouter({
   routes: [
     { path: '/', name: 'chat', component: ChatView },
     { path: '/agents', name: 'agents', component: () => import('@/views/AgentsView.vue') },
+    { path: '/knowledge', name: 'knowledge', component: () => import('@/views/KnowledgeView.vue') },
     { path: '/settings', name: 'settings', component: () => import('@/views/SettingsView.vue') },
     { path: '/status', name: 'status', component: () => import('@/views/StatusView.vue') },
   ],

@@ -13,7 +13,19 @@ describe('applyFrame', () => {
     messages = applyFrame(messages, { type: 'message.delta', ...ids, delta: 'lo' })
     messages = applyFrame(messages, { type: 'message.delta', conversationId: 'c1', messageId: 'other', delta: 'x' })
     expect(messages[1]).toMatchObject({ content: 'Hello', model: 'm1', status: 'streaming' })
+    expect(messages[1].first_token_at).not.toBeNull()
     expect(messages[0].content).toBe('hi')
+  })
+
+  it('keeps the numbered sources sent before the first token', () => {
+    const source = {
+      number: 1, chunkId: 7, kbId: 'kb', fileId: 'f', fileName: 'guide.md', heading: 'Install', page: null,
+      charStart: 0, charEnd: 40, snippet: 'Run the installer.', score: 0.03,
+    }
+    let messages = applyFrame(start(), { type: 'citations', ...ids, citations: [source] })
+    messages = applyFrame(messages, { type: 'message.delta', ...ids, delta: 'Run it [1].' })
+    expect(messages[1].citations).toEqual([source])
+    expect(messages[0].citations).toBeUndefined()
   })
 
   it('records tool calls and results in order', () => {

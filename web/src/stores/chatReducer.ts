@@ -2,7 +2,7 @@
  * Applies `/ws/chat` frames to the message list of the open conversation. Pure: the store keeps
  * state, this decides what each frame means (docs/protocol.md).
  */
-import type { Message, MessagePart } from '@/api'
+import type { Citation, Message, MessagePart } from '@/api'
 
 export type ChatFrame = { type: string; messageId?: string; conversationId?: string; [key: string]: unknown }
 
@@ -25,7 +25,12 @@ export function applyFrame(messages: Message[], frame: ChatFrame): Message[] {
     case 'message.started':
       return update(messages, id, (m) => ({ ...m, model: (frame.model as string) ?? m.model, status: 'streaming' }))
     case 'message.delta':
-      return update(messages, id, (m) => ({ ...m, content: m.content + String(frame.delta ?? '') }))
+      return update(messages, id, (m) => ({
+        ...m,
+        content: m.content + String(frame.delta ?? ''),
+        // Timed on arrival while live; a reload shows the server's own timestamps.
+        first_token_at: m.first_token_at ?? new Date().toISOString(),
+      }))
     case 'tool.call':
       return update(messages, id, (m) => ({
         ...m,
@@ -39,6 +44,8 @@ export function applyFrame(messages: Message[], frame: ChatFrame): Message[] {
           isError: frame.isError, durationMs: frame.durationMs,
         } as MessagePart],
       }))
+    case 'citations':
+      return update(messages, id, (m) => ({ ...m, citations: frame.citations as Citation[] }))
     case 'notice':
       return update(messages, id, (m) => ({ ...m, parts: [...m.parts, { type: 'notice', text: String(frame.text) }] }))
     case 'plan.created':

@@ -46,8 +46,17 @@ export const useConnectionStore = defineStore('connection', () => {
     if (state === 'open') void checkHealth() // (re)connected: refresh version and status
   }
 
+  const listeners = new Set<(event: SageEvent) => void>()
+
   function pushEvent(event: SageEvent): void {
     events.value = [event, ...events.value].slice(0, MAX_EVENTS)
+    for (const listener of listeners) listener(event)
+  }
+
+  /** Hear every event as it arrives (desktop notifications); returns the unsubscribe function. */
+  function subscribe(listener: (event: SageEvent) => void): () => void {
+    listeners.add(listener)
+    return () => void listeners.delete(listener)
   }
 
   async function start(): Promise<void> {
@@ -103,5 +112,5 @@ export const useConnectionStore = defineStore('connection', () => {
     await checkHealth()
   }
 
-  return { phase, health, error, startupError, socketState, events, start, retry, adopt, checkHealth }
+  return { phase, health, error, startupError, socketState, events, start, retry, adopt, checkHealth, subscribe }
 })

@@ -1,0 +1,14 @@
+/** Native file picking for the desktop app (tauri-plugin-dialog); the sidecar reads the paths. */
+import { inTauri } from './shell'
+
+/** Document types the knowledge pipeline parses (`knowledge/parsers.py`). */
+export const KNOWLEDGE_EXTENSIONS = ['txt', 'md', 'markdown', 'html', 'htm', 'pdf', 'docx']
+
+/** Ask the user for documents; resolves with absolute paths, or none if cancelled. */
+export async function pickFilePaths(): Promise<string[]> {
+  if (!inTauri()) return []
+  const { open } = await import('@tauri-apps/plugin-dialog')
+  const picked = await open({ multiple: true, directory: false, filters: [{ name: 'Documents', extensions: KNOWLEDGE_EXTENSIONS }] })
+  if (picked === null) return []
+  return Array.isArray(picked) ? picked : [picked]
+}
