@@ -32,12 +32,11 @@ class Kind:
     updater_key: str | None  # None: the updater cannot install this format
 
 
-# Tauri's updater looks up "<os>-<arch>-<installer>" first, then "<os>-<arch>"; since
-# tauri-plugin-updater 2.10 it installs .deb and .rpm updates too.
+# Tauri's updater looks up "<os>-<arch>-<installer>" first, then "<os>-<arch>".
 KINDS = (
-    Kind("deb", ".deb", "-deb"),
-    Kind("rpm", ".rpm", "-rpm"),
-    Kind("appimage", ".AppImage", "-appimage"),
+    Kind("deb", ".deb", None),
+    Kind("rpm", ".rpm", None),
+    Kind("appimage", ".AppImage", ""),
     Kind("dmg", ".dmg", None),
     Kind("macos", ".app.tar.gz", ""),
     Kind("msi", ".msi", "-msi"),
@@ -68,14 +67,10 @@ def collect(platform: str, bundle_dir: Path, out: Path) -> list[Path]:
             signature = found.with_name(found.name + ".sig")
             if kind.updater_key is not None and signature.exists():
                 shutil.copy2(signature, target.with_name(target.name + ".sig"))
-                entry = {
+                updaters[platform + kind.updater_key] = {
                     "file": target.name,
                     "signature": signature.read_text().strip(),
                 }
-                updaters[platform + kind.updater_key] = entry
-                # AppImage also answers the plain key, for clients that send no bundle type.
-                if kind.folder == "appimage":
-                    updaters[platform] = entry
     if not copied:
         raise SystemExit(f"no installers found under {bundle_dir}")
     if updaters:

@@ -5,6 +5,7 @@ pub mod logging;
 pub mod paths;
 pub mod sidecar;
 pub mod signals;
+pub mod updater;
 pub mod window;
 
 use tauri::{AppHandle, Manager, RunEvent, Runtime};
@@ -30,10 +31,19 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(logging::plugin(&layout))
         .plugin(tauri_plugin_shell::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .plugin(tauri_plugin_dialog::init())
         .manage(SidecarState::new(layout))
-        .invoke_handler(tauri::generate_handler![commands::restart_sidecar])
+        .invoke_handler(tauri::generate_handler![
+            commands::restart_sidecar,
+            commands::update_status,
+            commands::check_for_updates,
+            commands::install_update,
+            commands::restart_app,
+        ])
         .setup(|app| {
             signals::exit_on_termination(app.handle().clone());
+            updater::init(app.handle());
             tauri::async_runtime::spawn(start(app.handle().clone()));
             Ok(())
         })
