@@ -32,11 +32,12 @@ class Kind:
     updater_key: str | None  # None: the updater cannot install this format
 
 
-# Tauri's updater looks up "<os>-<arch>-<installer>" first, then "<os>-<arch>".
+# Tauri's updater looks up "<os>-<arch>-<installer>" first, then "<os>-<arch>"; since
+# tauri-plugin-updater 2.10 it installs .deb and .rpm updates too.
 KINDS = (
-    Kind("deb", ".deb", None),
-    Kind("rpm", ".rpm", None),
-    Kind("appimage", ".AppImage", ""),
+    Kind("deb", ".deb", "-deb"),
+    Kind("rpm", ".rpm", "-rpm"),
+    Kind("appimage", ".AppImage", "-appimage"),
     Kind("dmg", ".dmg", None),
     Kind("macos", ".app.tar.gz", ""),
     Kind("msi", ".msi", "-msi"),
@@ -67,10 +68,14 @@ def collect(platform: str, bundle_dir: Path, out: Path) -> list[Path]:
             signature = found.with_name(found.name + ".sig")
             if kind.updater_key is not None and signature.exists():
                 shutil.copy2(signature, target.with_name(target.name + ".sig"))
-                updaters[platform + kind.updater_key] = {
+                entry = {
                     "file": target.name,
                     "signature": signature.read_text().strip(),
                 }
+                updaters[platform + kind.updater_key] = entry
+                # AppImage also answers the plain key, for clients that send no bundle type.
+                if kind.folder == "appimage":
+                    updaters[platform] = entry
     if not copied:
         raise SystemExit(f"no installers found under {bundle_dir}")
     if updaters:

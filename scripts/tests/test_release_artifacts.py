@@ -70,6 +70,7 @@ def test_latest_json_points_every_platform_at_its_release_asset(tmp_path):
             tmp_path / "linux",
             {
                 "deb/Sage_1.2.3_amd64.deb": "deb",
+                "deb/Sage_1.2.3_amd64.deb.sig": "sig-deb",
                 "appimage/Sage_1.2.3_amd64.AppImage": "img",
                 "appimage/Sage_1.2.3_amd64.AppImage.sig": "sig-appimage",
             },
@@ -94,10 +95,16 @@ def test_latest_json_points_every_platform_at_its_release_asset(tmp_path):
             "signature": "sig-appimage",
             "url": base + "Sage_1.2.3_amd64.AppImage",
         },
+        "linux-x86_64-appimage": {
+            "signature": "sig-appimage",
+            "url": base + "Sage_1.2.3_amd64.AppImage",
+        },
+        "linux-x86_64-deb": {
+            "signature": "sig-deb",
+            "url": base + "Sage_1.2.3_amd64.deb",
+        },
     }
-    assert (out / "Sage_1.2.3_amd64.deb").exists(), (
-        "installers without an updater format still ship"
-    )
+    assert (out / "Sage_1.2.3_amd64.deb.sig").exists()
 
 
 def test_unsigned_builds_give_a_clear_error_not_an_empty_manifest(tmp_path):
