@@ -240,3 +240,31 @@ def test_without_a_provider_the_reply_explains_what_to_do(client, api_key):
     _, frames = send_once(client, api_key, "hello?")
     assert frames[-1]["type"] == "message.failed"
     assert "No model provider is set up yet" in frames[-1]["error"]
+
+
+def test_a_conversation_can_pick_its_model(chat: ChatSocket, client, auth, scripted):
+    scripted.load([{"text": "one"}, {"text": "two"}, {"text": "three"}])
+    first, _ = chat.send("hello")
+    conversation = first["conversationId"]
+    assert scripted.recorded()[-1]["model"] == "scripted-1"  # the provider's default
+
+    picked = client.patch(
+        f"/api/conversations/{conversation}", headers=auth, json={"model": "bigger-2"}
+    )
+    assert picked.status_code == 200 and picked.json()["model"] == "bigger-2"
+    chat.send("again", conversationId=conversation)
+    assert scripted.recorded()[-1]["model"] == "bigger-2"
+    assert client.get(f"/api/conversations/{conversation}", headers=auth).json()["title"] == "hello"
+
+    client.patch(f"/api/conversations/{conversation}", headers=auth, json={"model": None})
+    chat.send("and back", conversationId=conversation)
+    assert scripted.recorded()[-1]["model"] == "scripted-1"
+
+
+def test_a_conversation_title_cannot_be_emptied(client, auth, chat: ChatSocket, scripted):
+    scripted.load([{"text": "ok"}])
+    first, _ = chat.send("hello")
+    response = client.patch(
+        f"/api/conversations/{first['conversationId']}", headers=auth, json={"title": None}
+    )
+    assert response.status_code == 422

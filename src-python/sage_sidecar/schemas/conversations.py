@@ -10,7 +10,10 @@ class ConversationCreate(BaseModel):
 
 
 class ConversationUpdate(BaseModel):
-    title: str = Field(min_length=1, max_length=300)
+    """Omitted fields stay as they are; `model: null` goes back to the agent's model."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    model: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class ConversationOut(BaseModel):
@@ -19,6 +22,7 @@ class ConversationOut(BaseModel):
     id: str
     agent_id: str | None
     title: str
+    model: str | None = None
     created_at: datetime
     updated_at: datetime
 

@@ -232,8 +232,10 @@ class ChatEngine:
             self.active.pop(stream.message_id, None)
 
     async def _start_turn(self, stream: ActiveStream, emit: Emit, writer: MessageWriter) -> Turn:
-        agent, provider, history = await self._context(stream.conversation_id, stream.message_id)
-        model = agent.model or provider.default_model
+        agent, provider, picked, history = await self._context(
+            stream.conversation_id, stream.message_id
+        )
+        model = picked or agent.model or provider.default_model
         if not model:
             raise ChatFailure(
                 f"Choose a model for {agent.name} or a default model for {provider.name}."
@@ -270,7 +272,7 @@ class ChatEngine:
 
     async def _context(
         self, conversation_id: str, message_id: str
-    ) -> tuple[Agent, Provider, list[ChatMessage]]:
+    ) -> tuple[Agent, Provider, str | None, list[ChatMessage]]:
         async with self._db.session() as session:
             conversation = await get_conversation(session, conversation_id)
             agent = (
@@ -296,4 +298,4 @@ class ChatEngine:
                     row.role == "user" or row.status in ("completed", "interrupted")
                 ):
                     history.append(ChatMessage(row.role, row.content))  # type: ignore[arg-type]
-            return agent, provider, history
+            return agent, provider, conversation.model, history

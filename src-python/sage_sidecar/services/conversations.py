@@ -1,5 +1,7 @@
 """Conversations and their messages."""
 
+from typing import Any
+
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,11 +42,14 @@ async def create_conversation(session: AsyncSession, data: ConversationCreate) -
     return conversation
 
 
-async def rename_conversation(
-    session: AsyncSession, conversation_id: str, title: str
+async def update_conversation(
+    session: AsyncSession, conversation_id: str, changes: dict[str, Any]
 ) -> Conversation:
+    """Rename, or pick the model for the next replies (`model: None` → the agent's)."""
     conversation = await get_conversation(session, conversation_id)
-    conversation.title = title
+    for field in ("title", "model"):
+        if field in changes:
+            setattr(conversation, field, changes[field])
     await session.commit()
     return conversation
 

@@ -93,6 +93,8 @@ class Conversation(Timestamped, Base):
         ForeignKey("agents.id", ondelete="SET NULL"), default=None, index=True
     )
     title: Mapped[str] = mapped_column(String(300), default="New chat")
+    # Picked in the composer; None means the agent's model (or its provider's default).
+    model: Mapped[str | None] = mapped_column(String(200), default=None)
 
 
 class Message(Base):

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { PYTHON, saveArtifact, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
+import { PYTHON, saveArtifact, startScriptedProvider, startSidecar, startUi, waitFor } from '../support.mjs'
 
 describe('chat in a real browser', () => {
   let ui, sidecar, model, page
@@ -93,6 +93,17 @@ describe('chat in a real browser', () => {
     await composer.press('ArrowDown')
     assert.equal(await composer.inputValue(), '')
   })
+  it('switches the model of the open conversation and back to the agent\'s', async () => {
+    const picker = page.getByTestId('model-picker')
+    await picker.locator('option[value="scripted-1"]').waitFor({ state: 'attached' })
+    const conversationModel = async () =>
+      (await sidecar.api('GET', '/api/conversations')).find((c) => c.title.startsWith('Say hello')).model
+    await picker.selectOption('scripted-1')
+    await waitFor(async () => (await conversationModel()) === 'scripted-1', { what: 'the model to be saved' })
+    await picker.selectOption('')
+    await waitFor(async () => (await conversationModel()) === null, { what: 'the agent default again' })
+  })
+
   it('asks before a tool that writes, and shows the tool card', async () => {
     const agents = await sidecar.api('GET', '/api/agents')
     const sage = agents.find((a) => a.is_default)

@@ -76,6 +76,9 @@ export const conversations = {
   search: (text: string) => http.request<SearchHit[]>(`/api/conversations/search?q=${q(text)}`),
   rename: (id: string, title: string) =>
     http.request<Conversation>(`/api/conversations/${q(id)}`, { method: 'PATCH', body: { title } }),
+  /** The model the conversation's next replies use; `null` goes back to the agent's. */
+  setModel: (id: string, model: string | null) =>
+    http.request<Conversation>(`/api/conversations/${q(id)}`, { method: 'PATCH', body: { model } }),
   remove: (id: string) => http.request<null>(`/api/conversations/${q(id)}`, { method: 'DELETE' }),
   exportMarkdown: (id: string) =>
     http.request<string>(`/api/conversations/${q(id)}/export?format=markdown`, { as: 'text' }),
@@ -86,6 +89,7 @@ export const providers = {
   detect: () => http.request<DetectedServer[]>('/api/providers/detect'),
   create: (body: ProviderCreate) => http.request<Provider>('/api/providers', { method: 'POST', body }),
   test: (id: string) => http.request<ConnectionVerdict>(`/api/providers/${q(id)}/test`, { method: 'POST' }),
+  models: (id: string) => http.request<string[]>(`/api/providers/${q(id)}/models`),
   remove: (id: string) => http.request<null>(`/api/providers/${q(id)}`, { method: 'DELETE' }),
 }
 

@@ -146,8 +146,11 @@ export interface paths {
         delete: operations["delete_conversation_api_conversations__conversation_id__delete"];
         options?: never;
         head?: never;
-        /** Rename Conversation */
-        patch: operations["rename_conversation_api_conversations__conversation_id__patch"];
+        /**
+         * Update Conversation
+         * @description Rename it, or choose the model its next replies use (`"model": null` for the agent's).
+         */
+        patch: operations["update_conversation_api_conversations__conversation_id__patch"];
         trace?: never;
     };
     "/api/conversations/{conversation_id}/export": {
@@ -808,6 +811,8 @@ export interface components {
             created_at: string;
             /** Id */
             id: string;
+            /** Model */
+            model?: string | null;
             /** Title */
             title: string;
             /**
@@ -816,10 +821,15 @@ export interface components {
              */
             updated_at: string;
         };
-        /** ConversationUpdate */
+        /**
+         * ConversationUpdate
+         * @description Omitted fields stay as they are; `model: null` goes back to the agent's model.
+         */
         ConversationUpdate: {
+            /** Model */
+            model?: string | null;
             /** Title */
-            title: string;
+            title?: string | null;
         };
         /** DataLocation */
         DataLocation: {
@@ -849,6 +859,10 @@ export interface components {
         };
         /** ExportedMessage */
         ExportedMessage: {
+            /** Citations */
+            citations?: {
+                [key: string]: unknown;
+            }[] | null;
             /** Content */
             content: string;
             /** Created At */
@@ -1763,7 +1777,7 @@ export interface operations {
             };
         };
     };
-    rename_conversation_api_conversations__conversation_id__patch: {
+    update_conversation_api_conversations__conversation_id__patch: {
         parameters: {
             query?: never;
             header?: never;

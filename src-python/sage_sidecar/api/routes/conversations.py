@@ -1,6 +1,6 @@
 from typing import Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import PlainTextResponse
 
 from sage_sidecar.api.deps import SessionDep
@@ -49,10 +49,14 @@ async def get_conversation(conversation_id: str, session: SessionDep) -> Convers
 
 
 @router.patch("/{conversation_id}", response_model=ConversationOut)
-async def rename_conversation(
+async def update_conversation(
     conversation_id: str, data: ConversationUpdate, session: SessionDep
 ) -> ConversationOut:
-    conversation = await service.rename_conversation(session, conversation_id, data.title)
+    """Rename it, or choose the model its next replies use (`"model": null` for the agent's)."""
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("title", "") is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "title cannot be empty")
+    conversation = await service.update_conversation(session, conversation_id, changes)
     return ConversationOut.model_validate(conversation)
 
 
