@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from sage_sidecar.api.routes import (
     agents,
+    attachments,
     chat,
     conversations,
     events,
@@ -27,5 +28,6 @@ for module in (
     tools,
     knowledge,
     system,
+    attachments,
 ):
     api_router.include_router(module.router)

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sage_sidecar.knowledge.citations import Retriever, ground
 from sage_sidecar.providers.base import ChatMessage, ProviderError
 from sage_sidecar.services import agents as agents_service
+from sage_sidecar.services import attachments
 from sage_sidecar.services import mcp as mcp_service
 from sage_sidecar.services import providers as providers_service
 from sage_sidecar.services.conversations import get_conversation, next_seq
@@ -84,8 +85,10 @@ class ChatEngine:
         emit: Emit,
         conversation_id: str | None = None,
         agent_id: str | None = None,
+        attachment_parts: list[dict[str, Any]] | None = None,
     ) -> Started:
-        if not content.strip():
+        """Add the user's message (with its attached files' parts) and start a reply."""
+        if not content.strip() and not attachment_parts:
             raise InvalidError("the message is empty")
         async with self._db.session() as session:
             if conversation_id:
@@ -96,11 +99,13 @@ class ChatEngine:
                     if agent_id
                     else await agents_service.default_agent(session)
                 )
-                conversation = Conversation(agent_id=agent.id, title=shorten(content))
+                title = content if content.strip() else attachment_parts[0]["name"]  # type: ignore[index]
+                conversation = Conversation(agent_id=agent.id, title=shorten(title))
                 session.add(conversation)
                 await session.flush()
             seq = await next_seq(session, conversation.id)
-            user = Message(conversation_id=conversation.id, seq=seq, role="user", content=content)
+            user = Message(conversation_id=conversation.id, seq=seq, role="user", content=content,
+                           parts=list(attachment_parts or []))  # fmt: skip
             session.add(user)
             assistant = self._placeholder(conversation.id, seq + 1)
             session.add(assistant)
@@ -294,8 +299,11 @@ class ChatEngine:
             )
             history = [ChatMessage("system", agent.system_prompt)] if agent.system_prompt else []
             for row in rows:
-                if row.content and (
-                    row.role == "user" or row.status in ("completed", "interrupted")
-                ):
+                if row.role == "user":
+                    # Attached files travel with the message they were attached to.
+                    history.append(
+                        ChatMessage("user", attachments.for_model(row.content, row.parts))
+                    )
+                elif row.content and row.status in ("completed", "interrupted"):
                     history.append(ChatMessage(row.role, row.content))  # type: ignore[arg-type]
             return agent, provider, conversation.model, history

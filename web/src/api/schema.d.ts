@@ -76,6 +76,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Attachments
+         * @description Multipart upload of files to attach to the next message (send their ids in `chat.send`).
+         *     Too large: 413; unsupported type: 415; unreadable: 400 with the reason.
+         */
+        post: operations["upload_attachments_api_attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/conversations": {
         parameters: {
             query?: never;
@@ -739,6 +760,22 @@ export interface components {
             temperature?: number | null;
             /** Tools */
             tools?: string[] | null;
+        };
+        /**
+         * AttachmentOut
+         * @description A file attached to a message: its text goes to the model with the message.
+         */
+        AttachmentOut: {
+            /** Chars */
+            chars: number;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Size */
+            size: number;
+            /** Truncated */
+            truncated: boolean;
         };
         /** ChunkOut */
         ChunkOut: {
@@ -1585,6 +1622,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_attachments_api_attachments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"][];
                 };
             };
         };

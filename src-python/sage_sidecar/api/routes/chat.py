@@ -12,6 +12,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, ValidationError
 
 from sage_sidecar.api.deps import StateDep, websocket_authenticated
+from sage_sidecar.core.config import Settings
+from sage_sidecar.services import attachments
 from sage_sidecar.services.chat import ChatEngine, Emit
 from sage_sidecar.services.errors import DomainError
 
@@ -22,6 +24,7 @@ class Send(BaseModel):
     content: str = Field(max_length=200_000)
     conversationId: str | None = None
     agentId: str | None = None
+    attachments: list[str] = Field(default=[], max_length=10)  # ids from POST /api/attachments
 
 
 class Target(BaseModel):
@@ -37,11 +40,14 @@ class Approval(BaseModel):
     decision: str = Field(pattern="^(approve|deny|always)$")
 
 
-async def _dispatch(engine: ChatEngine, frame: dict[str, Any], emit: Emit) -> dict[str, Any] | None:
+async def _dispatch(
+    engine: ChatEngine, settings: Settings, frame: dict[str, Any], emit: Emit
+) -> dict[str, Any] | None:
     kind = frame.get("type")
     if kind == "chat.send":
         data = Send.model_validate(frame)
-        started = await engine.send(data.content, emit, data.conversationId, data.agentId)
+        parts = await asyncio.to_thread(attachments.message_parts, settings, data.attachments)
+        started = await engine.send(data.content, emit, data.conversationId, data.agentId, parts)
         return {"type": "chat.accepted", "conversationId": started.conversation_id,
                 "userMessageId": started.user_message_id, "messageId": started.message_id}  # fmt: skip
     if kind == "chat.regenerate":
@@ -87,7 +93,7 @@ async def chat(websocket: WebSocket, state: StateDep) -> None:
             try:
                 if not isinstance(frame, dict):
                     raise DomainError("frames must be JSON objects")
-                reply = await _dispatch(state.chat, frame, emit)
+                reply = await _dispatch(state.chat, state.settings, frame, emit)
             except ValidationError as error:
                 reply = {"type": "error", "error": _first_error(error)}
             except DomainError as error:

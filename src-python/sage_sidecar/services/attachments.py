@@ -1,0 +1,84 @@
+"""Files dropped on the composer. Unlike knowledge-base files they are not indexed: their text
+(up to MAX_CHARS) travels with the message to the model. Uploads reuse the knowledge intake
+(streamed, size-limited, sanitised names) and parsers (txt, md, html, pdf, docx).
+
+Each attachment is `<storage>/attachments/<id>.<ext>` (the file) and `<id>.json` (name, size,
+text). Sending a message copies the text into the message's parts, so a conversation stays
+complete on its own (history, export) whatever happens to the files.
+"""
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from sage_sidecar.core.config import Settings
+from sage_sidecar.knowledge.intake import discard_all, place, stage_multipart
+from sage_sidecar.knowledge.parsers import ParseError, parse_file
+from sage_sidecar.schemas.attachments import AttachmentOut
+from sage_sidecar.services.errors import InvalidError, NotFoundError
+from sage_sidecar.storage.models import new_id
+
+MAX_CHARS = 50_000
+MAX_PER_MESSAGE = 10
+_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def folder(settings: Settings) -> Path:
+    return settings.storage_dir / "attachments"
+
+
+async def upload(
+    settings: Settings, content_type: str, body: AsyncIterator[bytes]
+) -> list[AttachmentOut]:
+    """Stage every file of a multipart body, extract its text, keep it. All or nothing: a file
+    that cannot be read refuses the upload with its reason."""
+    staged = await stage_multipart(content_type, body, folder(settings), settings.max_upload_bytes)
+    texts = []
+    for item in staged:
+        try:
+            texts.append(await asyncio.to_thread(parse_file, item.path, item.kind))
+        except ParseError as error:
+            discard_all(staged)
+            raise InvalidError(f"{item.name}: {error}") from None
+    results = []
+    for item, document in zip(staged, texts, strict=True):
+        attachment_id = new_id()
+        place(item, folder(settings) / f"{attachment_id}{item.path.suffix}")
+        record = {"name": item.name, "size": item.size, "kind": item.kind,
+                  "text": document.text[:MAX_CHARS], "chars": len(document.text)}  # fmt: skip
+        (folder(settings) / f"{attachment_id}.json").write_text(json.dumps(record))
+        results.append(_out(attachment_id, record))
+    return results
+
+
+def _out(attachment_id: str, record: dict[str, Any]) -> AttachmentOut:
+    return AttachmentOut(id=attachment_id, name=record["name"], size=record["size"],
+                         chars=record["chars"], truncated=record["chars"] > MAX_CHARS)  # fmt: skip
+
+
+def message_parts(settings: Settings, ids: list[str]) -> list[dict[str, Any]]:
+    """The `attachment` parts a user message keeps, text included."""
+    if len(ids) > MAX_PER_MESSAGE:
+        raise InvalidError(f"at most {MAX_PER_MESSAGE} attachments per message")
+    parts = []
+    for attachment_id in ids:
+        path = folder(settings) / f"{attachment_id}.json"
+        if not _ID.match(attachment_id) or not path.exists():
+            raise NotFoundError("attachment", attachment_id)
+        record = json.loads(path.read_text())
+        out = _out(attachment_id, record)
+        parts.append({"type": "attachment", **out.model_dump(), "text": record["text"]})
+    return parts
+
+
+def for_model(content: str, parts: list[dict[str, Any]]) -> str:
+    """The user's text followed by each attached file's text, marked with its name."""
+    blocks = [
+        f'<attachment name="{part["name"]}">\n{part["text"]}\n</attachment>'
+        for part in parts
+        if part.get("type") == "attachment"
+    ]
+    return "\n\n".join([content, *blocks]) if blocks else content
