@@ -104,6 +104,21 @@ describe('chat in a real browser', () => {
     await waitFor(async () => (await conversationModel()) === null, { what: 'the agent default again' })
   })
 
+  it('attaches a file to a message, and the model reads it', async () => {
+    await model.script([{ chunks: ['The code is 4711.'] }])
+    await page.getByTestId('composer-attach').setInputFiles({
+      name: 'notes.md', mimeType: 'text/markdown', buffer: Buffer.from('# Notes\n\nThe door code is 4711.'),
+    })
+    await page.locator('form.composer [data-testid="attachment"]', { hasText: 'notes.md' }).waitFor()
+    await send('What is the door code?')
+    await page.locator('[data-testid="message"][data-role="user"]').last().locator('[data-testid="attachment"]', { hasText: 'notes.md' }).waitFor()
+    await lastReply().and(page.locator('[data-status="completed"]')).waitFor()
+    const sent = (await model.recorded()).at(-1).messages.at(-1).content
+    assert.match(sent, /What is the door code\?/)
+    assert.match(sent, /<attachment name="notes.md">[\s\S]*The door code is 4711\./)
+    assert.equal(await page.locator('form.composer [data-testid="attachment"]').count(), 0, 'the composer is cleared')
+  })
+
   it('asks before a tool that writes, and shows the tool card', async () => {
     const agents = await sidecar.api('GET', '/api/agents')
     const sage = agents.find((a) => a.is_default)

@@ -8,6 +8,7 @@ import { HttpClient } from './http'
 import type {
   Agent,
   AgentCreate,
+  Attachment,
   AgentExport,
   ConnectionVerdict,
   DetectedServer,
@@ -70,6 +71,13 @@ export function openChatSocket(options: Omit<EventSocketOptions, 'path'>): Event
 
 const q = encodeURIComponent
 
+/** A multipart body with one `files` field per file. */
+function filesForm(files: File[]): FormData {
+  const form = new FormData()
+  for (const file of files) form.append('files', file, file.name)
+  return form
+}
+
 export const conversations = {
   list: () => http.request<Conversation[]>('/api/conversations'),
   messages: (id: string) => http.request<Message[]>(`/api/conversations/${q(id)}/messages`),
@@ -125,11 +133,8 @@ export const knowledge = {
   remove: (id: string) => http.request<null>(`/api/knowledge/bases/${q(id)}`, { method: 'DELETE' }),
   reindex: (id: string) => http.request<KnowledgeBase>(`/api/knowledge/bases/${q(id)}/reindex`, { method: 'POST' }),
   files: (id: string) => http.request<KnowledgeFile[]>(`/api/knowledge/bases/${q(id)}/files`),
-  upload(id: string, files: File[]) {
-    const form = new FormData()
-    for (const file of files) form.append('files', file, file.name)
-    return http.request<KnowledgeFile[]>(`/api/knowledge/bases/${q(id)}/files`, { method: 'POST', form })
-  },
+  upload: (id: string, files: File[]) =>
+    http.request<KnowledgeFile[]>(`/api/knowledge/bases/${q(id)}/files`, { method: 'POST', form: filesForm(files) }),
   /** Files picked in the desktop app's dialog: the sidecar copies them from these paths. */
   addPaths: (id: string, paths: string[]) =>
     http.request<KnowledgeFile[]>(`/api/knowledge/bases/${q(id)}/files/paths`, { method: 'POST', body: { paths } }),
@@ -144,4 +149,9 @@ export const system = {
   info: () => http.request<SystemInfo>('/api/system'),
   /** Everything in one zip (secrets removed): see services/backup.py. */
   exportAll: () => http.request<Blob>('/api/system/export', { as: 'blob' }),
+}
+
+export const attachments = {
+  /** Files for the next message; send their ids with it (`chat.send`). */
+  upload: (files: File[]) => http.request<Attachment[]>('/api/attachments', { method: 'POST', form: filesForm(files) }),
 }

@@ -38,6 +38,7 @@ export type KnowledgeSearchMode = NonNullable<KnowledgeSearchRequest['mode']>
 export type KnowledgeHit = Schemas['SearchHitOut']
 export type KnowledgeSearchResult = Schemas['SearchOut']
 export type SystemInfo = Schemas['SystemInfo']
+export type Attachment = Schemas['AttachmentOut']
 
 export type MessageStatus = 'streaming' | 'completed' | 'interrupted' | 'failed'
 
@@ -68,7 +69,17 @@ export interface PlanPart {
   check?: { ok: boolean; fix: string | null }
 }
 
-export type MessagePart = ToolCallPart | ToolResultPart | NoticePart | PlanPart
+/** A file attached to a user message (its text went to the model with it). */
+export interface AttachmentPart {
+  type: 'attachment'
+  id: string
+  name: string
+  size: number
+  chars: number
+  truncated: boolean
+}
+
+export type MessagePart = ToolCallPart | ToolResultPart | NoticePart | PlanPart | AttachmentPart
 
 /** A message; its `parts` and `citations` are JSON columns, typed here by hand. */
 export type Message = Omit<Schemas['MessageOut'], 'parts' | 'citations' | 'status' | 'usage'> & {

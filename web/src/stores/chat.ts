@@ -2,7 +2,15 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, watch } from 'vue'
 
-import { conversations as conversationsApi, openChatSocket, type Conversation, type Message, type SearchHit } from '@/api'
+import {
+  conversations as conversationsApi,
+  openChatSocket,
+  type Attachment,
+  type Conversation,
+  type Message,
+  type MessagePart,
+  type SearchHit,
+} from '@/api'
 import type { EventSocket, SocketState } from '@/api'
 
 import { applyFrame, placeholder, type ChatFrame } from './chatReducer'
@@ -15,7 +23,7 @@ export interface PendingApproval {
 }
 
 type Intent =
-  | { kind: 'send'; content: string }
+  | { kind: 'send'; content: string; parts?: MessagePart[] }
   | { kind: 'regenerate'; messageId: string }
   | { kind: 'edit'; messageId: string; content: string }
 
@@ -79,11 +87,15 @@ export const useChatStore = defineStore('chat', () => {
     return true
   }
 
-  function send(content: string): boolean {
+  /** Send a message with the files uploaded for it (`attachments.upload`). */
+  function send(content: string, files: Attachment[] = []): boolean {
     const text = content.trim()
-    if (!text) return false
+    if (!text && files.length === 0) return false
     const target = currentId.value ? { conversationId: currentId.value } : { agentId: agentId.value ?? undefined }
-    void request({ type: 'chat.send', content: text, ...target }, { kind: 'send', content: text })
+    const attachments = files.length ? { attachments: files.map((f) => f.id) } : {}
+    // The message shows its files at once, as the sidecar will store them.
+    const parts = files.map((f): MessagePart => ({ type: 'attachment', ...f }))
+    void request({ type: 'chat.send', content: text, ...target, ...attachments }, { kind: 'send', content: text, parts })
     return true
   }
 
@@ -141,7 +153,8 @@ export const useChatStore = defineStore('chat', () => {
         messages.value = [...messages.value.slice(0, index), { ...messages.value[index], content: intent.content }]
       }
     } else {
-      messages.value = [...messages.value, placeholder(String(frame.userMessageId), conversationId, 'user', intent.content)]
+      const sent = placeholder(String(frame.userMessageId), conversationId, 'user', intent.content)
+      messages.value = [...messages.value, { ...sent, parts: intent.parts ?? [] }]
     }
     messages.value = [...messages.value, placeholder(String(frame.messageId), conversationId, 'assistant')]
   }
