@@ -37,11 +37,16 @@ describe('chat in a real browser', () => {
   it('adds a provider in Settings and tests its connection', async () => {
     await page.getByTestId('provider-name').fill('Scripted')
     await page.getByTestId('provider-url').fill(model.baseUrl)
-    await page.getByTestId('provider-model').fill('scripted-1')
     await page.getByTestId('add-provider').click()
     await page.getByTestId('provider').filter({ hasText: 'Scripted' }).waitFor()
     await page.getByTestId('test-provider').click()
     assert.match(await page.getByTestId('verdict').textContent(), /Connected · 1 models/)
+    // The default model is picked from what the test listed.
+    await page.getByTestId('provider-default-model').selectOption('scripted-1')
+    await waitFor(async () => (await sidecar.api('GET', '/api/providers'))[0].default_model === 'scripted-1', {
+      what: 'the default model to be saved',
+    })
+    await page.getByTestId('provider').locator('.muted', { hasText: '· scripted-1' }).waitFor()
   })
 
   it('shows a readable error for a bad provider URL', async () => {
@@ -67,6 +72,10 @@ describe('chat in a real browser', () => {
     await broken.getByTestId('mcp-show-tools').click()
     assert.match(await broken.getByTestId('mcp-error').textContent(), /failed to start/)
     saveArtifact('settings-mcp.png', (await page.screenshot({ fullPage: true })).toString('base64'))
+    await broken.getByTestId('mcp-enabled').uncheck()
+    await waitFor(async () => (await sidecar.api('GET', '/api/mcp-servers')).find((s) => s.name === 'broken').enabled === false, {
+      what: 'the server to be disabled',
+    })
   })
 
   it('streams a reply as it is written', async () => {

@@ -14,6 +14,7 @@ import type {
   DetectedServer,
   McpServer,
   McpServerCreate,
+  McpServerUpdate,
   McpToolList,
   ToolInfo,
   Conversation,
@@ -27,6 +28,7 @@ import type {
   Message,
   Provider,
   ProviderCreate,
+  ProviderUpdate,
   SearchHit,
   SystemInfo,
 } from './types'
@@ -96,6 +98,8 @@ export const providers = {
   list: () => http.request<Provider[]>('/api/providers'),
   detect: () => http.request<DetectedServer[]>('/api/providers/detect'),
   create: (body: ProviderCreate) => http.request<Provider>('/api/providers', { method: 'POST', body }),
+  update: (id: string, body: ProviderUpdate) =>
+    http.request<Provider>(`/api/providers/${q(id)}`, { method: 'PATCH', body }),
   test: (id: string) => http.request<ConnectionVerdict>(`/api/providers/${q(id)}/test`, { method: 'POST' }),
   models: (id: string) => http.request<string[]>(`/api/providers/${q(id)}/models`),
   remove: (id: string) => http.request<null>(`/api/providers/${q(id)}`, { method: 'DELETE' }),
@@ -120,6 +124,8 @@ export const tools = {
 export const mcpServers = {
   list: () => http.request<McpServer[]>('/api/mcp-servers'),
   create: (body: McpServerCreate) => http.request<McpServer>('/api/mcp-servers', { method: 'POST', body }),
+  update: (id: string, body: McpServerUpdate) =>
+    http.request<McpServer>(`/api/mcp-servers/${q(id)}`, { method: 'PATCH', body }),
   remove: (id: string) => http.request<null>(`/api/mcp-servers/${q(id)}`, { method: 'DELETE' }),
   tools: (id: string) => http.request<McpToolList>(`/api/mcp-servers/${q(id)}/tools`),
 }

@@ -16,6 +16,7 @@ export type SearchHit = Schemas['SearchHit']
 export type Provider = Schemas['ProviderOut']
 export type ProviderKind = Schemas['ProviderCreate']['kind']
 export type ProviderCreate = WithDefaults<Schemas['ProviderCreate'], 'enabled'>
+export type ProviderUpdate = Schemas['ProviderUpdate']
 export type ConnectionVerdict = Schemas['ConnectionVerdict']
 export type AgentFields = Schemas['AgentFields']
 export type Agent = Schemas['AgentOut']
@@ -26,6 +27,7 @@ export type DetectedServer = Schemas['DetectedServer']
 export type McpServer = Schemas['McpServerOut']
 export type McpServerCreate = WithDefaults<Schemas['McpServerCreate'], 'args' | 'env' | 'headers' | 'enabled' | 'trusted'>
 export type McpToolList = Schemas['McpToolList']
+export type McpServerUpdate = Schemas['McpServerUpdate']
 export type KnowledgeBase = Schemas['KnowledgeBaseOut']
 export type KnowledgeBaseFields = WithDefaults<
   Schemas['KnowledgeBaseCreate'],
