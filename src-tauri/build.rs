@@ -8,6 +8,12 @@ fn main() {
                 "check_for_updates",
                 "install_update",
                 "restart_app",
+                "get_shell_settings",
+                "set_shell_settings",
+                "set_tray_labels",
+                "hide_quick_ask",
+                "open_in_main",
+                "app_has_focus",
             ])),
     )
     .expect("failed to run tauri-build");

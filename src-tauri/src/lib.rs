@@ -3,14 +3,18 @@
 pub mod commands;
 pub mod logging;
 pub mod paths;
+pub mod quick;
+pub mod settings;
 pub mod sidecar;
 pub mod signals;
+pub mod tray;
 pub mod updater;
 pub mod window;
 
 use tauri::{AppHandle, Manager, RunEvent, Runtime};
 
 use paths::DataLayout;
+use settings::SettingsStore;
 use sidecar::SidecarState;
 
 pub fn run() {
@@ -31,6 +35,8 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(logging::plugin(&layout))
         .plugin(tauri_plugin_shell::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(tauri_plugin_dialog::init())
         .manage(SidecarState::new(layout))
@@ -40,9 +46,22 @@ pub fn run() {
             commands::check_for_updates,
             commands::install_update,
             commands::restart_app,
+            // Desktop integration: each command lives with its concern.
+            settings::get_shell_settings,
+            settings::set_shell_settings,
+            tray::set_tray_labels,
+            quick::hide_quick_ask,
+            quick::open_in_main,
+            window::app_has_focus,
         ])
+        .on_window_event(window::on_window_event)
         .setup(|app| {
             signals::exit_on_termination(app.handle().clone());
+            app.manage(SettingsStore::for_app(app.handle()));
+            if let Err(error) = tray::create(app.handle()) {
+                // Without a tray, closing the window quits (see window::on_window_event).
+                log::error!("no tray icon: {error}");
+            }
             updater::init(app.handle());
             tauri::async_runtime::spawn(start(app.handle().clone()));
             Ok(())

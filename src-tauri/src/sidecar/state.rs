@@ -24,6 +24,9 @@ pub struct SidecarState {
     pub health_interval: Duration,
     pub health_failures: u32,
     current: Mutex<Option<SidecarProcess>>,
+    /// What the last start (or the supervisor giving up) produced: windows opened later, like
+    /// quick ask, are created with it.
+    latest: Mutex<Option<Result<SageConfig, StartupError>>>,
     generation: AtomicU64,
     policy: Mutex<RestartPolicy>,
 }
@@ -42,6 +45,7 @@ impl SidecarState {
             health_interval: interval,
             health_failures: 3,
             current: Mutex::new(None),
+            latest: Mutex::new(None),
             generation: AtomicU64::new(0),
             policy: Mutex::new(RestartPolicy::default()),
         }
@@ -60,7 +64,20 @@ impl SidecarState {
     /// Boxed with an explicit `Send`: the supervisor it spawns calls `start` again, and the
     /// compiler cannot infer `Send` through that cycle on its own.
     pub(crate) fn start<'a, R: Runtime>(&'a self, app: &'a AppHandle<R>) -> StartFuture<'a> {
-        Box::pin(self.start_inner(app))
+        Box::pin(async move {
+            let result = self.start_inner(app).await;
+            self.remember(result.clone());
+            result
+        })
+    }
+
+    /// The connection the UI should use now (`None` before the first start has finished).
+    pub fn latest(&self) -> Option<Result<SageConfig, StartupError>> {
+        lock(&self.latest).clone()
+    }
+
+    pub(crate) fn remember(&self, result: Result<SageConfig, StartupError>) {
+        *lock(&self.latest) = Some(result);
     }
 
     async fn start_inner<R: Runtime>(&self, app: &AppHandle<R>) -> Result<SageConfig, StartupError> {

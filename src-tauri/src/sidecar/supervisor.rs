@@ -114,6 +114,7 @@ pub async fn watch<R: Runtime>(app: AppHandle<R>, generation: u64, exited: JoinH
         let Some(delay) = state.next_restart_delay() else {
             let error = state.crash_loop_error();
             log::error!("{}", error.message);
+            state.remember(Err(error.clone()));
             announce_failure(&app, &error);
             return;
         };
