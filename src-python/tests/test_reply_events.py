@@ -93,7 +93,8 @@ def test_a_tool_waiting_for_approval_is_announced(client, api_key, auth, provide
         waiting = events.next_of("chat.approval_required")
         assert waiting == {**waiting, "conversation_id": accepted["conversationId"],
                            "message_id": accepted["messageId"], "call_id": "w1",
-                           "tool": "write_file", "title": "write a.txt"}  # fmt: skip
+                           "tool": "write_file", "arguments": call["arguments"],
+                           "title": "write a.txt"}  # fmt: skip
         chat.ws.send_json({"type": "tool.approval", "callId": "w1", "decision": "approve"})
         chat.finish(accepted["messageId"])
     assert events.next_of("chat.reply_finished")["status"] == "completed"

@@ -5,7 +5,7 @@ waits for approval; the desktop UI turns these into native notifications (docs/d
 
 `chat.reply_finished`    conversation_id, message_id, status (completed | failed | interrupted),
                          title, preview (the reply's first characters), error
-`chat.approval_required` conversation_id, message_id, call_id, tool, title
+`chat.approval_required` conversation_id, message_id, call_id, tool, arguments, title
 """
 
 import logging
@@ -44,7 +44,7 @@ async def _announce(bus: EventBus, db: Database, frame: dict[str, Any]) -> None:
     title = await _title(db, ids["conversation_id"])
     if frame["type"] == "tool.approval_required":
         bus.publish(APPROVAL_REQUIRED, **ids, call_id=frame.get("callId"), tool=frame.get("name"),
-                    title=title)  # fmt: skip
+                    arguments=frame.get("arguments"), title=title)  # fmt: skip
         return
     content = str(frame.get("content") or "")
     bus.publish(REPLY_FINISHED, **ids, status=frame.get("status"), title=title,
