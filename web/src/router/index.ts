@@ -11,5 +11,7 @@ export const router = createRouter({
     { path: '/knowledge', name: 'knowledge', component: () => import('@/views/KnowledgeView.vue') },
     { path: '/settings', name: 'settings', component: () => import('@/views/SettingsView.vue') },
     { path: '/status', name: 'status', component: () => import('@/views/StatusView.vue') },
+    // The quick-ask window's page (src-tauri/src/quick.rs), shown without the app's chrome.
+    { path: '/quick', name: 'quick', component: () => import('@/views/QuickAskView.vue') },
   ],
 })

@@ -10,8 +10,10 @@ const fake = vi.hoisted(() => ({
   open: false,
 }))
 
+const history = vi.hoisted(() => ({ messages: [] as unknown[] }))
+
 vi.mock('@/api', () => ({
-  conversations: { list: vi.fn(async () => []), messages: vi.fn(async () => []) },
+  conversations: { list: vi.fn(async () => []), messages: vi.fn(async () => history.messages) },
   openChatSocket: (options: { onEvent: typeof fake.onEvent; onState: typeof fake.onState }) => {
     fake.onEvent = options.onEvent
     fake.onState = options.onState
@@ -29,6 +31,7 @@ beforeEach(() => {
   setActivePinia(createPinia())
   fake.sent = []
   fake.open = false
+  history.messages = []
 })
 
 describe('chat store', () => {
@@ -73,5 +76,43 @@ describe('chat store', () => {
     chat.answerApproval('w1', 'deny')
     expect(chat.approvals).toEqual([])
     await vi.waitFor(() => expect(fake.sent.at(-1)).toMatchObject({ type: 'tool.approval', callId: 'w1', decision: 'deny' }))
+  })
+
+  it('answers approvals of replies started elsewhere (quick ask), heard on /ws/events', async () => {
+    const chat = useChatStore()
+    chat.connect()
+    fake.open = true
+    fake.onState?.('open')
+    chat.onAppEvent({ type: 'chat.approval_required', conversation_id: 'c9', message_id: 'a9', call_id: 'w9', tool: 'write_file', arguments: '{"path":"x"}', title: 'T' })
+    expect(chat.approvals).toEqual([]) // another conversation is open
+    await chat.open('c9')
+    expect(chat.approvals).toEqual([{ callId: 'w9', messageId: 'a9', name: 'write_file', arguments: '{"path":"x"}' }])
+    chat.answerApproval('w9', 'approve')
+    await vi.waitFor(() => expect(fake.sent.at(-1)).toMatchObject({ type: 'tool.approval', callId: 'w9', decision: 'approve' }))
+    await chat.open('c9')
+    expect(chat.approvals).toEqual([]) // answered: not offered again
+  })
+
+  it('reloads the open conversation when a reply started elsewhere is finished', async () => {
+    const chat = useChatStore()
+    await chat.open('c9')
+    chat.onAppEvent({ type: 'chat.approval_required', conversation_id: 'c9', message_id: 'a9', call_id: 'w9', tool: 'write_file', arguments: '{}' })
+    history.messages = [{ id: 'a9', role: 'assistant', content: 'Done.', status: 'completed', parts: [] }]
+    chat.onAppEvent({ type: 'chat.reply_finished', conversation_id: 'c9', message_id: 'a9', status: 'completed' })
+    expect(chat.approvals).toEqual([])
+    await vi.waitFor(() => expect(chat.messages.map((m) => m.content)).toEqual(['Done.']))
+  })
+
+  it('leaves its own replies to its socket', async () => {
+    const chat = useChatStore()
+    chat.connect()
+    fake.open = true
+    fake.onState?.('open')
+    chat.send('hi')
+    await vi.waitFor(() => expect(fake.sent).toHaveLength(1))
+    fake.onEvent?.({ type: 'chat.accepted', requestId: fake.sent[0].requestId, conversationId: 'c1', userMessageId: 'u1', messageId: 'a1' })
+    fake.onEvent?.({ type: 'tool.approval_required', conversationId: 'c1', messageId: 'a1', callId: 'w1', name: 'write_file', arguments: '{}' })
+    chat.onAppEvent({ type: 'chat.approval_required', conversation_id: 'c1', message_id: 'a1', call_id: 'w1', tool: 'write_file', arguments: '{}' })
+    expect(chat.approvals).toHaveLength(1)
   })
 })

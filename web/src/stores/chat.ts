@@ -11,7 +11,7 @@ import {
   type MessagePart,
   type SearchHit,
 } from '@/api'
-import type { EventSocket, SocketState } from '@/api'
+import type { EventSocket, SageEvent, SocketState } from '@/api'
 
 import { applyFrame, placeholder, type ChatFrame } from './chatReducer'
 
@@ -41,6 +41,10 @@ export const useChatStore = defineStore('chat', () => {
   const searchHits = ref<SearchHit[] | null>(null)
   const socket = shallowRef<EventSocket | null>(null)
   const intents = new Map<string, Intent>()
+  /** Replies this window's socket started (their frames come here). */
+  const mine = new Set<string>()
+  /** Approvals of replies started elsewhere (quick ask), heard on /ws/events, by call id. */
+  const elsewhere = new Map<string, PendingApproval & { conversationId: string }>()
 
   const streaming = computed(() => messages.value.filter((m) => m.status === 'streaming').map((m) => m.id))
   const current = computed(() => conversations.value.find((c) => c.id === currentId.value) ?? null)
@@ -57,7 +61,9 @@ export const useChatStore = defineStore('chat', () => {
 
   async function open(id: string | null): Promise<void> {
     currentId.value = id
-    approvals.value = []
+    approvals.value = [...elsewhere.values()]
+      .filter((a) => a.conversationId === id)
+      .map(({ conversationId: _, ...approval }) => approval)
     messages.value = id ? await conversationsApi.messages(id) : []
   }
 
@@ -108,6 +114,7 @@ export const useChatStore = defineStore('chat', () => {
   function answerApproval(callId: string, decision: 'approve' | 'deny' | 'always'): void {
     void request({ type: 'tool.approval', callId, decision })
     approvals.value = approvals.value.filter((a) => a.callId !== callId)
+    elsewhere.delete(callId)
   }
 
   function onFrame(frame: ChatFrame): void {
@@ -123,7 +130,8 @@ export const useChatStore = defineStore('chat', () => {
     }
     if (frame.conversationId !== currentId.value) return
     if (frame.type === 'tool.approval_required') {
-      approvals.value = [...approvals.value, {
+      // The same call may have been heard on /ws/events first (see onAppEvent).
+      approvals.value = [...approvals.value.filter((a) => a.callId !== frame.callId), {
         callId: String(frame.callId), messageId: String(frame.messageId), name: String(frame.name), arguments: String(frame.arguments),
       }]
       return
@@ -139,6 +147,7 @@ export const useChatStore = defineStore('chat', () => {
     intents.delete(String(frame.requestId))
     const conversationId = String(frame.conversationId)
     if (!intent) return
+    mine.add(String(frame.messageId))
     if (currentId.value === null) {
       currentId.value = conversationId
       void loadConversations()
@@ -174,6 +183,33 @@ export const useChatStore = defineStore('chat', () => {
     if (currentId.value === id) await open(null)
   }
 
+  /**
+   * App-wide events (`/ws/events`) about replies this window did not start, e.g. from quick ask:
+   * their approvals can be answered here (the sidecar takes an answer from any connection), and
+   * the open conversation is reloaded once such a reply is finished.
+   */
+  function onAppEvent(event: SageEvent): void {
+    const conversationId = String(event.conversation_id)
+    const messageId = String(event.message_id)
+    if (mine.has(messageId)) {
+      if (event.type === 'chat.reply_finished') mine.delete(messageId)
+      return
+    }
+    if (event.type === 'chat.approval_required') {
+      const approval = { callId: String(event.call_id), messageId, name: String(event.tool), arguments: String(event.arguments ?? '') }
+      elsewhere.set(approval.callId, { ...approval, conversationId })
+      const known = approvals.value.some((a) => a.callId === approval.callId)
+      if (conversationId === currentId.value && !known) approvals.value = [...approvals.value, approval]
+    } else if (event.type === 'chat.reply_finished') {
+      for (const [callId, approval] of elsewhere) if (approval.messageId === messageId) elsewhere.delete(callId)
+      approvals.value = approvals.value.filter((a) => a.messageId !== messageId)
+      if (!conversations.value.some((c) => c.id === conversationId)) void loadConversations()
+      if (conversationId === currentId.value) void conversationsApi.messages(conversationId).then((list) => {
+        if (currentId.value === conversationId) messages.value = list
+      })
+    }
+  }
+
   /** The sidecar moved (new port and key): the socket follows. */
   function reconnect(): void {
     socket.value?.reconnectNow()
@@ -182,6 +218,6 @@ export const useChatStore = defineStore('chat', () => {
   return {
     conversations, currentId, agentId, current, messages, approvals, error, socketState, searchHits, streaming,
     connect, loadConversations, open, send, cancel, regenerate, edit, answerApproval, search, rename, remove, reconnect,
-    onFrame,
+    onFrame, onAppEvent,
   }
 })

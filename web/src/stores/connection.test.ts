@@ -10,13 +10,17 @@ const api = vi.hoisted(() => ({
   setConfig: vi.fn(),
   socket: { start: vi.fn(), stop: vi.fn(), reconnectNow: vi.fn() },
   handlers: {} as { changed?: (c: SageConfig) => void; failed?: (e: StartupError) => void },
+  onEvent: null as ((event: { type: string }) => void) | null,
 }))
 
 vi.mock('@/api', () => ({
   configSource: () => api.source,
   getHealth: api.getHealth,
   setConfig: api.setConfig,
-  openEventSocket: () => api.socket,
+  openEventSocket: (options: { onEvent: (event: { type: string }) => void }) => {
+    api.onEvent = options.onEvent
+    return api.socket
+  },
 }))
 vi.mock('@/api/shell', () => ({
   inTauri: () => true,
@@ -42,6 +46,19 @@ describe('connection store', () => {
     expect(store.phase).toBe('connected')
     expect(store.health?.version).toBe('0.1.0')
     expect(api.socket.start).toHaveBeenCalledOnce()
+  })
+
+  it('keeps the latest events and hands each one to subscribers until they unsubscribe', async () => {
+    const store = useConnectionStore()
+    await store.start()
+    const heard: string[] = []
+    const unsubscribe = store.subscribe((event) => heard.push(event.type))
+    api.onEvent?.({ type: 'hello' })
+    api.onEvent?.({ type: 'chat.reply_finished' })
+    unsubscribe()
+    api.onEvent?.({ type: 'heartbeat' })
+    expect(heard).toEqual(['hello', 'chat.reply_finished'])
+    expect(store.events.map((e) => e.type)).toEqual(['heartbeat', 'chat.reply_finished', 'hello'])
   })
 
   it('shows an error with the reason when the sidecar cannot be reached', async () => {
