@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 
 from sage_sidecar.app import create_app
 from sage_sidecar.core.config import Settings
+from sage_sidecar.providers.scripted import RunningScripted
 
 # The in-process client pretends to be the webview talking to 127.0.0.1:PORT.
 TEST_ORIGIN = "http://127.0.0.1:8765"
@@ -41,3 +42,10 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 @pytest.fixture
 def auth(api_key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"}
+
+
+@pytest.fixture
+def scripted() -> Iterator[RunningScripted]:
+    """Our scripted OpenAI/Anthropic-compatible server on loopback, one per test."""
+    with RunningScripted() as server:
+        yield server

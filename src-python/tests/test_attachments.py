@@ -3,16 +3,8 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from sage_sidecar.providers.scripted import RunningScripted
-
 from chat_client import ChatSocket, add_scripted_provider
 from knowledge_client import write_pdf
-
-
-@pytest.fixture
-def scripted():
-    with RunningScripted() as server:
-        yield server
 
 
 @pytest.fixture

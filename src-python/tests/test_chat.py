@@ -3,15 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from sage_sidecar.providers.scripted import RunningScripted
-
 from chat_client import ChatSocket, add_scripted_provider, send_once, text_of
-
-
-@pytest.fixture
-def scripted():
-    with RunningScripted() as server:
-        yield server
 
 
 @pytest.fixture

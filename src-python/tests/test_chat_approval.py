@@ -3,8 +3,6 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from sage_sidecar.providers.scripted import RunningScripted
-
 from chat_client import ChatSocket, add_scripted_provider
 
 WRITE = {
@@ -12,12 +10,6 @@ WRITE = {
     "name": "write_file",
     "arguments": '{"path": "hello.txt", "content": "hi there"}',
 }
-
-
-@pytest.fixture
-def scripted():
-    with RunningScripted() as server:
-        yield server
 
 
 @pytest.fixture

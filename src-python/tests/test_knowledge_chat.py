@@ -2,19 +2,10 @@
 citations on the stream and on the stored message; provider embeddings through the scripted
 server. Everything over real HTTP and SQLite; the model is the scripted provider."""
 
-import pytest
 from fastapi.testclient import TestClient
-
-from sage_sidecar.providers.scripted import RunningScripted
 
 from chat_client import add_scripted_provider, send_once, text_of
 from knowledge_client import create_base, search, upload, wait_indexed, write_docx
-
-
-@pytest.fixture
-def scripted():
-    with RunningScripted() as server:
-        yield server
 
 
 def make_agent(client: TestClient, auth, kb_ids: list[str]) -> dict:

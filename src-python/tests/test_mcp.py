@@ -8,19 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sage_sidecar.app import create_app
-from sage_sidecar.providers.scripted import RunningScripted
 
 from chat_client import ChatSocket, add_scripted_provider, send_once
 from conftest import TEST_ORIGIN
 from sidecar_process import wait_gone
 
 ECHO_SERVER = str(Path(__file__).parent / "fixtures" / "mcp_echo_server.py")
-
-
-@pytest.fixture
-def scripted():
-    with RunningScripted() as server:
-        yield server
 
 
 def add_server(client, auth, **body) -> dict:

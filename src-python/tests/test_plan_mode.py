@@ -6,16 +6,9 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from sage_sidecar.providers.scripted import RunningScripted
 from sage_sidecar.services.plan import parse_check, parse_plan
 
 from chat_client import add_scripted_provider, send_once
-
-
-@pytest.fixture
-def scripted():
-    with RunningScripted() as server:
-        yield server
 
 
 @pytest.fixture
