@@ -116,6 +116,15 @@ ensure_tauri_driver() {
   export PATH="$HOME/.cargo/bin:$PATH"
 }
 
+# Everything the test scripts need installed (each step skips itself when already done).
+ensure_test_tools() {
+  ensure_apt --test
+  ensure_rust
+  ensure_venv
+  ensure_npm
+  ensure_tauri_driver
+}
+
 host_triple() { rustc -vV | sed -n 's/^host: //p'; }
 
 # The frozen sidecar is rebuilt only when its sources change.

@@ -7,11 +7,7 @@ source "$(dirname "$0")/lib.sh"
 
 MAX_DEB_MB=150   # the size budget from the installer issue; README "Build installers" has figures
 
-ensure_apt --test
-ensure_rust
-ensure_venv
-ensure_npm
-ensure_tauri_driver
+ensure_test_tools
 
 checks_failed=0
 check() {  # check "description" command...: report, and count failures instead of stopping

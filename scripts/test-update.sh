@@ -11,11 +11,7 @@
 # loopback), and for the newer one the shell's version.
 source "$(dirname "$0")/lib.sh"
 
-ensure_apt --test
-ensure_rust
-ensure_venv
-ensure_npm
-ensure_tauri_driver
+ensure_test_tools
 ensure_sidecar_built
 ensure_web_built
 

@@ -7,11 +7,7 @@
 # Exits non-zero if any layer fails; the last line is "layers: N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 
-ensure_apt --test
-ensure_rust
-ensure_venv
-ensure_npm
-ensure_tauri_driver
+ensure_test_tools
 ensure_sidecar_built  # the shell's build needs the externalBin and the sidecar resource folder
 
 export SAGE_SIDECAR_PYTHON="$PY"  # tests that need the dev-mode sidecar use the project venv
