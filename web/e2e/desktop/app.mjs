@@ -12,7 +12,8 @@ import { freePort, waitFor } from '../support.mjs'
 
 /**
  * Start `app` in a WebDriver session with `env` on top of ours. By default the app gets its own
- * data and config dirs (SAGE_DATA_DIR, XDG_CONFIG_HOME) so nothing touches the real user's.
+ * data, config and webview dirs (SAGE_DATA_DIR, XDG_CONFIG_HOME, XDG_DATA_HOME) so nothing
+ * touches the real user's.
  */
 export async function launchApp(app, env = {}) {
   assert.ok(process.env.DISPLAY, 'desktop E2E needs a display: run under xvfb-run (scripts/test.sh does)')
@@ -26,8 +27,10 @@ export async function launchApp(app, env = {}) {
   const appEnv = {
     ...process.env,
     SAGE_DATA_DIR: temp('sage-e2e-'),
-    // The shell keeps window state in the config dir: point it away from the real user's too.
+    // The shell keeps window state and its settings in the config dir, and the webview its
+    // localStorage (UI preferences) in the data home: point both away from the real user's too.
     XDG_CONFIG_HOME: temp('sage-e2e-config-'),
+    XDG_DATA_HOME: temp('sage-e2e-share-'),
     SAGE_HEARTBEAT_SECONDS: '1',
     ...env,
   }
