@@ -8,6 +8,7 @@ waits for approval; the desktop UI turns these into native notifications (docs/d
 `chat.approval_required` conversation_id, message_id, call_id, tool, arguments, title
 """
 
+import asyncio
 import logging
 from typing import Any
 
@@ -22,19 +23,24 @@ REPLY_FINISHED = "chat.reply_finished"
 APPROVAL_REQUIRED = "chat.approval_required"
 PREVIEW_CHARS = 280
 _TERMINAL = ("message.completed", "message.failed")
+# Announcements run beside the reply, never in its way: asyncio keeps only weak references.
+_announcing: set[asyncio.Task[None]] = set()
 
 
 def announcing(emit: Emit, bus: EventBus, db: Database) -> Emit:
     """`emit`, plus an event on `bus` for the frames that matter outside the chat. The frame goes
-    to its client first (no added latency), and the event is published even if that client has
-    gone away: a reply that outlives its window is exactly the one worth announcing."""
+    to its client first, and the event is published even if that client has gone away: a reply
+    that outlives its window is exactly the one worth announcing. The announcement (it reads the
+    title) runs as a task of its own, so the reply ends as soon as without it."""
 
     async def emit_and_announce(frame: dict[str, Any]) -> None:
         try:
             await emit(frame)
         finally:
             if frame.get("type") in (*_TERMINAL, "tool.approval_required"):
-                await _announce(bus, db, frame)
+                task = asyncio.create_task(_announce(bus, db, frame))
+                _announcing.add(task)
+                task.add_done_callback(_announcing.discard)
 
     return emit_and_announce
 
