@@ -29,7 +29,8 @@ run_layer workflows node "$ROOT/scripts/lint-workflows.mjs"
 run_layer rust "${XVFB[@]}" cargo test --workspace
 if ensure_web_built && build_app; then
   run_layer browser-e2e bash -c "cd '$ROOT/web' && npm run --silent test:e2e:browser"
-  # dbus-run-session: single-instance hands over through the session bus.
+  # dbus-run-session: single-instance hands over through the session bus, and the tray and
+  # notification tests run their own watcher and notification server on it (docs/desktop.md).
   run_layer desktop-e2e dbus-run-session -- "${XVFB[@]}" env SAGE_APP_BIN="$APP_BIN" \
     bash -c "cd '$ROOT/web' && npm run --silent test:e2e:desktop"
 else
