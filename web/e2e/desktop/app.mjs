@@ -32,6 +32,11 @@ export async function launchApp(app, env = {}) {
     XDG_CONFIG_HOME: temp('sage-e2e-config-'),
     XDG_DATA_HOME: temp('sage-e2e-share-'),
     SAGE_HEARTBEAT_SECONDS: '1',
+    // The app runs the frozen sidecar it was built with, as installers ship it: scripts/test.sh
+    // exports SAGE_SIDECAR_PYTHON (dev mode) for other layers, so drop it unless a test sets it.
+    SAGE_SIDECAR_PYTHON: undefined,
+    // Tests that want the launch update check point it at their own feed.
+    SAGE_UPDATE_CHECK: 'off',
     ...env,
   }
   for (const [name, value] of Object.entries(appEnv)) if (value === undefined) delete appEnv[name]

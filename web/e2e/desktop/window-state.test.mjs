@@ -23,7 +23,7 @@ function shellPid(dataDir) {
 describe('window state', () => {
   const configDir = mkdtempSync(join(tmpdir(), 'sage-e2e-window-config-'))
   const dataDir = mkdtempSync(join(tmpdir(), 'sage-e2e-window-data-'))
-  const env = { XDG_CONFIG_HOME: configDir, SAGE_DATA_DIR: dataDir, SAGE_UPDATE_CHECK: 'off' }
+  const env = { XDG_CONFIG_HOME: configDir, SAGE_DATA_DIR: dataDir }
   after(() => {
     rmSync(configDir, { recursive: true, force: true })
     rmSync(dataDir, { recursive: true, force: true })

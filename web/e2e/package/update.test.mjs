@@ -72,7 +72,9 @@ describe('auto-update of the installed .deb', { skip: !NEW_DEB && 'run by script
   let feed
   let home
   const launch = () =>
-    launchApp(APP, { HOME: home, SAGE_DATA_DIR: undefined, XDG_DATA_HOME: undefined, SAGE_UPDATE_ENDPOINT: feed.url })
+    launchApp(APP, {
+      HOME: home, SAGE_DATA_DIR: undefined, XDG_DATA_HOME: undefined, SAGE_UPDATE_ENDPOINT: feed.url, SAGE_UPDATE_CHECK: undefined,
+    })
 
   before(async () => {
     feed = await startFeed()
