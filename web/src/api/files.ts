@@ -4,11 +4,12 @@ import { inTauri } from './shell'
 /** Document types the knowledge pipeline parses (`knowledge/parsers.py`). */
 export const KNOWLEDGE_EXTENSIONS = ['txt', 'md', 'markdown', 'html', 'htm', 'pdf', 'docx']
 
-/** Ask the user for documents; resolves with absolute paths, or none if cancelled. */
-export async function pickFilePaths(): Promise<string[]> {
+/** Ask the user for documents (`filterName` labels the file-type filter, translated by the
+ * caller); resolves with absolute paths, or none if cancelled. */
+export async function pickFilePaths(filterName: string): Promise<string[]> {
   if (!inTauri()) return []
   const { open } = await import('@tauri-apps/plugin-dialog')
-  const picked = await open({ multiple: true, directory: false, filters: [{ name: 'Documents', extensions: KNOWLEDGE_EXTENSIONS }] })
+  const picked = await open({ multiple: true, directory: false, filters: [{ name: filterName, extensions: KNOWLEDGE_EXTENSIONS }] })
   if (picked === null) return []
   return Array.isArray(picked) ? picked : [picked]
 }
