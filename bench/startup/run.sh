@@ -4,7 +4,7 @@
 # variant and compares it with onedir. Builds what is missing first.
 # Results: bench/results/startup-*.json (and freeze-modes.json).
 source "$(dirname "$0")/../../scripts/lib.sh"
-ensure_apt; ensure_rust; ensure_venv; ensure_npm; ensure_tauri_driver
+ensure_test_tools
 ensure_sidecar_built; ensure_web_built; build_app
 results="$ROOT/bench/results"
 cd "$ROOT/bench/startup"
