@@ -3,6 +3,8 @@ import { inTauri } from './shell'
 
 /** Document types the knowledge pipeline parses (`knowledge/parsers.py`). */
 export const KNOWLEDGE_EXTENSIONS = ['txt', 'md', 'markdown', 'html', 'htm', 'pdf', 'docx']
+/** The same list as a file input's `accept`. */
+export const KNOWLEDGE_ACCEPT = KNOWLEDGE_EXTENSIONS.map((ext) => `.${ext}`).join(',')
 
 /** Ask the user for documents (`filterName` labels the file-type filter, translated by the
  * caller); resolves with absolute paths, or none if cancelled. */
