@@ -125,6 +125,11 @@ ensure_test_tools() {
   ensure_tauri_driver
 }
 
+# Remove an installed package with its configuration; nothing to do when it is not installed.
+purge_package() {
+  if dpkg-query -W "$1" >/dev/null 2>&1; then sudo_if_needed dpkg --purge "$1" >/dev/null; fi
+}
+
 host_triple() { rustc -vV | sed -n 's/^host: //p'; }
 
 # The frozen sidecar is rebuilt only when its sources change.

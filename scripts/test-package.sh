@@ -33,9 +33,8 @@ check "ships the frozen sidecar" has /usr/lib/Sage/sidecar/sage-sidecar
 check "ships a desktop entry" grep -q '^/usr/share/applications/.*\.desktop$' <<<"$contents"
 check "ships no tests or caches" bash -c '! grep -Eq "/(tests?|__pycache__)/" <<<"$1"' _ "$contents"
 
-uninstall() { dpkg-query -W "$pkg" >/dev/null 2>&1 && sudo_if_needed dpkg --purge "$pkg" >/dev/null; }
-trap uninstall EXIT
-uninstall || true
+trap 'purge_package "$pkg"' EXIT
+purge_package "$pkg"
 log "dpkg: installing $deb"
 sudo_if_needed dpkg -i "$deb" >/dev/null || die "dpkg -i failed"
 installed_files="$(dpkg -L "$pkg")"
@@ -47,7 +46,7 @@ check "the installed app reaches connected, then quits cleanly" \
   bash -c "cd '$ROOT/web' && node --test --test-reporter=spec e2e/package/"
 
 log "dpkg: uninstalling $pkg"
-sudo_if_needed dpkg --purge "$pkg" >/dev/null
+purge_package "$pkg"
 trap - EXIT
 leftovers() {  # installed regular files that still exist after the purge
   while IFS= read -r path; do [ -f "$path" ] && echo "$path"; done <<<"$installed_files"

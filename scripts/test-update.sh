@@ -43,12 +43,8 @@ build_deb new --config "{\"version\":\"$new_version\"}"
 build_deb old
 
 pkg="$(dpkg-deb -f "$work/old.deb" Package)"
-cleanup() {
-  dpkg-query -W "$pkg" >/dev/null 2>&1 && sudo_if_needed dpkg --purge "$pkg" >/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-dpkg-query -W "$pkg" >/dev/null 2>&1 && sudo_if_needed dpkg --purge "$pkg" >/dev/null
+trap 'purge_package "$pkg"; rm -rf "$work"' EXIT
+purge_package "$pkg"
 log "dpkg: installing $pkg $old_version (test build)"
 sudo_if_needed dpkg -i "$work/old.deb" >/dev/null
 

@@ -50,6 +50,25 @@ export function saveArtifact(name, base64Png) {
   return path
 }
 
+/** A process's state letter and parent pid, from /proc/<pid>/stat (after the `(comm)` field). */
+function procStat(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return { state, ppid: Number(ppid) }
+}
+
+/** The parent of a process: the shell that spawned a sidecar. */
+export const parentPid = (pid) => procStat(pid).ppid
+
+/** Whether a process still runs (a zombie does not count). */
+export function alive(pid) {
+  try {
+    return procStat(pid).state !== 'Z'
+  } catch {
+    return false
+  }
+}
+
 /** Live (non-zombie) processes whose environment has SAGE_DATA_DIR=<dataDir> and a key. */
 export function sidecarsUsing(dataDir) {
   const found = []
@@ -57,9 +76,7 @@ export function sidecarsUsing(dataDir) {
     if (!/^\d+$/.test(entry)) continue
     try {
       const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0')
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-      if (state !== 'Z' && env.includes(`SAGE_DATA_DIR=${dataDir}`) && env.some((v) => v.startsWith('SAGE_API_KEY='))) {
+      if (procStat(entry).state !== 'Z' && env.includes(`SAGE_DATA_DIR=${dataDir}`) && env.some((v) => v.startsWith('SAGE_API_KEY='))) {
         found.push(Number(entry))
       }
     } catch {

@@ -78,14 +78,6 @@ export function appPid(dataDir) {
   return null
 }
 
-export function alive(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}
 
 /** Close the app's window titled `title` like a window manager's × button does. */
 export function closeWindow(pid, title = 'Sage') {

@@ -10,8 +10,8 @@ import assert from 'node:assert/strict'
 import { By, Key } from 'selenium-webdriver'
 
 import { launchApp, phase } from './app.mjs'
-import { alive, appPid, closeWindow, fakeOpener, startDesktopBus } from './desktop-bus.mjs'
-import { ROOT, saveArtifact, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
+import { appPid, closeWindow, fakeOpener, startDesktopBus } from './desktop-bus.mjs'
+import { ROOT, alive, saveArtifact, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
 const MENU = ['Show/Hide window', 'New chat', 'Quick ask…', 'Check for updates…', 'Open data folder', 'Quit Sage']

@@ -1,24 +1,17 @@
 // Window state (tauri-plugin-window-state): size and position survive a restart. The app must
 // quit the way a user's quit does (SIGTERM → app.exit → the plugin saves); ending the WebDriver
 // session kills the app without that, so the test signals the shell itself.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
 import { launchApp, phase } from './app.mjs'
+import { appPid } from './desktop-bus.mjs'
 import { ROOT, sidecarsUsing, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
-
-/** The shell process: the parent of the sidecar serving `dataDir`. */
-function shellPid(dataDir) {
-  const [sidecar] = sidecarsUsing(dataDir)
-  assert.ok(sidecar, 'a running sidecar')
-  const stat = readFileSync(`/proc/${sidecar}/stat`, 'utf8')
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
-}
 
 describe('window state', () => {
   const configDir = mkdtempSync(join(tmpdir(), 'sage-e2e-window-config-'))
@@ -37,7 +30,9 @@ describe('window state', () => {
       await first.driver.manage().window().setRect({ x: 140, y: 100, width: 900, height: 620 })
       wanted = await first.driver.manage().window().getRect()
       assert.deepEqual([wanted.width, wanted.height], [900, 620], 'the window took the new size')
-      process.kill(shellPid(dataDir), 'SIGTERM')
+      const shell = appPid(dataDir)
+      assert.ok(shell, 'the running app')
+      process.kill(shell, 'SIGTERM')
       await waitFor(async () => sidecarsUsing(dataDir).length === 0, { what: 'the app to quit' })
     } finally {
       await first.close()

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict'
 import { By } from 'selenium-webdriver'
 
 import { launchApp, phase } from '../desktop/app.mjs'
-import { sidecarsUsing, waitFor } from '../support.mjs'
+import { parentPid, sidecarsUsing, waitFor } from '../support.mjs'
 
 const NEW_DEB = process.env.SAGE_UPDATE_NEW_DEB
 const NEW_VERSION = process.env.SAGE_UPDATE_NEW_VERSION
@@ -143,7 +143,7 @@ describe('auto-update of the installed .deb', { skip: !NEW_DEB && 'run by script
         async () => sidecarsUsing(dataDir).find((pid) => pid !== oldSidecar),
         { what: 'the restarted app', timeoutMs: 30_000 },
       )
-      restarted = Number(readFileSync(`/proc/${newSidecar}/stat`, 'utf8').split(') ')[1].split(' ')[1])
+      restarted = parentPid(newSidecar)
       assert.equal(readlinkSync(`/proc/${restarted}/exe`), APP)
     } finally {
       // Quit the relaunched app (not ours through WebDriver) whatever happened above.
