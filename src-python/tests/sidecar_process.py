@@ -1,5 +1,6 @@
 """Helpers that run the real sidecar as a child process, the way the shell does."""
 
+import http.client
 import json
 import os
 import secrets
@@ -48,6 +49,19 @@ def read_ready(proc: subprocess.Popen, timeout: float = 15.0) -> Ready:
             return Ready(info["port"], info["pid"], info["version"], before)
         before.append(line)
     raise AssertionError("no READY line before the timeout")
+
+
+def api_call(
+    port: int, key: str, method: str, path: str, body: dict | None = None, *, timeout: float = 30
+):
+    """One keyed JSON request to a sidecar process; a non-2xx answer fails the test."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    conn.request(method, path, body=json.dumps(body) if body else None, headers=headers)
+    response = conn.getresponse()
+    data = json.loads(response.read() or "null")
+    assert response.status < 300, (response.status, data)
+    return data
 
 
 def pid_alive(pid: int) -> bool:

@@ -1,7 +1,7 @@
 """kill -9 in the middle of a reply: after a restart the message is there, marked interrupted,
 with the text received up to the last flush, and the database is intact."""
 
-import http.client
+import functools
 import json
 import signal
 import sqlite3
@@ -14,17 +14,12 @@ from websockets.sync.client import connect
 
 from sage_sidecar.providers.scripted import RunningScripted
 
-from sidecar_process import read_ready, sidecar_command, sidecar_env
+from sidecar_process import api_call, read_ready, sidecar_command, sidecar_env
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 
-def call(port: int, key: str, method: str, path: str, body: dict | None = None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    conn.request(method, path, body=json.dumps(body) if body else None, headers=headers)
-    response = conn.getresponse()
-    return json.loads(response.read() or "null")
+call = functools.partial(api_call, timeout=10)
 
 
 def start(env):

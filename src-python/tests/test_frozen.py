@@ -67,25 +67,15 @@ def test_frozen_embedder_uses_the_bundled_model_and_matches_the_venv(tmp_path):
 def test_frozen_sidecar_loads_the_model_only_for_a_knowledge_base(tmp_path):
     """Idle, the frozen sidecar has not mapped onnxruntime; the first search over a knowledge
     base loads it, and searching works with what PyInstaller bundled."""
-    import http.client
-    import json
+    import functools
     import signal
 
-    from sidecar_process import read_ready, sidecar_env
+    from sidecar_process import api_call, read_ready, sidecar_env
 
     env = sidecar_env(tmp_path / "data")
     key = env["SAGE_API_KEY"]
     proc = subprocess.Popen([str(FROZEN)], env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
-
-    def call(method: str, path: str, body: dict | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", ready.port, timeout=60)
-        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-        conn.request(method, path, body=json.dumps(body) if body else None, headers=headers)
-        response = conn.getresponse()
-        data = json.loads(response.read() or "null")
-        assert response.status < 300, (response.status, data)
-        return data
 
     def mapped(name: str) -> bool:
         return name in Path(f"/proc/{proc.pid}/maps").read_text()
@@ -96,6 +86,7 @@ def test_frozen_sidecar_loads_the_model_only_for_a_knowledge_base(tmp_path):
 
     try:
         ready = read_ready(proc, timeout=60)
+        call = functools.partial(api_call, ready.port, key, timeout=60)
         call("GET", "/api/health")
         assert not mapped("onnxruntime"), "the model loaded without a knowledge base"
         idle_rss = rss_mb()

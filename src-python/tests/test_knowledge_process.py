@@ -3,7 +3,6 @@ the same data dir ends the file ready with every chunk, FTS row and vector (neve
 missing); and the frozen build parses every format, embeds and searches with what PyInstaller
 bundled."""
 
-import http.client
 import json
 import signal
 import sqlite3
@@ -17,20 +16,11 @@ import pytest
 from websockets.sync.client import connect
 
 from knowledge_client import write_docx, write_html, write_pdf
+from sidecar_process import api_call as call
 from sidecar_process import read_ready, sidecar_command, sidecar_env
 
 FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
-
-
-def call(port: int, key: str, method: str, path: str, body: dict | None = None):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    conn.request(method, path, body=json.dumps(body) if body else None, headers=headers)
-    response = conn.getresponse()
-    data = json.loads(response.read() or "null")
-    assert response.status < 300, (response.status, data)
-    return data
 
 
 def start(command: list[str], env: dict[str, str]):

@@ -83,13 +83,17 @@ def test_a_long_reply_is_previewed_not_copied(client, api_key, provider, scripte
     assert len(events.next_of("chat.reply_finished")["preview"]) == 280
 
 
-def test_a_tool_waiting_for_approval_is_announced(client, api_key, auth, provider, scripted, events):
+def test_a_tool_waiting_for_approval_is_announced(
+    client, api_key, auth, provider, scripted, events
+):
     body = {"name": "Writer", "provider_id": provider["id"], "tools": ["write_file"]}
     agent = client.post("/api/agents", json=body, headers=auth).json()
     call = {"id": "w1", "name": "write_file", "arguments": '{"path": "a.txt", "content": "hi"}'}
     scripted.load([{"tool_calls": [call]}, {"text": "written"}])
     with ChatSocket(client, api_key) as chat:
-        accepted = chat.request({"type": "chat.send", "content": "write a.txt", "agentId": agent["id"]})
+        accepted = chat.request(
+            {"type": "chat.send", "content": "write a.txt", "agentId": agent["id"]}
+        )
         waiting = events.next_of("chat.approval_required")
         assert waiting == {**waiting, "conversation_id": accepted["conversationId"],
                            "message_id": accepted["messageId"], "call_id": "w1",
