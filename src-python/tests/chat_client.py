@@ -1,6 +1,7 @@
-"""Test helpers: a provider pointed at the scripted server, and a `/ws/chat` client."""
+"""Test helpers: a provider pointed at the scripted server, and keyed `/ws/chat` and
+`/ws/events` clients."""
 
-from typing import Any
+from typing import Any, Self
 
 from fastapi.testclient import TestClient
 
@@ -19,9 +20,13 @@ def add_scripted_provider(client: TestClient, auth: dict, scripted: RunningScrip
     return response.json()
 
 
-class ChatSocket:
+class KeyedSocket:
+    """A sidecar WebSocket, authenticated with its first frame (as the UI does)."""
+
+    PATH = ""
+
     def __init__(self, client: TestClient, api_key: str) -> None:
-        self._cm = client.websocket_connect(WS_BASE + "/ws/chat")
+        self._cm = client.websocket_connect(WS_BASE + self.PATH)
         self.ws = self._cm.__enter__()
         self.ws.send_json({"type": "auth", "apiKey": api_key})
         assert self.ws.receive_json() == {"type": "auth.ok"}
@@ -29,11 +34,27 @@ class ChatSocket:
     def close(self) -> None:
         self._cm.__exit__(None, None, None)
 
-    def __enter__(self) -> "ChatSocket":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+class EventsSocket(KeyedSocket):
+    PATH = "/ws/events"
+
+    def next_of(self, event_type: str, limit: int = 2_000) -> dict[str, Any]:
+        """The next event of that type (heartbeats and the rest are skipped)."""
+        for _ in range(limit):
+            event = self.ws.receive_json()
+            if event["type"] == event_type:
+                return event
+        raise AssertionError(f"no {event_type} event")
+
+
+class ChatSocket(KeyedSocket):
+    PATH = "/ws/chat"
 
     def request(self, frame: dict[str, Any]) -> dict[str, Any]:
         """Send a frame and return the server's direct reply (accepted or error)."""

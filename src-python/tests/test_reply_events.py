@@ -3,21 +3,11 @@ waits for approval, whichever `/ws/chat` connection asked, even one that has gon
 desktop UI turns these into notifications."""
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from sage_sidecar.providers.scripted import RunningScripted
-
-from chat_client import ChatSocket, add_scripted_provider
-from conftest import WS_BASE
-
-
-@pytest.fixture
-def scripted() -> Iterator[RunningScripted]:
-    with RunningScripted() as server:
-        yield server
+from chat_client import ChatSocket, EventsSocket, add_scripted_provider
 
 
 @pytest.fixture
@@ -25,30 +15,10 @@ def provider(client: TestClient, auth, scripted) -> dict:
     return add_scripted_provider(client, auth, scripted)
 
 
-class EventsSocket:
-    def __init__(self, client: TestClient, api_key: str) -> None:
-        self._cm = client.websocket_connect(WS_BASE + "/ws/events")
-        self.ws = self._cm.__enter__()
-        self.ws.send_json({"type": "auth", "apiKey": api_key})
-        assert self.ws.receive_json() == {"type": "auth.ok"}
-
-    def next_of(self, event_type: str, limit: int = 2_000) -> dict[str, Any]:
-        """The next event of that type (heartbeats and the rest are skipped)."""
-        for _ in range(limit):
-            event = self.ws.receive_json()
-            if event["type"] == event_type:
-                return event
-        raise AssertionError(f"no {event_type} event")
-
-    def close(self) -> None:
-        self._cm.__exit__(None, None, None)
-
-
 @pytest.fixture
 def events(client: TestClient, api_key) -> Iterator[EventsSocket]:
-    socket = EventsSocket(client, api_key)
-    yield socket
-    socket.close()
+    with EventsSocket(client, api_key) as socket:
+        yield socket
 
 
 def test_a_finished_reply_is_announced_with_title_and_preview(
