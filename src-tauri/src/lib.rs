@@ -75,7 +75,8 @@ pub fn run() {
         });
 }
 
-/// Start the sidecar, then open the window with its connection (or the startup error) injected.
+/// Start the sidecar, open the window with its connection (or the startup error) injected, then
+/// look for an update.
 async fn start<R: Runtime>(app: AppHandle<R>) {
     let state = app.state::<SidecarState>();
     let startup = state.restart(&app).await;
@@ -83,5 +84,7 @@ async fn start<R: Runtime>(app: AppHandle<R>) {
     if let Err(error) = window::open_main(&app, &script) {
         log::error!("could not open the main window: {error}");
         app.exit(1);
+        return;
     }
+    updater::check_after_launch(&app);
 }

@@ -58,7 +58,7 @@ impl UpdaterState {
     }
 }
 
-/// Wire the updater: the tray's request event, and the launch check unless switched off.
+/// Wire the updater: its state, and checks asked for by the tray.
 pub fn init<R: Runtime>(app: &AppHandle<R>) {
     app.manage(UpdaterState::default());
     let handle = app.clone();
@@ -66,6 +66,11 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) {
         let handle = handle.clone();
         tauri::async_runtime::spawn(async move { check(&handle).await });
     });
+}
+
+/// The launch check, started once the window is open so it never competes with start-up;
+/// `SAGE_UPDATE_CHECK=off` skips it.
+pub fn check_after_launch<R: Runtime>(app: &AppHandle<R>) {
     if std::env::var(ENV_CHECK_ON_LAUNCH).is_ok_and(|value| value == "off") {
         log::info!("update check on launch is off ({ENV_CHECK_ON_LAUNCH}=off)");
         return;
