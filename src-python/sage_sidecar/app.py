@@ -7,21 +7,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from sage_sidecar import __version__
+from sage_sidecar.api.errors import install_error_handlers
 from sage_sidecar.api.main import api_router
 from sage_sidecar.app_state import AppState
 from sage_sidecar.core.config import Settings
+from sage_sidecar.core.events import EventBus, run_heartbeat
 from sage_sidecar.core.logging import silence_parameter_logging
 from sage_sidecar.core.security import ApiKeyMiddleware, LoopbackHostMiddleware
-from sage_sidecar.providers.base import ProviderError
 from sage_sidecar.services import agents, app_meta, conversations, providers
 from sage_sidecar.services.chat import ChatEngine
-from sage_sidecar.services.errors import DomainError
-from sage_sidecar.services.events import EventBus, run_heartbeat
 from sage_sidecar.services.knowledge import Knowledge
 from sage_sidecar.services.mcp import McpManager
 from sage_sidecar.storage.db import Database
@@ -107,14 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(api_router)
 
-    @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, error: DomainError) -> JSONResponse:
-        return JSONResponse({"detail": str(error)}, status_code=error.status_code)
-
-    @app.exception_handler(ProviderError)
-    async def provider_error(_request: Request, error: ProviderError) -> JSONResponse:
-        # The upstream failed, not the request: a gateway error with the reason spelled out.
-        return JSONResponse({"detail": str(error), "kind": error.kind}, status_code=502)
+    install_error_handlers(app)
 
     # Starlette runs the last-added middleware first: Host check, then CORS (which answers
     # preflights, which carry no key), then the key check.

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from sage_sidecar.core.config import Settings
+from sage_sidecar.core.events import EventBus
 from sage_sidecar.services.chat import ChatEngine
-from sage_sidecar.services.events import EventBus
 from sage_sidecar.services.knowledge import Knowledge
 from sage_sidecar.services.mcp import McpManager
 from sage_sidecar.storage.db import Database

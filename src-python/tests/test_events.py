@@ -2,7 +2,7 @@
 
 from fastapi.testclient import TestClient
 
-from sage_sidecar.services.events import QUEUE_SIZE, EventBus
+from sage_sidecar.core.events import QUEUE_SIZE, EventBus
 
 from conftest import WS_BASE
 

@@ -16,6 +16,7 @@ import httpx
 import numpy
 import pytest
 
+from sage_sidecar.core.errors import InvalidError, NotFoundError
 from sage_sidecar.knowledge import embed_local
 from sage_sidecar.knowledge.embedders import (
     LOCAL_EMBEDDER_ID,
@@ -27,7 +28,6 @@ from sage_sidecar.knowledge.embedders import (
 from sage_sidecar.providers.scripted import RunningScripted
 from sage_sidecar.schemas.providers import ProviderCreate
 from sage_sidecar.services import providers
-from sage_sidecar.services.errors import InvalidError, NotFoundError
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.migrate import upgrade_to_head
 
@@ -305,7 +305,7 @@ async def test_provider_failures_are_clear_domain_errors(scripted, db, http, tur
         for _ in range(2):
             await embedder.embed(["one", "two"])
     assert message in str(raised.value) and "'test openai' (m)" in str(raised.value)
-    assert raised.value.status_code == 502
+    assert raised.value.kind == "upstream"  # the API answers 502
     assert "bad-key" not in str(raised.value)  # never the key itself
 
 

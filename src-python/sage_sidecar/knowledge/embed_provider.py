@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from sage_sidecar.core.errors import UpstreamError
 from sage_sidecar.providers.base import ProviderError
 from sage_sidecar.providers.transport import CONNECT_TIMEOUT_S, READ_TIMEOUT_S, error_for_status
-from sage_sidecar.services.errors import DomainError
 
 if TYPE_CHECKING:
     import numpy
@@ -23,9 +23,8 @@ if TYPE_CHECKING:
 REQUEST_BATCH = 64
 
 
-class EmbeddingError(DomainError):
-    # The provider failed, not the request: a gateway error, as for chat (see app.py).
-    status_code = 502
+class EmbeddingError(UpstreamError):
+    default_code = "knowledge.embedding_failed"
 
 
 class ProviderEmbedder:

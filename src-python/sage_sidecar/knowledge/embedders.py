@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Protocol
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sage_sidecar.core.errors import InvalidError, NotFoundError
 from sage_sidecar.knowledge.embed_local import LocalMiniLM
 from sage_sidecar.knowledge.embed_provider import EmbeddingError, ProviderEmbedder
-from sage_sidecar.services.errors import InvalidError, NotFoundError
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Provider
 

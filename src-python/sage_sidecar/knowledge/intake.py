@@ -23,24 +23,18 @@ from pathlib import Path
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from sage_sidecar.core.errors import DomainError, InvalidError, TooLargeError, UnsupportedError
 from sage_sidecar.knowledge.parsers import SUPPORTED_KINDS, kind_of
-from sage_sidecar.services.errors import DomainError, InvalidError
 
 MAX_NAME_LENGTH = 200
 READ_SIZE = 64 * 1024
 
 
-class TooLargeError(DomainError):
-    status_code = 413
-
-
-class UnsupportedTypeError(DomainError):
-    status_code = 415
-
-
 def too_large(name: str, limit: int) -> TooLargeError:
     size = f"{limit / 2**20:g} MB" if limit >= 2**20 else f"{limit // 1024} KB"
-    return TooLargeError(f"{name} is larger than the {size} limit")
+    return TooLargeError(
+        f"{name} is larger than the {size} limit", code="file.too_large", name=name, limit=limit
+    )
 
 
 def safe_filename(name: str) -> str:
@@ -62,7 +56,12 @@ def check_kind(name: str) -> str:
     kind = kind_of(name)
     if kind is None:
         known = ", ".join(sorted(SUPPORTED_KINDS))
-        raise UnsupportedTypeError(f"{name}: this file type is not supported (supported: {known})")
+        raise UnsupportedError(
+            f"{name}: this file type is not supported (supported: {known})",
+            code="file.unsupported_type",
+            name=name,
+            supported=sorted(SUPPORTED_KINDS),
+        )
     return kind
 
 

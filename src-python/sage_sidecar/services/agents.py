@@ -3,9 +3,10 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sage_sidecar.core.errors import ConflictError, InvalidError, NotFoundError
 from sage_sidecar.schemas.agents import AgentCreate, AgentExport, AgentFields, AgentUpdate
-from sage_sidecar.services.errors import ConflictError, InvalidError, NotFoundError, get_or_raise
 from sage_sidecar.storage.models import Agent, KnowledgeBase, McpServer, Provider
+from sage_sidecar.storage.rows import get_or_raise
 
 DEFAULT_AGENT = AgentFields(
     name="Sage",

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from sage_sidecar.core.config import Settings
+from sage_sidecar.core.errors import InvalidError, NotFoundError
 from sage_sidecar.knowledge.intake import discard_all, place, stage_multipart
 from sage_sidecar.knowledge.parsers import ParseError, parse_file
 from sage_sidecar.schemas.attachments import AttachmentOut
-from sage_sidecar.services.errors import InvalidError, NotFoundError
 from sage_sidecar.storage.models import new_id
 
 MAX_CHARS = 50_000

@@ -12,8 +12,8 @@ from sage_sidecar.schemas.conversations import (
     SearchHit,
 )
 from sage_sidecar.services import agents
-from sage_sidecar.services.errors import get_or_raise
 from sage_sidecar.storage.models import Conversation, Message
+from sage_sidecar.storage.rows import get_or_raise
 from sage_sidecar.storage.search import search_messages
 
 

@@ -15,6 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sage_sidecar.core.errors import InvalidError, NotFoundError
+from sage_sidecar.core.events import EventBus
 from sage_sidecar.knowledge import intake, store
 from sage_sidecar.knowledge.embedders import Embedder, resolve_embedder
 from sage_sidecar.knowledge.indexes import IndexCache
@@ -26,10 +28,9 @@ from sage_sidecar.schemas.knowledge import (
     KnowledgeFileOut,
     SearchRequest,
 )
-from sage_sidecar.services.errors import InvalidError, NotFoundError, get_or_raise
-from sage_sidecar.services.events import EventBus
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent, KnowledgeBase, KnowledgeFile, new_id
+from sage_sidecar.storage.rows import get_or_raise
 
 KNOWLEDGE_FOLDER = "knowledge"
 

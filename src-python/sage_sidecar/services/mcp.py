@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sage_sidecar.core.errors import ConflictError
 from sage_sidecar.schemas.mcp import McpServerCreate, McpServerOut, McpServerUpdate, McpToolOut
-from sage_sidecar.services.errors import ConflictError, get_or_raise
 from sage_sidecar.storage.models import McpServer
+from sage_sidecar.storage.rows import get_or_raise
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError
 
 log = logging.getLogger(__name__)

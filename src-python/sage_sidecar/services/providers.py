@@ -18,8 +18,8 @@ from sage_sidecar.schemas.providers import (
     ProviderOut,
     ProviderUpdate,
 )
-from sage_sidecar.services.errors import get_or_raise
 from sage_sidecar.storage.models import Provider
+from sage_sidecar.storage.rows import get_or_raise
 
 LOCAL_KINDS = ("ollama", "lmstudio")
 DETECT_TIMEOUT_S = 0.5

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from typing import Any
 
-from sage_sidecar.services.events import EventBus
+from sage_sidecar.core.events import EventBus
 from sage_sidecar.services.turn import Emit
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Conversation

@@ -13,9 +13,9 @@ from pydantic import BaseModel, Field, ValidationError
 
 from sage_sidecar.api.deps import StateDep, websocket_authenticated
 from sage_sidecar.core.config import Settings
+from sage_sidecar.core.errors import DomainError
 from sage_sidecar.services import attachments
 from sage_sidecar.services.chat import ChatEngine, Emit
-from sage_sidecar.services.errors import DomainError
 
 router = APIRouter()
 
