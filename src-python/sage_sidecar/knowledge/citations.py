@@ -2,17 +2,14 @@
 user's message are given to the model as numbered sources, and it is asked to cite them as [1],
 [2]. The reply stores which passages those numbers are (`messages.citations`) and the stream sends
 them in a `citations` frame before the first token, so a UI can link every marker.
+
+This module builds the prompt and the citations; `services/grounding.py` puts them into a reply.
 """
 
-import logging
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sage_sidecar.knowledge.search import Hit
-from sage_sidecar.providers.base import ChatMessage
-from sage_sidecar.services.turn import Turn
-
-log = logging.getLogger(__name__)
 
 SOURCES = 5  # passages per reply: enough to answer, few enough for a small model's context
 SNIPPET_CHARS = 300
@@ -57,27 +54,3 @@ def citations(hits: Sequence[Hit]) -> list[dict[str, Any]]:
                        "charStart": chunk.char_start, "charEnd": chunk.char_end,
                        "snippet": snippet, "score": round(hit.score, 6)})  # fmt: skip
     return result
-
-
-async def ground(turn: Turn, retriever: Retriever | None) -> None:
-    """Retrieve for the user's last message and put the sources in front of it. A failed search
-    costs the reply its sources (with a notice), never the reply."""
-    kb_ids = list(turn.agent.knowledge_base_ids or [])
-    last_user = next((i for i in range(len(turn.history) - 1, -1, -1)
-                      if turn.history[i].role == "user"), None)  # fmt: skip
-    if retriever is None or not kb_ids or last_user is None:
-        return
-    try:
-        hits = await retriever.retrieve(kb_ids, turn.history[last_user].content or "", SOURCES)
-    except Exception as error:  # noqa: BLE001 - the embedder or index failed; answer anyway
-        log.warning("knowledge search for a reply failed: %s", error)
-        text = f"Knowledge search failed, answering without sources: {error}"
-        turn.writer.add_part({"type": "notice", "text": text})
-        await turn.emit({"type": "notice", "text": text})
-        return
-    if not hits:
-        return
-    turn.history.insert(last_user, ChatMessage("system", sources_prompt(hits)))
-    cited = citations(hits)
-    turn.writer.citations = cited
-    await turn.emit({"type": "citations", "citations": cited})

@@ -18,13 +18,14 @@ from sqlalchemy import delete, select
 
 from sage_sidecar.core.errors import InvalidError, NotFoundError
 from sage_sidecar.core.events import EventBus
-from sage_sidecar.knowledge.citations import Retriever, ground
+from sage_sidecar.knowledge.citations import Retriever
 from sage_sidecar.providers.base import ChatMessage, ProviderError
 from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services import attachments
 from sage_sidecar.services import mcp as mcp_service
 from sage_sidecar.services import providers as providers_service
 from sage_sidecar.services.conversations import get_conversation, next_seq
+from sage_sidecar.services.grounding import ground
 from sage_sidecar.services.mcp import McpManager
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.services.plan import run_plan
