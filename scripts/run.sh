@@ -39,7 +39,7 @@ fi
 if [ "$demo" -eq 1 ]; then
   export SAGE_DATA_DIR="${SAGE_DATA_DIR:-$CACHE_DIR/demo-data}"  # keep the demo out of real data
   demo_out="$(mktemp)"
-  "$PY" -m sage_sidecar.providers.scripted > "$demo_out" 2>/dev/null &
+  "$PY" -m sage_sidecar.demo.scripted > "$demo_out" 2>/dev/null &
   demo_pid=$!
   trap 'kill "$demo_pid" 2>/dev/null; rm -f "$demo_out"' EXIT
   for _ in $(seq 100); do grep -q SCRIPTED_READY "$demo_out" && break; sleep 0.1; done

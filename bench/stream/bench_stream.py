@@ -183,7 +183,7 @@ def main() -> None:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("SAGE_")}
     key = secrets.token_hex(32)
     with tempfile.TemporaryDirectory() as data:
-        provider, provider_port = start([python, "-m", "sage_sidecar.providers.scripted"], base_env, "SCRIPTED_READY ")
+        provider, provider_port = start([python, "-m", "sage_sidecar.demo.scripted"], base_env, "SCRIPTED_READY ")
         sidecar, ready = start(sidecar_cmd, {**base_env, "SAGE_API_KEY": key, "SAGE_DATA_DIR": data, "SAGE_AUTO_TITLE": "0"}, "SAGE_SIDECAR_READY ")
         try:
             port = json.loads(ready)["port"]

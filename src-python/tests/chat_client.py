@@ -5,7 +5,7 @@ from typing import Any, Self
 
 from fastapi.testclient import TestClient
 
-from sage_sidecar.providers.scripted import RunningScripted
+from sage_sidecar.demo.scripted import RunningScripted
 
 from conftest import WS_BASE
 

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from sage_sidecar.app import create_app
 from sage_sidecar.core.config import Settings
-from sage_sidecar.providers.scripted import RunningScripted
+from sage_sidecar.demo.scripted import RunningScripted
 
 # The in-process client pretends to be the webview talking to 127.0.0.1:PORT.
 TEST_ORIGIN = "http://127.0.0.1:8765"

@@ -5,6 +5,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from sage_sidecar.demo.scripted import RunningScripted
 from sage_sidecar.providers.anthropic import AnthropicClient
 from sage_sidecar.providers.base import (
     ChatMessage,
@@ -14,7 +15,6 @@ from sage_sidecar.providers.base import (
     ToolCalls,
     Usage,
 )
-from sage_sidecar.providers.scripted import RunningScripted
 
 from chat_client import send_once
 

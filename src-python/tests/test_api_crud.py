@@ -3,7 +3,7 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from sage_sidecar.providers.scripted import RunningScripted
+from sage_sidecar.demo.scripted import RunningScripted
 
 
 @pytest.fixture(scope="module")

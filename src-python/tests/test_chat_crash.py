@@ -12,7 +12,7 @@ import time
 import pytest
 from websockets.sync.client import connect
 
-from sage_sidecar.providers.scripted import RunningScripted
+from sage_sidecar.demo.scripted import RunningScripted
 
 from sidecar_process import api_call, read_ready, sidecar_command, sidecar_env
 

@@ -17,6 +17,7 @@ import numpy
 import pytest
 
 from sage_sidecar.core.errors import InvalidError, NotFoundError
+from sage_sidecar.demo.scripted import RunningScripted
 from sage_sidecar.knowledge import embed_local
 from sage_sidecar.knowledge.embedders import (
     LOCAL_EMBEDDER_ID,
@@ -25,7 +26,6 @@ from sage_sidecar.knowledge.embedders import (
     provider_embedder_id,
     resolve_embedder,
 )
-from sage_sidecar.providers.scripted import RunningScripted
 from sage_sidecar.schemas.providers import ProviderCreate
 from sage_sidecar.services import providers
 from sage_sidecar.storage.db import Database

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from sage_sidecar.demo.scripted import RunningScripted
 from sage_sidecar.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -15,7 +16,6 @@ from sage_sidecar.providers.base import (
     Usage,
 )
 from sage_sidecar.providers.openai_compat import OpenAICompatClient
-from sage_sidecar.providers.scripted import RunningScripted
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from sage_sidecar.providers.scripted import RunningScripted
+from sage_sidecar.demo.scripted import RunningScripted
 from sage_sidecar.services.titles import clean_title
 
 from chat_client import ChatSocket, add_scripted_provider

@@ -134,7 +134,7 @@ export async function startSidecar(extraEnv = {}) {
 
 /** The scripted OpenAI-compatible provider in its own process; `script(turns)` queues replies. */
 export async function startScriptedProvider() {
-  const { child, rest } = await startWithReadyLine(PYTHON, ['-m', 'sage_sidecar.providers.scripted'], process.env, 'SCRIPTED_READY ')
+  const { child, rest } = await startWithReadyLine(PYTHON, ['-m', 'sage_sidecar.demo.scripted'], process.env, 'SCRIPTED_READY ')
   const root = `http://127.0.0.1:${rest.trim()}`
   return {
     baseUrl: `${root}/v1`,

@@ -13,7 +13,7 @@ With no script queued it acts as the demo model: it calls the `current_time` too
 the time (and the tool is offered), reports a tool result it receives, and otherwise streams back
 an answer built from the user's words.
 
-Run it: `python -m sage_sidecar.providers.scripted [--port N]` (prints `SCRIPTED_READY <port>`).
+Run it: `python -m sage_sidecar.demo.scripted [--port N]` (prints `SCRIPTED_READY <port>`).
 """
 
 import argparse
