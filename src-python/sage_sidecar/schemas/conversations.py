@@ -69,3 +69,13 @@ class ConversationExport(BaseModel):
     format: Literal["sage.conversation.v1"] = "sage.conversation.v1"
     title: str = Field(min_length=1, max_length=300)
     messages: list[ExportedMessage] = Field(max_length=100_000)
+
+
+class ModelChoiceOut(BaseModel):
+    """Who answers next: the agent, its provider and model, as the chat engine will pick them."""
+
+    agent_id: str
+    provider_id: str | None  # None: no provider is set up yet
+    provider_name: str | None
+    model: str | None  # None: no model is named anywhere, so a reply would fail
+    default_model: str | None  # the model without the conversation's own pick

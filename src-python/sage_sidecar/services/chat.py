@@ -21,12 +21,11 @@ from sage_sidecar.core.events import EventBus
 from sage_sidecar.knowledge.citations import Retriever
 from sage_sidecar.providers.base import ChatMessage, ProviderError
 from sage_sidecar.services import agents as agents_service
-from sage_sidecar.services import attachments
-from sage_sidecar.services import mcp as mcp_service
+from sage_sidecar.services import attachments, mcp_servers, model_choice
 from sage_sidecar.services import providers as providers_service
 from sage_sidecar.services.conversations import get_conversation, next_seq
 from sage_sidecar.services.grounding import ground
-from sage_sidecar.services.mcp import McpManager
+from sage_sidecar.services.mcp_connections import McpManager
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.services.plan import run_plan
 from sage_sidecar.services.reply_events import announcing
@@ -238,10 +237,9 @@ class ChatEngine:
             self.active.pop(stream.message_id, None)
 
     async def _start_turn(self, stream: ActiveStream, emit: Emit, writer: MessageWriter) -> Turn:
-        agent, provider, picked, history = await self._context(
+        agent, provider, model, history = await self._context(
             stream.conversation_id, stream.message_id
         )
-        model = picked or agent.model or provider.default_model
         if not model:
             raise ChatFailure(
                 f"Choose a model for {agent.name} or a default model for {provider.name}."
@@ -264,12 +262,12 @@ class ChatEngine:
         """Built-ins plus the tools of the agent's MCP servers. A server that cannot start costs
         its tools for this reply, with a notice; the reply itself goes on."""
         tools = tools_for(turn.agent.tools)
-        prefix = mcp_service.AGENT_REF
+        prefix = mcp_servers.AGENT_REF
         names = [t.removeprefix(prefix) for t in turn.agent.tools if t.startswith(prefix)]
         if not names:
             return tools
         async with self._db.session() as session:
-            servers = await mcp_service.servers_named(session, names)
+            servers = await mcp_servers.servers_named(session, names)
         mcp_tools, errors = await self._mcp.tools_for(servers)
         for error in errors:
             turn.writer.add_part({"type": "notice", "text": error})
@@ -281,14 +279,8 @@ class ChatEngine:
     ) -> tuple[Agent, Provider, str | None, list[ChatMessage]]:
         async with self._db.session() as session:
             conversation = await get_conversation(session, conversation_id)
-            agent = (
-                await session.get(Agent, conversation.agent_id) if conversation.agent_id else None
-            ) or await agents_service.default_agent(session)
-            provider = await session.get(Provider, agent.provider_id) if agent.provider_id else None
-            if provider is None:
-                provider = await session.scalar(
-                    select(Provider).where(Provider.enabled.is_(True)).order_by(Provider.created_at)
-                )
+            choice = await model_choice.choose(session, conversation.agent_id, conversation.model)
+            agent, provider = choice.agent, choice.provider
             if provider is None:
                 raise ChatFailure(
                     "No model provider is set up yet. Add one in Settings → Providers."
@@ -307,4 +299,4 @@ class ChatEngine:
                     )
                 elif row.content and row.status in ("completed", "interrupted"):
                     history.append(ChatMessage(row.role, row.content))  # type: ignore[arg-type]
-            return agent, provider, conversation.model, history
+            return agent, provider, choice.model, history

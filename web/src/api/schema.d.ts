@@ -76,6 +76,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/agents/{agent_id}/model-choice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Model Choice
+         * @description The provider and model a new conversation with this agent will use.
+         */
+        get: operations["get_model_choice_api_agents__agent_id__model_choice_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/attachments": {
         parameters: {
             query?: never;
@@ -200,6 +220,26 @@ export interface paths {
         };
         /** List Messages */
         get: operations["list_messages_api_conversations__conversation_id__messages_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{conversation_id}/model-choice": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Model Choice
+         * @description The agent, provider and model the conversation's next reply will use.
+         */
+        get: operations["get_model_choice_api_conversations__conversation_id__model_choice_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1227,6 +1267,22 @@ export interface components {
                 [key: string]: unknown;
             } | null;
         };
+        /**
+         * ModelChoiceOut
+         * @description Who answers next: the agent, its provider and model, as the chat engine will pick them.
+         */
+        ModelChoiceOut: {
+            /** Agent Id */
+            agent_id: string;
+            /** Default Model */
+            default_model: string | null;
+            /** Model */
+            model: string | null;
+            /** Provider Id */
+            provider_id: string | null;
+            /** Provider Name */
+            provider_name: string | null;
+        };
         /** ProviderCreate */
         ProviderCreate: {
             /** Api Key */
@@ -1626,6 +1682,37 @@ export interface operations {
             };
         };
     };
+    get_model_choice_api_agents__agent_id__model_choice_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelChoiceOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     upload_attachments_api_attachments_post: {
         parameters: {
             query?: never;
@@ -1920,6 +2007,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MessageOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_model_choice_api_conversations__conversation_id__model_choice_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelChoiceOut"];
                 };
             };
             /** @description Validation Error */

@@ -2,7 +2,9 @@ from fastapi import APIRouter, status
 
 from sage_sidecar.api.deps import SessionDep
 from sage_sidecar.schemas.agents import AgentCreate, AgentExport, AgentOut, AgentUpdate
+from sage_sidecar.schemas.conversations import ModelChoiceOut
 from sage_sidecar.services import agents as service
+from sage_sidecar.services import model_choice
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -25,6 +27,13 @@ async def import_agent(data: AgentExport, session: SessionDep) -> AgentOut:
 @router.get("/{agent_id}", response_model=AgentOut)
 async def get_agent(agent_id: str, session: SessionDep) -> AgentOut:
     return AgentOut.model_validate(await service.get_agent(session, agent_id))
+
+
+@router.get("/{agent_id}/model-choice", response_model=ModelChoiceOut)
+async def get_model_choice(agent_id: str, session: SessionDep) -> ModelChoiceOut:
+    """The provider and model a new conversation with this agent will use."""
+    agent = await service.get_agent(session, agent_id)
+    return model_choice.to_out(await model_choice.choose(session, agent.id, None))
 
 
 @router.patch("/{agent_id}", response_model=AgentOut)

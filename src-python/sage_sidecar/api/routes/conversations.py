@@ -10,9 +10,11 @@ from sage_sidecar.schemas.conversations import (
     ConversationOut,
     ConversationUpdate,
     MessageOut,
+    ModelChoiceOut,
     SearchHit,
 )
 from sage_sidecar.services import conversations as service
+from sage_sidecar.services import model_choice
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
@@ -58,6 +60,14 @@ async def update_conversation(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "title cannot be empty")
     conversation = await service.update_conversation(session, conversation_id, changes)
     return ConversationOut.model_validate(conversation)
+
+
+@router.get("/{conversation_id}/model-choice", response_model=ModelChoiceOut)
+async def get_model_choice(conversation_id: str, session: SessionDep) -> ModelChoiceOut:
+    """The agent, provider and model the conversation's next reply will use."""
+    conversation = await service.get_conversation(session, conversation_id)
+    choice = await model_choice.choose(session, conversation.agent_id, conversation.model)
+    return model_choice.to_out(choice)
 
 
 @router.delete("/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT)
