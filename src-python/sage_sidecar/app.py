@@ -21,7 +21,7 @@ from sage_sidecar.core.security import ApiKeyMiddleware, LoopbackHostMiddleware
 from sage_sidecar.services import agents, app_meta, conversations, providers
 from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.knowledge import Knowledge
-from sage_sidecar.services.mcp import McpManager
+from sage_sidecar.services.mcp_connections import McpManager
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.migrate import upgrade_to_head
 

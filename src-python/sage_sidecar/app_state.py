@@ -9,7 +9,7 @@ from sage_sidecar.core.config import Settings
 from sage_sidecar.core.events import EventBus
 from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.knowledge import Knowledge
-from sage_sidecar.services.mcp import McpManager
+from sage_sidecar.services.mcp_connections import McpManager
 from sage_sidecar.storage.db import Database
 
 

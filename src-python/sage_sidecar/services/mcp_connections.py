@@ -1,4 +1,5 @@
-"""MCP servers: configuration CRUD and live connections through the `mcp` SDK.
+"""Live connections to MCP servers through the `mcp` SDK (`McpManager`); their configuration is
+`mcp_servers.py`.
 
 Connections open lazily (on first tool listing or call), each held open by its own task because
 the SDK's context managers must be entered and left in one task. A server that fails to start or
@@ -12,19 +13,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from sage_sidecar.core.errors import ConflictError
-from sage_sidecar.schemas.mcp import McpServerCreate, McpServerOut, McpServerUpdate, McpToolOut
+from sage_sidecar.schemas.mcp import McpToolOut
 from sage_sidecar.storage.models import McpServer
-from sage_sidecar.storage.rows import get_or_raise
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError
 
 log = logging.getLogger(__name__)
 
 PREFIX = "mcp__"
-AGENT_REF = "mcp:"  # an agent's `tools` entry "mcp:<server name>" enables all of its tools
 START_TIMEOUT_S = 30.0
 CALL_TIMEOUT_S = 120.0
 MAX_TOOL_NAME = 64
@@ -32,55 +27,6 @@ MAX_TOOL_NAME = 64
 
 def namespaced(server: str, tool: str) -> str:
     return f"{PREFIX}{server}__{tool}"
-
-
-# --- configuration ------------------------------------------------------------------------------
-
-
-def to_out(server: McpServer) -> McpServerOut:
-    data = {c: getattr(server, c) for c in McpServerOut.model_fields if hasattr(server, c)}
-    return McpServerOut(**data, env_keys=sorted(server.env), header_keys=sorted(server.headers))
-
-
-async def list_servers(session: AsyncSession) -> list[McpServer]:
-    return list((await session.scalars(select(McpServer).order_by(McpServer.name))).all())
-
-
-async def get_server(session: AsyncSession, server_id: str) -> McpServer:
-    return await get_or_raise(session, McpServer, server_id, "MCP server")
-
-
-async def servers_named(session: AsyncSession, names: list[str]) -> list[McpServer]:
-    if not names:
-        return []
-    query = select(McpServer).where(McpServer.name.in_(names), McpServer.enabled.is_(True))
-    return list((await session.scalars(query)).all())
-
-
-async def create_server(session: AsyncSession, data: McpServerCreate) -> McpServer:
-    if await session.scalar(select(McpServer).where(McpServer.name == data.name)):
-        raise ConflictError(f"an MCP server named {data.name!r} already exists")
-    server = McpServer(**data.model_dump())
-    session.add(server)
-    await session.commit()
-    return server
-
-
-async def update_server(session: AsyncSession, server_id: str, data: McpServerUpdate) -> McpServer:
-    server = await get_server(session, server_id)
-    for key, value in data.model_dump(exclude_unset=True).items():
-        if value is not None:
-            setattr(server, key, value)
-    await session.commit()
-    return server
-
-
-async def delete_server(session: AsyncSession, server_id: str) -> None:
-    await session.delete(await get_server(session, server_id))
-    await session.commit()
-
-
-# --- connections --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@ from fastapi import APIRouter, status
 
 from sage_sidecar.api.deps import SessionDep, StateDep
 from sage_sidecar.schemas.mcp import McpServerCreate, McpServerOut, McpServerUpdate, McpToolList
-from sage_sidecar.services import mcp as service
+from sage_sidecar.services import mcp_servers as service
 from sage_sidecar.tools.base import ToolError
 
 router = APIRouter(prefix="/api/mcp-servers", tags=["mcp"])
