@@ -10,13 +10,14 @@ from starlette.background import BackgroundTask
 from sage_sidecar.api.deps import StateDep
 from sage_sidecar.schemas.system import SystemInfo
 from sage_sidecar.services import backup
+from sage_sidecar.services import system_info as info
 
 router = APIRouter(prefix="/api/system", tags=["system"])
 
 
 @router.get("", response_model=SystemInfo)
 async def system_info(state: StateDep) -> SystemInfo:
-    return await asyncio.to_thread(backup.system_info, state.settings)
+    return await asyncio.to_thread(info.system_info, state.settings)
 
 
 @router.get("/export", response_class=FileResponse)
