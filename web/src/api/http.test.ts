@@ -41,6 +41,13 @@ describe('HttpClient', () => {
     expect(fetchImpl).toHaveBeenCalledTimes(1)
   })
 
+  it('keeps the stable code and params of a sidecar error beside its detail', async () => {
+    const body = { detail: 'a.pdf is larger than the 1 MB limit', code: 'file.too_large', params: { name: 'a.pdf' } }
+    const client = new HttpClient(() => config, vi.fn(async () => json(413, body)))
+    const error = await client.request('/api/x').catch((e: unknown) => e)
+    expect(error).toMatchObject({ status: 413, detail: body.detail, code: 'file.too_large', params: { name: 'a.pdf' } })
+  })
+
   it('retries a GET with backoff while the sidecar is unreachable', async () => {
     vi.useFakeTimers()
     const fetchImpl = vi

@@ -5,10 +5,17 @@
 import type { SageConfig } from './config'
 import { backoffDelay, sleep } from './backoff'
 
+/**
+ * A failed request: `status` 0 when the sidecar could not be reached. The sidecar's error bodies
+ * are `{detail, code, params}`: `code` is stable and the UI translates by it (see
+ * composables/errors.ts); `detail` is readable English for codes the UI does not know.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly detail: string,
+    readonly code: string | null = null,
+    readonly params: Record<string, unknown> = {},
   ) {
     super(status ? `HTTP ${status}: ${detail}` : detail)
     this.name = 'ApiError'
@@ -58,7 +65,10 @@ export class HttpClient {
         await sleep(backoffDelay(attempt))
         continue
       }
-      if (!response.ok) throw new ApiError(response.status, await errorDetail(response))
+      if (!response.ok) {
+        const { detail, code, params } = await errorBody(response)
+        throw new ApiError(response.status, detail, code, params)
+      }
       if (response.status === 204) return null as T
       if (options.as === 'text') return (await response.text()) as T
       if (options.as === 'blob') return (await response.blob()) as T
@@ -67,18 +77,31 @@ export class HttpClient {
   }
 }
 
-async function errorDetail(response: Response): Promise<string> {
+interface ErrorBody {
+  detail: string
+  code: string | null
+  params: Record<string, unknown>
+}
+
+async function errorBody(response: Response): Promise<ErrorBody> {
+  let body: { detail?: unknown; code?: unknown; params?: unknown }
   try {
-    const body = (await response.json()) as { detail?: unknown }
-    if (typeof body.detail === 'string') return body.detail
-    // FastAPI validation errors: a list of {loc, msg}; show the first, readably.
-    if (Array.isArray(body.detail) && body.detail[0]?.msg) {
-      const first = body.detail[0] as { loc?: unknown[]; msg: string }
-      const field = first.loc?.filter((p) => p !== 'body').join('.')
-      return field ? `${field}: ${first.msg}` : first.msg
-    }
-    return JSON.stringify(body.detail ?? body)
+    body = (await response.json()) as typeof body
   } catch {
-    return response.statusText || 'request failed'
+    return { detail: response.statusText || 'request failed', code: null, params: {} }
   }
+  const code = typeof body.code === 'string' ? body.code : null
+  const params = body.params && typeof body.params === 'object' ? (body.params as Record<string, unknown>) : {}
+  return { detail: errorDetail(body), code, params }
+}
+
+function errorDetail(body: { detail?: unknown }): string {
+  if (typeof body.detail === 'string') return body.detail
+  // FastAPI validation errors: a list of {loc, msg}; show the first, readably.
+  if (Array.isArray(body.detail) && body.detail[0]?.msg) {
+    const first = body.detail[0] as { loc?: unknown[]; msg: string }
+    const field = first.loc?.filter((p) => p !== 'body').join('.')
+    return field ? `${field}: ${first.msg}` : first.msg
+  }
+  return JSON.stringify(body.detail ?? body)
 }

@@ -1,0 +1,74 @@
+/**
+ * One readable notice for any failure: an HTTP error from the sidecar (`{detail, code?, params?}`),
+ * a network failure, a frame's error, or one the UI raises itself. A known `code` is translated
+ * (`errors.<code>` in the locale files); an unknown one falls back to the sidecar's `detail`, so a
+ * new sidecar code reads in English until it is translated, never as a bare code.
+ */
+import { useI18n } from 'vue-i18n'
+
+import { ApiError } from '@/api/http'
+
+/** A failure the UI itself reports, by locale key (under `errors.`) and its parameters. */
+export class UiError extends Error {
+  constructor(
+    readonly code: string,
+    readonly params: Record<string, unknown> = {},
+  ) {
+    super(code)
+    this.name = 'UiError'
+  }
+}
+
+/** The translator the notice needs: vue-i18n's `t` and `te`, or a stand-in in tests. */
+export interface Translator {
+  t: (key: string, params?: Record<string, unknown>) => string
+  te: (key: string, locale?: string) => boolean
+}
+
+interface Coded {
+  code?: unknown
+  params?: unknown
+  detail?: unknown
+  message?: unknown
+}
+
+/** A translation of `code` if the locale files know it, else null. */
+function translated(i18n: Translator, code: unknown, params: unknown): string | null {
+  if (typeof code !== 'string' || !code) return null
+  const key = `errors.${code}`
+  if (!i18n.te(key) && !i18n.te(key, 'en')) return null
+  const values = params && typeof params === 'object' ? { ...(params as Record<string, unknown>) } : {}
+  // "not found" names a thing in English (`what`); say it in the reader's language when known.
+  if (typeof values.what === 'string') {
+    const thing = `errors.things.${values.what.replace(/ /g, '_')}`
+    if (i18n.te(thing) || i18n.te(thing, 'en')) values.what = i18n.t(thing)
+  }
+  return i18n.t(key, values)
+}
+
+export function errorMessage(error: unknown, i18n: Translator): string {
+  if (error === null || error === undefined || error === '') return ''
+  if (typeof error === 'string') return error
+  if (error instanceof UiError) return translated(i18n, error.code, error.params) ?? error.code
+  if (error instanceof ApiError) {
+    const known = translated(i18n, error.code, error.params)
+    if (known) return known
+    if (error.status === 0) return i18n.t('errors.unreachable')
+    return error.detail || i18n.t('errors.http', { status: error.status })
+  }
+  if (typeof error === 'object') {
+    // Anything shaped like an error body or a frame's error: {code?, params?, detail? | message?}.
+    const { code, params, detail, message } = error as Coded
+    const known = translated(i18n, code, params)
+    if (known) return known
+    if (typeof detail === 'string' && detail) return detail
+    if (typeof message === 'string' && message) return message
+  }
+  return String(error)
+}
+
+/** `errorMessage` bound to the component's i18n. */
+export function useErrorMessage(): (error: unknown) => string {
+  const { t, te } = useI18n()
+  return (error) => errorMessage(error, { t: (key, params) => t(key, params ?? {}), te })
+}
