@@ -26,6 +26,7 @@ import type {
   KnowledgeSearchRequest,
   KnowledgeSearchResult,
   Message,
+  ModelChoice,
   Provider,
   ProviderCreate,
   ProviderUpdate,
@@ -90,6 +91,8 @@ export const conversations = {
   setModel: (id: string, model: string | null) =>
     http.request<Conversation>(`/api/conversations/${q(id)}`, { method: 'PATCH', body: { model } }),
   remove: (id: string) => http.request<null>(`/api/conversations/${q(id)}`, { method: 'DELETE' }),
+  /** The agent, provider and model its next reply will use (the sidecar decides, not the UI). */
+  modelChoice: (id: string) => http.request<ModelChoice>(`/api/conversations/${q(id)}/model-choice`),
   exportMarkdown: (id: string) =>
     http.request<string>(`/api/conversations/${q(id)}/export?format=markdown`, { as: 'text' }),
 }
@@ -105,7 +108,6 @@ export const providers = {
   remove: (id: string) => http.request<null>(`/api/providers/${q(id)}`, { method: 'DELETE' }),
 }
 
-
 type AgentBody = Partial<AgentCreate>
 
 export const agents = {
@@ -114,6 +116,8 @@ export const agents = {
   update: (id: string, body: AgentBody) => http.request<Agent>(`/api/agents/${q(id)}`, { method: 'PATCH', body }),
   remove: (id: string) => http.request<null>(`/api/agents/${q(id)}`, { method: 'DELETE' }),
   export: (id: string) => http.request<AgentExport>(`/api/agents/${q(id)}/export`),
+  /** The provider and model a new conversation with this agent will use. */
+  modelChoice: (id: string) => http.request<ModelChoice>(`/api/agents/${q(id)}/model-choice`),
   import: (body: AgentExport) => http.request<Agent>('/api/agents/import', { method: 'POST', body }),
 }
 
