@@ -12,6 +12,7 @@ import {
   type SearchHit,
 } from '@/api'
 import type { EventSocket, SageEvent, SocketState } from '@/api'
+import { UiError } from '@/composables/errors'
 
 import { applyFrame, placeholder, type ChatFrame } from './chatReducer'
 
@@ -36,7 +37,8 @@ export const useChatStore = defineStore('chat', () => {
   const agentId = ref<string | null>(null)
   const messages = ref<Message[]>([])
   const approvals = ref<PendingApproval[]>([])
-  const error = ref<string | null>(null)
+  /** The last failure (shown with ErrorNotice): an error frame's text or the UI's own. */
+  const error = ref<unknown>(null)
   const socketState = ref<SocketState>('idle')
   const searchHits = ref<SearchHit[] | null>(null)
   const socket = shallowRef<EventSocket | null>(null)
@@ -85,7 +87,7 @@ export const useChatStore = defineStore('chat', () => {
   async function request(frame: Record<string, unknown>, intent?: Intent): Promise<boolean> {
     const requestId = `r${++requestCounter}`
     if (!(await whenOpen()) || !socket.value?.send({ ...frame, requestId })) {
-      error.value = 'Not connected to the local engine; check the status page and try again.'
+      error.value = new UiError('notConnected')
       return false
     }
     if (intent) intents.set(requestId, intent)

@@ -9,7 +9,8 @@ import { applyKnowledgeEvent, type KnowledgeState } from './knowledgeEvents'
 
 export const useKnowledgeStore = defineStore('knowledge', () => {
   const state = reactive<KnowledgeState>({ bases: [], files: {} })
-  const error = ref<string | null>(null)
+  /** The last failure, shown with ErrorNotice; cleared when the next action starts. */
+  const error = ref<unknown>(null)
   let unsubscribe: (() => void) | null = null
 
   /** Run an action; a failure becomes the screen's readable error instead of an exception. */
@@ -18,7 +19,7 @@ export const useKnowledgeStore = defineStore('knowledge', () => {
     try {
       return await action()
     } catch (e) {
-      error.value = (e as Error).message
+      error.value = e
       return undefined
     }
   }
