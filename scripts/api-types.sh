@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # The UI's API types are generated from the sidecar's OpenAPI schema (openapi-typescript), so the
 # two cannot drift: web/src/api/schema.d.ts is committed, web/src/api/types.ts names its parts.
+# The schema includes the WebSocket frames (schemas/protocol); web/src/api/frames.json lists each
+# frame union's `type`s, for the test that every frame the sidecar sends has a handler.
 #
-#   scripts/api-types.sh           regenerate web/src/api/schema.d.ts
-#   scripts/api-types.sh --check   fail if it is out of date (scripts/test.sh runs this)
+#   scripts/api-types.sh           regenerate web/src/api/schema.d.ts and frames.json
+#   scripts/api-types.sh --check   fail if either is out of date (scripts/test.sh runs this)
 source "$(dirname "$0")/lib.sh"
 
 target="$ROOT/web/src/api/schema.d.ts"
+frames="$ROOT/web/src/api/frames.json"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 
 # The schema needs an app, not a running server: build one with throwaway settings.
-SAGE_API_KEY="$(printf 'k%.0s' $(seq 64))" SAGE_DATA_DIR="$work/data" "$PY" - "$work/openapi.json" <<'PY'
+SAGE_API_KEY="$(printf 'k%.0s' $(seq 64))" SAGE_DATA_DIR="$work/data" "$PY" - "$work/openapi.json" "$work/frames.json" <<'PY'
 import json, sys
 from sage_sidecar.app import create_app
 from sage_sidecar.core.config import Settings
+from sage_sidecar.schemas.protocol import frame_types
 with open(sys.argv[1], "w") as out:
     json.dump(create_app(Settings()).openapi(), out, indent=1, sort_keys=True)
+with open(sys.argv[2], "w") as out:
+    json.dump(frame_types(), out, indent=2)
+    out.write("\n")
 PY
 (cd "$ROOT/web" && node_modules/.bin/openapi-typescript "$work/openapi.json" -o "$work/schema.d.ts" >/dev/null)
 {
@@ -28,8 +35,13 @@ if [ "${1:-}" = --check ]; then
     diff -u "$target" "$work/generated.d.ts" | head -40 >&2 || true
     die "web/src/api/schema.d.ts is out of date with the sidecar's API: run scripts/api-types.sh"
   fi
-  log "api types: web/src/api/schema.d.ts matches the sidecar's OpenAPI schema"
+  if ! cmp -s "$work/frames.json" "$frames"; then
+    diff -u "$frames" "$work/frames.json" | head -40 >&2 || true
+    die "web/src/api/frames.json is out of date with the sidecar's frames: run scripts/api-types.sh"
+  fi
+  log "api types: web/src/api/schema.d.ts and frames.json match the sidecar's OpenAPI schema"
 else
   cp "$work/generated.d.ts" "$target"
-  log "api types: wrote web/src/api/schema.d.ts"
+  cp "$work/frames.json" "$frames"
+  log "api types: wrote web/src/api/schema.d.ts and frames.json"
 fi

@@ -13,11 +13,13 @@ from starlette.middleware.cors import CORSMiddleware
 from sage_sidecar import __version__
 from sage_sidecar.api.errors import install_error_handlers
 from sage_sidecar.api.main import api_router
+from sage_sidecar.api.openapi import install_protocol_schemas
 from sage_sidecar.app_state import AppState
 from sage_sidecar.core.config import Settings
 from sage_sidecar.core.events import EventBus, run_heartbeat
 from sage_sidecar.core.logging import silence_parameter_logging
 from sage_sidecar.core.security import ApiKeyMiddleware, LoopbackHostMiddleware
+from sage_sidecar.schemas.protocol.events import LocalServer, ProvidersDetected
 from sage_sidecar.services import agents, app_meta, conversations, providers
 from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.knowledge import Knowledge
@@ -30,7 +32,8 @@ log = logging.getLogger(__name__)
 
 async def announce_local_servers(state: AppState) -> None:
     found = await providers.detect_local_servers(state.http)
-    state.events.publish("providers.detected", servers=[s.model_dump() for s in found])
+    servers = [LocalServer(kind=s.kind, base_url=s.base_url, models=s.models) for s in found]
+    state.events.publish(ProvidersDetected(servers=servers))
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -104,6 +107,7 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.include_router(api_router)
+    install_protocol_schemas(app)  # the WebSocket frames' models, for the UI's generated types
 
     install_error_handlers(app)
 

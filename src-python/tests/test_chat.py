@@ -33,7 +33,7 @@ def test_reply_streams_and_is_saved(chat: ChatSocket, client, auth, scripted):
     assert types.count("message.delta") == 3
     assert types[-2:] == ["usage", "message.completed"]
     assert text_of(frames) == "Hello, world"
-    assert frames[-1]["usage"] == {"prompt_tokens": 7, "completion_tokens": 3}
+    assert frames[-1]["usage"] == {"promptTokens": 7, "completionTokens": 3}
     saved = messages(client, auth, accepted["conversationId"])
     assert [(m["role"], m["content"], m["status"]) for m in saved] == [
         ("user", "Say hello to the world please", "completed"),

@@ -3,6 +3,7 @@
 from fastapi.testclient import TestClient
 
 from sage_sidecar.core.events import QUEUE_SIZE, EventBus
+from sage_sidecar.schemas.protocol.events import Heartbeat
 
 from conftest import WS_BASE
 
@@ -17,14 +18,14 @@ def test_authenticated_socket_gets_hello_then_heartbeats(client: TestClient, api
         beats = [ws.receive_json() for _ in range(2)]
     assert [b["type"] for b in beats] == ["heartbeat", "heartbeat"]
     assert beats[1]["seq"] > beats[0]["seq"]
-    assert beats[1]["uptime_s"] >= beats[0]["uptime_s"]
+    assert beats[1]["uptimeS"] >= beats[0]["uptimeS"]
 
 
 async def test_slow_subscriber_keeps_only_the_newest_events():
     bus = EventBus()
     async with bus.subscribe() as queue:
         for i in range(QUEUE_SIZE + 10):
-            bus.publish("tick", i=i)
+            bus.publish(Heartbeat(uptime_s=i))
         assert queue.qsize() == QUEUE_SIZE
-        assert (await queue.get())["i"] == 10
+        assert (await queue.get()).uptime_s == 10
     assert bus.subscriber_count == 0

@@ -55,7 +55,7 @@ def test_upload_every_format_then_search_with_sources(client: TestClient, auth, 
         while sum(s[-1:] == ["ready"] for s in seen.values()) < 4:
             event = events.receive_json()
             if event["type"] == "knowledge.file":
-                statuses = seen.setdefault(event["file_id"], [])
+                statuses = seen.setdefault(event["fileId"], [])
                 if not statuses or statuses[-1] != event["status"]:
                     statuses.append(event["status"])
     assert all(f["status"] == "ready" and f["chunk_count"] > 0 for f in files), files

@@ -77,6 +77,7 @@ def test_failed_check_adds_a_corrective_step(client, auth, api_key, scripted, pl
     ).json()[-1]
     plan = next(p for p in saved["parts"] if p["type"] == "plan")
     assert plan["steps"][-1] == {
+        **plan["steps"][-1],
         "index": 1,
         "title": "Recompute 6*7 correctly",
         "status": "done",

@@ -28,8 +28,8 @@ def test_a_finished_reply_is_announced_with_title_and_preview(
     with ChatSocket(client, api_key) as chat:
         accepted, _ = chat.send("What should I pack for Lisbon in March?")
     event = events.next_of("chat.reply_finished")
-    assert event["conversation_id"] == accepted["conversationId"]
-    assert event["message_id"] == accepted["messageId"]
+    assert event["conversationId"] == accepted["conversationId"]
+    assert event["messageId"] == accepted["messageId"]
     assert event["status"] == "completed"
     assert event["title"] == "What should I pack for Lisbon in March?"
     assert event["preview"] == "Pack light and bring a raincoat."
@@ -65,8 +65,8 @@ def test_a_tool_waiting_for_approval_is_announced(
             {"type": "chat.send", "content": "write a.txt", "agentId": agent["id"]}
         )
         waiting = events.next_of("chat.approval_required")
-        assert waiting == {**waiting, "conversation_id": accepted["conversationId"],
-                           "message_id": accepted["messageId"], "call_id": "w1",
+        assert waiting == {**waiting, "conversationId": accepted["conversationId"],
+                           "messageId": accepted["messageId"], "callId": "w1",
                            "tool": "write_file", "arguments": call["arguments"],
                            "title": "write a.txt"}  # fmt: skip
         chat.ws.send_json({"type": "tool.approval", "callId": "w1", "decision": "approve"})
@@ -82,5 +82,5 @@ def test_a_reply_whose_window_went_away_is_still_announced(
     with ChatSocket(client, api_key) as chat:
         accepted = chat.request({"type": "chat.send", "content": "long one"})
     event = events.next_of("chat.reply_finished")
-    assert (event["message_id"], event["status"]) == (accepted["messageId"], "completed")
+    assert (event["messageId"], event["status"]) == (accepted["messageId"], "completed")
     assert event["preview"] == "still going on"

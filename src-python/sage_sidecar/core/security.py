@@ -14,6 +14,10 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from sage_sidecar.schemas.protocol.base import dump
+from sage_sidecar.schemas.protocol.chat import AuthOk
+from sage_sidecar.schemas.protocol.client import AuthFrame
+
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
@@ -106,16 +110,13 @@ async def authenticate_websocket(
     await websocket.accept()
     try:
         async with asyncio.timeout(WS_AUTH_TIMEOUT_SECONDS):
-            frame = await websocket.receive_json()
-    except (TimeoutError, ValueError, KeyError, WebSocketDisconnect):
-        frame = None
-    presented = (
-        frame.get("apiKey") if isinstance(frame, dict) and frame.get("type") == "auth" else None
-    )
-    if not isinstance(presented, str) or not keys_match(api_key, presented):
+            presented: str | None = AuthFrame.model_validate(await websocket.receive_json()).api_key
+    except (TimeoutError, ValueError, KeyError, WebSocketDisconnect):  # ValidationError is one
+        presented = None
+    if presented is None or not keys_match(api_key, presented):
         await _close_quietly(websocket, WS_CLOSE_UNAUTHORIZED, "unauthorized")
         return False
-    await websocket.send_json({"type": "auth.ok"})
+    await websocket.send_json(dump(AuthOk()))
     return True
 
 

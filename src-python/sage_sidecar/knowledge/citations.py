@@ -7,9 +7,10 @@ This module builds the prompt and the citations; `services/grounding.py` puts th
 """
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from sage_sidecar.knowledge.search import Hit
+from sage_sidecar.schemas.protocol.parts import Citation
 
 SOURCES = 5  # passages per reply: enough to answer, few enough for a small model's context
 SNIPPET_CHARS = 300
@@ -40,17 +41,18 @@ def sources_prompt(hits: Sequence[Hit]) -> str:
     return INSTRUCTION + "\n\n" + "\n\n".join(blocks)
 
 
-def citations(hits: Sequence[Hit]) -> list[dict[str, Any]]:
-    """What the message keeps: number → passage and its source (camelCase, like stream frames)."""
+def citations(hits: Sequence[Hit]) -> list[Citation]:
+    """What the message keeps (and the `citations` frame carries): number → passage and its
+    source."""
     result = []
     for number, hit in enumerate(hits, start=1):
         chunk = hit.chunk
         snippet = (
             chunk.text if len(chunk.text) <= SNIPPET_CHARS else chunk.text[:SNIPPET_CHARS] + "…"
         )
-        result.append({"number": number, "chunkId": chunk.id, "kbId": chunk.kb_id,
-                       "fileId": chunk.file_id, "fileName": chunk.file_name,
-                       "heading": chunk.heading, "page": chunk.page,
-                       "charStart": chunk.char_start, "charEnd": chunk.char_end,
-                       "snippet": snippet, "score": round(hit.score, 6)})  # fmt: skip
+        result.append(Citation(number=number, chunk_id=chunk.id, kb_id=chunk.kb_id,
+                               file_id=chunk.file_id, file_name=chunk.file_name,
+                               heading=chunk.heading, page=chunk.page,
+                               char_start=chunk.char_start, char_end=chunk.char_end,
+                               snippet=snippet, score=round(hit.score, 6)))  # fmt: skip
     return result

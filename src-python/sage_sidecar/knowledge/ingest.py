@@ -37,6 +37,7 @@ from sage_sidecar.knowledge.chunking import Chunk, chunk_document
 from sage_sidecar.knowledge.embedders import Embedder
 from sage_sidecar.knowledge.indexes import IndexCache
 from sage_sidecar.knowledge.parsers import ParseError, parse_file
+from sage_sidecar.schemas.protocol.events import KnowledgeBaseEvent, KnowledgeFileEvent
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import KnowledgeBase, KnowledgeFile
 
@@ -221,9 +222,9 @@ class IngestWorker:
             batch = chunks[start : start + self.embed_batch]
             parts.append(await embedder.embed([c.embedding_text() for c in batch]))
             progress = round((start + len(batch)) / len(chunks), 3)
-            self._events.publish("knowledge.file", kb_id=job.kb_id, file_id=job.file_id,
-                                 name=job.name, status="embedding", progress=progress,
-                                 error=None, chunk_count=len(chunks))  # fmt: skip
+            self._events.publish(KnowledgeFileEvent(
+                kb_id=job.kb_id, file_id=job.file_id, name=job.name, status="embedding",
+                progress=progress, error=None, chunk_count=len(chunks)))  # fmt: skip
             if time.monotonic() - written >= PROGRESS_WRITE_S:
                 written = time.monotonic()
                 async with self._db.session() as session:
@@ -319,14 +320,14 @@ class IngestWorker:
             return kb.embedding_dim if kb else None
 
     def _publish_file(self, file: KnowledgeFile) -> None:
-        self._events.publish("knowledge.file", kb_id=file.kb_id, file_id=file.id, name=file.name,
-                             status=file.status, progress=file.progress, error=file.error,
-                             chunk_count=file.chunk_count)  # fmt: skip
+        self._events.publish(KnowledgeFileEvent(
+            kb_id=file.kb_id, file_id=file.id, name=file.name, status=file.status,
+            progress=file.progress, error=file.error, chunk_count=file.chunk_count))  # fmt: skip
 
 
 def publish_base(events: EventBus, kb: KnowledgeBase) -> None:
-    events.publish("knowledge.base", kb_id=kb.id, status=kb.status, file_count=kb.file_count,
-                   chunk_count=kb.chunk_count)  # fmt: skip
+    events.publish(KnowledgeBaseEvent(kb_id=kb.id, status=kb.status, file_count=kb.file_count,
+                                      chunk_count=kb.chunk_count))  # fmt: skip
 
 
 def _parse_and_chunk(job: Job) -> list[Chunk]:

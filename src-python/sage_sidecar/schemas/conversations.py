@@ -1,7 +1,10 @@
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from sage_sidecar.schemas.protocol.base import dump
+from sage_sidecar.schemas.protocol.parts import PART_TYPES, Citation, MessagePart, Usage
 
 
 class ConversationCreate(BaseModel):
@@ -35,15 +38,25 @@ class MessageOut(BaseModel):
     seq: int
     role: str
     content: str
-    parts: list[dict[str, Any]]
-    status: str
+    # JSON columns: camelCase inside, like the frames that streamed them (schemas/protocol).
+    parts: list[MessagePart]
+    status: Literal["streaming", "completed", "interrupted", "failed"]
     error: str | None
     model: str | None
-    usage: dict[str, Any] | None
-    citations: list[dict[str, Any]] | None = None  # the numbered sources behind [n] markers
+    usage: Usage | None
+    citations: list[Citation] | None = None  # the numbered sources behind [n] markers
     created_at: datetime
     first_token_at: datetime | None
     completed_at: datetime | None
+
+    @field_validator("parts", mode="before")
+    @classmethod
+    def _known_parts(cls, parts: Any) -> Any:
+        """A part of a kind this version does not know (a newer one wrote it) is left in the
+        row but not shown, rather than failing the whole conversation."""
+        if not isinstance(parts, list):
+            return parts
+        return [p for p in parts if isinstance(p, dict) and p.get("type") in PART_TYPES]
 
 
 class SearchHit(BaseModel):
@@ -63,6 +76,18 @@ class ExportedMessage(BaseModel):
     usage: dict[str, Any] | None = None
     citations: list[dict[str, Any]] | None = None  # knowledge-base sources behind [n] markers
     created_at: datetime | None = None
+
+    @field_validator("usage", mode="before")
+    @classmethod
+    def _camel_usage(cls, usage: Any) -> Any:
+        """Exports written before frames were camelCase carry `prompt_tokens`: store the new
+        shape. Anything unreadable is kept as it came."""
+        if not isinstance(usage, dict):
+            return usage
+        try:
+            return dump(Usage.model_validate(usage))
+        except ValidationError:
+            return usage
 
 
 class ConversationExport(BaseModel):

@@ -19,6 +19,7 @@ from sage_sidecar.core.errors import InvalidError, NotFoundError
 from sage_sidecar.knowledge.intake import discard_all, place, stage_multipart
 from sage_sidecar.knowledge.parsers import ParseError, parse_file
 from sage_sidecar.schemas.attachments import AttachmentOut
+from sage_sidecar.schemas.protocol.parts import AttachmentPart
 from sage_sidecar.storage.models import new_id
 
 MAX_CHARS = 50_000
@@ -59,7 +60,7 @@ def _out(attachment_id: str, record: dict[str, Any]) -> AttachmentOut:
                          chars=record["chars"], truncated=record["chars"] > MAX_CHARS)  # fmt: skip
 
 
-def message_parts(settings: Settings, ids: list[str]) -> list[dict[str, Any]]:
+def message_parts(settings: Settings, ids: list[str]) -> list[AttachmentPart]:
     """The `attachment` parts a user message keeps, text included."""
     if len(ids) > MAX_PER_MESSAGE:
         raise InvalidError(f"at most {MAX_PER_MESSAGE} attachments per message")
@@ -70,7 +71,7 @@ def message_parts(settings: Settings, ids: list[str]) -> list[dict[str, Any]]:
             raise NotFoundError("attachment", attachment_id)
         record = json.loads(path.read_text())
         out = _out(attachment_id, record)
-        parts.append({"type": "attachment", **out.model_dump(), "text": record["text"]})
+        parts.append(AttachmentPart(**out.model_dump(), text=record["text"]))
     return parts
 
 

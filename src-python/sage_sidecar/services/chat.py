@@ -11,7 +11,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from sqlalchemy import delete, select
@@ -20,6 +20,16 @@ from sage_sidecar.core.errors import InvalidError, NotFoundError
 from sage_sidecar.core.events import EventBus
 from sage_sidecar.knowledge.citations import Retriever
 from sage_sidecar.providers.base import ChatMessage, ProviderError
+from sage_sidecar.schemas.protocol.base import dump
+from sage_sidecar.schemas.protocol.chat import (
+    FailureReason,
+    MessageCompleted,
+    MessageFailed,
+    MessageStarted,
+    NoticeFrame,
+    UsageFrame,
+)
+from sage_sidecar.schemas.protocol.parts import AttachmentPart, NoticePart
 from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services import attachments, mcp_servers, model_choice
 from sage_sidecar.services import providers as providers_service
@@ -85,7 +95,7 @@ class ChatEngine:
         emit: Emit,
         conversation_id: str | None = None,
         agent_id: str | None = None,
-        attachment_parts: list[dict[str, Any]] | None = None,
+        attachment_parts: list[AttachmentPart] | None = None,
     ) -> Started:
         """Add the user's message (with its attached files' parts) and start a reply."""
         if not content.strip() and not attachment_parts:
@@ -99,13 +109,13 @@ class ChatEngine:
                     if agent_id
                     else await agents_service.default_agent(session)
                 )
-                title = content if content.strip() else attachment_parts[0]["name"]  # type: ignore[index]
+                title = content if content.strip() else attachment_parts[0].name  # type: ignore[index]
                 conversation = Conversation(agent_id=agent.id, title=shorten(title))
                 session.add(conversation)
                 await session.flush()
             seq = await next_seq(session, conversation.id)
             user = Message(conversation_id=conversation.id, seq=seq, role="user", content=content,
-                           parts=list(attachment_parts or []))  # fmt: skip
+                           parts=[dump(p) for p in attachment_parts or []])  # fmt: skip
             session.add(user)
             assistant = self._placeholder(conversation.id, seq + 1)
             session.add(assistant)
@@ -200,14 +210,16 @@ class ChatEngine:
 
     async def _run(self, stream: ActiveStream, emit: Emit, new_conversation: bool = False) -> None:
         writer = MessageWriter(self._db, stream.message_id)
-        ids = {"conversationId": stream.conversation_id, "messageId": stream.message_id}
+        ids = {"conversation_id": stream.conversation_id, "message_id": stream.message_id}
         started_at = time.perf_counter()
         turn: Turn | None = None
 
-        async def end(status: str, error: str | None, frame: dict[str, Any]) -> None:
-            usage = turn.usage if turn else None
-            await writer.finish(status, error=error, usage=usage)
-            await safe_emit(emit, {**frame, **ids, "status": status, "content": writer.content})
+        async def fail(status: Literal["failed", "interrupted"], reason: FailureReason,
+                       error: str, failure: ChatFailure | None = None) -> None:  # fmt: skip
+            await writer.finish(status, error=error, usage=turn.usage if turn else None)
+            code, params = (failure.code, failure.params) if failure else (None, {})
+            await safe_emit(emit, MessageFailed(**ids, status=status, reason=reason, error=error,
+                                                code=code, params=params, content=writer.content))  # fmt: skip
 
         try:
             turn = await self._start_turn(stream, emit, writer)
@@ -215,24 +227,23 @@ class ChatEngine:
                 await run_plan(turn)
             else:
                 await turn.complete(turn.history)
-            await safe_emit(emit, {"type": "usage", **ids, **turn.usage})
+            await safe_emit(emit, UsageFrame(**ids, **dict(turn.usage)))
             duration = round((time.perf_counter() - started_at) * 1000)
-            await end("completed", None, {"type": "message.completed", "usage": turn.usage,
-                                          "durationMs": duration})  # fmt: skip
+            await writer.finish("completed", usage=turn.usage)
+            await safe_emit(emit, MessageCompleted(**ids, content=writer.content, usage=turn.usage,
+                                                   duration_ms=duration))  # fmt: skip
             if new_conversation and self.auto_title:
                 # After the answer, never before it: titling must not delay the first token.
                 self._background(name_conversation(turn, writer.content))
         except asyncio.CancelledError:
-            await end("interrupted", "Stopped by the user.", {"type": "message.failed",
-                      "reason": "cancelled", "error": "Stopped by the user."})  # fmt: skip
+            await fail("interrupted", "cancelled", "Stopped by the user.")
         except (ProviderError, ChatFailure, NotFoundError) as error:
-            reason = error.kind if isinstance(error, ProviderError) else "setup"
-            await end("failed", str(error), {"type": "message.failed", "reason": reason,
-                                             "error": str(error)})  # fmt: skip
+            reason: FailureReason = error.kind if isinstance(error, ProviderError) else "setup"
+            await fail("failed", reason, str(error),
+                       error if isinstance(error, ChatFailure) else None)  # fmt: skip
         except Exception:
             log.exception("reply %s failed", stream.message_id)
-            await end("failed", INTERNAL_ERROR, {"type": "message.failed", "reason": "internal",
-                                                 "error": INTERNAL_ERROR})  # fmt: skip
+            await fail("failed", "internal", INTERNAL_ERROR)
         finally:
             self.active.pop(stream.message_id, None)
 
@@ -242,10 +253,13 @@ class ChatEngine:
         )
         if not model:
             raise ChatFailure(
-                f"Choose a model for {agent.name} or a default model for {provider.name}."
+                f"Choose a model for {agent.name} or a default model for {provider.name}.",
+                "no_model",
+                agent=agent.name,
+                provider=provider.name,
             )
-        await safe_emit(emit, {"type": "message.started", "conversationId": stream.conversation_id,
-                               "messageId": stream.message_id, "model": model})  # fmt: skip
+        await safe_emit(emit, MessageStarted(conversation_id=stream.conversation_id,
+                                             message_id=stream.message_id, model=model))  # fmt: skip
         writer.model = model
         writer.start()
         turn = Turn(
@@ -270,8 +284,9 @@ class ChatEngine:
             servers = await mcp_servers.servers_named(session, names)
         mcp_tools, errors = await self._mcp.tools_for(servers)
         for error in errors:
-            turn.writer.add_part({"type": "notice", "text": error})
-            await turn.emit({"type": "notice", "text": error})
+            notice = NoticePart(text=error, code="mcp_unavailable", params={"error": error})
+            turn.writer.add_part(notice)
+            await turn.emit(NoticeFrame(**turn.ids, **dict(notice)))
         return tools + mcp_tools
 
     async def _context(
@@ -283,7 +298,8 @@ class ChatEngine:
             agent, provider = choice.agent, choice.provider
             if provider is None:
                 raise ChatFailure(
-                    "No model provider is set up yet. Add one in Settings → Providers."
+                    "No model provider is set up yet. Add one in Settings → Providers.",
+                    "no_provider",
                 )
             rows = await session.scalars(
                 select(Message)

@@ -7,6 +7,8 @@ import logging
 
 from sage_sidecar.knowledge.citations import SOURCES, Retriever, citations, sources_prompt
 from sage_sidecar.providers.base import ChatMessage
+from sage_sidecar.schemas.protocol.chat import CitationsFrame, NoticeFrame
+from sage_sidecar.schemas.protocol.parts import NoticePart
 from sage_sidecar.services.turn import Turn
 
 log = logging.getLogger(__name__)
@@ -24,13 +26,14 @@ async def ground(turn: Turn, retriever: Retriever | None) -> None:
         hits = await retriever.retrieve(kb_ids, turn.history[last_user].content or "", SOURCES)
     except Exception as error:  # noqa: BLE001 - the embedder or index failed; answer anyway
         log.warning("knowledge search for a reply failed: %s", error)
-        text = f"Knowledge search failed, answering without sources: {error}"
-        turn.writer.add_part({"type": "notice", "text": text})
-        await turn.emit({"type": "notice", "text": text})
+        notice = NoticePart(text=f"Knowledge search failed, answering without sources: {error}",
+                            code="knowledge_search_failed", params={"error": str(error)})  # fmt: skip
+        turn.writer.add_part(notice)
+        await turn.emit(NoticeFrame(**turn.ids, **dict(notice)))
         return
     if not hits:
         return
     turn.history.insert(last_user, ChatMessage("system", sources_prompt(hits)))
     cited = citations(hits)
     turn.writer.citations = cited
-    await turn.emit({"type": "citations", "citations": cited})
+    await turn.emit(CitationsFrame(**turn.ids, citations=cited))

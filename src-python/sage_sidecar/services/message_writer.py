@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlalchemy import update
 
+from sage_sidecar.schemas.protocol.base import dump
+from sage_sidecar.schemas.protocol.parts import Citation, MessagePart, Usage
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Message, utcnow
 
@@ -21,10 +23,10 @@ class MessageWriter:
         self.message_id = message_id
         self._interval = interval
         self._chunks: list[str] = []
-        self.parts: list[dict[str, Any]] = []
+        self.parts: list[MessagePart] = []  # models, changed in place (plan steps), dumped on flush
         self.first_token_at: datetime | None = None
         self.model: str | None = None  # written with the text, not in a transaction of its own
-        self.citations: list[dict[str, Any]] | None = None  # knowledge-base sources, same way
+        self.citations: list[Citation] | None = None  # knowledge-base sources, same way
         self._dirty = False
         self._task: asyncio.Task[None] | None = None
 
@@ -41,7 +43,7 @@ class MessageWriter:
         self._chunks.append(text)
         self._dirty = True
 
-    def add_part(self, part: dict[str, Any]) -> None:
+    def add_part(self, part: MessagePart) -> None:
         self.parts.append(part)
         self._dirty = True
 
@@ -57,9 +59,10 @@ class MessageWriter:
 
     async def flush(self, **final: Any) -> None:
         self._dirty = False
-        values = {"content": self.content, "parts": list(self.parts),
+        citations = None if self.citations is None else [dump(c) for c in self.citations]
+        values = {"content": self.content, "parts": [dump(p) for p in self.parts],
                   "first_token_at": self.first_token_at, "model": self.model,
-                  "citations": self.citations, **final}  # fmt: skip
+                  "citations": citations, **final}  # fmt: skip
         async with self._db.session() as session:
             await session.execute(
                 update(Message).where(Message.id == self.message_id).values(**values)
@@ -67,7 +70,7 @@ class MessageWriter:
             await session.commit()
 
     async def finish(
-        self, status: str, error: str | None = None, usage: dict | None = None
+        self, status: str, error: str | None = None, usage: Usage | None = None
     ) -> None:
         """Stop the flusher and write the final state. Shielded: a cancelled stream still records
         how it ended."""
@@ -76,5 +79,10 @@ class MessageWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         await asyncio.shield(
-            self.flush(status=status, error=error, usage=usage, completed_at=utcnow())
+            self.flush(
+                status=status,
+                error=error,
+                usage=None if usage is None else dump(usage),
+                completed_at=utcnow(),
+            )  # fmt: skip
         )

@@ -14,6 +14,13 @@ import re
 from typing import Any
 
 from sage_sidecar.providers.base import ChatMessage
+from sage_sidecar.schemas.protocol.chat import (
+    MessageDelta,
+    PlanCheckFrame,
+    PlanCreated,
+    PlanStepFrame,
+)
+from sage_sidecar.schemas.protocol.parts import PlanCheck, PlanPart, PlanStep, PlanStepStatus
 from sage_sidecar.services.turn import ChatFailure, Turn
 
 MAX_STEPS = 6
@@ -68,58 +75,48 @@ def parse_check(text: str) -> str | None:
 async def run_plan(turn: Turn) -> None:
     history = turn.history
     plan_text = await turn.ask([*history, ChatMessage("system", PLAN_PROMPT)])
-    part: dict[str, Any] = {
-        "type": "plan",
-        "steps": [
-            {"index": i, "title": t, "status": "pending"}
-            for i, t in enumerate(parse_plan(plan_text))
-        ],
-    }
+    steps = [
+        PlanStep(index=i, title=t, status="pending") for i, t in enumerate(parse_plan(plan_text))
+    ]
+    part = PlanPart(steps=steps)
     turn.writer.add_part(part)
-    await turn.emit({"type": "plan.created", "steps": part["steps"]})
+    await turn.emit(PlanCreated(**turn.ids, steps=part.steps))
 
-    outline = "\n".join(f"{s['index'] + 1}. {s['title']}" for s in part["steps"])
+    outline = "\n".join(f"{s.index + 1}. {s.title}" for s in part.steps)
     work: list[ChatMessage] = [*history, ChatMessage("assistant", f"My plan:\n{outline}")]
-    for step in part["steps"]:
-        work = await _run_step(turn, part, step, work)
+    for step in list(part.steps):
+        work = await _run_step(turn, step, work)
 
     verdict = await turn.ask([*work, ChatMessage("system", CHECK_PROMPT)])
     fix = parse_check(verdict)
-    part["check"] = {"ok": fix is None, "fix": fix}
+    part.check = PlanCheck(ok=fix is None, fix=fix)
     turn.writer.touch()
-    await turn.emit({"type": "plan.check", "ok": fix is None, "fix": fix})
+    await turn.emit(PlanCheckFrame(**turn.ids, ok=fix is None, fix=fix))
     if fix is not None:
-        step = {"index": len(part["steps"]), "title": fix, "status": "pending", "corrective": True}
-        part["steps"].append(step)
-        await turn.emit({"type": "plan.step", **step})
-        await _run_step(turn, part, step, work)
+        step = PlanStep(index=len(part.steps), title=fix, status="pending", corrective=True)
+        part.steps.append(step)
+        await turn.emit(PlanStepFrame.of(step, **turn.ids))
+        await _run_step(turn, step, work)
 
 
-async def _run_step(
-    turn: Turn, part: dict[str, Any], step: dict[str, Any], work: list[ChatMessage]
-) -> list[ChatMessage]:
-    number = step["index"] + 1
+async def _run_step(turn: Turn, step: PlanStep, work: list[ChatMessage]) -> list[ChatMessage]:
+    number = step.index + 1
     await _set_status(turn, step, "running")
-    heading = (
-        f"{'' if not turn.writer.content else chr(10) * 2}**Step {number}: {step['title']}**\n\n"
-    )
+    heading = f"{'' if not turn.writer.content else chr(10) * 2}**Step {number}: {step.title}**\n\n"
     turn.writer.append_text(heading)
-    await turn.emit({"type": "message.delta", "delta": heading})
-    prompt = ChatMessage("system", STEP_PROMPT.format(number=number, title=step["title"]))
+    await turn.emit(MessageDelta(**turn.ids, delta=heading))
+    prompt = ChatMessage("system", STEP_PROMPT.format(number=number, title=step.title))
     try:
         result = await turn.complete([*work, prompt])
     except ChatFailure as error:
-        step["error"] = str(error)
+        step.error, step.error_code, step.error_params = str(error), error.code, error.params
         await _set_status(turn, step, "failed")
         return work
     await _set_status(turn, step, "done")
-    return [*work, ChatMessage("assistant", f"Step {number} ({step['title']}): {result}")]
+    return [*work, ChatMessage("assistant", f"Step {number} ({step.title}): {result}")]
 
 
-async def _set_status(turn: Turn, step: dict[str, Any], status: str) -> None:
-    step["status"] = status
+async def _set_status(turn: Turn, step: PlanStep, status: PlanStepStatus) -> None:
+    step.status = status
     turn.writer.touch()
-    frame = {"type": "plan.step", "index": step["index"], "title": step["title"], "status": status}
-    if "error" in step:
-        frame["error"] = step["error"]
-    await turn.emit(frame)
+    await turn.emit(PlanStepFrame.of(step, **turn.ids))

@@ -4,6 +4,7 @@ after the first answer (a hidden call). If that call fails the shortened message
 import logging
 
 from sage_sidecar.providers.base import ChatMessage, ProviderError
+from sage_sidecar.schemas.protocol.chat import ConversationTitled
 from sage_sidecar.services.turn import Turn
 from sage_sidecar.storage.models import Conversation
 
@@ -49,4 +50,4 @@ async def name_conversation(turn: Turn, answer: str) -> None:
             return
         conversation.title = title
         await session.commit()
-    await turn.emit({"type": "conversation.titled", "title": title})
+    await turn.emit(ConversationTitled(**turn.ids, title=title))

@@ -20,6 +20,15 @@ from sage_sidecar.providers.base import (
     Usage,
 )
 from sage_sidecar.providers.transport import HttpProviderClient
+from sage_sidecar.schemas.protocol.chat import (
+    MessageDelta,
+    ServerChatFrame,
+    ToolApprovalRequired,
+    ToolCallFrame,
+    ToolResultFrame,
+)
+from sage_sidecar.schemas.protocol.parts import FailureCode, ToolCallPart, ToolResultPart
+from sage_sidecar.schemas.protocol.parts import Usage as ReplyUsage
 from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.storage.db import Database
@@ -28,12 +37,18 @@ from sage_sidecar.tools.base import Tool, ToolContext, ToolError
 
 log = logging.getLogger(__name__)
 
-Emit = Callable[[dict[str, Any]], Awaitable[None]]
+Emit = Callable[[ServerChatFrame], Awaitable[None]]
 TOOL_OUTPUT_LIMIT = 20_000
 
 
 class ChatFailure(Exception):
-    """A reply that cannot proceed, with a message for the user (no provider, no model...)."""
+    """A reply that cannot proceed, with a message for the user (no provider, no model...) and
+    its code and parameters, which the UI translates."""
+
+    def __init__(self, message: str, code: FailureCode, **params: str) -> None:
+        super().__init__(message)
+        self.code: FailureCode = code
+        self.params = params
 
 
 @dataclass
@@ -51,7 +66,7 @@ class Limits:
     max_steps: int  # model calls per tool loop
 
 
-async def safe_emit(emit: Emit, frame: dict[str, Any]) -> None:
+async def safe_emit(emit: Emit, frame: ServerChatFrame) -> None:
     """A client that went away must not stop the reply: it is still written to the database."""
     with contextlib.suppress(Exception):
         await emit(frame)
@@ -70,16 +85,20 @@ class Turn:
     workspaces: Path
     limits: Limits
     history: list[ChatMessage]  # the conversation so far, system prompt first
-    usage: dict[str, int] = field(
-        default_factory=lambda: {"prompt_tokens": 0, "completion_tokens": 0}
+    usage: ReplyUsage = field(
+        default_factory=lambda: ReplyUsage(prompt_tokens=0, completion_tokens=0)
     )
 
     @property
-    def ids(self) -> dict[str, str]:
-        return {"conversationId": self.stream.conversation_id, "messageId": self.stream.message_id}
+    def ids(self) -> dict[str, Any]:
+        """The fields every reply frame starts with: `MessageDelta(**turn.ids, delta=...)`."""
+        return {
+            "conversation_id": self.stream.conversation_id,
+            "message_id": self.stream.message_id,
+        }
 
-    async def emit(self, frame: dict[str, Any]) -> None:
-        await safe_emit(self.emit_raw, {**frame, **self.ids})
+    async def emit(self, frame: ServerChatFrame) -> None:
+        await safe_emit(self.emit_raw, frame)
 
     def request(self, messages: list[ChatMessage], with_tools: bool = True) -> ChatRequest:
         return ChatRequest(
@@ -104,7 +123,9 @@ class Turn:
                 for c, r in zip(calls, results, strict=True)
             ]
         raise ChatFailure(
-            f"Stopped after {self.limits.max_steps} tool steps without a final answer."
+            f"Stopped after {self.limits.max_steps} tool steps without a final answer.",
+            "tool_steps",
+            steps=str(self.limits.max_steps),
         )
 
     async def ask(self, messages: list[ChatMessage]) -> str:
@@ -127,12 +148,12 @@ class Turn:
                         text_parts.append(event.text)
                         if visible:
                             self.writer.append_text(event.text)
-                            await self.emit({"type": "message.delta", "delta": event.text})
+                            await self.emit(MessageDelta(**self.ids, delta=event.text))
                     elif isinstance(event, ToolCalls):
                         calls = event.calls
                     elif isinstance(event, Usage):
-                        self.usage["prompt_tokens"] += event.prompt_tokens
-                        self.usage["completion_tokens"] += event.completion_tokens
+                        self.usage.prompt_tokens += event.prompt_tokens
+                        self.usage.completion_tokens += event.completion_tokens
                 return "".join(text_parts), calls
             except ProviderError as error:
                 if (
@@ -151,11 +172,9 @@ class Turn:
         agent = self.agent
         context = ToolContext(agent_id=agent.id, workspace=self.workspaces / agent.id)
         for call in calls:
-            self.writer.add_part(
-                {"type": "tool_call", "id": call.id, "name": call.name, "arguments": call.arguments}
-            )
-            await self.emit({"type": "tool.call", "callId": call.id, "name": call.name,
-                             "arguments": call.arguments})  # fmt: skip
+            self.writer.add_part(ToolCallPart(id=call.id, name=call.name, arguments=call.arguments))
+            await self.emit(ToolCallFrame(**self.ids, call_id=call.id, name=call.name,
+                                          arguments=call.arguments))  # fmt: skip
 
         async def run_one(call: ToolCall) -> str:
             started = time.perf_counter()
@@ -175,10 +194,10 @@ class Turn:
                 log.exception("tool %s crashed", call.name)
                 result = "Error: the tool failed unexpectedly."
             duration = round((time.perf_counter() - started) * 1000)
-            self.writer.add_part({"type": "tool_result", "id": call.id, "name": call.name, "content": result,
-                             "isError": is_error, "durationMs": duration})  # fmt: skip
-            await self.emit({"type": "tool.result", "callId": call.id, "name": call.name,
-                             "content": result, "isError": is_error, "durationMs": duration})  # fmt: skip
+            self.writer.add_part(ToolResultPart(id=call.id, name=call.name, content=result,
+                                                is_error=is_error, duration_ms=duration))  # fmt: skip
+            await self.emit(ToolResultFrame(**self.ids, call_id=call.id, name=call.name,
+                                            content=result, is_error=is_error, duration_ms=duration))  # fmt: skip
             return result
 
         return list(await asyncio.gather(*(run_one(call) for call in calls)))
@@ -187,8 +206,8 @@ class Turn:
         agent, stream = self.agent, self.stream
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         stream.approvals[call.id] = future
-        await self.emit({"type": "tool.approval_required", "callId": call.id, "name": call.name,
-                         "arguments": call.arguments, "timeoutS": self.limits.approval_timeout})  # fmt: skip
+        await self.emit(ToolApprovalRequired(**self.ids, call_id=call.id, name=call.name,
+                        arguments=call.arguments, timeout_s=self.limits.approval_timeout))  # fmt: skip
         try:
             decision = await asyncio.wait_for(future, self.limits.approval_timeout)
         except TimeoutError:

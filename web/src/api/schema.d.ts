@@ -801,6 +801,36 @@ export interface components {
             /** Tools */
             tools?: string[] | null;
         };
+        /** ApprovalRequiredEvent */
+        ApprovalRequiredEvent: {
+            /** arguments */
+            arguments: string;
+            /** callId */
+            callId: string;
+            /** conversationId */
+            conversationId: string;
+            /** messageId */
+            messageId: string;
+            /**
+             * seq
+             * @default null
+             */
+            seq: number | null;
+            /**
+             * time
+             * @default null
+             */
+            time: number | null;
+            /** title */
+            title: string;
+            /** tool */
+            tool: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "chat.approval_required";
+        };
         /**
          * AttachmentOut
          * @description A file attached to a message: its text goes to the model with the message.
@@ -816,6 +846,153 @@ export interface components {
             size: number;
             /** Truncated */
             truncated: boolean;
+        };
+        /**
+         * AttachmentPart
+         * @description A file attached to a user message; its text went to the model with it.
+         */
+        AttachmentPart: {
+            /** chars */
+            chars: number;
+            /** id */
+            id: string;
+            /** name */
+            name: string;
+            /** size */
+            size: number;
+            /**
+             * text
+             * @default
+             */
+            text: string;
+            /** truncated */
+            truncated: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "attachment";
+        };
+        /** AuthFrame */
+        AuthFrame: {
+            /** apiKey */
+            apiKey: string;
+            /**
+             * type
+             * @constant
+             */
+            type: "auth";
+        };
+        /**
+         * AuthOk
+         * @description The answer to a good `auth` frame, on both sockets.
+         */
+        AuthOk: {
+            /**
+             * type
+             * @default auth.ok
+             * @constant
+             */
+            type: "auth.ok";
+        };
+        /** ChatAccepted */
+        ChatAccepted: {
+            /** conversationId */
+            conversationId: string;
+            /** messageId */
+            messageId: string;
+            /**
+             * requestId
+             * @default null
+             */
+            requestId: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "chat.accepted";
+            /**
+             * userMessageId
+             * @default null
+             */
+            userMessageId: string | null;
+        };
+        /** ChatCancel */
+        ChatCancel: {
+            /** messageId */
+            messageId: string;
+            /**
+             * requestId
+             * @default null
+             */
+            requestId: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "chat.cancel";
+        };
+        /** ChatEdit */
+        ChatEdit: {
+            /** content */
+            content: string;
+            /** messageId */
+            messageId: string;
+            /**
+             * requestId
+             * @default null
+             */
+            requestId: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "chat.edit";
+        };
+        /** ChatRegenerate */
+        ChatRegenerate: {
+            /** messageId */
+            messageId: string;
+            /**
+             * requestId
+             * @default null
+             */
+            requestId: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "chat.regenerate";
+        };
+        /** ChatSend */
+        ChatSend: {
+            /**
+             * agentId
+             * @default null
+             */
+            agentId: string | null;
+            /**
+             * attachments
+             * @default []
+             */
+            attachments: string[];
+            /** content */
+            content: string;
+            /**
+             * conversationId
+             * @default null
+             */
+            conversationId: string | null;
+            /**
+             * requestId
+             * @default null
+             */
+            requestId: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "chat.send";
         };
         /** ChunkOut */
         ChunkOut: {
@@ -840,6 +1017,53 @@ export interface components {
             /** Text */
             text: string;
         };
+        /**
+         * Citation
+         * @description One numbered source behind a `[n]` marker of a reply (knowledge/citations.py).
+         */
+        Citation: {
+            /** charEnd */
+            charEnd: number;
+            /** charStart */
+            charStart: number;
+            /** chunkId */
+            chunkId: number;
+            /** fileId */
+            fileId: string;
+            /** fileName */
+            fileName: string;
+            /** heading */
+            heading: string | null;
+            /** kbId */
+            kbId: string;
+            /** number */
+            number: number;
+            /** page */
+            page: number | null;
+            /** score */
+            score: number;
+            /** snippet */
+            snippet: string;
+        };
+        /** CitationsFrame */
+        CitationsFrame: {
+            /** citations */
+            citations: components["schemas"]["Citation"][];
+            /** conversationId */
+            conversationId: string;
+            /** messageId */
+            messageId: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "citations";
+        };
+        /**
+         * ClientChatFrames
+         * @description A frame the UI sends on `/ws/chat` after `auth`.
+         */
+        ClientChatFrame: components["schemas"]["ChatSend"] | components["schemas"]["ChatCancel"] | components["schemas"]["ChatRegenerate"] | components["schemas"]["ChatEdit"] | components["schemas"]["ToolApproval"];
         /** ConnectionVerdict */
         ConnectionVerdict: {
             /** Message */
@@ -898,6 +1122,20 @@ export interface components {
              */
             updated_at: string;
         };
+        /** ConversationTitled */
+        ConversationTitled: {
+            /** conversationId */
+            conversationId: string;
+            /** messageId */
+            messageId: string;
+            /** title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "conversation.titled";
+        };
         /**
          * ConversationUpdate
          * @description Omitted fields stay as they are; `model: null` goes back to the agent's model.
@@ -934,6 +1172,29 @@ export interface components {
             /** Models */
             models: string[];
         };
+        /**
+         * ErrorFrame
+         * @description A bad client frame: nothing was started.
+         */
+        ErrorFrame: {
+            /** error */
+            error: string;
+            /**
+             * requestId
+             * @default null
+             */
+            requestId: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "error";
+        };
+        /**
+         * EventFrames
+         * @description A frame the sidecar sends on `/ws/events` after `auth.ok`.
+         */
+        EventFrame: components["schemas"]["Hello"] | components["schemas"]["Heartbeat"] | components["schemas"]["ProvidersDetected"] | components["schemas"]["KnowledgeFileEvent"] | components["schemas"]["KnowledgeBaseEvent"] | components["schemas"]["ReplyFinished"] | components["schemas"]["ApprovalRequiredEvent"];
         /** ExportedMessage */
         ExportedMessage: {
             /** Citations */
@@ -986,6 +1247,36 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** Heartbeat */
+        Heartbeat: {
+            /**
+             * seq
+             * @default null
+             */
+            seq: number | null;
+            /**
+             * time
+             * @default null
+             */
+            time: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "heartbeat";
+            /** uptimeS */
+            uptimeS: number;
+        };
+        /** Hello */
+        Hello: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "hello";
+            /** uptimeS */
+            uptimeS: number;
+        };
         /** KnowledgeBaseCreate */
         KnowledgeBaseCreate: {
             /**
@@ -1010,6 +1301,35 @@ export interface components {
             embedder: string;
             /** Name */
             name: string;
+        };
+        /** KnowledgeBaseEvent */
+        KnowledgeBaseEvent: {
+            /** chunkCount */
+            chunkCount: number;
+            /** fileCount */
+            fileCount: number;
+            /** kbId */
+            kbId: string;
+            /**
+             * seq
+             * @default null
+             */
+            seq: number | null;
+            /**
+             * status
+             * @enum {string}
+             */
+            status: "ready" | "indexing" | "deleted";
+            /**
+             * time
+             * @default null
+             */
+            time: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "knowledge.base";
         };
         /** KnowledgeBaseOut */
         KnowledgeBaseOut: {
@@ -1063,6 +1383,41 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** KnowledgeFileEvent */
+        KnowledgeFileEvent: {
+            /** chunkCount */
+            chunkCount: number;
+            /** error */
+            error: string | null;
+            /** fileId */
+            fileId: string;
+            /** kbId */
+            kbId: string;
+            /** name */
+            name: string;
+            /** progress */
+            progress: number;
+            /**
+             * seq
+             * @default null
+             */
+            seq: number | null;
+            /**
+             * status
+             * @enum {string}
+             */
+            status: "queued" | "parsing" | "embedding" | "ready" | "failed" | "deleted";
+            /**
+             * time
+             * @default null
+             */
+            time: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "knowledge.file";
+        };
         /** KnowledgeFileOut */
         KnowledgeFileOut: {
             /** Chunk Count */
@@ -1103,6 +1458,18 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** LocalServer */
+        LocalServer: {
+            /** baseUrl */
+            baseUrl: string;
+            /**
+             * kind
+             * @enum {string}
+             */
+            kind: "ollama" | "lmstudio";
+            /** models */
+            models: string[];
         };
         /** McpServerCreate */
         McpServerCreate: {
@@ -1227,12 +1594,86 @@ export interface components {
             /** Name */
             name: string;
         };
+        /** MessageCompleted */
+        MessageCompleted: {
+            /** content */
+            content: string;
+            /** conversationId */
+            conversationId: string;
+            /** durationMs */
+            durationMs: number;
+            /** messageId */
+            messageId: string;
+            /**
+             * status
+             * @default completed
+             * @constant
+             */
+            status: "completed";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message.completed";
+            /** usage */
+            usage: components["schemas"]["Usage"];
+        };
+        /** MessageDelta */
+        MessageDelta: {
+            /** conversationId */
+            conversationId: string;
+            /** delta */
+            delta: string;
+            /** messageId */
+            messageId: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message.delta";
+        };
+        /** MessageFailed */
+        MessageFailed: {
+            /**
+             * code
+             * @default null
+             */
+            code: ("no_provider" | "no_model" | "tool_steps") | null;
+            /** content */
+            content: string;
+            /** conversationId */
+            conversationId: string;
+            /** error */
+            error: string;
+            /** messageId */
+            messageId: string;
+            /**
+             * params
+             * @default {}
+             */
+            params: {
+                [key: string]: string;
+            };
+            /**
+             * reason
+             * @enum {string}
+             */
+            reason: "auth" | "rate_limit" | "server" | "unreachable" | "timeout" | "bad_url" | "bad_response" | "dropped" | "bad_request" | "setup" | "cancelled" | "internal";
+            /**
+             * status
+             * @enum {string}
+             */
+            status: "failed" | "interrupted";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message.failed";
+        };
         /** MessageOut */
         MessageOut: {
             /** Citations */
-            citations?: {
-                [key: string]: unknown;
-            }[] | null;
+            citations?: components["schemas"]["Citation"][] | null;
             /** Completed At */
             completed_at: string | null;
             /** Content */
@@ -1253,19 +1694,36 @@ export interface components {
             /** Model */
             model: string | null;
             /** Parts */
-            parts: {
-                [key: string]: unknown;
-            }[];
+            parts: (components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"])[];
             /** Role */
             role: string;
             /** Seq */
             seq: number;
-            /** Status */
-            status: string;
-            /** Usage */
-            usage: {
-                [key: string]: unknown;
-            } | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "streaming" | "completed" | "interrupted" | "failed";
+            usage: components["schemas"]["Usage"] | null;
+        };
+        /**
+         * MessageParts
+         * @description One entry of a message's `parts`.
+         */
+        MessagePart: components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"];
+        /** MessageStarted */
+        MessageStarted: {
+            /** conversationId */
+            conversationId: string;
+            /** messageId */
+            messageId: string;
+            /** model */
+            model: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message.started";
         };
         /**
          * ModelChoiceOut
@@ -1282,6 +1740,171 @@ export interface components {
             provider_id: string | null;
             /** Provider Name */
             provider_name: string | null;
+        };
+        /** NoticeFrame */
+        NoticeFrame: {
+            /**
+             * code
+             * @default null
+             */
+            code: ("mcp_unavailable" | "knowledge_search_failed") | null;
+            /** conversationId */
+            conversationId: string;
+            /** messageId */
+            messageId: string;
+            /**
+             * params
+             * @default {}
+             */
+            params: {
+                [key: string]: string;
+            };
+            /** text */
+            text: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "notice";
+        };
+        /** NoticePart */
+        NoticePart: {
+            /** code */
+            code: ("mcp_unavailable" | "knowledge_search_failed") | null;
+            /**
+             * params
+             * @default {}
+             */
+            params: {
+                [key: string]: string;
+            };
+            /** text */
+            text: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "notice";
+        };
+        /** PlanCheck */
+        PlanCheck: {
+            /** fix */
+            fix: string | null;
+            /** ok */
+            ok: boolean;
+        };
+        /** PlanCheckFrame */
+        PlanCheckFrame: {
+            /** conversationId */
+            conversationId: string;
+            /** fix */
+            fix: string | null;
+            /** messageId */
+            messageId: string;
+            /** ok */
+            ok: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan.check";
+        };
+        /** PlanCreated */
+        PlanCreated: {
+            /** conversationId */
+            conversationId: string;
+            /** messageId */
+            messageId: string;
+            /** steps */
+            steps: components["schemas"]["PlanStep"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan.created";
+        };
+        /** PlanPart */
+        PlanPart: {
+            /** check */
+            check: components["schemas"]["PlanCheck"] | null;
+            /** steps */
+            steps: components["schemas"]["PlanStep"][];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan";
+        };
+        /** PlanStep */
+        PlanStep: {
+            /**
+             * corrective
+             * @default false
+             */
+            corrective: boolean;
+            /** error */
+            error: string | null;
+            /** errorCode */
+            errorCode: ("no_provider" | "no_model" | "tool_steps") | null;
+            /**
+             * errorParams
+             * @default {}
+             */
+            errorParams: {
+                [key: string]: string;
+            };
+            /** index */
+            index: number;
+            /**
+             * status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "done" | "failed";
+            /** title */
+            title: string;
+        };
+        /** PlanStepFrame */
+        PlanStepFrame: {
+            /** conversationId */
+            conversationId: string;
+            /**
+             * corrective
+             * @default false
+             */
+            corrective: boolean;
+            /**
+             * error
+             * @default null
+             */
+            error: string | null;
+            /**
+             * errorCode
+             * @default null
+             */
+            errorCode: ("no_provider" | "no_model" | "tool_steps") | null;
+            /**
+             * errorParams
+             * @default {}
+             */
+            errorParams: {
+                [key: string]: string;
+            };
+            /** index */
+            index: number;
+            /** messageId */
+            messageId: string;
+            /**
+             * status
+             * @enum {string}
+             */
+            status: "pending" | "running" | "done" | "failed";
+            /** title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan.step";
         };
         /** ProviderCreate */
         ProviderCreate: {
@@ -1349,6 +1972,65 @@ export interface components {
             enabled?: boolean | null;
             /** Name */
             name?: string | null;
+        };
+        /**
+         * ProvidersDetected
+         * @description Ollama / LM Studio answering on their default ports; published once at start.
+         */
+        ProvidersDetected: {
+            /**
+             * seq
+             * @default null
+             */
+            seq: number | null;
+            /** servers */
+            servers: components["schemas"]["LocalServer"][];
+            /**
+             * time
+             * @default null
+             */
+            time: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "providers.detected";
+        };
+        /**
+         * ReplyFinished
+         * @description Every reply, whichever `/ws/chat` connection started it (services/reply_events.py).
+         */
+        ReplyFinished: {
+            /** conversationId */
+            conversationId: string;
+            /** error */
+            error: string | null;
+            /** messageId */
+            messageId: string;
+            /** preview */
+            preview: string;
+            /**
+             * seq
+             * @default null
+             */
+            seq: number | null;
+            /**
+             * status
+             * @enum {string}
+             */
+            status: "completed" | "failed" | "interrupted";
+            /**
+             * time
+             * @default null
+             */
+            time: number | null;
+            /** title */
+            title: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "chat.reply_finished";
         };
         /** SearchHit */
         SearchHit: {
@@ -1427,6 +2109,11 @@ export interface components {
             top_k: number;
         };
         /**
+         * ServerChatFrames
+         * @description A frame the sidecar sends on `/ws/chat` after `auth.ok`.
+         */
+        ServerChatFrame: components["schemas"]["ChatAccepted"] | components["schemas"]["MessageStarted"] | components["schemas"]["CitationsFrame"] | components["schemas"]["MessageDelta"] | components["schemas"]["ToolCallFrame"] | components["schemas"]["ToolApprovalRequired"] | components["schemas"]["ToolResultFrame"] | components["schemas"]["NoticeFrame"] | components["schemas"]["PlanCreated"] | components["schemas"]["PlanStepFrame"] | components["schemas"]["PlanCheckFrame"] | components["schemas"]["ConversationTitled"] | components["schemas"]["UsageFrame"] | components["schemas"]["MessageCompleted"] | components["schemas"]["MessageFailed"] | components["schemas"]["ErrorFrame"];
+        /**
          * SystemInfo
          * @description Where this sidecar keeps everything, for the Settings → Data section.
          */
@@ -1439,6 +2126,78 @@ export interface components {
             storage: components["schemas"]["DataLocation"];
             vectors: components["schemas"]["DataLocation"];
         };
+        /** ToolApproval */
+        ToolApproval: {
+            /** callId */
+            callId: string;
+            /**
+             * decision
+             * @enum {string}
+             */
+            decision: "approve" | "deny" | "always";
+            /**
+             * requestId
+             * @default null
+             */
+            requestId: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool.approval";
+        };
+        /** ToolApprovalRequired */
+        ToolApprovalRequired: {
+            /** arguments */
+            arguments: string;
+            /** callId */
+            callId: string;
+            /** conversationId */
+            conversationId: string;
+            /** messageId */
+            messageId: string;
+            /** name */
+            name: string;
+            /** timeoutS */
+            timeoutS: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool.approval_required";
+        };
+        /** ToolCallFrame */
+        ToolCallFrame: {
+            /** arguments */
+            arguments: string;
+            /** callId */
+            callId: string;
+            /** conversationId */
+            conversationId: string;
+            /** messageId */
+            messageId: string;
+            /** name */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool.call";
+        };
+        /** ToolCallPart */
+        ToolCallPart: {
+            /** arguments */
+            arguments: string;
+            /** id */
+            id: string;
+            /** name */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_call";
+        };
         /** ToolInfo */
         ToolInfo: {
             /** Description */
@@ -1447,6 +2206,72 @@ export interface components {
             name: string;
             /** Needs Approval */
             needs_approval: boolean;
+        };
+        /** ToolResultFrame */
+        ToolResultFrame: {
+            /** callId */
+            callId: string;
+            /** content */
+            content: string;
+            /** conversationId */
+            conversationId: string;
+            /** durationMs */
+            durationMs: number;
+            /** isError */
+            isError: boolean;
+            /** messageId */
+            messageId: string;
+            /** name */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool.result";
+        };
+        /** ToolResultPart */
+        ToolResultPart: {
+            /** content */
+            content: string;
+            /** durationMs */
+            durationMs: number;
+            /** id */
+            id: string;
+            /** isError */
+            isError: boolean;
+            /** name */
+            name: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tool_result";
+        };
+        /**
+         * Usage
+         * @description Tokens of a reply, summed over its model calls (hidden ones included).
+         */
+        Usage: {
+            /** completionTokens */
+            completionTokens: number;
+            /** promptTokens */
+            promptTokens: number;
+        };
+        /** UsageFrame */
+        UsageFrame: {
+            /** completionTokens */
+            completionTokens: number;
+            /** conversationId */
+            conversationId: string;
+            /** messageId */
+            messageId: string;
+            /** promptTokens */
+            promptTokens: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "usage";
         };
         /** ValidationError */
         ValidationError: {

@@ -1,4 +1,5 @@
-"""`/ws/chat`: streamed replies. Client frames in, protocol frames out (docs/protocol.md).
+"""`/ws/chat`: streamed replies. Client frames in, protocol frames out (schemas/protocol,
+docs/protocol.md).
 
 Several replies can stream on one connection at once; a reply keeps going (and is saved) if the
 connection drops.
@@ -6,70 +7,53 @@ connection drops.
 
 import asyncio
 import json
-from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from sage_sidecar.api.deps import StateDep, websocket_authenticated
 from sage_sidecar.core.config import Settings
 from sage_sidecar.core.errors import DomainError
+from sage_sidecar.schemas.protocol.base import dump
+from sage_sidecar.schemas.protocol.chat import ChatAccepted, ErrorFrame, ServerChatFrame
+from sage_sidecar.schemas.protocol.client import (
+    CLIENT_CHAT_FRAMES,
+    ChatCancel,
+    ChatEdit,
+    ChatRegenerate,
+    ChatSend,
+    ClientChatFrame,
+    ToolApproval,
+)
 from sage_sidecar.services import attachments
 from sage_sidecar.services.chat import ChatEngine, Emit
 
 router = APIRouter()
 
 
-class Send(BaseModel):
-    content: str = Field(max_length=200_000)
-    conversationId: str | None = None
-    agentId: str | None = None
-    attachments: list[str] = Field(default=[], max_length=10)  # ids from POST /api/attachments
-
-
-class Target(BaseModel):
-    messageId: str
-
-
-class Edit(Target):
-    content: str = Field(max_length=200_000)
-
-
-class Approval(BaseModel):
-    callId: str
-    decision: str = Field(pattern="^(approve|deny|always)$")
-
-
 async def _dispatch(
-    engine: ChatEngine, settings: Settings, frame: dict[str, Any], emit: Emit
-) -> dict[str, Any] | None:
-    kind = frame.get("type")
-    if kind == "chat.send":
-        data = Send.model_validate(frame)
-        parts = await asyncio.to_thread(attachments.message_parts, settings, data.attachments)
-        started = await engine.send(data.content, emit, data.conversationId, data.agentId, parts)
-        return {"type": "chat.accepted", "conversationId": started.conversation_id,
-                "userMessageId": started.user_message_id, "messageId": started.message_id}  # fmt: skip
-    if kind == "chat.regenerate":
-        started = await engine.regenerate(Target.model_validate(frame).messageId, emit)
-        return {"type": "chat.accepted", "conversationId": started.conversation_id,
-                "messageId": started.message_id}  # fmt: skip
-    if kind == "chat.edit":
-        data = Edit.model_validate(frame)
-        started = await engine.edit(data.messageId, data.content, emit)
-        return {"type": "chat.accepted", "conversationId": started.conversation_id,
-                "userMessageId": started.user_message_id, "messageId": started.message_id}  # fmt: skip
-    if kind == "chat.cancel":
-        message_id = Target.model_validate(frame).messageId
-        if not engine.cancel(message_id):
-            raise DomainError(f"no reply {message_id!r} is streaming")
-        return None
-    if kind == "tool.approval":
-        data = Approval.model_validate(frame)
-        if not engine.answer_approval(data.callId, data.decision):
-            raise DomainError(f"no tool call {data.callId!r} is waiting for approval")
-        return None
-    raise DomainError(f"unknown frame type {kind!r}")
+    engine: ChatEngine, settings: Settings, frame: ClientChatFrame, emit: Emit
+) -> ChatAccepted | None:
+    match frame:
+        case ChatSend():
+            parts = await asyncio.to_thread(attachments.message_parts, settings, frame.attachments)
+            started = await engine.send(
+                frame.content, emit, frame.conversation_id, frame.agent_id, parts
+            )
+        case ChatRegenerate():
+            started = await engine.regenerate(frame.message_id, emit)
+        case ChatEdit():
+            started = await engine.edit(frame.message_id, frame.content, emit)
+        case ChatCancel():
+            if not engine.cancel(frame.message_id):
+                raise DomainError(f"no reply {frame.message_id!r} is streaming")
+            return None
+        case ToolApproval():
+            if not engine.answer_approval(frame.call_id, frame.decision):
+                raise DomainError(f"no tool call {frame.call_id!r} is waiting for approval")
+            return None
+    return ChatAccepted(request_id=frame.request_id, conversation_id=started.conversation_id,
+                        message_id=started.message_id, user_message_id=started.user_message_id)  # fmt: skip
 
 
 @router.websocket("/ws/chat")
@@ -78,33 +62,47 @@ async def chat(websocket: WebSocket, state: StateDep) -> None:
         return
     lock = asyncio.Lock()  # frames from concurrent replies must not interleave mid-send
 
-    async def emit(frame: dict[str, Any]) -> None:
+    async def send(frame: ServerChatFrame) -> None:
+        """Every frame this socket sends goes through here, as its model says."""
         async with lock:
-            await websocket.send_json(frame)
+            await websocket.send_json(dump(frame))
 
     try:
         while True:
             text = await websocket.receive_text()
+            request_id = _request_id(text)
             try:
-                frame = json.loads(text)
-            except ValueError:
-                frame = None
-            request_id = frame.get("requestId") if isinstance(frame, dict) else None
-            try:
-                if not isinstance(frame, dict):
-                    raise DomainError("frames must be JSON objects")
-                reply = await _dispatch(state.chat, state.settings, frame, emit)
+                frame = CLIENT_CHAT_FRAMES.validate_json(text)
+                reply = await _dispatch(state.chat, state.settings, frame, send)
             except ValidationError as error:
-                reply = {"type": "error", "error": _first_error(error)}
+                reply = ErrorFrame(request_id=request_id, error=_first_error(error))
             except DomainError as error:
-                reply = {"type": "error", "error": str(error)}
+                reply = ErrorFrame(request_id=request_id, error=str(error))
             if reply is not None:
-                await emit({**reply, "requestId": request_id})
+                await send(reply)
     except WebSocketDisconnect:
         return  # replies in flight keep running and are saved
 
 
+def _request_id(text: str) -> str | None:
+    """The `requestId` of a frame, even of one too broken to validate, so its error is matched."""
+    try:
+        frame = json.loads(text)
+    except ValueError:
+        return None
+    request_id = frame.get("requestId") if isinstance(frame, dict) else None
+    return request_id if isinstance(request_id, str) else None
+
+
 def _first_error(error: ValidationError) -> str:
+    """One readable line for the first problem of a client frame."""
     first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"])
+    kind, context = first["type"], first.get("ctx") or {}
+    if kind in ("json_invalid", "dict_type"):
+        return "frames must be JSON objects"
+    if kind == "union_tag_not_found":
+        return "frames need a type"
+    if kind == "union_tag_invalid":
+        return f"unknown frame type {context.get('tag')!r}"
+    where = ".".join(str(p) for p in first["loc"][1:])  # loc[0] is the frame's type
     return f"{where}: {first['msg']}" if where else first["msg"]

@@ -5,6 +5,8 @@ import asyncio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from sage_sidecar.api.deps import StateDep, websocket_authenticated
+from sage_sidecar.schemas.protocol.base import dump
+from sage_sidecar.schemas.protocol.events import EventFrame, Hello
 
 router = APIRouter()
 
@@ -13,9 +15,14 @@ router = APIRouter()
 async def events(websocket: WebSocket, state: StateDep) -> None:
     if not await websocket_authenticated(websocket, state):
         return
+
+    async def send(frame: EventFrame) -> None:
+        """Every frame this socket sends goes through here, as its model says."""
+        await websocket.send_json(dump(frame))
+
     async with state.events.subscribe() as queue:
         # Greet at once so a client sees the path work without waiting for the first heartbeat.
-        await websocket.send_json({"type": "hello", "uptime_s": round(state.uptime_s, 3)})
+        await send(Hello(uptime_s=round(state.uptime_s, 3)))
         receiver = asyncio.create_task(_drain_client(websocket))
         try:
             while not receiver.done():
@@ -24,7 +31,7 @@ async def events(websocket: WebSocket, state: StateDep) -> None:
                     {getter, receiver}, return_when=asyncio.FIRST_COMPLETED
                 )
                 if getter in done:
-                    await websocket.send_json(getter.result())
+                    await send(getter.result())
                 else:
                     getter.cancel()
         except WebSocketDisconnect:

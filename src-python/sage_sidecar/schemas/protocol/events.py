@@ -1,0 +1,97 @@
+"""Frames of `/ws/events`: `hello` on connect, then what services publish on the event bus
+(core/events.py), which stamps each with `seq` and `time`."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from sage_sidecar.schemas.protocol.base import ProtocolModel
+
+
+class Hello(ProtocolModel):
+    type: Literal["hello"] = "hello"
+    uptime_s: float
+
+
+class BusEvent(ProtocolModel):
+    seq: int | None = None  # set by the bus
+    time: float | None = None  # Unix seconds, set by the bus
+
+
+class Heartbeat(BusEvent):
+    type: Literal["heartbeat"] = "heartbeat"
+    uptime_s: float
+
+
+class LocalServer(ProtocolModel):
+    kind: Literal["ollama", "lmstudio"]
+    base_url: str
+    models: list[str]
+
+
+class ProvidersDetected(BusEvent):
+    """Ollama / LM Studio answering on their default ports; published once at start."""
+
+    type: Literal["providers.detected"] = "providers.detected"
+    servers: list[LocalServer]
+
+
+class KnowledgeFileEvent(BusEvent):
+    type: Literal["knowledge.file"] = "knowledge.file"
+    kb_id: str
+    file_id: str
+    name: str
+    status: Literal["queued", "parsing", "embedding", "ready", "failed", "deleted"]
+    progress: float  # 0–1, per embedded batch
+    error: str | None
+    chunk_count: int
+
+
+class KnowledgeBaseEvent(BusEvent):
+    type: Literal["knowledge.base"] = "knowledge.base"
+    kb_id: str
+    status: Literal["ready", "indexing", "deleted"]
+    file_count: int
+    chunk_count: int
+
+
+class ReplyFinished(BusEvent):
+    """Every reply, whichever `/ws/chat` connection started it (services/reply_events.py)."""
+
+    type: Literal["chat.reply_finished"] = "chat.reply_finished"
+    conversation_id: str
+    message_id: str
+    status: Literal["completed", "failed", "interrupted"]
+    title: str  # of the conversation
+    preview: str  # the reply's first characters
+    error: str | None
+
+
+class ApprovalRequiredEvent(BusEvent):
+    type: Literal["chat.approval_required"] = "chat.approval_required"
+    conversation_id: str
+    message_id: str
+    call_id: str
+    tool: str
+    arguments: str
+    title: str
+
+
+AppEvent = (
+    Heartbeat
+    | ProvidersDetected
+    | KnowledgeFileEvent
+    | KnowledgeBaseEvent
+    | ReplyFinished
+    | ApprovalRequiredEvent
+)  # what the bus carries
+EventFrame = Annotated[
+    Hello
+    | Heartbeat
+    | ProvidersDetected
+    | KnowledgeFileEvent
+    | KnowledgeBaseEvent
+    | ReplyFinished
+    | ApprovalRequiredEvent,
+    Field(discriminator="type"),
+]

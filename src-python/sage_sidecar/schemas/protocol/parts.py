@@ -1,0 +1,101 @@
+"""What a message keeps beside its text, in its JSON columns: `parts` (tool calls and results,
+notices, the plan, attached files), `citations` and `usage`. The same models travel in frames, so
+a reply replayed from the database looks exactly like the one that streamed."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from sage_sidecar.schemas.protocol.base import ProtocolModel
+
+# Codes of what the sidecar tells the user, translated by the UI (locales `chat.code.*`); the
+# English `text`/`error` beside them is the fallback and what older rows have.
+NoticeCode = Literal["mcp_unavailable", "knowledge_search_failed"]
+FailureCode = Literal["no_provider", "no_model", "tool_steps"]
+PlanStepStatus = Literal["pending", "running", "done", "failed"]
+
+
+class Usage(ProtocolModel):
+    """Tokens of a reply, summed over its model calls (hidden ones included)."""
+
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class Citation(ProtocolModel):
+    """One numbered source behind a `[n]` marker of a reply (knowledge/citations.py)."""
+
+    number: int
+    chunk_id: int
+    kb_id: str
+    file_id: str
+    file_name: str
+    heading: str | None
+    page: int | None
+    char_start: int
+    char_end: int
+    snippet: str
+    score: float
+
+
+class ToolCallPart(ProtocolModel):
+    type: Literal["tool_call"] = "tool_call"
+    id: str
+    name: str
+    arguments: str  # JSON text, as the model wrote it
+
+
+class ToolResultPart(ProtocolModel):
+    type: Literal["tool_result"] = "tool_result"
+    id: str  # the call's id
+    name: str
+    content: str
+    is_error: bool
+    duration_ms: int
+
+
+class NoticePart(ProtocolModel):
+    type: Literal["notice"] = "notice"
+    text: str
+    code: NoticeCode | None = None
+    params: dict[str, str] = {}
+
+
+class PlanStep(ProtocolModel):
+    index: int
+    title: str
+    status: PlanStepStatus
+    error: str | None = None  # why a `failed` step failed
+    error_code: FailureCode | None = None
+    error_params: dict[str, str] = {}
+    corrective: bool = False  # added by the self-check
+
+
+class PlanCheck(ProtocolModel):
+    ok: bool
+    fix: str | None  # the corrective step, when the check failed
+
+
+class PlanPart(ProtocolModel):
+    type: Literal["plan"] = "plan"
+    steps: list[PlanStep]
+    check: PlanCheck | None = None
+
+
+class AttachmentPart(ProtocolModel):
+    """A file attached to a user message; its text went to the model with it."""
+
+    type: Literal["attachment"] = "attachment"
+    id: str
+    name: str
+    size: int
+    chars: int
+    truncated: bool
+    text: str = ""
+
+
+MessagePart = Annotated[
+    ToolCallPart | ToolResultPart | NoticePart | PlanPart | AttachmentPart,
+    Field(discriminator="type"),
+]
+PART_TYPES = ("tool_call", "tool_result", "notice", "plan", "attachment")
