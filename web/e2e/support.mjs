@@ -50,11 +50,11 @@ export function saveArtifact(name, base64Png) {
   return path
 }
 
-/** A process's state letter and parent pid, from /proc/<pid>/stat (after the `(comm)` field). */
+/** A process's name, state letter and parent pid, from /proc/<pid>/stat. */
 function procStat(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
   const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { state, ppid: Number(ppid) }
+  return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state, ppid: Number(ppid) }
 }
 
 /** The parent of a process: the shell that spawned a sidecar. */
@@ -84,6 +84,48 @@ export function sidecarsUsing(dataDir) {
     }
   }
   return found
+}
+
+/** Live processes whose environment has `entry` (NAME=value): [{pid, name}]. */
+export function processesWithEnv(entry) {
+  const found = []
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue
+    try {
+      const { name, state } = procStat(pid)
+      if (state !== 'Z' && readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(entry)) {
+        found.push({ pid: Number(pid), name })
+      }
+    } catch {
+      // the process ended while we looked, or is not ours to read
+    }
+  }
+  return found
+}
+
+/**
+ * End the processes `find()` lists: give them `graceMs` to exit by themselves, SIGKILL the rest
+ * and wait until they are gone. Resolves with the ones that had to be killed; rejects if even
+ * SIGKILL left one running.
+ */
+export async function endProcesses(find, { graceMs = 5_000, what = 'processes' } = {}) {
+  const deadline = Date.now() + graceMs
+  while (Date.now() < deadline && find().length) await new Promise((r) => setTimeout(r, 100))
+  const leftovers = find()
+  killNow(leftovers)
+  await waitFor(() => find().length === 0, { timeoutMs: 5_000, what: `${what} to be gone after SIGKILL` })
+  return leftovers
+}
+
+/** SIGKILL now, synchronously (usable in a process 'exit' handler). */
+export function killNow(processes) {
+  for (const { pid } of processes) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      // already gone
+    }
+  }
 }
 
 export const CHROMIUM_ARGS = [

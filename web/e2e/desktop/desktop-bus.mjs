@@ -1,20 +1,20 @@
 // The desktop around the app under test: a StatusNotifierWatcher and a notification server on
-// the test's D-Bus session (src-python/tests/fixtures/desktop_bus.py), and a window manager's
+// the test file's own D-Bus session (src-python/tests/fixtures/desktop_bus.py), and a window manager's
 // close button (x11_close.py). See docs/desktop.md, "How the tests talk to D-Bus".
 import { execFileSync, spawn } from 'node:child_process'
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import assert from 'node:assert/strict'
-
 import { PYTHON, ROOT, waitFor } from '../support.mjs'
+import { sessionBus } from './app.mjs'
 
 const FIXTURES = join(ROOT, 'src-python/tests/fixtures')
 
-/** Start the fake panel + notification daemon; resolves once both bus names are owned. */
+/** Start the fake panel + notification daemon on this test file's session bus (app.mjs);
+ * resolves once both bus names are owned. */
 export async function startDesktopBus() {
-  assert.ok(process.env.DBUS_SESSION_BUS_ADDRESS, 'run under dbus-run-session (scripts/test.sh does)')
+  await sessionBus()
   const child = spawn(PYTHON, [join(FIXTURES, 'desktop_bus.py')], { stdio: ['pipe', 'pipe', 'inherit'] })
   const events = []
   const pending = new Map()
@@ -60,24 +60,6 @@ export async function startDesktopBus() {
     stop: () => child.kill(),
   }
 }
-
-/** The app's own process (not its sidecar): the one with our data dir and no API key. */
-export function appPid(dataDir) {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0')
-      const exe = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
-      if (env.includes(`SAGE_DATA_DIR=${dataDir}`) && !env.some((v) => v.startsWith('SAGE_API_KEY=')) && exe.includes('sage-desktop')) {
-        return Number(entry)
-      }
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  return null
-}
-
 
 /** Close the app's window titled `title` like a window manager's × button does. */
 export function closeWindow(pid, title = 'Sage') {

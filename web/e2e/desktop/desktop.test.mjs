@@ -8,24 +8,25 @@ import assert from 'node:assert/strict'
 
 import { By, Key } from 'selenium-webdriver'
 
-import { launchApp, phase, statusFacts } from './app.mjs'
+import { LIMITS, launchApp, phase, statusFacts } from './app.mjs'
 import { ROOT, saveArtifact, appVersion, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
 const launch = (env) => launchApp(APP, env)
+const { hook, test: limit } = LIMITS
 
 describe('desktop app', () => {
   describe('with the frozen sidecar', () => {
     let app
     before(async () => {
       app = await launch()
-    })
+    }, hook)
     after(async () => {
       await app?.close()
       app?.cleanup()
-    })
+    }, hook)
 
-    it('injects the connection before the UI runs', async () => {
+    it('injects the connection before the UI runs', limit, async () => {
       const sage = await app.driver.executeScript('return window.__SAGE__')
       assert.match(sage.apiBase, /^http:\/\/127\.0\.0\.1:\d+$/)
       assert.equal(sage.wsBase, sage.apiBase.replace('http', 'ws'))
@@ -33,7 +34,7 @@ describe('desktop app', () => {
       assert.equal(sage.version, appVersion())
     })
 
-    it('reaches "connected" and shows the version read over authenticated HTTP', async () => {
+    it('reaches "connected" and shows the version read over authenticated HTTP', limit, async () => {
       await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'connected state' })
       const facts = await statusFacts(app.driver)
       assert.equal(facts.sidecarVersion, appVersion())
@@ -42,7 +43,7 @@ describe('desktop app', () => {
       assert.ok(existsSync(join(app.dataDir, 'agent_platform.db')), 'the sidecar used the test data dir')
     })
 
-    it('shows live events pushed over the WebSocket', async () => {
+    it('shows live events pushed over the WebSocket', limit, async () => {
       const heartbeat = await waitFor(
         async () => (await app.driver.findElements(By.css('[data-testid="event-item"][data-type="heartbeat"]')))[0],
         { what: 'a heartbeat event', timeoutMs: 15_000 },
@@ -52,7 +53,7 @@ describe('desktop app', () => {
       assert.ok(existsSync(path))
     })
 
-    it('a second launch hands over to the running app instead of starting another', async () => {
+    it('a second launch hands over to the running app instead of starting another', limit, async () => {
       const second = spawn(APP, [], { env: app.appEnv, stdio: 'ignore' })
       const code = await new Promise((resolve) => {
         const timer = setTimeout(() => { second.kill('SIGKILL'); resolve('still running') }, 15_000)
@@ -63,7 +64,7 @@ describe('desktop app', () => {
       await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'first instance still connected' })
     })
 
-    it('reconnects on its own when the sidecar is killed', async () => {
+    it('reconnects on its own when the sidecar is killed', limit, async () => {
       const [oldPid] = sidecarsUsing(app.dataDir)
       const beatsBefore = (await app.driver.findElements(By.css('[data-testid="event-item"][data-type="heartbeat"]'))).length
       process.kill(oldPid, 'SIGKILL')
@@ -81,10 +82,13 @@ describe('desktop app', () => {
       saveArtifact('desktop-reconnected.png', await app.driver.takeScreenshot())
     })
 
-    it('leaves no sidecar running once the app is closed', async () => {
-      assert.equal(sidecarsUsing(app.dataDir).length, 1, 'exactly one sidecar while running')
-      await app.close()
-      await waitFor(() => sidecarsUsing(app.dataDir).length === 0, { timeoutMs: 5_000, what: 'sidecar exit' })
+    it('leaves no sidecar running once the app is closed', limit, async () => {
+      const sidecars = sidecarsUsing(app.dataDir)
+      assert.equal(sidecars.length, 1, 'exactly one sidecar while running')
+      // close() kills what outlives the session: the app and its sidecar must not be among them.
+      const killed = (await app.close()).map(({ pid }) => pid)
+      assert.deepEqual(killed.filter((pid) => pid === app.pid || sidecars.includes(pid)), [], 'app and sidecar ended by themselves')
+      assert.equal(sidecarsUsing(app.dataDir).length, 0)
     })
   })
 
@@ -94,14 +98,14 @@ describe('desktop app', () => {
       model = await startScriptedProvider()
       // Demo mode: the sidecar configures the scripted model as "Demo (scripted)".
       app = await launch({ SAGE_DEMO_PROVIDER_URL: model.baseUrl })
-    })
+    }, hook)
     after(async () => {
       await app?.close()
       app?.cleanup()
       model?.stop()
-    })
+    }, hook)
 
-    it('streams an answer that used a tool', async () => {
+    it('streams an answer that used a tool', limit, async () => {
       await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'connected state' })
       const composer = await waitFor(async () => (await app.driver.findElements(By.css('[data-testid="composer"]')))[0], { what: 'composer' })
       await composer.sendKeys('What time is it?', Key.ENTER)
@@ -121,13 +125,13 @@ describe('desktop app', () => {
     before(async () => {
       // Dev override pointed at a program that exits at once: the handshake never happens.
       app = await launch({ SAGE_SIDECAR_PYTHON: '/bin/false' })
-    })
+    }, hook)
     after(async () => {
       await app?.close()
       app?.cleanup()
-    })
+    }, hook)
 
-    it('shows a readable error naming the log file, not a blank window', async () => {
+    it('shows a readable error naming the log file, not a blank window', limit, async () => {
       await waitFor(async () => (await phase(app.driver)) === 'startup-error', { what: 'startup error' })
       const panel = await app.driver.findElement(By.css('[data-testid="startup-error"]')).getText()
       assert.match(panel, /exited before it was ready/)
@@ -137,7 +141,7 @@ describe('desktop app', () => {
       saveArtifact('desktop-startup-error.png', await app.driver.takeScreenshot())
     })
 
-    it('retries through the shell and reports the new failure', async () => {
+    it('retries through the shell and reports the new failure', limit, async () => {
       const spawns = () => readFileSync(join(app.dataDir, 'logs', 'shell.log'), 'utf8').match(/sidecar spawned/g).length
       const before = spawns()
       await app.driver.findElement(By.css('[data-testid="startup-error"] button')).click()

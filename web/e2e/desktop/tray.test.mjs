@@ -9,8 +9,8 @@ import assert from 'node:assert/strict'
 
 import { By, Key } from 'selenium-webdriver'
 
-import { launchApp, phase } from './app.mjs'
-import { appPid, closeWindow, fakeOpener, startDesktopBus } from './desktop-bus.mjs'
+import { LIMITS, launchApp, phase } from './app.mjs'
+import { closeWindow, fakeOpener, startDesktopBus } from './desktop-bus.mjs'
 import { ROOT, alive, saveArtifact, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
@@ -18,7 +18,7 @@ const MENU = ['Show/Hide window', 'New chat', 'Quick ask…', 'Check for updates
 
 const find = async (driver, css) => (await driver.findElements(By.css(css)))[0]
 // Each test gets its own limit: a WebDriver call on a window that vanished must fail, not hang.
-const test = (name, fn) => it(name, { timeout: 45_000 }, fn)
+const test = (name, fn) => it(name, LIMITS.test, fn)
 const pageVisible = async (driver) => (await driver.executeScript('return document.visibilityState')) === 'visible'
 
 /** The sidecar's HTTP API with the key the shell injected into the main window. */
@@ -77,15 +77,15 @@ describe('tray, quick ask and notifications', () => {
     app = await launchApp(APP, { SAGE_DEMO_PROVIDER_URL: model.baseUrl, PATH: opener.path })
     main = await app.driver.getWindowHandle()
     await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'connected state' })
-    pid = appPid(app.dataDir)
-  })
+    pid = app.pid
+  }, LIMITS.hook)
   after(async () => {
     await app?.close()
     app?.cleanup()
     model?.stop()
     bus?.stop()
     opener?.cleanup()
-  })
+  }, LIMITS.hook)
 
   test('puts a StatusNotifierItem in the tray with the menu of issue #7', async () => {
     const [registered] = await waitFor(() => bus.items().length && bus.items(), { what: 'a tray item registration' })
@@ -241,14 +241,14 @@ describe('with "close to tray" turned off', () => {
     bus = await startDesktopBus()
     app = await launchApp(APP)
     await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'connected state' })
-    pid = appPid(app.dataDir)
+    pid = app.pid
     await waitFor(() => bus.items().length, { what: 'the tray' })
-  })
+  }, LIMITS.hook)
   after(async () => {
     await app?.close()
     app?.cleanup()
     bus?.stop()
-  })
+  }, LIMITS.hook)
 
   test('the setting is saved by the shell in the config dir', async () => {
     await (await find(app.driver, '[data-testid="nav-settings"]')).click()

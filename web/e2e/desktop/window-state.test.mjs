@@ -7,8 +7,7 @@ import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { launchApp, phase } from './app.mjs'
-import { appPid } from './desktop-bus.mjs'
+import { LIMITS, launchApp, phase } from './app.mjs'
 import { ROOT, sidecarsUsing, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
@@ -22,7 +21,7 @@ describe('window state', () => {
     rmSync(dataDir, { recursive: true, force: true })
   })
 
-  it('restores the size and position the window had when the app quit', async () => {
+  it('restores the size and position the window had when the app quit', { timeout: 2 * LIMITS.hook.timeout }, async () => {
     const first = await launchApp(APP, env)
     let wanted
     try {
@@ -30,9 +29,8 @@ describe('window state', () => {
       await first.driver.manage().window().setRect({ x: 140, y: 100, width: 900, height: 620 })
       wanted = await first.driver.manage().window().getRect()
       assert.deepEqual([wanted.width, wanted.height], [900, 620], 'the window took the new size')
-      const shell = appPid(dataDir)
-      assert.ok(shell, 'the running app')
-      process.kill(shell, 'SIGTERM')
+      assert.ok(first.pid, 'the running app')
+      process.kill(first.pid, 'SIGTERM')
       await waitFor(async () => sidecarsUsing(dataDir).length === 0, { what: 'the app to quit' })
     } finally {
       await first.close()
