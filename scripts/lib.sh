@@ -9,6 +9,8 @@ CACHE_DIR="${SAGE_CACHE_DIR:-$HOME/.cache/sage-desktop}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CACHE_DIR/target}"
 export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$HOME/.cache/pip}"
 export npm_config_cache="${npm_config_cache:-$HOME/.cache/npm}"
+# The app binary `build_app` makes (the debug profile, UI embedded); the desktop E2E runs it.
+APP_BIN="$CARGO_TARGET_DIR/debug/sage-desktop"
 VENV="$ROOT/.venv"
 PY="$VENV/bin/python"
 # Debian's own Python is built with PGO+LTO: the sidecar imports and starts about twice as fast
@@ -35,12 +37,14 @@ sudo_if_needed() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
-# ensure_apt [--test]: install the build packages (and with --test the test ones) if missing.
+# ensure_apt [--test] [PACKAGE...]: install the build packages, with --test the test ones too,
+# and any PACKAGE named, if missing.
 ensure_apt() {
   # Only Debian/Ubuntu need system packages from here; macOS/Windows runners bring their own.
   command -v apt-get >/dev/null 2>&1 && [ "$(uname -s)" = Linux ] || return 0
   local wanted=("${APT_BUILD_PACKAGES[@]}")
-  [ "${1:-}" = --test ] && wanted+=("${APT_TEST_PACKAGES[@]}")
+  if [ "${1:-}" = --test ]; then wanted+=("${APT_TEST_PACKAGES[@]}"); shift; fi
+  wanted+=("$@")
   local missing=()
   for pkg in "${wanted[@]}"; do
     # Node may come from elsewhere (nvm, nodesource): only install it when no node is on PATH.
@@ -152,9 +156,12 @@ ensure_web_built() {
 }
 
 # Build the shell with the UI embedded (custom protocol), debug profile for fast compiles.
+# `cargo test` leaves a binary without the UI at the same path: remove it first, so a failed build
+# leaves no binary rather than a stale one (cargo puts an up-to-date one back without compiling).
 build_app() {
   log "tauri: building the desktop app (debug, no bundle)"
-  (cd "$ROOT" && "$ROOT/web/node_modules/.bin/tauri" build --debug --no-bundle --ci) >&2
-  APP_BIN="$CARGO_TARGET_DIR/debug/sage-desktop"
+  rm -f "$APP_BIN"
+  (cd "$ROOT" && "$ROOT/web/node_modules/.bin/tauri" build --debug --no-bundle --ci) >&2 \
+    || die "tauri build failed"
   [ -x "$APP_BIN" ] || die "the build did not produce $APP_BIN"
 }

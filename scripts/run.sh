@@ -21,7 +21,14 @@ for arg in "$@"; do
   esac
 done
 
-ensure_apt --test
+# Before minutes of building: is there a screen to show the window on?
+if [ "$use_xvfb" -eq 0 ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  die "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set). On a machine without one, run
+       'scripts/run.sh --xvfb' to start Sage under a virtual display (Xvfb, installed for you)."
+fi
+
+# Only what building needs, plus Xvfb when asked for: the test-only packages are test.sh's.
+if [ "$use_xvfb" -eq 1 ]; then ensure_apt xvfb xauth; else ensure_apt; fi
 ensure_rust
 ensure_venv
 ensure_npm
@@ -31,10 +38,6 @@ build_app
 
 # Dev mode: the shell runs `python -m sage_sidecar` from the venv, so Python edits need no refreeze.
 [ "$frozen" -eq 1 ] || export SAGE_SIDECAR_PYTHON="$PY"
-
-if [ "$use_xvfb" -eq 0 ] && [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
-  die "no display found. Run 'scripts/run.sh --xvfb' to start Sage under a virtual display."
-fi
 
 if [ "$demo" -eq 1 ]; then
   export SAGE_DATA_DIR="${SAGE_DATA_DIR:-$CACHE_DIR/demo-data}"  # keep the demo out of real data

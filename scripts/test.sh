@@ -1,49 +1,138 @@
 #!/usr/bin/env bash
 # Install whatever is missing, build, and run every test layer:
-#   python (ruff + pytest) · web (vitest) · workflows (actionlint) · rust (cargo test)
-#   · browser E2E (Chromium) · desktop E2E (tauri-driver) · package (.deb install test)
-# The package layer (scripts/test-package.sh) runs when CI=true or SAGE_TEST_PACKAGE=1, and is
-# skipped with SAGE_TEST_PACKAGE=0: it builds the release bundle and installs it with dpkg.
-# Exits non-zero if any layer fails; the last line is "layers: N passed, N failed".
+#   lint (scripts/lint.sh: rustfmt, clippy, mypy, ruff, eslint, vue-tsc) · python (pytest)
+#   · web (vitest) · workflows (actionlint) · rust (cargo test) · browser E2E (Chromium)
+#   · desktop E2E (tauri-driver) · package (.deb install test) · update (a build updates itself)
+# The package and update layers (scripts/test-package.sh, test-update.sh) run when CI=true or
+# SAGE_TEST_PACKAGE=1, and are skipped with SAGE_TEST_PACKAGE=0: they build the release bundle and
+# install it with dpkg.
+#
+# Every layer and every build step runs under a time limit: a hang ends as a failure naming the
+# layer. A build step that fails counts as a failed layer with its reason, and the layers that
+# need its output do not run (never against an older build). Exits non-zero if any layer fails;
+# whatever happens, the last line is "layers: N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 
-ensure_test_tools
-ensure_sidecar_built  # the shell's build needs the externalBin and the sidecar resource folder
-
-export SAGE_SIDECAR_PYTHON="$PY"  # tests that need the dev-mode sidecar use the project venv
-export SAGE_TEST_ARTIFACTS="$ROOT/test-artifacts"
-XVFB=(xvfb-run -a -s "-screen 0 1280x800x24")
-
 passed=0; failed=0; failures=()
-run_layer() {
-  local name="$1"; shift
-  log "layer: $name"
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+stage=setup   # setup, then the name of the layer or build step running, then done
+layer_pid=
+summary() {
+  local status=$?
+  case "$stage" in
+    done) ;;
+    setup) failed=$((failed + 1)); failures+=("setup (an install step failed, exit $status: see above)") ;;
+    *) failed=$((failed + 1)); failures+=("$stage (interrupted)") ;;
+  esac
+  if [ ${#failures[@]} -gt 0 ]; then
+    local list
+    printf -v list '%s; ' "${failures[@]}"
+    log "failed layers: ${list%; }"
+  fi
+  echo "layers: $passed passed, $failed failed"
+  [ "$failed" -eq 0 ] && exit 0 || exit 1
 }
+trap summary EXIT
+# A layer runs in its own process group (timeout's), which the terminal's Ctrl+C does not reach:
+# pass it on, so the layer's processes (apps, Xvfb, sidecars) end with us.
+interrupted() {
+  [ -z "$layer_pid" ] || kill -TERM "$layer_pid" 2>/dev/null || true
+  [ -z "$layer_pid" ] || wait "$layer_pid" 2>/dev/null || true
+  exit 130
+}
+trap interrupted INT TERM HUP
 
-run_layer python bash -c "cd '$ROOT/src-python' && '$PY' -m ruff check . ../scripts && '$PY' -m pytest -q tests ../scripts/tests"
-run_layer web bash -c "'$ROOT/scripts/api-types.sh' --check && cd '$ROOT/web' && npx vue-tsc --noEmit && npx vitest run"
-run_layer workflows node "$ROOT/scripts/lint-workflows.mjs"
-# cargo test builds the app binary without the embedded UI; the E2E build below replaces it,
-# so the E2E layers must come after this one.
-run_layer rust "${XVFB[@]}" cargo test --workspace
-if ensure_web_built && build_app; then
-  run_layer browser-e2e bash -c "cd '$ROOT/web' && npm run --silent test:e2e:browser"
-  # dbus-run-session: single-instance hands over through the session bus, and the tray and
-  # notification tests run their own watcher and notification server on it (docs/desktop.md).
-  run_layer desktop-e2e dbus-run-session -- "${XVFB[@]}" env SAGE_APP_BIN="$APP_BIN" \
-    bash -c "cd '$ROOT/web' && npm run --silent test:e2e:desktop"
-else
-  failed=$((failed + 2)); failures+=("browser-e2e (build failed)" "desktop-e2e (build failed)")
-fi
+# step KIND NAME MINUTES COMMAND...: run COMMAND under a limit of MINUTES (then SIGTERM to its whole
+# process group, SIGKILL 30 s later). KIND layer counts a pass or a failure; KIND build counts only
+# a failure. Sets step_ok to 1 or 0.
+step() {
+  local kind="$1" name="$2" minutes="$3"; shift 3
+  local label="$name"
+  if [ "$kind" = build ]; then label="build: $name"; fi
+  log "$kind: $name (time limit $minutes min)"
+  stage="$label"
+  local status=0 started=$SECONDS
+  timeout --kill-after=30 "${minutes}m" "$@" &
+  layer_pid=$!
+  wait "$layer_pid" || status=$?
+  layer_pid=
+  stage="between layers"
+  step_ok=0
+  if [ "$status" -eq 0 ]; then
+    step_ok=1
+    if [ "$kind" = layer ]; then passed=$((passed + 1)); fi
+    log "$label: done in $((SECONDS - started)) s"
+    return 0
+  fi
+  failed=$((failed + 1))
+  if [ $((SECONDS - started)) -ge $((minutes * 60)) ] && { [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; }; then
+    printf '\033[1;31mTIMEOUT:\033[0m %s did not finish in %s min and was stopped\n' "$label" "$minutes" >&2
+    failures+=("$label (timed out after $minutes min)")
+  elif [ "$kind" = build ]; then
+    printf '\033[1;31mFAIL:\033[0m %s failed (exit %s)\n' "$label" "$status" >&2
+    failures+=("$label (exit $status)")
+  else
+    failures+=("$label")
+  fi
+}
+layer() { step layer "$@"; }
+build() { step build "$@"; }
+# not_run NAME REASON: a layer that cannot run because what it needs failed to build.
+not_run() {
+  log "layer: $1 not run: $2"
+  failed=$((failed + 1)); failures+=("$1 (not run: $2)")
+}
+# Runs a lib.sh function in a fresh shell, where its `set -e` and `die` work and end only that shell.
+LIB=(bash -c 'source "$1/scripts/lib.sh"; shift; "$@"' _ "$ROOT")
 
-if [ "${SAGE_TEST_PACKAGE:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" = 1 ]; then
-  run_layer package "$ROOT/scripts/test-package.sh"
-  run_layer update "$ROOT/scripts/test-update.sh"
-else
-  log "layer: package skipped (set SAGE_TEST_PACKAGE=1 to build and install the .deb)"
-fi
+# Everything runs from main, which bash reads whole before running: editing this file while a run
+# is under way cannot change what that run does next.
+main() {
+  ensure_test_tools
 
-[ ${#failures[@]} -eq 0 ] || log "failed layers: ${failures[*]}"
-echo "layers: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+  export SAGE_SIDECAR_PYTHON="$PY"  # tests that need the dev-mode sidecar use the project venv
+  export SAGE_TEST_ARTIFACTS="$ROOT/test-artifacts"
+  XVFB=(xvfb-run -a -s "-screen 0 1280x800x24")
+
+  # The shell's build (clippy, cargo test, tauri build) needs the externalBin and the sidecar's
+  # resource folder, so the frozen sidecar comes first; it is rebuilt only when its sources change.
+  build sidecar 30 "${LIB[@]}" ensure_sidecar_built; sidecar_ok=$step_ok
+  layer lint 30 "$ROOT/scripts/lint.sh" --no-setup
+  layer python 20 bash -c "cd '$ROOT/src-python' && '$PY' -m pytest -q tests ../scripts/tests"
+  layer web 10 bash -c "'$ROOT/scripts/api-types.sh' --check && cd '$ROOT/web' && npx vitest run"
+  layer workflows 5 node "$ROOT/scripts/lint-workflows.mjs"
+  # cargo test builds the app binary without the embedded UI; the E2E build below replaces it,
+  # so the E2E layers must come after this one.
+  layer rust 40 "${XVFB[@]}" cargo test --workspace
+
+  build UI 10 "${LIB[@]}" ensure_web_built; ui_ok=$step_ok
+  if [ "$ui_ok" = 1 ]; then
+    layer browser-e2e 15 bash -c "cd '$ROOT/web' && npm run --silent test:e2e:browser"
+  else
+    not_run browser-e2e "the UI did not build"
+  fi
+  local no_app=
+  if [ "$sidecar_ok" != 1 ]; then no_app="the sidecar did not build"; fi
+  if [ "$ui_ok" != 1 ]; then no_app="the UI did not build"; fi
+  if [ -z "$no_app" ]; then
+    build app 40 "${LIB[@]}" build_app
+    if [ "$step_ok" != 1 ]; then no_app="the app did not build"; fi
+  fi
+  if [ -z "$no_app" ]; then
+    # Each test file starts its own D-Bus session (web/e2e/desktop/app.mjs): single instance hands
+    # over through it, and the tray and notification tests run a watcher and a notification server
+    # on it (docs/desktop.md).
+    layer desktop-e2e 20 "${XVFB[@]}" env SAGE_APP_BIN="$APP_BIN" \
+      bash -c "cd '$ROOT/web' && npm run --silent test:e2e:desktop"
+  else
+    not_run desktop-e2e "$no_app"
+  fi
+
+  if [ "${SAGE_TEST_PACKAGE:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" = 1 ]; then
+    layer package 45 "$ROOT/scripts/test-package.sh"
+    layer update 45 "$ROOT/scripts/test-update.sh"
+  else
+    log "layer: package and update skipped (set SAGE_TEST_PACKAGE=1 to build and install the .deb)"
+  fi
+  stage=done
+}
+main "$@"; exit
