@@ -18,6 +18,8 @@ from sage_sidecar.schemas.knowledge import (
     SearchRequest,
 )
 from sage_sidecar.services import knowledge as service
+from sage_sidecar.services import knowledge_bases as bases
+from sage_sidecar.services import knowledge_files as files
 from sage_sidecar.services.knowledge import Knowledge
 
 router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
@@ -46,32 +48,32 @@ def _hit(hit: Hit) -> SearchHitOut:
 
 @router.get("/bases", response_model=list[KnowledgeBaseOut])
 async def list_bases(session: SessionDep) -> list[KnowledgeBaseOut]:
-    return [KnowledgeBaseOut.model_validate(kb) for kb in await service.list_bases(session)]
+    return [KnowledgeBaseOut.model_validate(kb) for kb in await bases.list_bases(session)]
 
 
 @router.post("/bases", response_model=KnowledgeBaseOut, status_code=status.HTTP_201_CREATED)
 async def create_base(
     data: KnowledgeBaseCreate, session: SessionDep, knowledge: KnowledgeDep
 ) -> KnowledgeBaseOut:
-    return KnowledgeBaseOut.model_validate(await service.create_base(session, knowledge, data))
+    return KnowledgeBaseOut.model_validate(await bases.create_base(session, knowledge, data))
 
 
 @router.get("/bases/{kb_id}", response_model=KnowledgeBaseOut)
 async def get_base(kb_id: str, session: SessionDep) -> KnowledgeBaseOut:
-    return KnowledgeBaseOut.model_validate(await service.get_base(session, kb_id))
+    return KnowledgeBaseOut.model_validate(await bases.get_base(session, kb_id))
 
 
 @router.patch("/bases/{kb_id}", response_model=KnowledgeBaseOut)
 async def update_base(
     kb_id: str, data: KnowledgeBaseUpdate, session: SessionDep, knowledge: KnowledgeDep
 ) -> KnowledgeBaseOut:
-    kb = await service.update_base(session, knowledge, kb_id, data)
+    kb = await bases.update_base(session, knowledge, kb_id, data)
     return KnowledgeBaseOut.model_validate(kb)
 
 
 @router.delete("/bases/{kb_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_base(kb_id: str, session: SessionDep, knowledge: KnowledgeDep) -> None:
-    await service.delete_base(session, knowledge, kb_id)
+    await bases.delete_base(session, knowledge, kb_id)
 
 
 @router.post("/bases/{kb_id}/reindex", response_model=KnowledgeBaseOut)
@@ -79,12 +81,12 @@ async def reindex_base(
     kb_id: str, session: SessionDep, knowledge: KnowledgeDep
 ) -> KnowledgeBaseOut:
     """Embed every file of the base again; progress arrives as `knowledge.file` events."""
-    return KnowledgeBaseOut.model_validate(await service.reindex_base(session, knowledge, kb_id))
+    return KnowledgeBaseOut.model_validate(await bases.reindex_base(session, knowledge, kb_id))
 
 
 @router.get("/bases/{kb_id}/files", response_model=list[KnowledgeFileOut])
 async def list_files(kb_id: str, session: SessionDep) -> list[KnowledgeFileOut]:
-    return [KnowledgeFileOut.model_validate(f) for f in await service.list_files(session, kb_id)]
+    return [KnowledgeFileOut.model_validate(f) for f in await files.list_files(session, kb_id)]
 
 
 _UPLOAD_BODY = {
@@ -112,7 +114,7 @@ async def upload_files(
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > knowledge.max_file_bytes + MULTIPART_OVERHEAD:
         raise too_large("the upload", knowledge.max_file_bytes)  # before reading any of it
-    return await service.upload_files(
+    return await files.upload_files(
         session, knowledge, kb_id, request.headers.get("content-type", ""), request.stream()
     )
 
@@ -126,19 +128,19 @@ async def add_paths(
     kb_id: str, data: AddPaths, session: SessionDep, knowledge: KnowledgeDep
 ) -> list[KnowledgeFileOut]:
     """Files on this computer, by absolute path (the desktop app's file dialog); copied in."""
-    return await service.add_paths(session, knowledge, kb_id, data.paths)
+    return await files.add_paths(session, knowledge, kb_id, data.paths)
 
 
 @router.get("/bases/{kb_id}/files/{file_id}", response_model=KnowledgeFileOut)
 async def get_file(kb_id: str, file_id: str, session: SessionDep) -> KnowledgeFileOut:
-    return KnowledgeFileOut.model_validate(await service.get_file(session, kb_id, file_id))
+    return KnowledgeFileOut.model_validate(await files.get_file(session, kb_id, file_id))
 
 
 @router.delete("/bases/{kb_id}/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT)
 async def delete_file(
     kb_id: str, file_id: str, session: SessionDep, knowledge: KnowledgeDep
 ) -> None:
-    await service.delete_file(session, knowledge, kb_id, file_id)
+    await files.delete_file(session, knowledge, kb_id, file_id)
 
 
 @router.post("/search", response_model=SearchOut)
