@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sage_sidecar.core.config import Settings
-from sage_sidecar.schemas.protocol import UNIONS, frame_types
+from sage_sidecar.schemas.protocol import UNIONS, frame_type, frame_types, members
 from sage_sidecar.storage.migrate import MIGRATIONS_DIR, head_revision, upgrade_to_head
 
 from chat_client import ChatSocket, add_scripted_provider
@@ -154,14 +154,14 @@ def _documented_rows() -> dict[str, str]:
 def test_docs_protocol_md_names_every_frame_and_its_fields(union):
     rows = _documented_rows()
     problems = []
-    for member in UNIONS[union].model_fields["root"].annotation.__args__:
-        frame_type = member.model_fields["type"].default
-        row = rows.get(frame_type)
+    for member in members(UNIONS[union]):
+        kind = frame_type(member)
+        row = rows.get(kind)
         if row is None:
-            problems.append(f"{frame_type}: no row")
+            problems.append(f"{kind}: no row")
             continue
         for name, field in member.model_fields.items():
             alias = field.alias or name
             if alias not in COMMON_FIELDS and not re.search(f"`{alias}[`:]", row):
-                problems.append(f"{frame_type}: `{alias}` not in its row")
+                problems.append(f"{kind}: `{alias}` not in its row")
     assert not problems, "docs/protocol.md is behind schemas/protocol:\n" + "\n".join(problems)

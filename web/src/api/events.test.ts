@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 
-import { EventSocket, WS_CLOSE_UNAUTHORIZED, type SageEvent, type SocketState } from './events'
+import { EventSocket, WS_CLOSE_UNAUTHORIZED, type SocketState } from './events'
+import type { SageEvent } from './types'
 
 /** A scriptable stand-in for the browser WebSocket. */
 class FakeSocket {

@@ -5,27 +5,23 @@
  */
 import type { SageConfig } from './config'
 import { backoffDelay } from './backoff'
+import type { SageEvent } from './types'
 
 export const WS_CLOSE_UNAUTHORIZED = 4401
 export const WS_CLOSE_FORBIDDEN_ORIGIN = 4403
 
 export type SocketState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'unauthorized' | 'closed'
 
-export interface SageEvent {
-  type: string
-  seq?: number
-  time?: number
-  [key: string]: unknown
-}
-
-export interface EventSocketOptions {
+/** A socket's frames in (`In`: `SageEvent` on `/ws/events`, `ServerChatFrame` on `/ws/chat`) and
+ * out (`Out`: the client frames it may send). Both are generated from the sidecar's models. */
+export interface EventSocketOptions<In extends { type: string } = SageEvent> {
   path?: string
-  onEvent: (event: SageEvent) => void
+  onEvent: (event: In) => void
   onState?: (state: SocketState) => void
   WebSocketImpl?: typeof WebSocket
 }
 
-export class EventSocket {
+export class EventSocket<In extends { type: string } = SageEvent, Out extends { type: string } = never> {
   private socket: WebSocket | null = null
   private attempt = 0
   private timer: ReturnType<typeof setTimeout> | null = null
@@ -34,7 +30,7 @@ export class EventSocket {
 
   constructor(
     private readonly config: () => SageConfig,
-    private readonly options: EventSocketOptions,
+    private readonly options: EventSocketOptions<In>,
   ) {}
 
   start(): void {
@@ -51,7 +47,7 @@ export class EventSocket {
   }
 
   /** Send a frame on an authenticated socket; false (nothing sent) when not connected. */
-  send(frame: Record<string, unknown>): boolean {
+  send(frame: Out): boolean {
     if (this.state !== 'open' || !this.socket) return false
     this.socket.send(JSON.stringify(frame))
     return true
@@ -77,18 +73,20 @@ export class EventSocket {
 
     socket.onopen = () => socket.send(JSON.stringify({ type: 'auth', apiKey }))
     socket.onmessage = (message: MessageEvent) => {
-      let event: SageEvent
+      let event: unknown
       try {
-        event = JSON.parse(String(message.data)) as SageEvent
+        event = JSON.parse(String(message.data))
       } catch {
         return // not ours to interpret; the protocol is JSON frames only
       }
+      if (!isFrame(event)) return
       if (event.type === 'auth.ok') {
         this.attempt = 0
         this.setState('open')
         return
       }
-      this.options.onEvent(event)
+      // The sidecar builds every frame from the models these types are generated from.
+      this.options.onEvent(event as In)
     }
     socket.onclose = (close: CloseEvent) => {
       if (this.socket !== socket) return // superseded by reconnectNow()
@@ -120,4 +118,8 @@ export class EventSocket {
     this.state = state
     this.options.onState?.(state)
   }
+}
+
+function isFrame(value: unknown): value is { type: string } {
+  return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string'
 }

@@ -8,6 +8,9 @@ import { HttpClient } from './http'
 import type {
   Agent,
   AgentCreate,
+  ClientChatFrame,
+  SageEvent,
+  ServerChatFrame,
   Attachment,
   AgentExport,
   ConnectionVerdict,
@@ -36,7 +39,7 @@ import type {
 
 export { ApiError } from './http'
 export type { SageConfig, StartupError, ConfigSource } from './config'
-export type { EventSocket, SageEvent, SocketState } from './events'
+export type { EventSocket, SocketState } from './events'
 export type * from './types'
 
 let source: ConfigSource = resolveConfig()
@@ -63,13 +66,15 @@ export function getHealth(signal?: AbortSignal): Promise<Health> {
   return http.request<Health>('/api/health', { signal })
 }
 
-export function openEventSocket(options: Omit<EventSocketOptions, 'path'>): EventSocket {
-  return new EventSocket(config, { ...options, path: '/ws/events' })
+export function openEventSocket(options: Omit<EventSocketOptions<SageEvent>, 'path'>): EventSocket<SageEvent> {
+  return new EventSocket<SageEvent>(config, { ...options, path: '/ws/events' })
 }
 
+export type ChatSocket = EventSocket<ServerChatFrame, ClientChatFrame>
+
 /** The chat stream: send `chat.*` and `tool.approval` frames, receive reply events. */
-export function openChatSocket(options: Omit<EventSocketOptions, 'path'>): EventSocket {
-  return new EventSocket(config, { ...options, path: '/ws/chat' })
+export function openChatSocket(options: Omit<EventSocketOptions<ServerChatFrame>, 'path'>): ChatSocket {
+  return new EventSocket<ServerChatFrame, ClientChatFrame>(config, { ...options, path: '/ws/chat' })
 }
 
 const q = encodeURIComponent

@@ -921,11 +921,8 @@ export interface components {
         ChatCancel: {
             /** messageId */
             messageId: string;
-            /**
-             * requestId
-             * @default null
-             */
-            requestId: string | null;
+            /** requestId */
+            requestId?: string | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -938,11 +935,8 @@ export interface components {
             content: string;
             /** messageId */
             messageId: string;
-            /**
-             * requestId
-             * @default null
-             */
-            requestId: string | null;
+            /** requestId */
+            requestId?: string | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -953,11 +947,8 @@ export interface components {
         ChatRegenerate: {
             /** messageId */
             messageId: string;
-            /**
-             * requestId
-             * @default null
-             */
-            requestId: string | null;
+            /** requestId */
+            requestId?: string | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -966,28 +957,16 @@ export interface components {
         };
         /** ChatSend */
         ChatSend: {
-            /**
-             * agentId
-             * @default null
-             */
-            agentId: string | null;
-            /**
-             * attachments
-             * @default []
-             */
-            attachments: string[];
+            /** agentId */
+            agentId?: string | null;
+            /** attachments */
+            attachments?: string[];
             /** content */
             content: string;
-            /**
-             * conversationId
-             * @default null
-             */
-            conversationId: string | null;
-            /**
-             * requestId
-             * @default null
-             */
-            requestId: string | null;
+            /** conversationId */
+            conversationId?: string | null;
+            /** requestId */
+            requestId?: string | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}
@@ -2135,11 +2114,8 @@ export interface components {
              * @enum {string}
              */
             decision: "approve" | "deny" | "always";
-            /**
-             * requestId
-             * @default null
-             */
-            requestId: string | null;
+            /** requestId */
+            requestId?: string | null;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}

@@ -2,7 +2,7 @@
  * The sidecar API's shapes, named for the UI. They come from `schema.d.ts`, which
  * scripts/api-types.sh generates from the sidecar's OpenAPI schema (and scripts/test.sh checks is
  * current), so a changed Pydantic model shows up here as a type error, not a runtime surprise.
- * Only the JSON columns the schema cannot describe (message parts, citations) are written out.
+ * The WebSocket frames are in the schema too (the sidecar publishes them in its components).
  */
 import type { components } from './schema'
 
@@ -44,67 +44,37 @@ export type KnowledgeSearchResult = Schemas['SearchOut']
 export type SystemInfo = Schemas['SystemInfo']
 export type Attachment = Schemas['AttachmentOut']
 
-export type MessageStatus = 'streaming' | 'completed' | 'interrupted' | 'failed'
-
-export interface ToolCallPart {
-  type: 'tool_call'
-  id: string
-  name: string
-  arguments: string
+/** A message; its JSON columns (`parts`, `citations`, `usage`) are typed by the sidecar's
+ * models (schemas/protocol/parts.py), camelCase like the frames that streamed them. */
+export type Message = Schemas['MessageOut'] & {
+  /** Live only (a reload has just `error`): why a reply failed, for the UI to translate. */
+  errorCode?: FailureCode | null
+  errorParams?: Record<string, string>
 }
-
-export interface ToolResultPart {
-  type: 'tool_result'
-  id: string
-  name: string
-  content: string
-  isError: boolean
-  durationMs: number
-}
-
-export interface NoticePart {
-  type: 'notice'
-  text: string
-}
-
-export interface PlanPart {
-  type: 'plan'
-  steps: { index: number; title: string; status: string; corrective?: boolean }[]
-  check?: { ok: boolean; fix: string | null }
-}
-
+export type MessageStatus = Message['status']
+export type MessagePart = Schemas['MessagePart']
+export type ToolCallPart = Schemas['ToolCallPart']
+export type ToolResultPart = Schemas['ToolResultPart']
+export type NoticePart = Schemas['NoticePart']
+export type PlanPart = Schemas['PlanPart']
+export type PlanStep = Schemas['PlanStep']
+export type PlanCheck = Schemas['PlanCheck']
 /** A file attached to a user message (its text went to the model with it). */
-export interface AttachmentPart {
-  type: 'attachment'
-  id: string
-  name: string
-  size: number
-  chars: number
-  truncated: boolean
-}
+export type AttachmentPart = Schemas['AttachmentPart']
+/** One numbered source behind a `[n]` marker in a reply. */
+export type Citation = Schemas['Citation']
+export type Usage = Schemas['Usage']
 
-export type MessagePart = ToolCallPart | ToolResultPart | NoticePart | PlanPart | AttachmentPart
-
-/** A message; its `parts` and `citations` are JSON columns, typed here by hand. */
-export type Message = Omit<Schemas['MessageOut'], 'parts' | 'citations' | 'status' | 'usage'> & {
-  status: MessageStatus
-  usage: { prompt_tokens: number; completion_tokens: number } | null
-  parts: MessagePart[]
-  /** The knowledge sources behind the reply's `[n]` markers, if its agent has knowledge bases. */
-  citations?: Citation[] | null
-}
-
-/** One numbered source behind a `[n]` marker in a reply (`knowledge/citations.py`). */
-export interface Citation {
-  number: number
-  chunkId: number
-  kbId: string
-  fileId: string
-  fileName: string
-  heading: string | null
-  page: number | null
-  charStart: number
-  charEnd: number
-  snippet: string
-  score: number
-}
+/** The WebSocket protocol (docs/protocol.md), generated from schemas/protocol. */
+export type ClientChatFrame = Schemas['ClientChatFrame']
+export type ServerChatFrame = Schemas['ServerChatFrame']
+export type ServerChatFrameType = ServerChatFrame['type']
+/** One `/ws/chat` frame of the given type. */
+export type ServerChatFrameOf<T extends ServerChatFrameType> = Extract<ServerChatFrame, { type: T }>
+export type AuthFrame = Schemas['AuthFrame']
+/** A `/ws/events` frame: `hello`, then what the sidecar publishes. */
+export type SageEvent = Schemas['EventFrame']
+export type SageEventOf<T extends SageEvent['type']> = Extract<SageEvent, { type: T }>
+/** Codes of sidecar texts the UI translates (`chat.code.*`). */
+export type NoticeCode = NonNullable<NoticePart['code']>
+export type FailureCode = NonNullable<Schemas['MessageFailed']['code']>

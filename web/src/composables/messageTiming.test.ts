@@ -14,7 +14,7 @@ describe('messageTiming', () => {
   it('measures first token, total time and output speed', () => {
     const timing = messageTiming(reply({
       first_token_at: '2026-11-25T10:00:00.400Z', completed_at: '2026-11-25T10:00:02.400Z',
-      usage: { prompt_tokens: 10, completion_tokens: 80 },
+      usage: { promptTokens: 10, completionTokens: 80 },
     }))
     expect(timing).toEqual({ firstTokenS: 0.4, totalS: 2.4, tokensPerS: 40 })
   })

@@ -16,7 +16,7 @@ export function messageTiming(message: Message): MessageTiming | null {
   const firstTokenS = Number.isNaN(first) ? null : Math.max(0, (first - start) / 1000)
   // Output speed counts the streaming part only, so a slow first token does not hide a fast model.
   const streamingS = firstTokenS === null ? null : (end - first) / 1000
-  const tokens = message.usage?.completion_tokens
+  const tokens = message.usage?.completionTokens
   const tokensPerS = tokens && streamingS && streamingS > 0.05 ? tokens / streamingS : null
   return { firstTokenS, totalS: (end - start) / 1000, tokensPerS }
 }

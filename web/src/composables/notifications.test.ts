@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 
+import type { SageEvent, SageEventOf } from '@/api'
 import { i18n } from '@/i18n'
 
 // The shell bridge and the plugin, replaced by fakes: focus is what the test says it is, and a
@@ -47,8 +48,13 @@ const t = (key: string, values?: Record<string, unknown>) => i18n.global.t(key, 
 // The app runs vue-i18n in composition mode, where `locale` is a ref (the declared type is wider).
 const setLocale = (code: 'en' | 'zh') => ((i18n.global.locale as unknown as { value: string }).value = code)
 const ALL_ON: NotifyPrefs = { replyFinished: true, approvalWaiting: true, updateReady: true }
-const finished = (extra: Record<string, unknown>) => ({
-  type: 'chat.reply_finished', seq: 5, conversation_id: 'c1', message_id: 'm1', title: 'Trip plan', ...extra,
+const finished = (extra: Partial<SageEventOf<'chat.reply_finished'>>): SageEventOf<'chat.reply_finished'> => ({
+  type: 'chat.reply_finished', seq: 5, time: 0, conversationId: 'c1', messageId: 'm1', title: 'Trip plan', status: 'completed',
+  preview: '', error: null, ...extra,
+})
+const approval = (extra: Partial<SageEventOf<'chat.approval_required'>>): SageEventOf<'chat.approval_required'> => ({
+  type: 'chat.approval_required', seq: 6, time: 0, conversationId: 'c2', messageId: 'm2', callId: 'w1', tool: 'write_file',
+  arguments: '{}', title: 'Notes', ...extra,
 })
 
 beforeEach(() => {
@@ -90,17 +96,16 @@ describe('which events become notifications', () => {
   })
 
   it('a tool waiting for approval names the tool', () => {
-    const event = { type: 'chat.approval_required', conversation_id: 'c2', message_id: 'm2', call_id: 'w1', tool: 'write_file', title: 'Notes' }
-    expect(noticeFor(event, t)).toEqual({ kind: 'approvalWaiting', title: 'write_file is waiting for your approval', body: 'Notes', conversationId: 'c2' })
+    expect(noticeFor(approval({}), t)).toEqual({ kind: 'approvalWaiting', title: 'write_file is waiting for your approval', body: 'Notes', conversationId: 'c2' })
   })
 
   it('other events are not notifications', () => {
-    expect(noticeFor({ type: 'heartbeat', uptime_s: 3 }, t)).toBeNull()
-    expect(noticeFor({ type: 'knowledge.file', status: 'ready' }, t)).toBeNull()
+    expect(noticeFor({ type: 'heartbeat', seq: 1, time: 0, uptimeS: 3 }, t)).toBeNull()
+    expect(noticeFor({ type: 'hello', uptimeS: 3 }, t)).toBeNull()
   })
 
   it('long answers are cut, and a missing title has a stand-in', () => {
-    const notice = noticeFor({ type: 'chat.reply_finished', status: 'completed', conversation_id: 'c1', preview: 'x'.repeat(500) }, t)
+    const notice = noticeFor(finished({ title: '', preview: 'x'.repeat(500) }), t)
     expect(notice?.body.length).toBe(180)
     expect(notice?.body.endsWith('…')).toBe(true)
     expect(notice?.title).toBe('Sage answered: New conversation')
@@ -143,14 +148,14 @@ describe('when to notify', () => {
 
 describe('the running path', () => {
   it('turns sidecar events into notifications and a click into the conversation', async () => {
-    let feed: ((event: { type: string; [key: string]: unknown }) => void) | null = null
+    let feed: ((event: SageEvent) => void) | null = null
     const unsubscribe = vi.fn()
     const stop = await startNotifications((handler) => {
       feed = handler
       return unsubscribe
     }, t)
 
-    feed!({ type: 'heartbeat' })
+    feed!({ type: 'heartbeat', seq: 1, time: 0, uptimeS: 1 })
     feed!(finished({ status: 'completed', preview: 'Here it is.' }))
     await vi.waitFor(() => expect(plugin.sendNotification).toHaveBeenCalledTimes(1))
     expect(plugin.sendNotification.mock.calls[0][0]).toMatchObject({ title: 'Sage answered: Trip plan', body: 'Here it is.' })

@@ -49,21 +49,19 @@ const str = (value: unknown): string => (typeof value === 'string' ? value : '')
 
 /** The notification a sidecar event deserves, whatever the focus and settings; null for none. */
 export function noticeFor(event: SageEvent, t: Translate): Notice | null {
-  const conversationId = str(event.conversation_id) || null
-  const title = str(event.title) || t('notify.untitled')
+  if (event.type !== 'chat.reply_finished' && event.type !== 'chat.approval_required') return null
+  const conversationId = event.conversationId || null
+  const title = event.title || t('notify.untitled')
   if (event.type === 'chat.reply_finished') {
     if (event.status === 'completed') {
-      return { kind: 'replyFinished', title: t('notify.replyDone', { title }), body: clip(str(event.preview)), conversationId }
+      return { kind: 'replyFinished', title: t('notify.replyDone', { title }), body: clip(event.preview), conversationId }
     }
     if (event.status === 'failed') {
-      return { kind: 'replyFinished', title: t('notify.replyFailed', { title }), body: clip(str(event.error)), conversationId }
+      return { kind: 'replyFinished', title: t('notify.replyFailed', { title }), body: clip(event.error ?? ''), conversationId }
     }
     return null // interrupted: the user stopped it themselves
   }
-  if (event.type === 'chat.approval_required') {
-    return { kind: 'approvalWaiting', title: t('notify.approval', { tool: str(event.tool) }), body: title, conversationId }
-  }
-  return null
+  return { kind: 'approvalWaiting', title: t('notify.approval', { tool: event.tool }), body: title, conversationId }
 }
 
 /** A newer version found by the updater's background check, as a notice. */

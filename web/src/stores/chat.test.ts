@@ -1,12 +1,12 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 
-import type { SocketState } from '@/api'
+import type { SageEventOf, ServerChatFrame, SocketState } from '@/api'
 
 const fake = vi.hoisted(() => ({
-  sent: [] as Record<string, unknown>[],
+  sent: [] as ({ requestId: string | null } & Record<string, unknown>)[],
   onState: null as ((s: SocketState) => void) | null,
-  onEvent: null as ((f: Record<string, unknown>) => void) | null,
+  onEvent: null as ((f: ServerChatFrame) => void) | null,
   open: false,
 }))
 
@@ -19,13 +19,17 @@ vi.mock('@/api', () => ({
     fake.onState = options.onState
     return {
       start: () => options.onState?.('connecting'),
-      send: (frame: Record<string, unknown>) => (fake.open ? (fake.sent.push(frame), true) : false),
+      send: (frame: { requestId: string | null } & Record<string, unknown>) => (fake.open ? (fake.sent.push(frame), true) : false),
       reconnectNow: vi.fn(),
     }
   },
 }))
 
 import { useChatStore } from './chat'
+
+const approvalEvent = (conversationId: string, messageId: string, callId: string, args: string): SageEventOf<'chat.approval_required'> => ({
+  type: 'chat.approval_required', seq: 1, time: 0, conversationId, messageId, callId, tool: 'write_file', arguments: args, title: 'T',
+})
 
 beforeEach(() => {
   setActivePinia(createPinia())
@@ -71,7 +75,7 @@ describe('chat store', () => {
     fake.open = true
     fake.onState?.('open')
     chat.currentId = 'c1'
-    fake.onEvent?.({ type: 'tool.approval_required', conversationId: 'c1', messageId: 'a1', callId: 'w1', name: 'write_file', arguments: '{}' })
+    fake.onEvent?.({ type: 'tool.approval_required', conversationId: 'c1', messageId: 'a1', callId: 'w1', name: 'write_file', arguments: '{}', timeoutS: 120 })
     expect(chat.approvals).toHaveLength(1)
     chat.answerApproval('w1', 'deny')
     expect(chat.approvals).toEqual([])
@@ -83,7 +87,7 @@ describe('chat store', () => {
     chat.connect()
     fake.open = true
     fake.onState?.('open')
-    chat.onAppEvent({ type: 'chat.approval_required', conversation_id: 'c9', message_id: 'a9', call_id: 'w9', tool: 'write_file', arguments: '{"path":"x"}', title: 'T' })
+    chat.onAppEvent(approvalEvent('c9', 'a9', 'w9', '{"path":"x"}'))
     expect(chat.approvals).toEqual([]) // another conversation is open
     await chat.open('c9')
     expect(chat.approvals).toEqual([{ callId: 'w9', messageId: 'a9', name: 'write_file', arguments: '{"path":"x"}' }])
@@ -96,9 +100,11 @@ describe('chat store', () => {
   it('reloads the open conversation when a reply started elsewhere is finished', async () => {
     const chat = useChatStore()
     await chat.open('c9')
-    chat.onAppEvent({ type: 'chat.approval_required', conversation_id: 'c9', message_id: 'a9', call_id: 'w9', tool: 'write_file', arguments: '{}' })
+    chat.onAppEvent(approvalEvent('c9', 'a9', 'w9', '{}'))
     history.messages = [{ id: 'a9', role: 'assistant', content: 'Done.', status: 'completed', parts: [] }]
-    chat.onAppEvent({ type: 'chat.reply_finished', conversation_id: 'c9', message_id: 'a9', status: 'completed' })
+    chat.onAppEvent({
+      type: 'chat.reply_finished', seq: 2, time: 0, conversationId: 'c9', messageId: 'a9', status: 'completed', title: 'T', preview: 'Done.', error: null,
+    })
     expect(chat.approvals).toEqual([])
     await vi.waitFor(() => expect(chat.messages.map((m) => m.content)).toEqual(['Done.']))
   })
@@ -111,8 +117,8 @@ describe('chat store', () => {
     chat.send('hi')
     await vi.waitFor(() => expect(fake.sent).toHaveLength(1))
     fake.onEvent?.({ type: 'chat.accepted', requestId: fake.sent[0].requestId, conversationId: 'c1', userMessageId: 'u1', messageId: 'a1' })
-    fake.onEvent?.({ type: 'tool.approval_required', conversationId: 'c1', messageId: 'a1', callId: 'w1', name: 'write_file', arguments: '{}' })
-    chat.onAppEvent({ type: 'chat.approval_required', conversation_id: 'c1', message_id: 'a1', call_id: 'w1', tool: 'write_file', arguments: '{}' })
+    fake.onEvent?.({ type: 'tool.approval_required', conversationId: 'c1', messageId: 'a1', callId: 'w1', name: 'write_file', arguments: '{}', timeoutS: 120 })
+    chat.onAppEvent(approvalEvent('c1', 'a1', 'w1', '{}'))
     expect(chat.approvals).toHaveLength(1)
   })
 })

@@ -6,15 +6,20 @@ import {
   conversations as conversationsApi,
   openChatSocket,
   type Attachment,
+  type ChatSocket,
+  type ClientChatFrame,
   type Conversation,
   type Message,
   type MessagePart,
+  type SageEvent,
   type SearchHit,
+  type ServerChatFrame,
+  type ServerChatFrameOf,
+  type SocketState,
 } from '@/api'
-import type { EventSocket, SageEvent, SocketState } from '@/api'
 import { UiError } from '@/composables/errors'
 
-import { applyFrame, placeholder, type ChatFrame } from './chatReducer'
+import { applyFrame, placeholder } from './chatReducer'
 
 export interface PendingApproval {
   callId: string
@@ -41,7 +46,7 @@ export const useChatStore = defineStore('chat', () => {
   const error = ref<unknown>(null)
   const socketState = ref<SocketState>('idle')
   const searchHits = ref<SearchHit[] | null>(null)
-  const socket = shallowRef<EventSocket | null>(null)
+  const socket = shallowRef<ChatSocket | null>(null)
   const intents = new Map<string, Intent>()
   /** Replies this window's socket started (their frames come here). */
   const mine = new Set<string>()
@@ -53,7 +58,7 @@ export const useChatStore = defineStore('chat', () => {
 
   function connect(): void {
     if (socket.value) return
-    socket.value = openChatSocket({ onEvent: (frame) => onFrame(frame as ChatFrame), onState: (s) => (socketState.value = s) })
+    socket.value = openChatSocket({ onEvent: onFrame, onState: (s) => (socketState.value = s) })
     socket.value.start()
   }
 
@@ -84,7 +89,7 @@ export const useChatStore = defineStore('chat', () => {
     })
   }
 
-  async function request(frame: Record<string, unknown>, intent?: Intent): Promise<boolean> {
+  async function request(frame: ClientChatFrame, intent?: Intent): Promise<boolean> {
     const requestId = `r${++requestCounter}`
     if (!(await whenOpen()) || !socket.value?.send({ ...frame, requestId })) {
       error.value = new UiError('notConnected')
@@ -102,7 +107,7 @@ export const useChatStore = defineStore('chat', () => {
     const target = currentId.value ? { conversationId: currentId.value } : { agentId: agentId.value ?? undefined }
     const attachments = files.length ? { attachments: files.map((f) => f.id) } : {}
     // The message shows its files at once, as the sidecar will store them.
-    const parts = files.map((f): MessagePart => ({ type: 'attachment', ...f }))
+    const parts = files.map((f): MessagePart => ({ type: 'attachment', ...f, text: '' }))
     void request({ type: 'chat.send', content: text, ...target, ...attachments }, { kind: 'send', content: text, parts })
     return true
   }
@@ -119,22 +124,22 @@ export const useChatStore = defineStore('chat', () => {
     elsewhere.delete(callId)
   }
 
-  function onFrame(frame: ChatFrame): void {
+  function onFrame(frame: ServerChatFrame): void {
     if (frame.type === 'chat.accepted') return accepted(frame)
     if (frame.type === 'error') {
       intents.delete(String(frame.requestId))
-      error.value = String(frame.error)
+      error.value = frame.error
       return
     }
     if (frame.type === 'conversation.titled') {
-      conversations.value = conversations.value.map((c) => (c.id === frame.conversationId ? { ...c, title: String(frame.title) } : c))
+      conversations.value = conversations.value.map((c) => (c.id === frame.conversationId ? { ...c, title: frame.title } : c))
       return
     }
     if (frame.conversationId !== currentId.value) return
     if (frame.type === 'tool.approval_required') {
       // The same call may have been heard on /ws/events first (see onAppEvent).
       approvals.value = [...approvals.value.filter((a) => a.callId !== frame.callId), {
-        callId: String(frame.callId), messageId: String(frame.messageId), name: String(frame.name), arguments: String(frame.arguments),
+        callId: frame.callId, messageId: frame.messageId, name: frame.name, arguments: frame.arguments,
       }]
       return
     }
@@ -144,12 +149,12 @@ export const useChatStore = defineStore('chat', () => {
     messages.value = applyFrame(messages.value, frame)
   }
 
-  function accepted(frame: ChatFrame): void {
+  function accepted(frame: ServerChatFrameOf<'chat.accepted'>): void {
     const intent = intents.get(String(frame.requestId))
     intents.delete(String(frame.requestId))
-    const conversationId = String(frame.conversationId)
+    const conversationId = frame.conversationId
     if (!intent) return
-    mine.add(String(frame.messageId))
+    mine.add(frame.messageId)
     if (currentId.value === null) {
       currentId.value = conversationId
       void loadConversations()
@@ -167,7 +172,7 @@ export const useChatStore = defineStore('chat', () => {
       const sent = placeholder(String(frame.userMessageId), conversationId, 'user', intent.content)
       messages.value = [...messages.value, { ...sent, parts: intent.parts ?? [] }]
     }
-    messages.value = [...messages.value, placeholder(String(frame.messageId), conversationId, 'assistant')]
+    messages.value = [...messages.value, placeholder(frame.messageId, conversationId, 'assistant')]
   }
 
   async function search(text: string): Promise<void> {
@@ -191,14 +196,14 @@ export const useChatStore = defineStore('chat', () => {
    * the open conversation is reloaded once such a reply is finished.
    */
   function onAppEvent(event: SageEvent): void {
-    const conversationId = String(event.conversation_id)
-    const messageId = String(event.message_id)
+    if (event.type !== 'chat.approval_required' && event.type !== 'chat.reply_finished') return
+    const { conversationId, messageId } = event
     if (mine.has(messageId)) {
       if (event.type === 'chat.reply_finished') mine.delete(messageId)
       return
     }
     if (event.type === 'chat.approval_required') {
-      const approval = { callId: String(event.call_id), messageId, name: String(event.tool), arguments: String(event.arguments ?? '') }
+      const approval = { callId: event.callId, messageId, name: event.tool, arguments: event.arguments }
       elsewhere.set(approval.callId, { ...approval, conversationId })
       const known = approvals.value.some((a) => a.callId === approval.callId)
       if (conversationId === currentId.value && !known) approvals.value = [...approvals.value, approval]

@@ -1,9 +1,22 @@
 import { describe, expect, it } from 'vitest'
 
-import { applyFrame, placeholder } from './chatReducer'
+import type { PlanStep, ServerChatFrameOf } from '@/api'
+import frames from '@/api/frames.json'
+
+import { applyFrame, frameHandlers, placeholder } from './chatReducer'
 
 const ids = { conversationId: 'c1', messageId: 'a1' }
 const start = () => [placeholder('u1', 'c1', 'user', 'hi'), placeholder('a1', 'c1', 'assistant')]
+const completed = (fields: Partial<ServerChatFrameOf<'message.completed'>>): ServerChatFrameOf<'message.completed'> => ({
+  type: 'message.completed', ...ids, status: 'completed', content: '', usage: { promptTokens: 1, completionTokens: 1 }, durationMs: 5,
+  ...fields,
+})
+const failedFrame = (fields: Partial<ServerChatFrameOf<'message.failed'>>): ServerChatFrameOf<'message.failed'> => ({
+  type: 'message.failed', ...ids, status: 'failed', reason: 'internal', error: '', code: null, params: {}, content: '', ...fields,
+})
+const step = (fields: Partial<PlanStep> & Pick<PlanStep, 'index' | 'title'>): PlanStep => ({
+  status: 'pending', error: null, errorCode: null, errorParams: {}, corrective: false, ...fields,
+})
 
 describe('applyFrame', () => {
   it('streams deltas into the right message', () => {
@@ -38,29 +51,66 @@ describe('applyFrame', () => {
 
   it('ends with the server text on completion and keeps partial text on failure', () => {
     let done = applyFrame(start(), { type: 'message.delta', ...ids, delta: 'par' })
-    done = applyFrame(done, { type: 'message.completed', ...ids, status: 'completed', content: 'partial text' })
+    done = applyFrame(done, completed({ content: 'partial text' }))
     expect(done[1]).toMatchObject({ status: 'completed', content: 'partial text', error: null })
 
     let failed = applyFrame(start(), { type: 'message.delta', ...ids, delta: 'par' })
-    failed = applyFrame(failed, { type: 'message.failed', ...ids, status: 'failed', content: 'par', error: 'dropped' })
+    failed = applyFrame(failed, failedFrame({ content: 'par', error: 'dropped', reason: 'dropped' }))
     expect(failed[1]).toMatchObject({ status: 'failed', content: 'par', error: 'dropped' })
   })
 
+  it('keeps the code of a failure for the UI to translate', () => {
+    const failed = applyFrame(start(), failedFrame({ reason: 'setup', code: 'no_model', params: { agent: 'Sage', provider: 'Local' } }))
+    expect(failed[1]).toMatchObject({ errorCode: 'no_model', errorParams: { agent: 'Sage', provider: 'Local' } })
+  })
+
   it('marks a cancelled reply interrupted', () => {
-    const messages = applyFrame(start(), { type: 'message.failed', ...ids, status: 'interrupted', reason: 'cancelled', content: '', error: 'Stopped by the user.' })
+    const messages = applyFrame(start(), failedFrame({ status: 'interrupted', reason: 'cancelled', error: 'Stopped by the user.' }))
     expect(messages[1].status).toBe('interrupted')
   })
 
-  it('tracks plan steps', () => {
-    let messages = applyFrame(start(), { type: 'plan.created', ...ids, steps: [{ index: 0, title: 'A', status: 'pending' }] })
-    messages = applyFrame(messages, { type: 'plan.step', ...ids, index: 0, title: 'A', status: 'done' })
-    messages = applyFrame(messages, { type: 'plan.step', ...ids, index: 1, title: 'Fix', status: 'pending' })
-    const plan = messages[1].parts[0]
-    expect(plan.type === 'plan' && plan.steps.map((s) => s.status)).toEqual(['done', 'pending'])
+  it('keeps the token usage, camelCase as sent', () => {
+    let messages = applyFrame(start(), { type: 'usage', ...ids, promptTokens: 12, completionTokens: 5 })
+    expect(messages[1].usage).toEqual({ promptTokens: 12, completionTokens: 5 })
+    messages = applyFrame(messages, completed({ usage: { promptTokens: 12, completionTokens: 6 } }))
+    expect(messages[1].usage).toEqual({ promptTokens: 12, completionTokens: 6 })
   })
 
-  it('ignores frames it does not know', () => {
+  it('tracks plan steps, the error of a failed step, the self-check and its corrective step', () => {
+    let messages = applyFrame(start(), { type: 'plan.created', ...ids, steps: [step({ index: 0, title: 'A' }), step({ index: 1, title: 'B' })] })
+    messages = applyFrame(messages, { type: 'plan.step', ...ids, ...step({ index: 0, title: 'A', status: 'done' }) })
+    messages = applyFrame(messages, {
+      type: 'plan.step', ...ids,
+      ...step({ index: 1, title: 'B', status: 'failed', error: 'Stopped after 8 tool steps', errorCode: 'tool_steps', errorParams: { steps: '8' } }),
+    })
+    messages = applyFrame(messages, { type: 'plan.check', ...ids, ok: false, fix: 'Redo B' })
+    messages = applyFrame(messages, { type: 'plan.step', ...ids, ...step({ index: 2, title: 'Redo B', corrective: true }) })
+    const plan = messages[1].parts[0]
+    if (plan.type !== 'plan') throw new Error('no plan part')
+    expect(plan.steps.map((s) => s.status)).toEqual(['done', 'failed', 'pending'])
+    expect(plan.steps[1]).toMatchObject({ error: 'Stopped after 8 tool steps', errorCode: 'tool_steps', errorParams: { steps: '8' } })
+    expect(plan.steps[2].corrective).toBe(true)
+    expect(plan.check).toEqual({ ok: false, fix: 'Redo B' })
+  })
+
+  it('keeps the code and parameters of a notice', () => {
+    const messages = applyFrame(start(), {
+      type: 'notice', ...ids, text: 'MCP server x failed', code: 'mcp_unavailable', params: { error: 'MCP server x failed' },
+    })
+    expect(messages[1].parts).toEqual([{ type: 'notice', text: 'MCP server x failed', code: 'mcp_unavailable', params: { error: 'MCP server x failed' } }])
+  })
+
+  it('leaves the frames the store handles to the store', () => {
     const messages = start()
-    expect(applyFrame(messages, { type: 'something.new', ...ids })).toBe(messages)
+    expect(applyFrame(messages, { type: 'conversation.titled', ...ids, title: 'T' })).toBe(messages)
+    expect(applyFrame(messages, { type: 'error', requestId: 'r1', error: 'bad' })).toBe(messages)
+  })
+})
+
+describe('frameHandlers', () => {
+  it('has a handler for every frame type the sidecar can send (api/frames.json)', () => {
+    const sent = frames.ServerChatFrame
+    expect(sent.length).toBeGreaterThan(10)
+    expect(Object.keys(frameHandlers).sort()).toEqual([...sent].sort())
   })
 })

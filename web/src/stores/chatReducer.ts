@@ -1,10 +1,14 @@
 /**
  * Applies `/ws/chat` frames to the message list of the open conversation. Pure: the store keeps
  * state, this decides what each frame means (docs/protocol.md).
+ *
+ * `frameHandlers` has an entry for every `type` of the generated `ServerChatFrame` union, so a
+ * frame the sidecar can send but the UI ignores is a type error (vue-tsc), and
+ * chatReducer.test.ts checks the table against `api/frames.json` as well.
  */
-import type { Citation, Message, MessagePart } from '@/api'
+import type { Message, MessagePart, PlanPart, PlanStep, ServerChatFrame, ServerChatFrameOf, ServerChatFrameType } from '@/api'
 
-export type ChatFrame = { type: string; messageId?: string; conversationId?: string; [key: string]: unknown }
+type Handler<T extends ServerChatFrameType> = (messages: Message[], frame: ServerChatFrameOf<T>) => Message[]
 
 export function placeholder(id: string, conversationId: string, role: Message['role'], content = ''): Message {
   return {
@@ -15,69 +19,72 @@ export function placeholder(id: string, conversationId: string, role: Message['r
   }
 }
 
-function update(messages: Message[], id: string | undefined, change: (m: Message) => Message): Message[] {
+function update(messages: Message[], id: string, change: (m: Message) => Message): Message[] {
   return messages.map((m) => (m.id === id ? change(m) : m))
 }
 
-export function applyFrame(messages: Message[], frame: ChatFrame): Message[] {
-  const id = frame.messageId
-  switch (frame.type) {
-    case 'message.started':
-      return update(messages, id, (m) => ({ ...m, model: (frame.model as string) ?? m.model, status: 'streaming' }))
-    case 'message.delta':
-      return update(messages, id, (m) => ({
-        ...m,
-        content: m.content + String(frame.delta ?? ''),
-        // Timed on arrival while live; a reload shows the server's own timestamps.
-        first_token_at: m.first_token_at ?? new Date().toISOString(),
-      }))
-    case 'tool.call':
-      return update(messages, id, (m) => ({
-        ...m,
-        parts: [...m.parts, { type: 'tool_call', id: frame.callId, name: frame.name, arguments: frame.arguments } as MessagePart],
-      }))
-    case 'tool.result':
-      return update(messages, id, (m) => ({
-        ...m,
-        parts: [...m.parts, {
-          type: 'tool_result', id: frame.callId, name: frame.name, content: frame.content,
-          isError: frame.isError, durationMs: frame.durationMs,
-        } as MessagePart],
-      }))
-    case 'citations':
-      return update(messages, id, (m) => ({ ...m, citations: frame.citations as Citation[] }))
-    case 'notice':
-      return update(messages, id, (m) => ({ ...m, parts: [...m.parts, { type: 'notice', text: String(frame.text) }] }))
-    case 'plan.created':
-      return update(messages, id, (m) => ({
-        ...m, parts: [...m.parts, { type: 'plan', steps: frame.steps as never[] }],
-      }))
-    case 'plan.step':
-      return update(messages, id, (m) => ({
-        ...m,
-        parts: m.parts.map((p) => {
-          if (p.type !== 'plan') return p
-          const step = { index: frame.index as number, title: frame.title as string, status: frame.status as string }
-          const steps = p.steps.some((s) => s.index === step.index)
-            ? p.steps.map((s) => (s.index === step.index ? { ...s, ...step } : s))
-            : [...p.steps, step]
-          return { ...p, steps }
-        }),
-      }))
-    case 'usage':
-      return update(messages, id, (m) => ({
-        ...m, usage: { prompt_tokens: frame.prompt_tokens as number, completion_tokens: frame.completion_tokens as number },
-      }))
-    case 'message.completed':
-    case 'message.failed':
-      return update(messages, id, (m) => ({
-        ...m,
-        status: frame.status as Message['status'],
-        content: typeof frame.content === 'string' ? frame.content : m.content,
-        error: (frame.error as string | undefined) ?? null,
-        completed_at: new Date().toISOString(),
-      }))
-    default:
-      return messages
-  }
+function addPart(messages: Message[], id: string, part: MessagePart): Message[] {
+  return update(messages, id, (m) => ({ ...m, parts: [...m.parts, part] }))
+}
+
+function updatePlan(messages: Message[], id: string, change: (plan: PlanPart) => PlanPart): Message[] {
+  return update(messages, id, (m) => ({ ...m, parts: m.parts.map((p) => (p.type === 'plan' ? change(p) : p)) }))
+}
+
+/** Frames the store handles itself (they are not about one message's content). */
+const keep = (messages: Message[]): Message[] => messages
+
+export const frameHandlers: { [T in ServerChatFrameType]: Handler<T> } = {
+  'chat.accepted': keep, // the store adds the placeholders: it knows what was asked
+  error: keep, // shown by the store
+  'conversation.titled': keep, // the conversation list, in the store
+  'tool.approval_required': keep, // the store's pending approvals
+  'message.started': (messages, f) =>
+    update(messages, f.messageId, (m) => ({ ...m, model: f.model, status: 'streaming' })),
+  'message.delta': (messages, f) =>
+    update(messages, f.messageId, (m) => ({
+      ...m,
+      content: m.content + f.delta,
+      // Timed on arrival while live; a reload shows the server's own timestamps.
+      first_token_at: m.first_token_at ?? new Date().toISOString(),
+    })),
+  'tool.call': (messages, f) =>
+    addPart(messages, f.messageId, { type: 'tool_call', id: f.callId, name: f.name, arguments: f.arguments }),
+  'tool.result': (messages, f) =>
+    addPart(messages, f.messageId, {
+      type: 'tool_result', id: f.callId, name: f.name, content: f.content, isError: f.isError, durationMs: f.durationMs,
+    }),
+  citations: (messages, f) => update(messages, f.messageId, (m) => ({ ...m, citations: f.citations })),
+  notice: (messages, f) => addPart(messages, f.messageId, { type: 'notice', text: f.text, code: f.code, params: f.params }),
+  'plan.created': (messages, f) => addPart(messages, f.messageId, { type: 'plan', steps: f.steps, check: null }),
+  'plan.step': (messages, f) => {
+    const step: PlanStep = {
+      index: f.index, title: f.title, status: f.status, error: f.error, errorCode: f.errorCode,
+      errorParams: f.errorParams, corrective: f.corrective,
+    }
+    return updatePlan(messages, f.messageId, (plan) => ({
+      ...plan,
+      steps: plan.steps.some((s) => s.index === step.index)
+        ? plan.steps.map((s) => (s.index === step.index ? step : s))
+        : [...plan.steps, step], // the self-check's corrective step
+    }))
+  },
+  'plan.check': (messages, f) => updatePlan(messages, f.messageId, (plan) => ({ ...plan, check: { ok: f.ok, fix: f.fix } })),
+  usage: (messages, f) =>
+    update(messages, f.messageId, (m) => ({ ...m, usage: { promptTokens: f.promptTokens, completionTokens: f.completionTokens } })),
+  'message.completed': (messages, f) =>
+    update(messages, f.messageId, (m) => ({
+      ...m, status: f.status, content: f.content, usage: f.usage, error: null, completed_at: new Date().toISOString(),
+    })),
+  'message.failed': (messages, f) =>
+    update(messages, f.messageId, (m) => ({
+      ...m, status: f.status, content: f.content, error: f.error, errorCode: f.code, errorParams: f.params,
+      completed_at: new Date().toISOString(),
+    })),
+}
+
+export function applyFrame(messages: Message[], frame: ServerChatFrame): Message[] {
+  // TypeScript cannot correlate the table's key with the frame's type by itself.
+  const handler = frameHandlers[frame.type] as (messages: Message[], frame: ServerChatFrame) => Message[]
+  return handler(messages, frame)
 }

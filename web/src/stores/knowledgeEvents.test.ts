@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import type { KnowledgeBase, KnowledgeFile } from '@/api'
+import type { KnowledgeBase, KnowledgeFile, SageEventOf } from '@/api'
 
 import { applyKnowledgeEvent, type KnowledgeState } from './knowledgeEvents'
 
@@ -12,14 +12,19 @@ const file = (id: string, kbId = 'kb1'): KnowledgeFile => ({
   id, kb_id: kbId, name: `${id}.md`, kind: 'md', size: 10, sha256: 'x', status: 'queued', error: null,
   progress: 0, chunk_count: 0, created_at: '', updated_at: '', duplicate: false,
 })
-const fileEvent = (fields: Record<string, unknown>) => ({
-  type: 'knowledge.file', kb_id: 'kb1', file_id: 'f1', name: 'f1.md', progress: 0, error: null, chunk_count: 0, ...fields,
+type FileEvent = SageEventOf<'knowledge.file'>
+const fileEvent = (fields: Partial<FileEvent>): FileEvent => ({
+  type: 'knowledge.file', seq: 1, time: 0, kbId: 'kb1', fileId: 'f1', name: 'f1.md', status: 'queued', progress: 0,
+  error: null, chunkCount: 0, ...fields,
+})
+const baseEvent = (fields: Partial<SageEventOf<'knowledge.base'>>): SageEventOf<'knowledge.base'> => ({
+  type: 'knowledge.base', seq: 1, time: 0, kbId: 'kb1', status: 'ready', fileCount: 0, chunkCount: 0, ...fields,
 })
 
 describe('applyKnowledgeEvent', () => {
   it('moves a file through its ingest states with progress', () => {
     const state: KnowledgeState = { bases: [base('kb1')], files: { kb1: [file('f1')] } }
-    applyKnowledgeEvent(state, fileEvent({ status: 'embedding', progress: 0.5, chunk_count: 8 }))
+    applyKnowledgeEvent(state, fileEvent({ status: 'embedding', progress: 0.5, chunkCount: 8 }))
     expect(state.files.kb1[0]).toMatchObject({ status: 'embedding', progress: 0.5, chunk_count: 8 })
     applyKnowledgeEvent(state, fileEvent({ status: 'failed', error: 'The PDF is encrypted' }))
     expect(state.files.kb1[0]).toMatchObject({ status: 'failed', error: 'The PDF is encrypted' })
@@ -27,9 +32,9 @@ describe('applyKnowledgeEvent', () => {
 
   it('shows a file added elsewhere, and drops a deleted one', () => {
     const state: KnowledgeState = { bases: [base('kb1')], files: { kb1: [] } }
-    applyKnowledgeEvent(state, fileEvent({ file_id: 'f9', name: 'notes.pdf', status: 'queued' }))
+    applyKnowledgeEvent(state, fileEvent({ fileId: 'f9', name: 'notes.pdf', status: 'queued' }))
     expect(state.files.kb1.map((f) => [f.id, f.kind, f.status])).toEqual([['f9', 'pdf', 'queued']])
-    applyKnowledgeEvent(state, fileEvent({ file_id: 'f9', status: 'deleted' }))
+    applyKnowledgeEvent(state, fileEvent({ fileId: 'f9', status: 'deleted' }))
     expect(state.files.kb1).toEqual([])
   })
 
@@ -41,9 +46,9 @@ describe('applyKnowledgeEvent', () => {
 
   it('updates base counts and removes a deleted base with its files', () => {
     const state: KnowledgeState = { bases: [base('kb1'), base('kb2')], files: { kb2: [file('f2', 'kb2')] } }
-    applyKnowledgeEvent(state, { type: 'knowledge.base', kb_id: 'kb1', status: 'indexing', file_count: 3, chunk_count: 40 })
+    applyKnowledgeEvent(state, baseEvent({ kbId: 'kb1', status: 'indexing', fileCount: 3, chunkCount: 40 }))
     expect(state.bases[0]).toMatchObject({ status: 'indexing', file_count: 3, chunk_count: 40 })
-    applyKnowledgeEvent(state, { type: 'knowledge.base', kb_id: 'kb2', status: 'deleted', file_count: 0, chunk_count: 0 })
+    applyKnowledgeEvent(state, baseEvent({ kbId: 'kb2', status: 'deleted' }))
     expect(state.bases.map((b) => b.id)).toEqual(['kb1'])
     expect(state.files.kb2).toBeUndefined()
   })

@@ -3,7 +3,7 @@
  * lists the Knowledge screen shows. Pure functions, so ingest progress can be tested without a
  * socket.
  */
-import type { KnowledgeBase, KnowledgeFile, KnowledgeFileStatus, SageEvent } from '@/api'
+import type { KnowledgeBase, KnowledgeFile, SageEvent, SageEventOf } from '@/api'
 
 export interface KnowledgeState {
   bases: KnowledgeBase[]
@@ -11,37 +11,23 @@ export interface KnowledgeState {
   files: Record<string, KnowledgeFile[]>
 }
 
-interface FileEvent {
-  kb_id: string
-  file_id: string
-  name: string
-  status: KnowledgeFileStatus | 'deleted'
-  progress: number
-  error: string | null
-  chunk_count: number
-}
-
-interface BaseEvent {
-  kb_id: string
-  status: KnowledgeBase['status'] | 'deleted'
-  file_count: number
-  chunk_count: number
-}
+type FileEvent = SageEventOf<'knowledge.file'>
+type BaseEvent = SageEventOf<'knowledge.base'>
 
 export function applyKnowledgeEvent(state: KnowledgeState, event: SageEvent): void {
-  if (event.type === 'knowledge.file') applyFileEvent(state, event as unknown as FileEvent)
-  else if (event.type === 'knowledge.base') applyBaseEvent(state, event as unknown as BaseEvent)
+  if (event.type === 'knowledge.file') applyFileEvent(state, event)
+  else if (event.type === 'knowledge.base') applyBaseEvent(state, event)
 }
 
 function applyFileEvent(state: KnowledgeState, event: FileEvent): void {
-  const files = state.files[event.kb_id]
+  const files = state.files[event.kbId]
   if (!files) return // that base's files are not on screen; they load fresh when opened
-  const index = files.findIndex((file) => file.id === event.file_id)
+  const index = files.findIndex((file) => file.id === event.fileId)
   if (event.status === 'deleted') {
     if (index >= 0) files.splice(index, 1)
     return
   }
-  const changes = { status: event.status, progress: event.progress, error: event.error, chunk_count: event.chunk_count }
+  const changes = { status: event.status, progress: event.progress, error: event.error, chunk_count: event.chunkCount }
   if (index >= 0) Object.assign(files[index], changes)
   else files.unshift(placeholderFile(event, changes))
 }
@@ -50,19 +36,19 @@ function applyFileEvent(state: KnowledgeState, event: FileEvent): void {
 function placeholderFile(event: FileEvent, changes: Partial<KnowledgeFile>): KnowledgeFile {
   const now = new Date().toISOString()
   return {
-    id: event.file_id, kb_id: event.kb_id, name: event.name, kind: event.name.split('.').pop() ?? '',
+    id: event.fileId, kb_id: event.kbId, name: event.name, kind: event.name.split('.').pop() ?? '',
     size: 0, sha256: '', status: 'queued', error: null, progress: 0, chunk_count: 0,
     created_at: now, updated_at: now, duplicate: false, ...changes,
   }
 }
 
 function applyBaseEvent(state: KnowledgeState, event: BaseEvent): void {
-  const index = state.bases.findIndex((base) => base.id === event.kb_id)
+  const index = state.bases.findIndex((base) => base.id === event.kbId)
   if (index < 0) return
   if (event.status === 'deleted') {
     state.bases.splice(index, 1)
-    delete state.files[event.kb_id]
+    delete state.files[event.kbId]
     return
   }
-  Object.assign(state.bases[index], { status: event.status, file_count: event.file_count, chunk_count: event.chunk_count })
+  Object.assign(state.bases[index], { status: event.status, file_count: event.fileCount, chunk_count: event.chunkCount })
 }

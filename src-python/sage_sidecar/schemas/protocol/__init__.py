@@ -18,7 +18,7 @@ from sage_sidecar.schemas.protocol.client import AuthFrame, ClientChatFrame
 from sage_sidecar.schemas.protocol.events import EventFrame
 from sage_sidecar.schemas.protocol.parts import MessagePart
 
-__all__ = ["ProtocolModel", "dump", "json_schemas", "frame_types"]
+__all__ = ["ProtocolModel", "dump", "json_schemas", "frame_type", "frame_types", "members"]
 
 
 # Named unions, so the schema (and the TypeScript generated from it) has one name for each.
@@ -46,17 +46,20 @@ UNIONS: dict[str, type[RootModel[Any]]] = {
 }
 
 
-def _members(union: type[RootModel[Any]]) -> tuple[type[BaseModel], ...]:
+def members(union: type[RootModel[Any]]) -> tuple[type[BaseModel], ...]:
     annotated = union.model_fields["root"].annotation
     return get_args(annotated)
 
 
+def frame_type(model: type[BaseModel]) -> str:
+    """The `type` literal of a frame or part model."""
+    (value,) = get_args(model.model_fields["type"].annotation)
+    return str(value)
+
+
 def frame_types() -> dict[str, list[str]]:
     """The `type` of every member of each union, e.g. for the UI's handler-coverage test."""
-    return {
-        name: [m.model_fields["type"].default for m in _members(union)]
-        for name, union in UNIONS.items()
-    }
+    return {name: [frame_type(m) for m in members(union)] for name, union in UNIONS.items()}
 
 
 def json_schemas(ref_template: str = "#/components/schemas/{model}") -> dict[str, Any]:
@@ -77,4 +80,9 @@ def json_schemas(ref_template: str = "#/components/schemas/{model}") -> dict[str
         public = next((k for k, v in UNIONS.items() if v is model), name)
         if public != name:
             defs[public] = defs.pop(name)
+    # What the UI sends may leave out what has a default: without `default`, openapi-typescript
+    # makes those fields optional (it treats a default as "always present", true of output only).
+    for model in (AuthFrame, *members(ClientChatFrames)):
+        for field in defs[model.__name__]["properties"].values():
+            field.pop("default", None)
     return defs

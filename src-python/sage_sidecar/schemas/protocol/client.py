@@ -16,11 +16,14 @@ class AuthFrame(ProtocolModel):
 
 
 class ClientFrame(ProtocolModel):
+    """`type` has no default here: the UI always says what a frame is (and its generated types
+    require it)."""
+
     request_id: str | None = None  # echoed in the direct answer (`chat.accepted` or `error`)
 
 
 class ChatSend(ClientFrame):
-    type: Literal["chat.send"] = "chat.send"
+    type: Literal["chat.send"]
     content: str = Field(max_length=MAX_CONTENT)
     conversation_id: str | None = None  # a new conversation when absent
     agent_id: str | None = None  # the default agent when absent
@@ -28,23 +31,23 @@ class ChatSend(ClientFrame):
 
 
 class ChatCancel(ClientFrame):
-    type: Literal["chat.cancel"] = "chat.cancel"
+    type: Literal["chat.cancel"]
     message_id: str
 
 
 class ChatRegenerate(ClientFrame):
-    type: Literal["chat.regenerate"] = "chat.regenerate"
+    type: Literal["chat.regenerate"]
     message_id: str
 
 
 class ChatEdit(ClientFrame):
-    type: Literal["chat.edit"] = "chat.edit"
+    type: Literal["chat.edit"]
     message_id: str
     content: str = Field(max_length=MAX_CONTENT)
 
 
 class ToolApproval(ClientFrame):
-    type: Literal["tool.approval"] = "tool.approval"
+    type: Literal["tool.approval"]
     call_id: str
     decision: Literal["approve", "deny", "always"]
 

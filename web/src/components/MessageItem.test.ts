@@ -1,0 +1,58 @@
+import { mount } from '@vue/test-utils'
+import { describe, expect, it } from 'vitest'
+import { createI18n } from 'vue-i18n'
+
+import type { Message, PlanStep } from '@/api'
+import en from '@/locales/en.json'
+import zh from '@/locales/zh.json'
+import { placeholder } from '@/stores/chatReducer'
+
+import MessageItem from './MessageItem.vue'
+
+const i18n = createI18n({ legacy: false, locale: 'zh', fallbackLocale: 'en', messages: { en, zh } })
+const show = (message: Message) =>
+  mount(MessageItem, { props: { message, approvals: [], canRegenerate: false }, global: { plugins: [i18n] } })
+const step = (fields: Partial<PlanStep> & Pick<PlanStep, 'index' | 'title'>): PlanStep => ({
+  status: 'done', error: null, errorCode: null, errorParams: {}, corrective: false, ...fields,
+})
+
+describe('MessageItem', () => {
+  it('shows a failed step with its error, the corrective step marked, and the self-check', () => {
+    const message: Message = {
+      ...placeholder('a1', 'c1', 'assistant', 'Done.'),
+      status: 'completed',
+      parts: [{
+        type: 'plan',
+        steps: [
+          step({ index: 0, title: 'Look it up', status: 'failed', error: 'Stopped after 8 tool steps without a final answer.',
+            errorCode: 'tool_steps', errorParams: { steps: '8' } }),
+          step({ index: 1, title: 'Answer from memory', corrective: true }),
+        ],
+        check: { ok: false, fix: 'Answer from memory' },
+      }],
+    }
+    const wrapper = show(message)
+    expect(wrapper.find('[data-testid="plan-step-error"]').text()).toBe('调用工具 8 步后仍没有最终回答，已停止。')
+    const steps = wrapper.findAll('[data-testid="plan-step"]')
+    expect(steps[1].find('[data-testid="plan-corrective"]').exists()).toBe(true)
+    expect(steps[0].find('[data-testid="plan-corrective"]').exists()).toBe(false)
+    expect(wrapper.find('[data-testid="plan-check"]').text()).toBe('自检要求修正：Answer from memory')
+  })
+
+  it('translates coded notices and failures, and falls back to the English of older rows', () => {
+    const message: Message = {
+      ...placeholder('a1', 'c1', 'assistant'),
+      status: 'failed',
+      error: 'Choose a model for Sage or a default model for Local.',
+      errorCode: 'no_model',
+      errorParams: { agent: 'Sage', provider: 'Local' },
+      parts: [
+        { type: 'notice', text: 'Knowledge search failed, answering without sources: boom', code: 'knowledge_search_failed', params: { error: 'boom' } },
+        { type: 'notice', text: 'An old notice', code: null, params: {} },
+      ],
+    }
+    const wrapper = show(message)
+    expect(wrapper.findAll('.notice').map((n) => n.text())).toEqual(['知识库搜索失败，本次回答不带来源。boom', 'An old notice'])
+    expect(wrapper.find('[data-testid="message-error"]').text()).toBe('请为 Sage 选择模型，或为 Local 设置默认模型。')
+  })
+})
