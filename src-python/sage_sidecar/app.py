@@ -21,7 +21,7 @@ from sage_sidecar.core.logging import silence_parameter_logging
 from sage_sidecar.core.security import ApiKeyMiddleware, LoopbackHostMiddleware
 from sage_sidecar.schemas.protocol.events import LocalServer, ProvidersDetected
 from sage_sidecar.services import agents, app_meta, conversations, providers
-from sage_sidecar.services.chat import ChatEngine
+from sage_sidecar.services.chat import ChatEngine, ChatSettings
 from sage_sidecar.services.knowledge import Knowledge
 from sage_sidecar.services.mcp_connections import McpManager
 from sage_sidecar.storage.db import Database
@@ -56,13 +56,12 @@ def create_app(settings: Settings) -> FastAPI:
             )
         http = httpx.AsyncClient(follow_redirects=False)
         mcp = McpManager()
-        chat = ChatEngine(db, http, settings.storage_dir / "workspaces", mcp)
-        chat.auto_title = settings.auto_title
         events = EventBus()
         knowledge = Knowledge(db, events, http, settings.storage_dir, settings.vectors_dir,
                               settings.max_upload_bytes)  # fmt: skip
-        chat.knowledge = knowledge  # agents with knowledge bases cite their sources
-        chat.events = events  # finished replies and approvals reach /ws/events (notifications)
+        chat = ChatEngine(db, http, settings.storage_dir / "workspaces", mcp,
+                          settings=ChatSettings.of(settings), knowledge=knowledge,
+                          events=events)  # fmt: skip
         state = AppState(
             settings=settings,
             db=db,

@@ -21,11 +21,15 @@ def api_key() -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, api_key: str) -> Settings:
+def settings(tmp_path: Path, api_key: str, request: pytest.FixtureRequest) -> Settings:
+    """The app's settings. A test, class or module changes some with
+    `@pytest.mark.settings(name=value, …)` (the closest marker wins per name)."""
+    overrides: dict[str, object] = {}
+    for marker in reversed(list(request.node.iter_markers("settings"))):
+        overrides.update(marker.kwargs)
     # auto_title off: most tests count the provider calls they script; test_titles turns it on.
-    return Settings(
-        api_key=api_key, data_dir=tmp_path / "data", heartbeat_seconds=0.05, auto_title=False
-    )
+    values: dict[str, object] = {"heartbeat_seconds": 0.05, "auto_title": False, **overrides}
+    return Settings(api_key=api_key, data_dir=tmp_path / "data", **values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -5,11 +5,12 @@ from fastapi.testclient import TestClient
 
 from chat_client import ChatSocket, add_scripted_provider, send_once, text_of
 
+pytestmark = pytest.mark.settings(chat_retry_delays_s=(0.01, 0.01, 0.01))  # fast retry tests
+
 
 @pytest.fixture
 def chat(client: TestClient, auth, api_key, scripted):
     add_scripted_provider(client, auth, scripted)
-    client.app.state.sage.chat.retry_delays = (0.01, 0.01, 0.01)  # keep retry tests fast
     with ChatSocket(client, api_key) as socket:
         yield socket
 
@@ -95,8 +96,8 @@ def test_tool_errors_go_back_to_the_model(chat: ChatSocket, scripted):
     assert frames[-1]["type"] == "message.completed"
 
 
+@pytest.mark.settings(chat_max_tool_steps=2)
 def test_step_limit_stops_the_loop(chat: ChatSocket, client, scripted):
-    client.app.state.sage.chat.max_steps = 2
     call = {"tool_calls": [{"id": "c", "name": "current_time", "arguments": "{}"}]}
     scripted.load([call, call, call])
     _, frames = chat.send("loop forever")

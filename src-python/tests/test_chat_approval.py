@@ -56,8 +56,8 @@ def test_denied_write_does_not_happen(chat, scripted, writer_agent, settings):
     assert not workspace_file(settings, writer_agent["id"]).exists()
 
 
+@pytest.mark.settings(chat_approval_timeout_s=0.2)
 def test_no_answer_means_deny(chat, client, scripted, writer_agent, settings):
-    client.app.state.sage.chat.approval_timeout = 0.2
     accepted, _ = ask_to_write(chat, scripted, writer_agent)
     frames = chat.finish(accepted["messageId"])
     result = next(f for f in frames if f["type"] == "tool.result")

@@ -86,10 +86,10 @@ def test_failed_check_adds_a_corrective_step(client, auth, api_key, scripted, pl
     assert len(scripted.recorded()) == 4  # one correction only: no second check
 
 
+@pytest.mark.settings(chat_max_tool_steps=1)
 def test_a_step_that_hits_the_tool_limit_fails_and_the_plan_goes_on(
     client, auth, api_key, scripted, planner
 ):
-    client.app.state.sage.chat.max_steps = 1
     loop = {"tool_calls": [{"id": "c", "name": "calculator", "arguments": '{"expression": "1"}'}]}
     scripted.load(
         [

@@ -9,10 +9,11 @@ from sage_sidecar.services.titles import clean_title
 
 from chat_client import ChatSocket, add_scripted_provider
 
+pytestmark = pytest.mark.settings(auto_title=True)
+
 
 @pytest.fixture
 def chat(client, auth, api_key):
-    client.app.state.sage.chat.auto_title = True
     with RunningScripted() as scripted:
         add_scripted_provider(client, auth, scripted)
         with ChatSocket(client, api_key) as socket:
@@ -45,9 +46,9 @@ def test_model_titles_a_new_conversation_after_the_answer(chat, client, auth):
     assert len(scripted.recorded()) == 1
 
 
+@pytest.mark.settings(chat_retry_delays_s=())
 def test_a_failed_title_call_keeps_the_shortened_message(chat, client, auth):
     socket, scripted = chat
-    client.app.state.sage.chat.retry_delays = ()
     long_question = (
         "Explain in detail how photosynthesis converts light energy into chemical energy in plants"
     )

@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(default=5.0, gt=0)
     # After a new conversation's first answer, ask the model for a title (one extra call).
     auto_title: bool = True
+    # Chat limits: a tool call waiting longer than this for approval is denied; a model call that
+    # fails before its first token is retried after each of these delays; model calls per reply's
+    # tool loop.
+    chat_approval_timeout_s: float = Field(default=120.0, gt=0)
+    chat_retry_delays_s: tuple[float, ...] = (0.5, 1.0, 2.0)
+    chat_max_tool_steps: int = Field(default=8, ge=1)
     # `scripts/run.sh --demo`: the scripted provider's base URL, configured as "Demo (scripted)".
     demo_provider_url: str | None = None
     # Largest file a knowledge base accepts (upload or path), in MB; bigger ones get a 413.

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import httpx
 from sqlalchemy import delete, select
 
+from sage_sidecar.core.config import Settings
 from sage_sidecar.core.errors import InvalidError, NotFoundError
 from sage_sidecar.core.events import EventBus
 from sage_sidecar.knowledge.citations import Retriever
@@ -48,9 +49,6 @@ from sage_sidecar.tools.registry import tools_for
 
 log = logging.getLogger(__name__)
 
-MAX_TOOL_STEPS = 8
-APPROVAL_TIMEOUT_S = 120.0
-RETRY_DELAYS_S = (0.5, 1.0, 2.0)  # before the first token only
 INTERNAL_ERROR = "Internal error in Sage; see the sidecar log."
 
 
@@ -62,6 +60,29 @@ class Started:
     new_conversation: bool = False
 
 
+@dataclass(frozen=True)
+class ChatSettings:
+    """The chat engine's limits and switches, from the sidecar's Settings (defaults there)."""
+
+    auto_title: bool  # after a new conversation's first answer, ask the model for a title
+    approval_timeout: float  # a tool call not approved in time is denied
+    retry_delays: tuple[float, ...]  # before the first token only
+    max_steps: int  # model calls per tool loop
+
+    @classmethod
+    def of(cls, settings: Settings) -> "ChatSettings":
+        return cls(
+            auto_title=settings.auto_title,
+            approval_timeout=settings.chat_approval_timeout_s,
+            retry_delays=settings.chat_retry_delays_s,
+            max_steps=settings.chat_max_tool_steps,
+        )
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(self.approval_timeout, self.retry_delays, self.max_steps)
+
+
 class ChatEngine:
     def __init__(
         self,
@@ -70,21 +91,18 @@ class ChatEngine:
         workspaces_dir: Path,
         mcp: McpManager,
         *,
-        approval_timeout: float = APPROVAL_TIMEOUT_S,
-        retry_delays: tuple[float, ...] = RETRY_DELAYS_S,
-        max_steps: int = MAX_TOOL_STEPS,
+        settings: ChatSettings,
+        knowledge: Retriever | None = None,
+        events: EventBus | None = None,
     ) -> None:
         self._db = db
         self._http = http
         self._workspaces = workspaces_dir
         self._mcp = mcp
-        self.approval_timeout = approval_timeout
-        self.retry_delays = retry_delays
-        self.max_steps = max_steps
+        self.settings = settings
+        self.knowledge = knowledge  # agents with knowledge bases cite their sources
+        self.events = events  # finished replies and approvals are announced on /ws/events
         self.active: dict[str, ActiveStream] = {}
-        self.auto_title = True
-        self.knowledge: Retriever | None = None  # set by the app: knowledge-base search
-        self.events: EventBus | None = None  # set by the app: replies announced on /ws/events
         self._tasks: set[asyncio.Task[None]] = set()
 
     # --- commands ------------------------------------------------------------------------------
@@ -232,7 +250,7 @@ class ChatEngine:
             await writer.finish("completed", usage=turn.usage)
             await safe_emit(emit, MessageCompleted(**ids, content=writer.content, usage=turn.usage,
                                                    duration_ms=duration))  # fmt: skip
-            if new_conversation and self.auto_title:
+            if new_conversation and self.settings.auto_title:
                 # After the answer, never before it: titling must not delay the first token.
                 self._background(name_conversation(turn, writer.content))
         except asyncio.CancelledError:
@@ -266,7 +284,7 @@ class ChatEngine:
             db=self._db, stream=stream, emit_raw=emit, writer=writer, agent=agent,
             client=providers_service.client_for(provider, self._http), model=model, tools=[],
             workspaces=self._workspaces,
-            limits=Limits(self.approval_timeout, self.retry_delays, self.max_steps), history=history,
+            limits=self.settings.limits, history=history,
         )  # fmt: skip
         turn.tools = await self._tools(turn)
         await ground(turn, self.knowledge)  # agents with knowledge bases get cited sources
