@@ -54,9 +54,7 @@ def _release_name(path: Path, platform: str) -> str:
 
 def collect(platform: str, bundle_dir: Path, out: Path) -> list[Path]:
     if platform not in PLATFORMS:
-        raise SystemExit(
-            f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}"
-        )
+        raise SystemExit(f"unknown platform {platform!r}; expected one of {', '.join(PLATFORMS)}")
     out.mkdir(parents=True, exist_ok=True)
     copied: list[Path] = []
     updaters: dict[str, dict[str, str]] = {}
@@ -126,9 +124,7 @@ def main(argv: list[str]) -> None:
         for path in collect(args.platform, args.bundle_dir, args.out):
             print(path)
     else:
-        manifest = latest_json(
-            args.folder, args.version, args.repo, args.tag, args.notes
-        )
+        manifest = latest_json(args.folder, args.version, args.repo, args.tag, args.notes)
         print(json.dumps(manifest, indent=2))
 
 

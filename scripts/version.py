@@ -35,9 +35,7 @@ def set_version(version: str) -> None:
         sys.exit(f"not a semantic version: {version!r}")
     text = CARGO.read_text()
     # Replace only the version inside [workspace.package]; other tables keep theirs.
-    section = re.search(
-        r"^\[workspace\.package\]\n(?:(?!^\[).*\n?)*", text, re.MULTILINE
-    )
+    section = re.search(r"^\[workspace\.package\]\n(?:(?!^\[).*\n?)*", text, re.MULTILINE)
     if not section:
         sys.exit("Cargo.toml has no [workspace.package] table")
     body = re.sub(

@@ -37,9 +37,7 @@ def test_macos_archives_from_both_architectures_do_not_collide(tmp_path):
     names = sorted(p.name for p in out.iterdir())
     assert "Sage_darwin-aarch64.app.tar.gz" in names
     assert "Sage_darwin-x86_64.app.tar.gz" in names
-    assert (
-        out / "Sage_darwin-x86_64.app.tar.gz"
-    ).read_text() == "archive darwin-x86_64"
+    assert (out / "Sage_darwin-x86_64.app.tar.gz").read_text() == "archive darwin-x86_64"
     manifest = json.loads((out / "darwin-aarch64.updater.json").read_text())
     assert manifest == {
         "darwin-aarch64": {
@@ -109,9 +107,7 @@ def test_latest_json_points_every_platform_at_its_release_asset(tmp_path):
 
 def test_unsigned_builds_give_a_clear_error_not_an_empty_manifest(tmp_path):
     out = tmp_path / "release"
-    release.collect(
-        "linux-x86_64", bundle(tmp_path, {"deb/Sage_1.2.3_amd64.deb": "deb"}), out
-    )
+    release.collect("linux-x86_64", bundle(tmp_path, {"deb/Sage_1.2.3_amd64.deb": "deb"}), out)
     with pytest.raises(SystemExit, match="TAURI_SIGNING_PRIVATE_KEY"):
         release.latest_json(out, "1.2.3", "sage/desktop", "v1.2.3")
 
