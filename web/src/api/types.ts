@@ -48,6 +48,7 @@ export type Attachment = Schemas['AttachmentOut']
  * models (schemas/protocol/parts.py), camelCase like the frames that streamed them. */
 export type Message = Schemas['MessageOut'] & {
   /** Live only (a reload has just `error`): why a reply failed, for the UI to translate. */
+  errorReason?: FailureReason
   errorCode?: FailureCode | null
   errorParams?: Record<string, string>
 }
@@ -78,3 +79,4 @@ export type SageEventOf<T extends SageEvent['type']> = Extract<SageEvent, { type
 /** Codes of sidecar texts the UI translates (`chat.code.*`). */
 export type NoticeCode = NonNullable<NoticePart['code']>
 export type FailureCode = NonNullable<Schemas['MessageFailed']['code']>
+export type FailureReason = Schemas['MessageFailed']['reason']

@@ -56,3 +56,15 @@ describe('MessageItem', () => {
     expect(wrapper.find('[data-testid="message-error"]').text()).toBe('请为 Sage 选择模型，或为 Local 设置默认模型。')
   })
 })
+
+describe('MessageItem failures', () => {
+  it('names the kind of a provider failure in the UI language, the detail as sent', () => {
+    const message: Message = {
+      ...placeholder('a1', 'c1', 'assistant'), status: 'failed', error: 'The provider refused the API key (HTTP 401): invalid key',
+      errorReason: 'auth', errorCode: null, errorParams: {},
+    }
+    const text = show(message).find('[data-testid="message-error"]').text()
+    expect(text).toContain('提供方拒绝了 API 密钥')
+    expect(text).toContain('invalid key')
+  })
+})
