@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sage_sidecar.schemas.knowledge import LOCAL_EMBEDDER_ID
+
 if TYPE_CHECKING:
     import numpy
 
@@ -50,7 +52,7 @@ def intra_op_threads() -> int:
 
 
 class LocalMiniLM:
-    id = "local:all-minilm-l6-v2"
+    id = LOCAL_EMBEDDER_ID
 
     def __init__(self) -> None:
         self._load_lock = threading.Lock()

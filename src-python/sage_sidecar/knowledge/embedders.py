@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sage_sidecar.core.errors import InvalidError, NotFoundError
 from sage_sidecar.knowledge.embed_local import LocalMiniLM
 from sage_sidecar.knowledge.embed_provider import EmbeddingError, ProviderEmbedder
+from sage_sidecar.schemas.knowledge import LOCAL_EMBEDDER_ID
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Provider
 
@@ -32,7 +33,6 @@ __all__ = [
     "resolve_embedder",
 ]
 
-LOCAL_EMBEDDER_ID = LocalMiniLM.id
 PROVIDER_PREFIX = "provider:"
 
 

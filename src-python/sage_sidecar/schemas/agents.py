@@ -4,21 +4,15 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from sage_sidecar.tools.registry import BUILTIN_TOOLS
-
 EXPORT_FORMAT = "sage.agent.v1"
 
 
 MCP_REF = re.compile(r"^mcp:[a-z0-9][a-z0-9-]{0,39}$")  # all tools of one MCP server
 
 
-def _known_tools(names: list[str] | None) -> list[str] | None:
-    if names is None:
-        return None
-    unknown = sorted(n for n in set(names) - BUILTIN_TOOLS.keys() if not MCP_REF.match(n))
-    if unknown:
-        raise ValueError(f"unknown tools: {', '.join(unknown)} (known: {', '.join(BUILTIN_TOOLS)})")
-    return list(dict.fromkeys(names))
+def _unique_tools(names: list[str] | None) -> list[str] | None:
+    # Whether each name is a tool is the service's check (services/agents.py): it knows the tools.
+    return None if names is None else list(dict.fromkeys(names))
 
 
 class AgentFields(BaseModel):
@@ -33,7 +27,7 @@ class AgentFields(BaseModel):
     tools: list[str] = []
     mode: Literal["chat", "plan"] = "chat"
 
-    _check_tools = field_validator("tools")(classmethod(lambda cls, v: _known_tools(v)))
+    _check_tools = field_validator("tools")(classmethod(lambda cls, v: _unique_tools(v)))
 
 
 def _unique(ids: list[str] | None) -> list[str] | None:
@@ -61,7 +55,7 @@ class AgentUpdate(BaseModel):
     mode: Literal["chat", "plan"] | None = None
     knowledge_base_ids: list[str] | None = Field(default=None, max_length=50)
 
-    _check_tools = field_validator("tools")(classmethod(lambda cls, v: _known_tools(v)))
+    _check_tools = field_validator("tools")(classmethod(lambda cls, v: _unique_tools(v)))
     _unique_kbs = field_validator("knowledge_base_ids")(classmethod(lambda cls, v: _unique(v)))
 
 

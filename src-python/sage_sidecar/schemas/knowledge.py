@@ -3,7 +3,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sage_sidecar.knowledge.embedders import LOCAL_EMBEDDER_ID
+# The offline embedder shipped with the app (knowledge/embed_local.py).
+LOCAL_EMBEDDER_ID = "local:all-minilm-l6-v2"
 
 
 class KnowledgeBaseCreate(BaseModel):

@@ -4,9 +4,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.errors import ConflictError, InvalidError, NotFoundError
-from sage_sidecar.schemas.agents import AgentCreate, AgentExport, AgentFields, AgentUpdate
+from sage_sidecar.schemas.agents import MCP_REF, AgentCreate, AgentExport, AgentFields, AgentUpdate
 from sage_sidecar.storage.models import Agent, KnowledgeBase, McpServer, Provider
 from sage_sidecar.storage.rows import get_or_raise
+from sage_sidecar.tools.registry import BUILTIN_TOOLS
 
 DEFAULT_AGENT = AgentFields(
     name="Sage",
@@ -39,13 +40,28 @@ async def _check_provider(session: AsyncSession, provider_id: str | None) -> Non
         raise NotFoundError("provider", provider_id)
 
 
+def _check_tool_names(tools: list[str] | None) -> None:
+    unknown = sorted(t for t in set(tools or []) - BUILTIN_TOOLS.keys() if not MCP_REF.match(t))
+    if unknown:
+        raise InvalidError(
+            f"unknown tools: {', '.join(unknown)} (known: {', '.join(BUILTIN_TOOLS)})",
+            code="agent.unknown_tools",
+            tools=unknown,
+            known=list(BUILTIN_TOOLS),
+        )
+
+
 async def _check_mcp_refs(session: AsyncSession, tools: list[str] | None) -> None:
+    _check_tool_names(tools)
     wanted = {t.removeprefix("mcp:") for t in tools or [] if t.startswith("mcp:")}
     if not wanted:
         return
     found = set(await session.scalars(select(McpServer.name).where(McpServer.name.in_(wanted))))
     if missing := sorted(wanted - found):
-        raise InvalidError(f"no MCP server named {', '.join(missing)}")
+        raise InvalidError(
+            f"no MCP server named {', '.join(missing)}", code="agent.unknown_mcp_servers",
+            names=missing,
+        )  # fmt: skip
 
 
 async def _check_knowledge_bases(session: AsyncSession, kb_ids: list[str] | None) -> None:
@@ -53,7 +69,11 @@ async def _check_knowledge_bases(session: AsyncSession, kb_ids: list[str] | None
         return
     found = set(await session.scalars(select(KnowledgeBase.id).where(KnowledgeBase.id.in_(kb_ids))))
     if missing := sorted(set(kb_ids) - found):
-        raise InvalidError(f"no knowledge base with id {', '.join(missing)}")
+        raise InvalidError(
+            f"no knowledge base with id {', '.join(missing)}",
+            code="agent.unknown_knowledge_bases",
+            ids=missing,
+        )
 
 
 async def create_agent(session: AsyncSession, data: AgentCreate) -> Agent:
@@ -85,7 +105,7 @@ async def update_agent(session: AsyncSession, agent_id: str, data: AgentUpdate) 
 async def delete_agent(session: AsyncSession, agent_id: str) -> None:
     agent = await get_agent(session, agent_id)
     if agent.is_default:
-        raise ConflictError("the default agent cannot be deleted")
+        raise ConflictError("the default agent cannot be deleted", code="agent.default_undeletable")
     await session.delete(agent)
     await session.commit()
 
@@ -103,6 +123,7 @@ def export_agent(agent: Agent) -> AgentExport:
 
 
 async def import_agent(session: AsyncSession, data: AgentExport) -> Agent:
+    _check_tool_names(data.agent.tools)
     agent = Agent(**data.agent.model_dump())
     session.add(agent)
     await session.commit()
