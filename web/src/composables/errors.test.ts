@@ -43,6 +43,7 @@ describe('errorMessage', () => {
     expect(errorMessage(new UiError('notJson'), translator('zh'))).toBe('该文件不是 JSON。')
     expect(errorMessage({ code: 'provider.auth', detail: 'x' }, translator('en'))).toBe('The provider refused the API key.')
     expect(errorMessage({ code: 'nope', detail: 'As sent' }, translator('en'))).toBe('As sent')
+    expect(errorMessage({ type: 'error', error: 'the message is empty', code: null }, translator('zh'))).toBe('the message is empty')
     expect(errorMessage(new Error('plain'), translator('en'))).toBe('plain')
     expect(errorMessage('text', translator('en'))).toBe('text')
     expect(errorMessage(null, translator('en'))).toBe('')

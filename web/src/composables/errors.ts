@@ -29,6 +29,7 @@ interface Coded {
   code?: unknown
   params?: unknown
   detail?: unknown
+  error?: unknown
   message?: unknown
 }
 
@@ -57,12 +58,12 @@ export function errorMessage(error: unknown, i18n: Translator): string {
     return error.detail || i18n.t('errors.http', { status: error.status })
   }
   if (typeof error === 'object') {
-    // Anything shaped like an error body or a frame's error: {code?, params?, detail? | message?}.
-    const { code, params, detail, message } = error as Coded
+    // Anything shaped like an error body or an error frame: {code?, params?, detail | error | message}.
+    const { code, params, ...texts } = error as Coded
     const known = translated(i18n, code, params)
     if (known) return known
-    if (typeof detail === 'string' && detail) return detail
-    if (typeof message === 'string' && message) return message
+    const text = [texts.detail, texts.error, texts.message].find((t) => typeof t === 'string' && t)
+    if (text) return text as string
   }
   return String(error)
 }
