@@ -100,7 +100,8 @@ def test_rows_written_before_camel_case_are_migrated_and_still_load(app, setting
     now = "2026-11-01 10:00:00.000000"
     plan = ('[{"type": "plan", "steps": [{"index": 0, "title": "Look", "status": "failed", '
             '"error": "Stopped after 8 tool steps without a final answer."}], '
-            '"check": {"ok": true, "fix": null}}, {"type": "notice", "text": "MCP down"}]')  # fmt: skip
+            '"check": {"ok": true, "fix": null}}, {"type": "notice", "text": "MCP down"}, '
+            '{"type": "hologram"}, {"type": "tool_result", "id": "x"}]')  # fmt: skip
     with sqlite3.connect(settings.db_path) as conn:
         conn.execute("INSERT INTO conversations (id, agent_id, title, created_at, updated_at) "
                      "VALUES ('c1', NULL, 'Old', ?, ?)", (now, now))  # fmt: skip
@@ -121,6 +122,8 @@ def test_rows_written_before_camel_case_are_migrated_and_still_load(app, setting
     assert step["error"].startswith("Stopped after 8") and step["corrective"] is False
     assert message["parts"][1] == {"type": "notice", "text": "MCP down", "code": None,
                                    "params": {}}  # fmt: skip
+    # What this version cannot read (a newer kind of part, a broken one) stays in the row unshown.
+    assert len(message["parts"]) == 2
 
 
 def test_an_old_export_with_snake_case_usage_imports_in_the_new_shape(client, auth):

@@ -1,10 +1,13 @@
+import logging
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from sage_sidecar.schemas.protocol.base import dump
-from sage_sidecar.schemas.protocol.parts import PART_TYPES, Citation, MessagePart, Usage
+from sage_sidecar.schemas.protocol.parts import Citation, MessagePart, Usage
+
+log = logging.getLogger(__name__)
 
 
 class ConversationCreate(BaseModel):
@@ -49,14 +52,39 @@ class MessageOut(BaseModel):
     first_token_at: datetime | None
     completed_at: datetime | None
 
+    # A JSON column this version cannot read (a newer version wrote it, or an imported file
+    # did) is left in the row but not shown, rather than failing the whole conversation.
     @field_validator("parts", mode="before")
     @classmethod
-    def _known_parts(cls, parts: Any) -> Any:
-        """A part of a kind this version does not know (a newer one wrote it) is left in the
-        row but not shown, rather than failing the whole conversation."""
-        if not isinstance(parts, list):
-            return parts
-        return [p for p in parts if isinstance(p, dict) and p.get("type") in PART_TYPES]
+    def _readable_parts(cls, parts: Any) -> Any:
+        return _readable(parts, _PARTS) if isinstance(parts, list) else parts
+
+    @field_validator("citations", mode="before")
+    @classmethod
+    def _readable_citations(cls, citations: Any) -> Any:
+        return _readable(citations, _CITATIONS) if isinstance(citations, list) else citations
+
+    @field_validator("usage", mode="before")
+    @classmethod
+    def _readable_usage(cls, usage: Any) -> Any:
+        return usage if usage is None or _readable([usage], _USAGE) else None
+
+
+_PARTS: TypeAdapter[Any] = TypeAdapter(MessagePart)
+_CITATIONS: TypeAdapter[Any] = TypeAdapter(Citation)
+_USAGE: TypeAdapter[Any] = TypeAdapter(Usage)
+
+
+def _readable(items: list[Any], adapter: TypeAdapter[Any]) -> list[Any]:
+    readable = []
+    for item in items:
+        try:
+            adapter.validate_python(item)
+        except ValidationError:
+            log.warning("a stored JSON value this version cannot read is not shown: %.200r", item)
+            continue
+        readable.append(item)
+    return readable
 
 
 class SearchHit(BaseModel):

@@ -98,4 +98,3 @@ MessagePart = Annotated[
     ToolCallPart | ToolResultPart | NoticePart | PlanPart | AttachmentPart,
     Field(discriminator="type"),
 ]
-PART_TYPES = ("tool_call", "tool_result", "notice", "plan", "attachment")
