@@ -59,10 +59,10 @@ export function errorMessage(error: unknown, i18n: Translator): string {
   }
   if (typeof error === 'object') {
     // Anything shaped like an error body or an error frame: {code?, params?, detail | error | message}.
-    const { code, params, ...texts } = error as Coded
-    const known = translated(i18n, code, params)
+    const coded = error as Coded
+    const known = translated(i18n, coded.code, coded.params)
     if (known) return known
-    const text = [texts.detail, texts.error, texts.message].find((t) => typeof t === 'string' && t)
+    const text = [coded.detail, coded.error, coded.message].find((t) => typeof t === 'string' && t)
     if (text) return text as string
   }
   return String(error)
