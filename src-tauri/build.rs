@@ -1,20 +1,18 @@
 fn main() {
     // Declaring the app's commands makes each one need an explicit permission in capabilities/.
-    tauri_build::try_build(
-        tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(&[
-                "restart_sidecar",
-                "update_status",
-                "check_for_updates",
-                "install_update",
-                "restart_app",
-                "get_shell_settings",
-                "set_shell_settings",
-                "set_tray_labels",
-                "hide_quick_ask",
-                "open_in_main",
-                "app_has_focus",
-            ])),
-    )
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
+        "get_connection",
+        "restart_sidecar",
+        "update_status",
+        "check_for_updates",
+        "install_update",
+        "restart_app",
+        "get_shell_settings",
+        "set_shell_settings",
+        "set_tray_labels",
+        "hide_quick_ask",
+        "open_in_main",
+        "app_has_focus",
+    ])))
     .expect("failed to run tauri-build");
 }

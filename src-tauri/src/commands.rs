@@ -1,19 +1,26 @@
-//! Tauri commands the UI may invoke (each needs a permission in capabilities/default.json).
-use tauri::{AppHandle, Runtime, State};
+//! Every command the UI may invoke, thin: each calls its module and maps errors to the one
+//! `CommandError`. Each needs a permission (`build.rs` declares them; `capabilities/` grants
+//! them per window).
+use tauri::{AppHandle, Runtime, State, Window};
 
-use crate::sidecar::contract::{SageConfig, StartupError};
-use crate::sidecar::{supervisor, SidecarState};
+use crate::error::CommandError;
+use crate::settings::{SettingsStore, ShellSettings};
+use crate::sidecar::{supervisor, SageConfig, SidecarState};
+use crate::tray::{self, TrayLabels};
 use crate::updater::{self, UpdateStatus, UpdaterState};
+use crate::{main_window, quick};
 
-/// Start a fresh sidecar (the UI's Retry/Restart after a failure) and tell every window.
+/// The connection to use now: waits while the sidecar is starting, fails with the startup error
+/// if it could not start. The UI asks on every (re)load, so it never uses a stale one.
 #[tauri::command]
-pub async fn restart_sidecar<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, SidecarState>,
-) -> Result<SageConfig, StartupError> {
-    let config = state.restart(&app).await?;
-    supervisor::announce(&app, &config);
-    Ok(config)
+pub async fn get_connection(state: State<'_, SidecarState>) -> Result<SageConfig, CommandError> {
+    Ok(state.settled_connection().await?)
+}
+
+/// Start a fresh sidecar (the UI's Retry/Restart after a failure); every window hears of it.
+#[tauri::command]
+pub async fn restart_sidecar<R: Runtime>(app: AppHandle<R>) -> Result<SageConfig, CommandError> {
+    Ok(supervisor::restart(&app).await?)
 }
 
 /// The updater's last known status (the UI may load after the launch check finished).
@@ -30,12 +37,53 @@ pub async fn check_for_updates<R: Runtime>(app: AppHandle<R>) -> UpdateStatus {
 
 /// Download, verify and install the update the last check found.
 #[tauri::command]
-pub async fn install_update<R: Runtime>(app: AppHandle<R>) -> Result<UpdateStatus, String> {
-    updater::install(&app).await
+pub async fn install_update<R: Runtime>(app: AppHandle<R>) -> Result<UpdateStatus, CommandError> {
+    updater::install(&app).await.map_err(|message| CommandError::Update { message })
 }
 
 /// Start the freshly installed version: quits (ending the sidecar) and relaunches.
 #[tauri::command]
 pub fn restart_app<R: Runtime>(app: AppHandle<R>) {
     app.restart();
+}
+
+#[tauri::command]
+pub fn get_shell_settings(store: State<'_, SettingsStore>) -> ShellSettings {
+    store.get()
+}
+
+#[tauri::command]
+pub fn set_shell_settings(
+    store: State<'_, SettingsStore>,
+    settings: ShellSettings,
+) -> Result<ShellSettings, CommandError> {
+    Ok(store.set(settings)?)
+}
+
+/// The UI's language changed: relabel the tray menu.
+#[tauri::command]
+pub fn set_tray_labels<R: Runtime>(app: AppHandle<R>, labels: TrayLabels) -> Result<(), CommandError> {
+    Ok(tray::set_labels(&app, labels)?)
+}
+
+/// Quick ask's Esc.
+#[tauri::command]
+pub fn hide_quick_ask<R: Runtime>(app: AppHandle<R>) {
+    quick::hide(&app);
+}
+
+/// "Open in Sage" (quick ask) and a click on a notification: bring the main window up on that
+/// conversation. Quick ask hides itself on the way.
+#[tauri::command]
+pub fn open_in_main<R: Runtime>(app: AppHandle<R>, window: Window<R>, conversation_id: Option<String>) {
+    if window.label() == quick::QUICK_WINDOW {
+        quick::hide(&app);
+    }
+    main_window::open_conversation(&app, conversation_id.as_deref());
+}
+
+/// Whether the user is looking at Sage; the UI sends notifications only when not.
+#[tauri::command]
+pub fn app_has_focus<R: Runtime>(app: AppHandle<R>) -> bool {
+    main_window::app_has_focus(&app)
 }

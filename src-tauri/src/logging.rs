@@ -12,10 +12,7 @@ pub fn plugin<R: Runtime>(layout: &DataLayout) -> TauriPlugin<R> {
     tauri_plugin_log::Builder::new()
         .clear_targets()
         .target(Target::new(TargetKind::Stdout))
-        .target(Target::new(TargetKind::Folder {
-            path: layout.logs_dir(),
-            file_name: Some("shell".into()),
-        }))
+        .target(Target::new(TargetKind::Folder { path: layout.logs_dir(), file_name: Some("shell".into()) }))
         .max_file_size(MAX_LOG_BYTES)
         .rotation_strategy(RotationStrategy::KeepSome(3))
         .level(log::LevelFilter::Info)

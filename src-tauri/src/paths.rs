@@ -25,24 +25,16 @@ pub struct DataLayout {
 impl DataLayout {
     /// Resolve from the process environment and the platform.
     pub fn from_env() -> Result<Self, PathsError> {
-        let override_dir = std::env::var_os(ENV_DATA_DIR)
-            .filter(|value| !value.is_empty())
-            .map(PathBuf::from);
+        let override_dir = std::env::var_os(ENV_DATA_DIR).filter(|value| !value.is_empty()).map(PathBuf::from);
         Self::resolve(override_dir, dirs::data_dir())
     }
 
     /// Pure resolution rule, separate from the environment so it can be tested.
-    pub fn resolve(
-        override_dir: Option<PathBuf>,
-        platform_data_dir: Option<PathBuf>,
-    ) -> Result<Self, PathsError> {
+    pub fn resolve(override_dir: Option<PathBuf>, platform_data_dir: Option<PathBuf>) -> Result<Self, PathsError> {
         let root = match override_dir {
             Some(dir) if dir.is_absolute() => dir,
             Some(dir) => return Err(PathsError::RelativeOverride(dir)),
-            None => platform_data_dir
-                .ok_or(PathsError::NoPlatformDataDir)?
-                .join(APP_DIR_NAME)
-                .join(DATA_DIR_NAME),
+            None => platform_data_dir.ok_or(PathsError::NoPlatformDataDir)?.join(APP_DIR_NAME).join(DATA_DIR_NAME),
         };
         Ok(Self { root })
     }
@@ -79,11 +71,9 @@ mod tests {
 
     #[test]
     fn absolute_override_wins_over_platform_dir() {
-        let layout = DataLayout::resolve(
-            Some(PathBuf::from("/tmp/sage-test")),
-            Some(PathBuf::from("/home/ada/.local/share")),
-        )
-        .unwrap();
+        let layout =
+            DataLayout::resolve(Some(PathBuf::from("/tmp/sage-test")), Some(PathBuf::from("/home/ada/.local/share")))
+                .unwrap();
         assert_eq!(layout.root, PathBuf::from("/tmp/sage-test"));
     }
 

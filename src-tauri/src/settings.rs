@@ -3,14 +3,15 @@
 //! localStorage; these are here because the shell needs them when no page is listening, e.g. when
 //! the main window is being closed.
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Manager, Runtime, State};
+use tauri::{AppHandle, Manager, Runtime};
+use ts_rs::TS;
 
 pub const FILE_NAME: &str = "shell-settings.json";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ShellSettings {
     /// Closing the main window hides it to the tray instead of quitting.
@@ -29,13 +30,6 @@ pub enum SettingsError {
     NoConfigDir,
     #[error("could not save the settings to {path}: {source}")]
     Save { path: PathBuf, source: std::io::Error },
-}
-
-// Commands return errors to the UI as their message.
-impl Serialize for SettingsError {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.to_string())
-    }
 }
 
 /// The settings in memory and the file they persist to (`None` when the platform gave no config
@@ -63,14 +57,14 @@ impl SettingsStore {
     }
 
     pub fn get(&self) -> ShellSettings {
-        lock(&self.current).clone()
+        self.current.lock().clone()
     }
 
     /// Save first, then adopt: what the app does always matches what the next launch reads.
     pub fn set(&self, next: ShellSettings) -> Result<ShellSettings, SettingsError> {
         let path = self.path.as_deref().ok_or(SettingsError::NoConfigDir)?;
         write(path, &next).map_err(|source| SettingsError::Save { path: path.to_owned(), source })?;
-        *lock(&self.current) = next.clone();
+        *self.current.lock() = next.clone();
         Ok(next)
     }
 }
@@ -99,23 +93,6 @@ fn write(path: &Path, settings: &ShellSettings) -> std::io::Result<()> {
     let temp = path.with_extension("json.tmp");
     std::fs::write(&temp, json)?;
     std::fs::rename(&temp, path)
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-#[tauri::command]
-pub fn get_shell_settings(store: State<'_, SettingsStore>) -> ShellSettings {
-    store.get()
-}
-
-#[tauri::command]
-pub fn set_shell_settings(
-    store: State<'_, SettingsStore>,
-    settings: ShellSettings,
-) -> Result<ShellSettings, SettingsError> {
-    store.set(settings)
 }
 
 #[cfg(test)]
@@ -166,7 +143,9 @@ mod tests {
         let error = store.set(ShellSettings { close_to_tray: false }).unwrap_err();
         assert!(matches!(error, SettingsError::Save { .. }), "{error}");
         assert!(store.get().close_to_tray);
-        assert_eq!(serde_json::to_value(&error).unwrap().as_str().map(|s| s.starts_with("could not save")), Some(true));
+        let shown = serde_json::to_value(crate::error::CommandError::from(error)).unwrap();
+        assert_eq!(shown["kind"], "settings");
+        assert!(shown["message"].as_str().unwrap().starts_with("could not save"), "{shown}");
     }
 
     #[test]

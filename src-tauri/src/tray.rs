@@ -4,20 +4,19 @@
 //!
 //! Events: `sage://new-chat` (to the main window: start a new conversation) and
 //! `sage://check-updates` (the updater checks; the UI shows the result).
-use std::sync::Mutex;
-
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Emitter, Manager, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tauri_plugin_opener::OpenerExt;
+use ts_rs::TS;
 
 use crate::sidecar::SidecarState;
 use crate::updater::CHECK_REQUEST_EVENT;
-use crate::{quick, window};
+use crate::{main_window, quick};
 
 pub const TRAY_ID: &str = "sage";
-pub const NEW_CHAT_EVENT: &str = "sage://new-chat";
 
 /// What a tray menu item does. Its `id` is the menu item's id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,14 +50,8 @@ pub const MENU: [Entry; 8] = [
 ];
 
 impl TrayAction {
-    pub const ALL: [TrayAction; 6] = [
-        Self::ToggleWindow,
-        Self::NewChat,
-        Self::QuickAsk,
-        Self::CheckUpdates,
-        Self::OpenDataFolder,
-        Self::Quit,
-    ];
+    pub const ALL: [TrayAction; 6] =
+        [Self::ToggleWindow, Self::NewChat, Self::QuickAsk, Self::CheckUpdates, Self::OpenDataFolder, Self::Quit];
 
     pub fn id(self) -> &'static str {
         match self {
@@ -77,7 +70,7 @@ impl TrayAction {
 }
 
 /// The menu's words. English until the UI sends its language's (`set_tray_labels`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 pub struct TrayLabels {
     pub toggle_window: String,
@@ -166,7 +159,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         })
         .on_tray_icon_event(|tray, event| {
             if let TrayIconEvent::Click { button: MouseButton::Left, button_state: MouseButtonState::Up, .. } = event {
-                window::toggle_main(tray.app_handle());
+                main_window::toggle(tray.app_handle());
             }
         });
     if let Some(icon) = app.default_window_icon() {
@@ -180,13 +173,8 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 pub fn perform<R: Runtime>(app: &AppHandle<R>, action: TrayAction) {
     log::info!("tray: {}", action.id());
     match action {
-        TrayAction::ToggleWindow => window::toggle_main(app),
-        TrayAction::NewChat => {
-            window::show_main(app);
-            if let Err(error) = app.emit_to(window::MAIN_WINDOW, NEW_CHAT_EVENT, ()) {
-                log::warn!("could not ask for a new chat: {error}");
-            }
-        }
+        TrayAction::ToggleWindow => main_window::toggle(app),
+        TrayAction::NewChat => main_window::new_chat(app),
         TrayAction::QuickAsk => quick::toggle(app),
         TrayAction::CheckUpdates => {
             if let Err(error) = app.emit(CHECK_REQUEST_EVENT, ()) {
@@ -208,20 +196,23 @@ fn open_data_folder<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// Whether there is a tray icon to come back from (closing the main window may hide it then).
+pub fn exists<R: Runtime>(app: &AppHandle<R>) -> bool {
+    app.tray_by_id(TRAY_ID).is_some()
+}
+
 /// The UI's language changed: relabel the menu (blank labels stay English).
-#[tauri::command]
-pub fn set_tray_labels<R: Runtime>(
-    app: AppHandle<R>,
-    state: State<'_, TrayState>,
-    labels: TrayLabels,
-) -> tauri::Result<()> {
+pub fn set_labels<R: Runtime>(app: &AppHandle<R>, labels: TrayLabels) -> tauri::Result<()> {
     let labels = labels.or_defaults();
-    let mut current = state.labels.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let Some(state) = app.try_state::<TrayState>() else {
+        return Ok(()); // no tray: nothing to relabel
+    };
+    let mut current = state.labels.lock();
     if *current == labels {
         return Ok(());
     }
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        tray.set_menu(Some(build_menu(&app, &labels)?))?;
+        tray.set_menu(Some(build_menu(app, &labels)?))?;
     }
     *current = labels;
     Ok(())
@@ -244,7 +235,13 @@ mod tests {
 
     #[test]
     fn the_menu_has_every_action_once_and_ends_with_quit() {
-        let items: Vec<_> = MENU.iter().filter_map(|e| match e { Entry::Item(a) => Some(*a), _ => None }).collect();
+        let items: Vec<_> = MENU
+            .iter()
+            .filter_map(|e| match e {
+                Entry::Item(a) => Some(*a),
+                _ => None,
+            })
+            .collect();
         assert_eq!(items, TrayAction::ALL.to_vec());
         assert_eq!(MENU.last(), Some(&Entry::Item(TrayAction::Quit)));
         assert_ne!(MENU.first(), Some(&Entry::Separator));

@@ -3,12 +3,13 @@
 //! correctly signed version is downloaded with progress, installed, and a restart is offered.
 //! The plugin verifies the minisign signature against the public key compiled in from
 //! `tauri.conf.json` and refuses anything else. The UI follows [`STATUS_EVENT`].
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Listener, Manager, Runtime, Url};
 use tauri_plugin_updater::{Error as PluginError, Update, UpdaterExt};
+use ts_rs::TS;
 
 /// Every status change, payload [`UpdateStatus`].
 pub const STATUS_EVENT: &str = "sage://update-status";
@@ -23,17 +24,34 @@ pub const ENV_CHECK_ON_LAUNCH: &str = "SAGE_UPDATE_CHECK";
 const CHECK_TIMEOUT: Duration = Duration::from_secs(30);
 const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(tag = "state", rename_all = "kebab-case", rename_all_fields = "camelCase")]
 pub enum UpdateStatus {
     Idle,
     Checking,
-    UpToDate { current: String },
-    Available { current: String, version: String, notes: Option<String> },
-    Downloading { version: String, downloaded: u64, total: Option<u64> },
+    UpToDate {
+        current: String,
+    },
+    Available {
+        current: String,
+        version: String,
+        notes: Option<String>,
+    },
+    /// Byte counts are far below 2^53: plain numbers in TypeScript.
+    Downloading {
+        version: String,
+        #[ts(type = "number")]
+        downloaded: u64,
+        #[ts(type = "number | null")]
+        total: Option<u64>,
+    },
     /// Installed on disk; the running process is still the old version until it restarts.
-    Installed { version: String },
-    Failed { message: String },
+    Installed {
+        version: String,
+    },
+    Failed {
+        message: String,
+    },
 }
 
 /// The last status (so a UI that loads late still sees it) and the update waiting to install.
@@ -50,7 +68,7 @@ impl Default for UpdaterState {
 
 impl UpdaterState {
     pub fn status(&self) -> UpdateStatus {
-        self.status.lock().expect("updater status lock").clone()
+        self.status.lock().clone()
     }
 
     fn is_busy(&self) -> bool {
@@ -68,8 +86,8 @@ pub fn init<R: Runtime>(app: &AppHandle<R>) {
     });
 }
 
-/// The launch check, started once the window is open so it never competes with start-up;
-/// `SAGE_UPDATE_CHECK=off` skips it.
+/// The launch check, started once the sidecar's first start has finished so it never competes
+/// with start-up; `SAGE_UPDATE_CHECK=off` skips it.
 pub fn check_after_launch<R: Runtime>(app: &AppHandle<R>) {
     if std::env::var(ENV_CHECK_ON_LAUNCH).is_ok_and(|value| value == "off") {
         log::info!("update check on launch is off ({ENV_CHECK_ON_LAUNCH}=off)");
@@ -80,7 +98,7 @@ pub fn check_after_launch<R: Runtime>(app: &AppHandle<R>) {
 }
 
 fn set_status<R: Runtime>(app: &AppHandle<R>, status: UpdateStatus) {
-    *app.state::<UpdaterState>().status.lock().expect("updater status lock") = status.clone();
+    *app.state::<UpdaterState>().status.lock() = status.clone();
     if let Err(error) = app.emit(STATUS_EVENT, &status) {
         log::warn!("could not emit the update status: {error}");
     }
@@ -97,12 +115,9 @@ pub async fn check<R: Runtime>(app: &AppHandle<R>) -> UpdateStatus {
     let status = match find_update(app).await {
         Ok(Some(update)) => {
             log::info!("update {} is available (running {current})", update.version);
-            let status = UpdateStatus::Available {
-                current,
-                version: update.version.clone(),
-                notes: update.body.clone(),
-            };
-            *state.pending.lock().expect("pending update lock") = Some(update);
+            let status =
+                UpdateStatus::Available { current, version: update.version.clone(), notes: update.body.clone() };
+            *state.pending.lock() = Some(update);
             status
         }
         Ok(None) => UpdateStatus::UpToDate { current },
@@ -126,7 +141,7 @@ async fn find_update<R: Runtime>(app: &AppHandle<R>) -> Result<Option<Update>, P
 /// Download, verify and install the update found by the last check.
 pub async fn install<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateStatus, String> {
     let state = app.state::<UpdaterState>();
-    let Some(update) = state.pending.lock().expect("pending update lock").clone() else {
+    let Some(update) = state.pending.lock().clone() else {
         return Err("There is no update to install: check for updates first.".into());
     };
     if state.is_busy() {
@@ -152,7 +167,7 @@ pub async fn install<R: Runtime>(app: &AppHandle<R>) -> Result<UpdateStatus, Str
     let status = match result {
         Ok(()) => {
             log::info!("update {version} installed");
-            state.pending.lock().expect("pending update lock").take();
+            state.pending.lock().take();
             UpdateStatus::Installed { version }
         }
         Err(error) => {

@@ -11,10 +11,7 @@ use tauri::async_runtime::block_on;
 use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
 
 fn mock_app() -> tauri::App<MockRuntime> {
-    mock_builder()
-        .plugin(tauri_plugin_shell::init())
-        .build(mock_context(noop_assets()))
-        .expect("mock app builds")
+    mock_builder().plugin(tauri_plugin_shell::init()).build(mock_context(noop_assets())).expect("mock app builds")
 }
 
 fn shell_script(script: &str) -> Launch {
@@ -50,7 +47,8 @@ fn each_start_gets_a_new_key_and_port() {
     let app = mock_app();
     let data = tempfile::tempdir().unwrap();
     let launch = Launch::dev(common::venv_python());
-    let start = || block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(30))).unwrap();
+    let start =
+        || block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(30))).unwrap();
     let first = start();
     let second = start();
     assert_ne!(first.0.api_key, second.0.api_key);
@@ -67,7 +65,8 @@ fn key_travels_in_the_environment_not_on_the_command_line() {
     let launch = shell_script(
         r#"printf 'SAGE_SIDECAR_READY {"port":1,"pid":%s,"version":"%s"}\n' $$ "${#SAGE_API_KEY}"; exec sleep 30"#,
     );
-    let (process, ready) = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(5))).unwrap();
+    let (process, ready) =
+        block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(5))).unwrap();
     assert_eq!(ready.version, "64");
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", process.pid())).unwrap();
     let key = process.api_key.expose().as_bytes();

@@ -1,6 +1,7 @@
 //! The shell <-> sidecar contract, defined once on the Rust side. The Python twin is
 //! `src-python/sage_sidecar/core/contract.py`; `docs/architecture.md` documents both.
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 pub const ENV_API_KEY: &str = "SAGE_API_KEY";
 pub const ENV_DATA_DIR: &str = "SAGE_DATA_DIR";
@@ -50,8 +51,9 @@ fn truncate(text: &str) -> String {
     text.chars().take(200).collect()
 }
 
-/// The object injected as `window.__SAGE__` before any UI script runs.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What the UI needs to reach the sidecar: the `get_connection` command's answer and the
+/// `sage://sidecar-changed` event's payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct SageConfig {
     pub api_base: String,
@@ -71,9 +73,9 @@ impl SageConfig {
     }
 }
 
-/// Injected instead of a `SageConfig` when the sidecar could not be started, so the UI shows a
-/// readable error naming the log file rather than a blank window.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// Why the sidecar could not be started, so the UI shows a readable error naming the log file
+/// rather than a blank window (`get_connection` fails with it; `sage://sidecar-failed` carries it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct StartupError {
     pub message: String,
@@ -123,7 +125,7 @@ mod tests {
     }
 
     #[test]
-    fn injected_config_uses_loopback_and_camel_case() {
+    fn the_connection_uses_loopback_and_camel_case() {
         let ready = ReadyInfo { port: 4000, pid: 1, version: "0.1.0".into() };
         let json = serde_json::to_value(SageConfig::new(&ready, "k")).unwrap();
         assert_eq!(

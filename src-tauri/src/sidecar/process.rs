@@ -7,9 +7,7 @@ use tauri::async_runtime::{JoinHandle, Receiver};
 use tauri::{AppHandle, Runtime};
 use tauri_plugin_shell::process::{CommandChild, CommandEvent};
 
-use super::contract::{
-    parse_ready_line, HandshakeError, ReadyInfo, ENV_API_KEY, ENV_DATA_DIR, ENV_PARENT_PID,
-};
+use super::contract::{parse_ready_line, HandshakeError, ReadyInfo, ENV_API_KEY, ENV_DATA_DIR, ENV_PARENT_PID};
 use super::key::ApiKey;
 use super::launch::Launch;
 
@@ -32,7 +30,11 @@ pub enum SidecarError {
 }
 
 fn tail_suffix(tail: &str) -> String {
-    if tail.is_empty() { String::new() } else { format!(": {tail}") }
+    if tail.is_empty() {
+        String::new()
+    } else {
+        format!(": {tail}")
+    }
 }
 
 /// A running sidecar child. Killed on `stop()` or drop, whether or not it ever became ready.
@@ -114,10 +116,7 @@ impl Drop for SidecarProcess {
 
 /// Read events until the READY line. Lines before it are forwarded to the log; the last stderr
 /// lines are kept so an early exit can say why.
-pub async fn await_ready(
-    events: &mut Receiver<CommandEvent>,
-    timeout: Duration,
-) -> Result<ReadyInfo, SidecarError> {
+pub async fn await_ready(events: &mut Receiver<CommandEvent>, timeout: Duration) -> Result<ReadyInfo, SidecarError> {
     let mut stderr_tail: Vec<String> = Vec::new();
     let wait = async {
         while let Some(event) = events.recv().await {

@@ -1,34 +1,42 @@
-//! The app-managed sidecar handle: the one running process, its generation, and the restart
-//! policy the supervisor applies.
-use std::future::Future;
-use std::pin::Pin;
+//! The app-managed sidecar handle: the one running process, its generation, the restart policy's
+//! memory, and the connection the UI should use now. It only holds state; `supervisor` starts,
+//! watches and restarts.
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use tauri::{AppHandle, Runtime};
+use parking_lot::Mutex;
+use tokio::sync::watch;
 
 use super::contract::{SageConfig, StartupError};
-use super::launch::Launch;
-use super::process::{handshake, SidecarProcess, DEFAULT_READY_TIMEOUT};
-use super::supervisor::{self, HealthCheck, RestartPolicy};
+use super::policy::RestartPolicy;
+use super::process::{SidecarProcess, DEFAULT_READY_TIMEOUT};
 use crate::paths::DataLayout;
 
-pub(crate) type StartFuture<'a> = Pin<Box<dyn Future<Output = Result<SageConfig, StartupError>> + Send + 'a>>;
+/// What a window connects to: nothing yet (a start is under way), a running sidecar, or the
+/// error that stopped it from starting.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Connection {
+    Starting,
+    Ready(SageConfig),
+    Failed(StartupError),
+}
 
 /// Every start and every deliberate stop begins a new generation. A supervisor watching an older
 /// generation then knows the exit it sees was intended (or superseded) and stays quiet.
+///
+/// Locks: `parking_lot::Mutex` throughout the shell. Every critical section is a few field
+/// reads or writes, never held across an `.await` (its guard is not `Send`, so a spawned task
+/// that tried would not compile), and it does not poison: a panic elsewhere must not turn every
+/// later command into an error.
 pub struct SidecarState {
     pub layout: DataLayout,
     pub ready_timeout: Duration,
     pub health_interval: Duration,
     pub health_failures: u32,
     current: Mutex<Option<SidecarProcess>>,
-    /// What the last start (or the supervisor giving up) produced: windows opened later, like
-    /// quick ask, are created with it.
-    latest: Mutex<Option<Result<SageConfig, StartupError>>>,
     generation: AtomicU64,
     policy: Mutex<RestartPolicy>,
+    connection: watch::Sender<Connection>,
 }
 
 impl SidecarState {
@@ -45,99 +53,94 @@ impl SidecarState {
             health_interval: interval,
             health_failures: 3,
             current: Mutex::new(None),
-            latest: Mutex::new(None),
             generation: AtomicU64::new(0),
             policy: Mutex::new(RestartPolicy::default()),
+            connection: watch::Sender::new(Connection::Starting),
         }
     }
 
-    /// A deliberate (re)start — at launch, or the user's Restart: the crash count starts afresh.
-    pub async fn restart<R: Runtime>(&self, app: &AppHandle<R>) -> Result<SageConfig, StartupError> {
-        lock(&self.policy).reset();
-        self.start(app).await
+    /// The connection as it is now (`Starting` while a start is under way).
+    pub fn connection(&self) -> Connection {
+        self.connection.borrow().clone()
     }
 
-    /// Stop whatever runs, start a fresh process (new port, new key), put a supervisor on it,
-    /// and return what the UI needs. The child is registered before the handshake so `stop()`
-    /// can kill it mid-start.
-    ///
-    /// Boxed with an explicit `Send`: the supervisor it spawns calls `start` again, and the
-    /// compiler cannot infer `Send` through that cycle on its own.
-    pub(crate) fn start<'a, R: Runtime>(&'a self, app: &'a AppHandle<R>) -> StartFuture<'a> {
-        Box::pin(async move {
-            let result = self.start_inner(app).await;
-            self.remember(result.clone());
-            result
-        })
-    }
-
-    /// The connection the UI should use now (`None` before the first start has finished).
-    pub fn latest(&self) -> Option<Result<SageConfig, StartupError>> {
-        lock(&self.latest).clone()
-    }
-
-    pub(crate) fn remember(&self, result: Result<SageConfig, StartupError>) {
-        *lock(&self.latest) = Some(result);
-    }
-
-    async fn start_inner<R: Runtime>(&self, app: &AppHandle<R>) -> Result<SageConfig, StartupError> {
-        self.stop();
-        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let launch = Launch::from_env(app).map_err(|e| self.startup_error(e.to_string()))?;
-        let (process, events) = SidecarProcess::spawn(app, &launch, self.layout.root())
-            .map_err(|e| self.startup_error(e.to_string()))?;
-        let pid = process.pid();
-        let api_key = process.api_key.clone();
-        *lock(&self.current) = Some(process);
-
-        let (ready, exited) = handshake(events, self.ready_timeout).await;
-        let mut current = lock(&self.current);
-        let still_ours = current.as_ref().is_some_and(|p| p.pid() == pid);
-        match ready {
-            Ok(ready) if still_ours => {
-                let health = HealthCheck {
-                    port: ready.port,
-                    api_key: api_key.expose().to_owned(),
-                    interval: self.health_interval,
-                    failures: self.health_failures,
-                };
-                tauri::async_runtime::spawn(supervisor::watch(app.clone(), generation, exited, health));
-                Ok(SageConfig::new(&ready, api_key.expose()))
-            }
-            Ok(_) => Err(self.startup_error("the sidecar was stopped while starting".into())),
-            Err(error) => {
-                if still_ours {
-                    *current = None; // drop kills it
-                }
-                Err(self.startup_error(error.to_string()))
-            }
+    /// The connection once the start under way has finished: the running sidecar's, or the
+    /// error that stopped it.
+    pub async fn settled_connection(&self) -> Result<SageConfig, StartupError> {
+        let mut receiver = self.connection.subscribe();
+        let settled = receiver.wait_for(|connection| !matches!(connection, Connection::Starting)).await;
+        match settled.map(|connection| connection.clone()) {
+            Ok(Connection::Ready(config)) => Ok(config),
+            Ok(Connection::Failed(error)) => Err(error),
+            // Unreachable: the sender lives as long as `self`.
+            Ok(Connection::Starting) | Err(_) => Err(self.startup_error("the sidecar state was dropped".into())),
         }
+    }
+
+    pub(crate) fn set_connection(&self, connection: Connection) {
+        self.connection.send_replace(connection);
     }
 
     /// Kill the running sidecar on purpose (app exit): no restart follows.
     pub fn stop(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.advance();
         self.kill_current();
     }
 
     /// The running sidecar's pid, if any.
     pub fn pid(&self) -> Option<u32> {
-        lock(&self.current).as_ref().map(SidecarProcess::pid)
+        self.current.lock().as_ref().map(SidecarProcess::pid)
     }
 
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
+    /// Begin a new generation (a deliberate start or stop) and return it.
+    pub(crate) fn advance(&self) -> u64 {
+        self.generation.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Begin a new generation only if `expected` is still the current one: the supervisor's
+    /// restart, which must not override a start or stop that happened meanwhile.
+    pub(crate) fn advance_from(&self, expected: u64) -> Option<u64> {
+        self.generation.compare_exchange(expected, expected + 1, Ordering::SeqCst, Ordering::SeqCst).ok().map(|g| g + 1)
+    }
+
+    /// Own `process` from now on (before its handshake, so quitting during start-up kills it).
+    /// Whatever ran before is killed.
+    pub(crate) fn adopt(&self, process: SidecarProcess) {
+        let previous = self.current.lock().replace(process);
+        drop(previous); // dropping kills it, outside the lock
+    }
+
+    /// Whether `pid` of `generation` is still the sidecar we own.
+    pub(crate) fn owns(&self, generation: u64, pid: u32) -> bool {
+        self.generation() == generation && self.pid() == Some(pid)
+    }
+
     /// Kill without starting a new generation: the supervisor uses it on a hung sidecar.
     pub(crate) fn kill_current(&self) {
-        if let Some(mut process) = lock(&self.current).take() {
-            process.stop();
+        let process = self.current.lock().take();
+        drop(process);
+    }
+
+    /// Kill `pid` if it is still the current process (a start that failed its handshake).
+    pub(crate) fn discard(&self, pid: u32) {
+        let mut current = self.current.lock();
+        if current.as_ref().is_some_and(|p| p.pid() == pid) {
+            let process = current.take();
+            drop(current);
+            drop(process);
         }
     }
 
+    pub(crate) fn reset_policy(&self) {
+        self.policy.lock().reset();
+    }
+
     pub(crate) fn next_restart_delay(&self) -> Option<Duration> {
-        lock(&self.policy).next_delay(Instant::now())
+        self.policy.lock().next_delay(Instant::now())
     }
 
     pub(crate) fn crash_loop_error(&self) -> StartupError {
@@ -146,12 +149,7 @@ impl SidecarState {
 
     /// Points at the shell log: it has the shell's view and the sidecar's forwarded stderr, even
     /// when the sidecar died before it could open its own log.
-    fn startup_error(&self, message: String) -> StartupError {
+    pub(crate) fn startup_error(&self, message: String) -> StartupError {
         StartupError { message, log_path: self.layout.shell_log().display().to_string() }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding the lock leaves plain data behind; keep going with it.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

@@ -5,9 +5,15 @@ import { resolveConfig } from './config'
 const injected = { apiBase: 'http://127.0.0.1:4100', wsBase: 'ws://127.0.0.1:4100', apiKey: 'k'.repeat(64), version: '0.1.0' }
 
 describe('resolveConfig', () => {
-  it('prefers the object the shell injected', () => {
+  it('prefers a config injected before the page loaded (browser tests)', () => {
     const source = resolveConfig({ __SAGE__: injected }, { VITE_SAGE_API_BASE: 'http://127.0.0.1:9', VITE_SAGE_API_KEY: 'x' })
     expect(source).toEqual({ kind: 'ready', config: injected })
+  })
+
+  it('asks the desktop shell when it runs inside the app', () => {
+    expect(resolveConfig({ __TAURI_INTERNALS__: {} }, { VITE_SAGE_API_BASE: 'http://127.0.0.1:9', VITE_SAGE_API_KEY: 'x' })).toEqual({
+      kind: 'shell',
+    })
   })
 
   it('falls back to Vite env vars in dev and browser tests', () => {
@@ -18,11 +24,6 @@ describe('resolveConfig', () => {
     })
   })
 
-  it('passes a startup error through with its log path', () => {
-    const startupError = { message: 'exited early', logPath: '/data/logs/sidecar.log' }
-    expect(resolveConfig({ __SAGE__: { startupError } }, {})).toEqual({ kind: 'startup-error', error: startupError })
-  })
-
   it('reports a missing config instead of guessing', () => {
     expect(resolveConfig({}, {}).kind).toBe('missing')
   })
@@ -30,8 +31,7 @@ describe('resolveConfig', () => {
   it.each(['https://127.0.0.1:4100', 'http://evil.example:4100', 'http://10.0.0.1:4100', 'not a url'])(
     'refuses to send the key to non-loopback base %s',
     (apiBase) => {
-      const source = resolveConfig({ __SAGE__: { ...injected, apiBase } }, {})
-      expect(source.kind).toBe('missing')
+      expect(resolveConfig({ __SAGE__: { ...injected, apiBase } }, {}).kind).toBe('missing')
     },
   )
 })

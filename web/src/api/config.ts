@@ -1,29 +1,24 @@
 /**
- * Where the sidecar is and how to authenticate: injected by the shell as `window.__SAGE__`
- * (before any script runs), or taken from Vite env vars in `vite dev` and browser tests.
+ * Where the sidecar is and how to authenticate. In the desktop app the window opens while the
+ * sidecar is still starting, so the shell hands the connection over IPC: the `get_connection`
+ * command (it waits while the sidecar starts; asked on every load, so a reload never brings back
+ * a stale one) and the `sage://sidecar-changed` event after every start (api/shell.ts). In a
+ * plain browser (dev server, browser tests) it is injected as `window.__SAGE__` before any
+ * script runs, or taken from Vite env vars.
  */
+import type { SageConfig, StartupError } from './shell-types'
 
-/** The injected object, mirror of the shell's `SageConfig` (src-tauri/src/sidecar/contract.rs). */
-export interface SageConfig {
-  apiBase: string
-  wsBase: string
-  apiKey: string
-  version: string
-}
-
-/** Injected instead of a config when the shell could not start the sidecar. */
-export interface StartupError {
-  message: string
-  logPath: string
-}
+export type { SageConfig, StartupError }
 
 export type ConfigSource =
   | { kind: 'ready'; config: SageConfig }
-  | { kind: 'startup-error'; error: StartupError }
+  /** In the desktop app: ask the shell (`getConnection`). */
+  | { kind: 'shell' }
   | { kind: 'missing'; reason: string }
 
-interface InjectedGlobal {
-  __SAGE__?: Partial<SageConfig> & { startupError?: StartupError }
+interface Globals {
+  __SAGE__?: Partial<SageConfig>
+  __TAURI_INTERNALS__?: unknown
 }
 
 interface EnvLike {
@@ -55,14 +50,14 @@ function fromParts(apiBase: string, apiKey: string, version: string): ConfigSour
 }
 
 export function resolveConfig(
-  global: InjectedGlobal = window as unknown as InjectedGlobal,
+  global: Globals = window as unknown as Globals,
   env: EnvLike = import.meta.env,
 ): ConfigSource {
   const injected = global.__SAGE__
-  if (injected?.startupError) return { kind: 'startup-error', error: injected.startupError }
   if (injected?.apiBase && injected.apiKey) {
     return fromParts(injected.apiBase, injected.apiKey, injected.version ?? '')
   }
+  if (global.__TAURI_INTERNALS__ !== undefined) return { kind: 'shell' }
   if (env.VITE_SAGE_API_BASE && env.VITE_SAGE_API_KEY) {
     return fromParts(env.VITE_SAGE_API_BASE, env.VITE_SAGE_API_KEY, '')
   }

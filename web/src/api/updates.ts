@@ -1,39 +1,24 @@
 /** The shell's updater (src-tauri/src/updater.rs): status, check, install, restart. */
-import { inTauri } from './shell'
+import { command, inTauri, onShellEvent } from './shell'
+import type { UpdateStatus } from './shell-types'
+
+export type { UpdateStatus }
 
 export const UPDATE_STATUS_EVENT = 'sage://update-status'
 
-/** Mirrors `UpdateStatus` in updater.rs (serde tag `state`, camelCase fields). */
-export type UpdateStatus =
-  | { state: 'idle' }
-  | { state: 'checking' }
-  | { state: 'up-to-date'; current: string }
-  | { state: 'available'; current: string; version: string; notes: string | null }
-  | { state: 'downloading'; version: string; downloaded: number; total: number | null }
-  | { state: 'installed'; version: string }
-  | { state: 'failed'; message: string }
-
-async function invoke<T>(command: string): Promise<T> {
-  const core = await import('@tauri-apps/api/core')
-  return core.invoke<T>(command)
-}
-
 /** Outside Tauri (browser tests, dev server) there is no updater: the status stays idle. */
 export const getUpdateStatus = (): Promise<UpdateStatus> =>
-  inTauri() ? invoke<UpdateStatus>('update_status') : Promise.resolve({ state: 'idle' })
+  inTauri() ? command<UpdateStatus>('update_status') : Promise.resolve({ state: 'idle' })
 
-export const checkForUpdates = () => invoke<UpdateStatus>('check_for_updates')
+export const checkForUpdates = () => command<UpdateStatus>('check_for_updates')
 
-/** Rejects with the shell's readable message (bad signature, unreachable server, ...). */
-export const installUpdate = () => invoke<UpdateStatus>('install_update')
+/** Rejects with a `ShellCommandError` whose message is readable (bad signature, unreachable server, ...). */
+export const installUpdate = () => command<UpdateStatus>('install_update')
 
-export const restartApp = () => invoke<void>('restart_app')
+export const restartApp = () => command<null>('restart_app')
 
-export async function onUpdateStatus(handler: (status: UpdateStatus) => void): Promise<() => void> {
-  if (!inTauri()) return () => {}
-  const { listen } = await import('@tauri-apps/api/event')
-  return listen<UpdateStatus>(UPDATE_STATUS_EVENT, (event) => handler(event.payload))
-}
+export const onUpdateStatus = (handler: (status: UpdateStatus) => void) =>
+  onShellEvent<UpdateStatus>(UPDATE_STATUS_EVENT, handler)
 
 /** Download progress in percent, when the server sent a size. */
 export function progressPercent(status: UpdateStatus): number | null {

@@ -13,6 +13,8 @@ const api = vi.hoisted(() => ({
   onEvent: null as ((event: { type: string }) => void) | null,
 }))
 
+const shell = vi.hoisted(() => ({ getConnection: vi.fn() }))
+
 vi.mock('@/api', () => ({
   configSource: () => api.source,
   getHealth: api.getHealth,
@@ -24,6 +26,8 @@ vi.mock('@/api', () => ({
 }))
 vi.mock('@/api/shell', () => ({
   inTauri: () => true,
+  getConnection: shell.getConnection,
+  startupErrorOf: (e: { startup?: StartupError }) => e.startup ?? null,
   restartSidecar: vi.fn(),
   onSidecarChanged: async (h: (c: SageConfig) => void) => void (api.handlers.changed = h),
   onSidecarFailed: async (h: (e: StartupError) => void) => void (api.handlers.failed = h),
@@ -32,10 +36,18 @@ vi.mock('@/api/shell', () => ({
 import { useConnectionStore } from './connection'
 
 const health = { status: 'ok', version: '0.1.0', uptime_s: 1, db: { ok: true, revision: '0004' } }
+const ready = api.source
+const config = (port: number, apiKey: string) => ({
+  apiBase: `http://127.0.0.1:${port}`,
+  wsBase: `ws://127.0.0.1:${port}`,
+  apiKey,
+  version: '0.1.0',
+})
 
 beforeEach(() => {
   setActivePinia(createPinia())
   vi.clearAllMocks()
+  api.source = ready
   api.getHealth.mockResolvedValue(health)
 })
 
@@ -89,5 +101,50 @@ describe('connection store', () => {
     api.handlers.changed?.({ apiBase: 'http://127.0.0.1:3', wsBase: 'ws://127.0.0.1:3', apiKey: 'k3', version: '0.1.0' })
     await vi.waitFor(() => expect(store.phase).toBe('connected'))
     expect(store.startupError).toBeNull()
+  })
+
+  describe('in the desktop app, where the window opens while the sidecar starts', () => {
+    beforeEach(() => {
+      api.source = { kind: 'shell' }
+    })
+
+    it('is connecting until the shell hands over the connection, then connects with it', async () => {
+      let answer: (c: SageConfig) => void = () => {}
+      shell.getConnection.mockReturnValue(new Promise((resolve) => (answer = resolve)))
+      const store = useConnectionStore()
+      const started = store.start()
+      await Promise.resolve()
+      expect(store.phase).toBe('connecting')
+      expect(api.socket.start).not.toHaveBeenCalled()
+      answer(config(5, 'k5'))
+      await started
+      expect(api.setConfig).toHaveBeenCalledWith(config(5, 'k5'))
+      expect(api.socket.start).toHaveBeenCalledOnce()
+      expect(store.phase).toBe('connected')
+    })
+
+    it('shows the startup error with its log path when the sidecar could not start', async () => {
+      const startup = { message: 'the sidecar exited before it was ready', logPath: '/d/logs/shell.log' }
+      shell.getConnection.mockRejectedValue({ startup })
+      const store = useConnectionStore()
+      await store.start()
+      expect(store.phase).toBe('startup-error')
+      expect(store.startupError).toEqual(startup)
+      expect(api.socket.start).not.toHaveBeenCalled()
+    })
+
+    it('keeps a newer connection announced while it waited for the answer', async () => {
+      let answer: (c: SageConfig) => void = () => {}
+      shell.getConnection.mockReturnValue(new Promise((resolve) => (answer = resolve)))
+      const store = useConnectionStore()
+      const started = store.start()
+      await vi.waitFor(() => expect(api.handlers.changed).toBeDefined())
+      await api.handlers.changed?.(config(7, 'k7'))
+      answer(config(6, 'k6'))
+      await started
+      expect(api.setConfig).toHaveBeenCalledTimes(1)
+      expect(api.setConfig).toHaveBeenCalledWith(config(7, 'k7'))
+      expect(store.phase).toBe('connected')
+    })
   })
 })

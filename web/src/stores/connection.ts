@@ -1,4 +1,8 @@
-/** Connection to the sidecar: health over authenticated HTTP, live events over the socket. */
+/**
+ * Connection to the sidecar: health over authenticated HTTP, live events over the socket. In the
+ * desktop app the window opens while the sidecar starts: the phase is `connecting` (the badge
+ * spins) until the shell hands over the connection.
+ */
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 
@@ -13,7 +17,7 @@ import {
   type SocketState,
   type StartupError,
 } from '@/api'
-import { inTauri, onSidecarChanged, onSidecarFailed, restartSidecar } from '@/api/shell'
+import { getConnection, inTauri, onSidecarChanged, onSidecarFailed, restartSidecar, startupErrorOf } from '@/api/shell'
 
 import { useChatStore } from './chat'
 
@@ -59,13 +63,12 @@ export const useConnectionStore = defineStore('connection', () => {
     return () => void listeners.delete(listener)
   }
 
+  /** Bumped by every config adopted from the shell, so an older answer cannot replace it. */
+  let adopted = 0
+  let adoptedKey: string | null = null
+
   async function start(): Promise<void> {
     const source = configSource()
-    if (source.kind === 'startup-error') {
-      startupError.value = source.error
-      phase.value = 'startup-error'
-      return
-    }
     if (source.kind === 'missing') {
       error.value = source.reason
       phase.value = 'error'
@@ -76,21 +79,42 @@ export const useConnectionStore = defineStore('connection', () => {
       void onSidecarChanged(adopt)
       void onSidecarFailed(failed)
     }
+    if (source.kind === 'shell') {
+      // Waits while the sidecar starts; an event may bring a newer connection meanwhile.
+      const before = adopted
+      try {
+        const config = await getConnection()
+        if (adopted !== before) return
+        setConfig(config)
+      } catch (e) {
+        if (adopted !== before) return
+        const startup = startupErrorOf(e)
+        if (startup) return failed(startup)
+        error.value = (e as Error).message
+        phase.value = 'error'
+        return
+      }
+    }
     socket.value.start()
     await checkHealth()
   }
 
-  /** The shell moved the sidecar (new port and key): reconnect without reloading the page. */
+  /** The shell (re)started the sidecar (new port and key): connect without reloading the page. */
   async function adopt(config: SageConfig): Promise<void> {
+    // A restart the UI asked for arrives twice: as the command's answer and as the event.
+    if (config.apiKey === adoptedKey && phase.value === 'connected') return
+    adopted += 1
+    adoptedKey = config.apiKey
     setConfig(config)
     startupError.value = null
     if (!socket.value) return start()
+    if (phase.value !== 'connected') phase.value = 'connecting'
     socket.value.reconnectNow()
     useChatStore().reconnect()
     await checkHealth()
   }
 
-  /** The shell's supervisor gave up on a crashing sidecar. */
+  /** A start failed, or the shell's supervisor gave up on a crashing sidecar. */
   function failed(error: StartupError): void {
     socket.value?.stop()
     startupError.value = error
@@ -103,11 +127,12 @@ export const useConnectionStore = defineStore('connection', () => {
       try {
         await adopt(await restartSidecar())
       } catch (e) {
-        startupError.value = { ...(startupError.value as StartupError), message: (e as Error).message }
+        startupError.value = startupErrorOf(e) ?? { ...(startupError.value as StartupError), message: (e as Error).message }
         phase.value = 'startup-error'
       }
       return
     }
+    if (configSource().kind === 'shell') return start() // the shell never answered: ask again
     socket.value?.reconnectNow()
     await checkHealth()
   }
