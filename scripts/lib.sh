@@ -62,6 +62,18 @@ ensure_rust() {
   command -v cargo >/dev/null 2>&1 || die "Rust is missing: install it with rustup (https://rustup.rs), then re-run."
 }
 
+# rustfmt and clippy, for the lint layer: rustup's default profile has them, the minimal one not.
+ensure_rust_lint_tools() {
+  local component
+  for component in rustfmt clippy; do
+    if ! cargo "${component/rustfmt/fmt}" --version >/dev/null 2>&1; then
+      command -v rustup >/dev/null 2>&1 || die "cargo $component is missing: install the $component component"
+      log "rustup: adding the $component component"
+      rustup component add "$component"
+    fi
+  done
+}
+
 ensure_venv() {
   # The sidecar's version comes from Cargo.toml (scripts/version.py); stamp it before installs.
   "$SYSTEM_PYTHON" "$ROOT/scripts/version.py" --stamp >/dev/null
@@ -124,6 +136,7 @@ ensure_tauri_driver() {
 ensure_test_tools() {
   ensure_apt --test
   ensure_rust
+  ensure_rust_lint_tools
   ensure_venv
   ensure_npm
   ensure_tauri_driver

@@ -9,6 +9,7 @@ source "$(dirname "$0")/lib.sh"
 if [ "${1:-}" != --no-setup ]; then
   ensure_apt
   ensure_rust
+  ensure_rust_lint_tools
   ensure_venv
   ensure_npm
   ensure_sidecar_built
