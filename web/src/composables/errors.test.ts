@@ -24,6 +24,12 @@ describe('errorMessage', () => {
     expect(errorMessage(error, translator('zh'))).toBe('找不到知识库“k1”。')
   })
 
+  it('lists the names a refusal is about', () => {
+    const error = new ApiError(422, 'unknown tools: a, b', 'agent.unknown_tools', { tools: ['a', 'b'], known: ['clock'] })
+    expect(errorMessage(error, translator('en'))).toBe('Unknown tools: a, b.')
+    expect(errorMessage(error, translator('zh'))).toBe('未知的工具：a, b。')
+  })
+
   it('falls back to the detail for a code it does not know, or a generic one', () => {
     const unknown = new ApiError(409, 'an MCP server named "x" already exists', 'mcp.name_taken')
     expect(errorMessage(unknown, translator('zh'))).toBe('an MCP server named "x" already exists')

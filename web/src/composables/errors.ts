@@ -39,6 +39,7 @@ function translated(i18n: Translator, code: unknown, params: unknown): string | 
   const key = `errors.${code}`
   if (!i18n.te(key) && !i18n.te(key, 'en')) return null
   const values = params && typeof params === 'object' ? { ...(params as Record<string, unknown>) } : {}
+  for (const [name, value] of Object.entries(values)) if (Array.isArray(value)) values[name] = value.join(', ')
   // "not found" names a thing in English (`what`); say it in the reader's language when known.
   if (typeof values.what === 'string') {
     const thing = `errors.things.${values.what.replace(/ /g, '_')}`
