@@ -168,3 +168,9 @@ def test_docs_protocol_md_names_every_frame_and_its_fields(union):
             if alias not in COMMON_FIELDS and not re.search(f"`{alias}[`:]", row):
                 problems.append(f"{kind}: `{alias}` not in its row")
     assert not problems, "docs/protocol.md is behind schemas/protocol:\n" + "\n".join(problems)
+
+
+def test_a_domain_error_frame_carries_its_code_and_params(chat):
+    reply = chat.request({"type": "chat.regenerate", "messageId": "gone", "requestId": "r7"})
+    assert reply == {"type": "error", "requestId": "r7", "error": "assistant message 'gone' not found",
+                     "code": "not_found", "params": {"what": "assistant message", "id": "gone"}}  # fmt: skip

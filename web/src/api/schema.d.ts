@@ -1153,11 +1153,24 @@ export interface components {
         };
         /**
          * ErrorFrame
-         * @description A bad client frame: nothing was started.
+         * @description A bad client frame: nothing was started. `code` and `params` are a domain error's
+         *     (core/errors.py), which the UI translates like an HTTP error's; `error` is the English.
          */
         ErrorFrame: {
+            /**
+             * code
+             * @default null
+             */
+            code: string | null;
             /** error */
             error: string;
+            /**
+             * params
+             * @default {}
+             */
+            params: {
+                [key: string]: unknown;
+            };
             /**
              * requestId
              * @default null

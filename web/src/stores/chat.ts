@@ -128,7 +128,7 @@ export const useChatStore = defineStore('chat', () => {
     if (frame.type === 'chat.accepted') return accepted(frame)
     if (frame.type === 'error') {
       intents.delete(String(frame.requestId))
-      error.value = frame.error
+      error.value = frame // ErrorNotice translates its code, else shows its English `error`
       return
     }
     if (frame.type === 'conversation.titled') {

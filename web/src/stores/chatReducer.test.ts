@@ -103,7 +103,7 @@ describe('applyFrame', () => {
   it('leaves the frames the store handles to the store', () => {
     const messages = start()
     expect(applyFrame(messages, { type: 'conversation.titled', ...ids, title: 'T' })).toBe(messages)
-    expect(applyFrame(messages, { type: 'error', requestId: 'r1', error: 'bad' })).toBe(messages)
+    expect(applyFrame(messages, { type: 'error', requestId: 'r1', error: 'bad', code: null, params: {} })).toBe(messages)
   })
 })
 

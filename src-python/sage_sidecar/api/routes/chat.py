@@ -77,7 +77,8 @@ async def chat(websocket: WebSocket, state: StateDep) -> None:
             except ValidationError as error:
                 reply = ErrorFrame(request_id=request_id, error=_first_error(error))
             except DomainError as error:
-                reply = ErrorFrame(request_id=request_id, error=str(error))
+                reply = ErrorFrame(request_id=request_id, error=str(error), code=error.code,
+                                   params=error.params)  # fmt: skip
             if reply is not None:
                 await send(reply)
     except WebSocketDisconnect:

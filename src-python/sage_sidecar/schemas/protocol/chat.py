@@ -1,7 +1,7 @@
 """Frames the sidecar sends on `/ws/chat` (docs/protocol.md). Reply frames carry the ids of their
 conversation and message; `chat.accepted` and `error` answer a client frame (its `requestId`)."""
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -142,11 +142,14 @@ class MessageFailed(ReplyFrame):
 
 
 class ErrorFrame(ProtocolModel):
-    """A bad client frame: nothing was started."""
+    """A bad client frame: nothing was started. `code` and `params` are a domain error's
+    (core/errors.py), which the UI translates like an HTTP error's; `error` is the English."""
 
     type: Literal["error"] = "error"
     request_id: str | None = None
     error: str
+    code: str | None = None
+    params: dict[str, Any] = {}
 
 
 ServerChatFrame = Annotated[
