@@ -42,7 +42,7 @@ export const useChatStore = defineStore('chat', () => {
   const agentId = ref<string | null>(null)
   const messages = ref<Message[]>([])
   const approvals = ref<PendingApproval[]>([])
-  /** The last failure (shown with ErrorNotice): an error frame's text or the UI's own. */
+  /** The last failure (shown with ErrorNotice): an error frame (code, params, English) or the UI's own. */
   const error = ref<unknown>(null)
   const socketState = ref<SocketState>('idle')
   const searchHits = ref<SearchHit[] | null>(null)
