@@ -128,6 +128,8 @@ main() {
   fi
 
   if [ "${SAGE_TEST_PACKAGE:-$([ "${CI:-}" = true ] && echo 1 || echo 0)}" = 1 ]; then
+    # A layer cannot ask for a password (it runs in the background of the terminal): ask now.
+    if [ "$(id -u)" -ne 0 ]; then sudo -v || log "sudo: no password given; the package layers will fail"; fi
     layer package 45 "$ROOT/scripts/test-package.sh"
     layer update 45 "$ROOT/scripts/test-update.sh"
   else
