@@ -69,7 +69,7 @@ def bm25_with(db: Path, tokenizer: str, questions: list[dict], fts_query, normal
 def main() -> None:
     root, out = Path(sys.argv[1]), Path(sys.argv[2])
     sys.path[:0] = [str(root / "src-python" / "tests"), str(root / "src-python")]
-    from sage_sidecar.knowledge.store import fts_query
+    from sage_sidecar.storage.knowledge import fts_query
 
     from knowledge_eval import evaluate, ingest, load_questions, normalise, table
 

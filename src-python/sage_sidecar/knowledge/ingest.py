@@ -32,12 +32,12 @@ from sqlalchemy import select, update
 
 from sage_sidecar.core.errors import DomainError
 from sage_sidecar.core.events import EventBus
-from sage_sidecar.knowledge import store
 from sage_sidecar.knowledge.chunking import Chunk, chunk_document
 from sage_sidecar.knowledge.embedders import Embedder
 from sage_sidecar.knowledge.indexes import IndexCache
 from sage_sidecar.knowledge.parsers import ParseError, parse_file
 from sage_sidecar.schemas.protocol.events import KnowledgeBaseEvent, KnowledgeFileEvent
+from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import KnowledgeBase, KnowledgeFile
 

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sage_sidecar.knowledge import store
 from sage_sidecar.knowledge.embedders import Embedder
 from sage_sidecar.knowledge.indexes import IndexCache
+from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.models import KnowledgeBase
 
 if TYPE_CHECKING:

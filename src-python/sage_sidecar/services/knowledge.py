@@ -14,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.errors import NotFoundError
 from sage_sidecar.core.events import EventBus
-from sage_sidecar.knowledge import store
 from sage_sidecar.knowledge.embedders import Embedder, resolve_embedder
 from sage_sidecar.knowledge.indexes import IndexCache
 from sage_sidecar.knowledge.ingest import IngestWorker
 from sage_sidecar.knowledge.search import Hit, Query, search
 from sage_sidecar.schemas.knowledge import SearchRequest
+from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import KnowledgeBase
 

@@ -6,12 +6,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.errors import InvalidError
-from sage_sidecar.knowledge import intake, store
+from sage_sidecar.knowledge import intake
 from sage_sidecar.knowledge.embedders import resolve_embedder
 from sage_sidecar.knowledge.ingest import publish_base
 from sage_sidecar.schemas.knowledge import KnowledgeBaseCreate, KnowledgeBaseUpdate
 from sage_sidecar.schemas.protocol.events import KnowledgeBaseEvent
 from sage_sidecar.services.knowledge import Knowledge
+from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.models import Agent, KnowledgeBase, KnowledgeFile
 from sage_sidecar.storage.rows import get_or_raise
 

@@ -9,12 +9,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.errors import NotFoundError
-from sage_sidecar.knowledge import intake, store
+from sage_sidecar.knowledge import intake
 from sage_sidecar.knowledge.ingest import publish_base, unindex_files
 from sage_sidecar.schemas.knowledge import KnowledgeFileOut
 from sage_sidecar.schemas.protocol.events import KnowledgeFileEvent
 from sage_sidecar.services.knowledge import KNOWLEDGE_FOLDER, Knowledge
 from sage_sidecar.services.knowledge_bases import get_base
+from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.models import KnowledgeFile, new_id
 
 

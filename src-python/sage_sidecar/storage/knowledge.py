@@ -1,21 +1,41 @@
 """SQL over the knowledge tables: chunks in and out, BM25 over their FTS5 index, and the counts a
-knowledge base shows. SQLite FTS5 specifics live here and in migration 0005 only."""
+knowledge base shows. SQLite FTS5 specifics live here and in migration 0005 only (the knowledge
+pipeline in knowledge/ calls these functions and writes no SQL of its own)."""
 
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sage_sidecar.knowledge.chunking import Chunk
 from sage_sidecar.storage.models import KnowledgeBase, KnowledgeChunk, KnowledgeFile
 
 ACTIVE = ("queued", "parsing", "embedding")  # a file in one of these is not searchable yet
 
 
+class NewChunk(Protocol):
+    """What a chunk row is made of (knowledge/chunking.py's Chunk)."""
+
+    @property
+    def ordinal(self) -> int: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def heading(self) -> str | None: ...
+    @property
+    def page(self) -> int | None: ...
+    @property
+    def char_start(self) -> int: ...
+    @property
+    def char_end(self) -> int: ...
+    @property
+    def token_count(self) -> int: ...
+
+
 async def insert_chunks(
-    session: AsyncSession, kb_id: str, file_id: str, chunks: Sequence[Chunk]
+    session: AsyncSession, kb_id: str, file_id: str, chunks: Sequence[NewChunk]
 ) -> list[int]:
     """Insert a file's chunks; returns their ids in order (ids are also vector ids)."""
     if not chunks:
@@ -158,7 +178,7 @@ async def bm25(
         f"AND f.status = 'ready' {file_filter}"
         "ORDER BY bm25(knowledge_chunks_fts, 1.0, 0.5) LIMIT :limit"
     ).bindparams(bindparam("kb_ids", expanding=True))
-    params: dict = {"match": match, "kb_ids": list(kb_ids), "limit": limit}
+    params: dict[str, Any] = {"match": match, "kb_ids": list(kb_ids), "limit": limit}
     if file_ids is not None:
         sql = sql.bindparams(bindparam("file_ids", expanding=True))
         params["file_ids"] = list(file_ids) or [""]

@@ -1,9 +1,8 @@
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, status
 
 from sage_sidecar.api.deps import SessionDep, StateDep
-from sage_sidecar.knowledge import store
 from sage_sidecar.knowledge.intake import too_large
 from sage_sidecar.knowledge.search import Hit
 from sage_sidecar.schemas.knowledge import (
@@ -21,6 +20,7 @@ from sage_sidecar.services import knowledge as service
 from sage_sidecar.services import knowledge_bases as bases
 from sage_sidecar.services import knowledge_files as files
 from sage_sidecar.services.knowledge import Knowledge
+from sage_sidecar.storage import knowledge as store
 
 router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers on top of the files themselves
@@ -33,7 +33,7 @@ def get_knowledge(state: StateDep) -> Knowledge:
 KnowledgeDep = Annotated[Knowledge, Depends(get_knowledge)]
 
 
-def _chunk(row: store.ChunkRow) -> dict:
+def _chunk(row: store.ChunkRow) -> dict[str, Any]:
     return {"chunk_id": row.id, "kb_id": row.kb_id, "file_id": row.file_id,
             "file_name": row.file_name, "ordinal": row.ordinal, "text": row.text,
             "heading": row.heading, "page": row.page, "char_start": row.char_start,
