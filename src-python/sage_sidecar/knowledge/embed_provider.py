@@ -75,7 +75,8 @@ class ProviderEmbedder:
         if not numpy.all(numpy.isfinite(vectors)) or numpy.any(norms == 0):
             raise self._fail("the provider returned an empty or invalid vector")
         # Not every server normalises; the index compares by dot product.
-        return vectors / norms
+        normalised: numpy.ndarray = vectors / norms
+        return normalised
 
     async def _request(self, texts: list[str]) -> numpy.ndarray:
         import numpy
@@ -108,6 +109,7 @@ class ProviderEmbedder:
 
     def _rows(self, data: Any) -> list[list[float]]:
         if self._ollama:
-            return data["embeddings"]
+            rows: list[list[float]] = data["embeddings"]
+            return rows
         # OpenAI gives each row its input's index; do not rely on the order.
         return [item["embedding"] for item in sorted(data["data"], key=lambda i: i["index"])]

@@ -26,9 +26,10 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.errors import DomainError
 from sage_sidecar.core.events import EventBus
@@ -292,7 +293,7 @@ class IngestWorker:
         if kb is not None:
             publish_base(self._events, kb)
 
-    async def _set(self, session, job: Job, **values) -> None:  # noqa: ANN001
+    async def _set(self, session: AsyncSession, job: Job, **values: Any) -> None:
         file = await session.get(KnowledgeFile, job.file_id)
         if file is None:
             return

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, BinaryIO
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
@@ -74,14 +75,14 @@ class StagedFile:
     sha256: str = ""
     _hash: "hashlib._Hash" = field(default_factory=hashlib.sha256, repr=False)
 
-    def write(self, data: bytes, out, limit: int) -> None:  # noqa: ANN001 - a binary file
+    def write(self, data: bytes, out: BinaryIO, limit: int) -> None:
         self.size += len(data)
         if self.size > limit:
             raise too_large(self.name, limit)
         self._hash.update(data)
         out.write(data)
 
-    def finish(self, out) -> None:  # noqa: ANN001
+    def finish(self, out: BinaryIO) -> None:
         out.flush()
         os.fsync(out.fileno())  # the row saying "queued" must not outlive the bytes
         self.sha256 = self._hash.hexdigest()
@@ -147,7 +148,7 @@ async def stage_multipart(
     if media_type != b"multipart/form-data" or not boundary:
         raise InvalidError("send the files as multipart/form-data")
     staged: list[StagedFile] = []
-    state: dict = {"headers": {}, "name": b"", "value": b"", "file": None, "out": None}
+    state: dict[str, Any] = {"headers": {}, "name": b"", "value": b"", "file": None, "out": None}
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         state["name"] += data[start:end]

@@ -18,6 +18,10 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 SUPPORTED_KINDS = {
     ".txt": "txt",
@@ -292,19 +296,22 @@ def parse_pdf(path: Path) -> ParsedDocument:
     return builder.document()
 
 
-def _pdf_outline(reader) -> dict[int, list[tuple[int, str]]]:  # noqa: ANN001 - pypdf's reader
+def _pdf_outline(reader: "PdfReader") -> dict[int, list[tuple[int, str]]]:
     """Bookmarks by the page they start on, as (level, title): a PDF's heading structure."""
     by_page: dict[int, list[tuple[int, str]]] = {}
 
-    def visit(items: list, level: int) -> None:  # noqa: ANN001
+    def visit(items: list[Any], level: int) -> None:
         for item in items:
             if isinstance(item, list):
                 visit(item, level + 1)
                 continue
             try:
-                page = reader.get_destination_page_number(item) + 1
+                number = reader.get_destination_page_number(item)
             except Exception:  # noqa: BLE001 - a broken bookmark only loses its heading
                 continue
+            if number is None:
+                continue
+            page = number + 1
             by_page.setdefault(page, []).append((level, str(item.title)))
 
     try:

@@ -140,10 +140,11 @@ async def _diversify(
             vectors.append(index.vectors([chunk_id])[0] if index is not None else None)
         except KeyError:  # deleted a moment ago
             vectors.append(None)
-    if any(v is None for v in vectors):
+    present = [v for v in vectors if v is not None]
+    if len(present) != len(vectors):
         return fused
     best = max(s for _, s in pool) or 1.0  # relevance on the cosine's 0..1 scale
-    order = mmr([i for i, _ in pool], [s / best for _, s in pool], numpy.stack(vectors),
+    order = mmr([i for i, _ in pool], [s / best for _, s in pool], numpy.stack(present),
                 top_k=query.top_k, lambda_=query.mmr_lambda)  # fmt: skip
     scores = dict(pool)
     return [(i, scores[i]) for i in order]

@@ -57,8 +57,8 @@ def request_json(request: ChatRequest) -> dict[str, Any]:
                 messages.append({"role": "user", "content": [block], "_tool_results": True})
             continue
         messages.append({"role": message.role, "content": _content(message)})
-    for message in messages:
-        message.pop("_tool_results", None)
+    for entry in messages:
+        entry.pop("_tool_results", None)
     body: dict[str, Any] = {
         "model": request.model,
         "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,

@@ -33,8 +33,9 @@ def error_detail(body: str) -> str:
     except ValueError:
         return body.strip()[:300]
     error = data.get("error") if isinstance(data, dict) else None
-    if isinstance(error, dict) and isinstance(error.get("message"), str):
-        return error["message"][:300]
+    message = error.get("message") if isinstance(error, dict) else None
+    if isinstance(message, str):
+        return message[:300]
     if isinstance(error, str):
         return error[:300]
     return ""

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-EXPORT_FORMAT = "sage.agent.v1"
+EXPORT_FORMAT: Literal["sage.agent.v1"] = "sage.agent.v1"
 
 
 MCP_REF = re.compile(r"^mcp:[a-z0-9][a-z0-9-]{0,39}$")  # all tools of one MCP server

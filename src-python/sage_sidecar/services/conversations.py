@@ -1,8 +1,8 @@
 """Conversations and their messages."""
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.schemas.conversations import (
@@ -81,7 +81,7 @@ async def mark_interrupted_streams(session: AsyncSession) -> int:
         .values(status="interrupted", error="The app stopped while this reply was being written.")
     )
     await session.commit()
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0
 
 
 def export_json(conversation: Conversation, messages: list[Message]) -> ConversationExport:

@@ -121,10 +121,10 @@ async def delete_file(
     path = knowledge.storage_dir / file.stored_path
     await session.delete(file)
     await session.flush()
-    kb = await store.refresh_counts(session, kb_id)
+    counted = await store.refresh_counts(session, kb_id)
     await session.commit()
     path.unlink(missing_ok=True)
     knowledge.events.publish(KnowledgeFileEvent(kb_id=kb_id, file_id=file_id, name=file.name,
                              status="deleted", progress=0.0, error=None, chunk_count=0))  # fmt: skip
-    if kb is not None:
-        publish_base(knowledge.events, kb)
+    if counted is not None:
+        publish_base(knowledge.events, counted)

@@ -92,7 +92,7 @@ async def test_connection(provider: Provider, http: httpx.AsyncClient) -> Connec
         models = await client_for(provider, http).list_models()
     except ProviderError as error:
         verdict = _VERDICTS.get(error.kind, "error")
-        return ConnectionVerdict(ok=False, verdict=verdict, message=str(error))  # type: ignore[arg-type]
+        return ConnectionVerdict(ok=False, verdict=verdict, message=str(error))
     return ConnectionVerdict(ok=True, verdict="ok", message=f"{len(models)} models", models=models)
 
 
@@ -106,7 +106,7 @@ async def detect_local_servers(http: httpx.AsyncClient) -> list[DetectedServer]:
             models = sorted(m["id"] for m in response.json()["data"])
         except (httpx.HTTPError, ValueError, KeyError, TypeError):
             return None
-        return DetectedServer(kind=kind, base_url=base, models=models)  # type: ignore[arg-type]
+        return DetectedServer(kind=kind, base_url=base, models=models)
 
     found = await asyncio.gather(*(probe(kind) for kind in LOCAL_KINDS))
     return [server for server in found if server is not None]

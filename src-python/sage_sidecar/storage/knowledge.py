@@ -122,7 +122,7 @@ async def ready_chunks(session: AsyncSession, ids: Collection[int]) -> dict[int,
         .where(KnowledgeFile.status == "ready")
     )
     rows = await session.execute(query, {"ids": list(ids)})
-    return {row[0]: ChunkRow(*row) for row in rows}
+    return {row[0]: ChunkRow(*tuple(row)) for row in rows}
 
 
 async def filter_ids(

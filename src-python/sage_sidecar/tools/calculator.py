@@ -4,17 +4,18 @@ and a few math functions are evaluated."""
 import ast
 import math
 import operator
+from collections.abc import Callable
 from typing import Any
 
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError
 
-_BINARY = {
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
     ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }  # fmt: skip
-_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
-_FUNCTIONS = {
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}  # fmt: skip
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
     name: getattr(math, name)
     for name in ("sqrt", "sin", "cos", "tan", "log", "log10", "log2", "exp", "floor", "ceil",
                  "factorial", "radians", "degrees")
@@ -31,7 +32,8 @@ def evaluate(expression: str) -> float | int:
         tree = ast.parse(expression, mode="eval")
     except SyntaxError as error:
         raise ToolError(f"not an arithmetic expression: {error.msg}") from error
-    return _eval(tree.body)
+    value: float | int = _eval(tree.body)
+    return value
 
 
 def _eval(node: ast.AST) -> Any:

@@ -29,7 +29,7 @@ def _rewrite(renames: dict[str, str]) -> None:
     for row_id, usage in rows:
         if not isinstance(usage, dict) or not any(k in usage for k in renames):
             continue
-        renamed: dict[str, Any] = {renames.get(k, k): v for k, v in usage.items()}
+        renamed: dict[str, Any] = {str(renames.get(k, k)): v for k, v in usage.items()}
         bind.execute(_messages.update().where(_messages.c.id == row_id).values(usage=renamed))
 
 
