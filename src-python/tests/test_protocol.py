@@ -174,3 +174,13 @@ def test_a_domain_error_frame_carries_its_code_and_params(chat):
     reply = chat.request({"type": "chat.regenerate", "messageId": "gone", "requestId": "r7"})
     assert reply == {"type": "error", "requestId": "r7", "error": "assistant message 'gone' not found",
                      "code": "not_found", "params": {"what": "assistant message", "id": "gone"}}  # fmt: skip
+
+
+def test_a_failure_is_kept_as_codes_for_the_ui(chat, client, auth):
+    # No provider is set up: the reply fails with a code the UI words itself.
+    accepted, frames = chat.send("hello?")
+    assert (frames[-1]["code"], frames[-1]["reason"]) == ("no_provider", "setup")
+    saved = client.get(f"/api/conversations/{accepted['conversationId']}/messages",
+                       headers=auth).json()[-1]  # fmt: skip
+    assert saved["failure"] == {"reason": "setup", "code": "no_provider", "params": {}}
+    assert saved["error"].startswith("No model provider is set up yet")

@@ -5,7 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from sage_sidecar.schemas.protocol.base import dump
-from sage_sidecar.schemas.protocol.parts import Citation, MessagePart, Usage
+from sage_sidecar.schemas.protocol.parts import Citation, Failure, MessagePart, Usage
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class MessageOut(BaseModel):
     parts: list[MessagePart]
     status: Literal["streaming", "completed", "interrupted", "failed"]
     error: str | None
+    failure: Failure | None = None  # why it failed, for the UI to translate (`error` is English)
     model: str | None
     usage: Usage | None
     citations: list[Citation] | None = None  # the numbered sources behind [n] markers
@@ -69,10 +70,16 @@ class MessageOut(BaseModel):
     def _readable_usage(cls, usage: Any) -> Any:
         return usage if usage is None or _readable([usage], _USAGE) else None
 
+    @field_validator("failure", mode="before")
+    @classmethod
+    def _readable_failure(cls, failure: Any) -> Any:
+        return failure if failure is None or _readable([failure], _FAILURE) else None
+
 
 _PARTS: TypeAdapter[Any] = TypeAdapter(MessagePart)
 _CITATIONS: TypeAdapter[Any] = TypeAdapter(Citation)
 _USAGE: TypeAdapter[Any] = TypeAdapter(Usage)
+_FAILURE: TypeAdapter[Any] = TypeAdapter(Failure)
 
 
 def _readable(items: list[Any], adapter: TypeAdapter[Any]) -> list[Any]:
@@ -100,6 +107,7 @@ class ExportedMessage(BaseModel):
     parts: list[dict[str, Any]] = []
     status: Literal["completed", "interrupted", "failed", "streaming"] = "completed"
     error: str | None = None
+    failure: dict[str, Any] | None = None  # reason, code, params: see MessageOut
     model: str | None = None
     usage: dict[str, Any] | None = None
     citations: list[dict[str, Any]] | None = None  # knowledge-base sources behind [n] markers

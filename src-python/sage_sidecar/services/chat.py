@@ -23,14 +23,13 @@ from sage_sidecar.knowledge.citations import Retriever
 from sage_sidecar.providers.base import ChatMessage, ProviderError
 from sage_sidecar.schemas.protocol.base import dump
 from sage_sidecar.schemas.protocol.chat import (
-    FailureReason,
     MessageCompleted,
     MessageFailed,
     MessageStarted,
     NoticeFrame,
     UsageFrame,
 )
-from sage_sidecar.schemas.protocol.parts import AttachmentPart, NoticePart
+from sage_sidecar.schemas.protocol.parts import AttachmentPart, Failure, FailureReason, NoticePart
 from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services import attachments, mcp_servers, model_choice
 from sage_sidecar.services import providers as providers_service
@@ -204,7 +203,7 @@ class ChatEngine:
         )
 
     async def _message(self, session: Any, message_id: str, role: str) -> Message:
-        message = await session.get(Message, message_id)
+        message: Message | None = await session.get(Message, message_id)
         if message is None or message.role != role:
             raise NotFoundError(f"{role} message", message_id)
         if any(s.conversation_id == message.conversation_id for s in self.active.values()):
@@ -234,8 +233,9 @@ class ChatEngine:
 
         async def fail(status: Literal["failed", "interrupted"], reason: FailureReason,
                        error: str, failure: ChatFailure | None = None) -> None:  # fmt: skip
-            await writer.finish(status, error=error, usage=turn.usage if turn else None)
             code, params = (failure.code, failure.params) if failure else (None, {})
+            await writer.finish(status, error=error, usage=turn.usage if turn else None,
+                                failure=Failure(reason=reason, code=code, params=params))  # fmt: skip
             await safe_emit(emit, MessageFailed(**ids, status=status, reason=reason, error=error,
                                                 code=code, params=params, content=writer.content))  # fmt: skip
 

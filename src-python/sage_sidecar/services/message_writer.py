@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import update
 
 from sage_sidecar.schemas.protocol.base import dump
-from sage_sidecar.schemas.protocol.parts import Citation, MessagePart, Usage
+from sage_sidecar.schemas.protocol.parts import Citation, Failure, MessagePart, Usage
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Message, utcnow
 
@@ -70,7 +70,11 @@ class MessageWriter:
             await session.commit()
 
     async def finish(
-        self, status: str, error: str | None = None, usage: Usage | None = None
+        self,
+        status: str,
+        error: str | None = None,
+        usage: Usage | None = None,
+        failure: Failure | None = None,
     ) -> None:
         """Stop the flusher and write the final state. Shielded: a cancelled stream still records
         how it ended."""
@@ -83,6 +87,7 @@ class MessageWriter:
                 status=status,
                 error=error,
                 usage=None if usage is None else dump(usage),
+                failure=None if failure is None else dump(failure),
                 completed_at=utcnow(),
             )  # fmt: skip
         )

@@ -112,6 +112,8 @@ class Message(Base):
     parts: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[str] = mapped_column(String(16), default="completed")
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # Why a reply failed, as codes the UI translates (schemas/protocol/parts.py `Failure`).
+    failure: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     model: Mapped[str | None] = mapped_column(String(200), default=None)
     usage: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     # Knowledge-base sources the reply was given, numbered as its [n] markers (knowledge/citations.py).

@@ -1199,6 +1199,10 @@ export interface components {
             created_at?: string | null;
             /** Error */
             error?: string | null;
+            /** Failure */
+            failure?: {
+                [key: string]: unknown;
+            } | null;
             /** Model */
             model?: string | null;
             /**
@@ -1223,6 +1227,26 @@ export interface components {
             usage?: {
                 [key: string]: unknown;
             } | null;
+        };
+        /**
+         * Failure
+         * @description Why a reply failed, kept on the message (`failure`) so a reload translates it too.
+         */
+        Failure: {
+            /** code */
+            code: ("no_provider" | "no_model" | "tool_steps") | null;
+            /**
+             * params
+             * @default {}
+             */
+            params: {
+                [key: string]: string;
+            };
+            /**
+             * reason
+             * @enum {string}
+             */
+            reason: "auth" | "rate_limit" | "server" | "unreachable" | "timeout" | "bad_url" | "bad_response" | "dropped" | "bad_request" | "setup" | "cancelled" | "internal";
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1679,6 +1703,7 @@ export interface components {
             created_at: string;
             /** Error */
             error: string | null;
+            failure?: components["schemas"]["Failure"] | null;
             /** First Token At */
             first_token_at: string | null;
             /** Id */

@@ -46,12 +46,9 @@ export type Attachment = Schemas['AttachmentOut']
 
 /** A message; its JSON columns (`parts`, `citations`, `usage`) are typed by the sidecar's
  * models (schemas/protocol/parts.py), camelCase like the frames that streamed them. */
-export type Message = Schemas['MessageOut'] & {
-  /** Live only (a reload has just `error`): why a reply failed, for the UI to translate. */
-  errorReason?: FailureReason
-  errorCode?: FailureCode | null
-  errorParams?: Record<string, string>
-}
+export type Message = Schemas['MessageOut']
+/** Why a reply failed (`message.failure`, and the `message.failed` frame): what the UI words. */
+export type Failure = Schemas['Failure']
 export type MessageStatus = Message['status']
 export type MessagePart = Schemas['MessagePart']
 export type ToolCallPart = Schemas['ToolCallPart']
@@ -78,5 +75,5 @@ export type SageEvent = Schemas['EventFrame']
 export type SageEventOf<T extends SageEvent['type']> = Extract<SageEvent, { type: T }>
 /** Codes of sidecar texts the UI translates (`chat.code.*`). */
 export type NoticeCode = NonNullable<NoticePart['code']>
-export type FailureCode = NonNullable<Schemas['MessageFailed']['code']>
-export type FailureReason = Schemas['MessageFailed']['reason']
+export type FailureCode = NonNullable<Failure['code']>
+export type FailureReason = Failure['reason']

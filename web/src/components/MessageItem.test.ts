@@ -44,8 +44,7 @@ describe('MessageItem', () => {
       ...placeholder('a1', 'c1', 'assistant'),
       status: 'failed',
       error: 'Choose a model for Sage or a default model for Local.',
-      errorCode: 'no_model',
-      errorParams: { agent: 'Sage', provider: 'Local' },
+      failure: { reason: 'setup', code: 'no_model', params: { agent: 'Sage', provider: 'Local' } },
       parts: [
         { type: 'notice', text: 'Knowledge search failed, answering without sources: boom', code: 'knowledge_search_failed', params: { error: 'boom' } },
         { type: 'notice', text: 'An old notice', code: null, params: {} },
@@ -61,10 +60,20 @@ describe('MessageItem failures', () => {
   it('names the kind of a provider failure in the UI language, the detail as sent', () => {
     const message: Message = {
       ...placeholder('a1', 'c1', 'assistant'), status: 'failed', error: 'The provider refused the API key (HTTP 401): invalid key',
-      errorReason: 'auth', errorCode: null, errorParams: {},
+      failure: { reason: 'auth', code: null, params: {} },
     }
-    const text = show(message).find('[data-testid="message-error"]').text()
-    expect(text).toContain('提供方拒绝了 API 密钥')
-    expect(text).toContain('invalid key')
+    const error = show(message).find('[data-testid="message-error"]')
+    expect(error.text()).toMatch(/^提供方拒绝了 API 密钥/)
+    expect(error.find('small').text()).toBe('(HTTP 401): invalid key')
+  })
+
+  it('says a cancelled reply was stopped, in the UI language only', () => {
+    const message: Message = {
+      ...placeholder('a1', 'c1', 'assistant'), status: 'interrupted', error: 'Stopped by the user.',
+      failure: { reason: 'cancelled', code: null, params: {} },
+    }
+    const error = show(message).find('[data-testid="message-error"]')
+    expect(error.text()).toBe('已由你停止。')
+    expect(error.find('small').exists()).toBe(false)
   })
 })

@@ -61,7 +61,7 @@ describe('applyFrame', () => {
 
   it('keeps the code of a failure for the UI to translate', () => {
     const failed = applyFrame(start(), failedFrame({ reason: 'setup', code: 'no_model', params: { agent: 'Sage', provider: 'Local' } }))
-    expect(failed[1]).toMatchObject({ errorCode: 'no_model', errorParams: { agent: 'Sage', provider: 'Local' } })
+    expect(failed[1].failure).toEqual({ reason: 'setup', code: 'no_model', params: { agent: 'Sage', provider: 'Local' } })
   })
 
   it('marks a cancelled reply interrupted', () => {

@@ -78,7 +78,7 @@ export const frameHandlers: { [T in ServerChatFrameType]: Handler<T> } = {
     })),
   'message.failed': (messages, f) =>
     update(messages, f.messageId, (m) => ({
-      ...m, status: f.status, content: f.content, error: f.error, errorReason: f.reason, errorCode: f.code, errorParams: f.params,
+      ...m, status: f.status, content: f.content, error: f.error, failure: { reason: f.reason, code: f.code, params: f.params },
       completed_at: new Date().toISOString(),
     })),
 }

@@ -9,16 +9,12 @@ from sage_sidecar.schemas.protocol.base import ProtocolModel
 from sage_sidecar.schemas.protocol.parts import (
     Citation,
     FailureCode,
+    FailureReason,
     NoticeCode,
     PlanStep,
     PlanStepStatus,
     Usage,
 )
-
-FailureReason = Literal[
-    "auth", "rate_limit", "server", "unreachable", "timeout", "bad_url", "bad_response",
-    "dropped", "bad_request", "setup", "cancelled", "internal",
-]  # fmt: skip
 
 
 class AuthOk(ProtocolModel):

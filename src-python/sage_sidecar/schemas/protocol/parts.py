@@ -12,6 +12,10 @@ from sage_sidecar.schemas.protocol.base import ProtocolModel
 # English `text`/`error` beside them is the fallback and what older rows have.
 NoticeCode = Literal["mcp_unavailable", "knowledge_search_failed"]
 FailureCode = Literal["no_provider", "no_model", "tool_steps"]
+FailureReason = Literal[
+    "auth", "rate_limit", "server", "unreachable", "timeout", "bad_url", "bad_response",
+    "dropped", "bad_request", "setup", "cancelled", "internal",
+]  # fmt: skip
 PlanStepStatus = Literal["pending", "running", "done", "failed"]
 
 
@@ -20,6 +24,14 @@ class Usage(ProtocolModel):
 
     prompt_tokens: int
     completion_tokens: int
+
+
+class Failure(ProtocolModel):
+    """Why a reply failed, kept on the message (`failure`) so a reload translates it too."""
+
+    reason: FailureReason
+    code: FailureCode | None = None  # a setup problem the UI words itself
+    params: dict[str, str] = {}
 
 
 class Citation(ProtocolModel):
