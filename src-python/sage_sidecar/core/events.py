@@ -10,7 +10,7 @@ import itertools
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sage_sidecar.schemas.protocol.events import AppEvent, Heartbeat
 
@@ -28,12 +28,12 @@ class EventBus:
         return len(self._subscribers)
 
     def publish(self, event: E) -> E:
-        event = event.model_copy(update={"seq": next(self._seq), "time": time.time()})
+        stamped = cast(E, event.model_copy(update={"seq": next(self._seq), "time": time.time()}))
         for queue in self._subscribers:
             if queue.full():
                 queue.get_nowait()
-            queue.put_nowait(event)
-        return event
+            queue.put_nowait(stamped)
+        return stamped
 
     @asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[AppEvent]]:

@@ -26,7 +26,8 @@ from sage_sidecar.schemas.protocol.client import (
     ToolApproval,
 )
 from sage_sidecar.services import attachments
-from sage_sidecar.services.chat import ChatEngine, Emit
+from sage_sidecar.services.chat import ChatEngine
+from sage_sidecar.services.turn import Emit
 
 router = APIRouter()
 
@@ -73,7 +74,9 @@ async def chat(websocket: WebSocket, state: StateDep) -> None:
             request_id = _request_id(text)
             try:
                 frame = CLIENT_CHAT_FRAMES.validate_json(text)
-                reply = await _dispatch(state.chat, state.settings, frame, send)
+                reply: ChatAccepted | ErrorFrame | None = await _dispatch(
+                    state.chat, state.settings, frame, send
+                )
             except ValidationError as error:
                 reply = ErrorFrame(request_id=request_id, error=_first_error(error))
             except DomainError as error:

@@ -75,14 +75,15 @@ def json_schemas(ref_template: str = "#/components/schemas/{model}") -> dict[str
     ]
     keys, schema = models_json_schema(models, ref_template=ref_template)
     defs: dict[str, Any] = schema.get("$defs", {})
-    for (model, _mode), ref in keys.items():
+    for (keyed, _mode), ref in keys.items():
         name = ref["$ref"].rsplit("/", 1)[-1]
-        public = next((k for k, v in UNIONS.items() if v is model), name)
+        public = next((k for k, v in UNIONS.items() if v is keyed), name)
         if public != name:
             defs[public] = defs.pop(name)
     # What the UI sends may leave out what has a default: without `default`, openapi-typescript
     # makes those fields optional (it treats a default as "always present", true of output only).
-    for model in (AuthFrame, *members(ClientChatFrames)):
+    client_frames: tuple[type[BaseModel], ...] = (AuthFrame, *members(ClientChatFrames))
+    for model in client_frames:
         for field in defs[model.__name__]["properties"].values():
             field.pop("default", None)
     return defs
