@@ -11,7 +11,7 @@ use crate::tray;
 
 pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     match (window.label(), event) {
-        (MAIN_WINDOW, WindowEvent::CloseRequested { api, .. }) if hides_on_close(window.app_handle()) => {
+        (MAIN_WINDOW, WindowEvent::CloseRequested { api, .. }) if main_hides_on_close(window.app_handle()) => {
             api.prevent_close();
             if let Err(error) = window.hide() {
                 log::warn!("could not hide the main window: {error}");
@@ -27,12 +27,37 @@ pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     }
 }
 
+fn main_hides_on_close<R: Runtime>(app: &AppHandle<R>) -> bool {
+    let close_to_tray = app.try_state::<SettingsStore>().is_some_and(|store| store.get().close_to_tray);
+    let connection = app.try_state::<SidecarState>().map(|state| state.connection());
+    hides_on_close(close_to_tray, tray::exists(app), connection.as_ref())
+}
+
 /// Close to tray keeps Sage answering in the background; with no engine running (it could not
-/// start) there is nothing to keep, and hiding would leave an invisible app that only the tray
-/// can end.
-fn hides_on_close<R: Runtime>(app: &AppHandle<R>) -> bool {
-    let enabled = app.try_state::<SettingsStore>().is_some_and(|store| store.get().close_to_tray);
-    let failed =
-        app.try_state::<SidecarState>().is_some_and(|state| matches!(state.connection(), Connection::Failed(_)));
-    enabled && !failed && tray::exists(app)
+/// start, or kept crashing) there is nothing to keep, and hiding would leave an invisible app
+/// that only the tray can end.
+fn hides_on_close(close_to_tray: bool, has_tray: bool, connection: Option<&Connection>) -> bool {
+    close_to_tray && has_tray && !matches!(connection, Some(Connection::Failed(_)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sidecar::{SageConfig, StartupError};
+
+    #[test]
+    fn closing_hides_to_the_tray_only_with_the_setting_a_tray_and_an_engine() {
+        let ready = Connection::Ready(SageConfig {
+            api_base: "http://127.0.0.1:1".into(),
+            ws_base: "ws://127.0.0.1:1".into(),
+            api_key: "k".into(),
+            version: "0".into(),
+        });
+        let failed = Connection::Failed(StartupError { message: "exited".into(), log_path: "/l".into() });
+        assert!(hides_on_close(true, true, Some(&ready)));
+        assert!(hides_on_close(true, true, Some(&Connection::Starting)));
+        assert!(!hides_on_close(false, true, Some(&ready)), "the setting is off");
+        assert!(!hides_on_close(true, false, Some(&ready)), "no tray to come back from");
+        assert!(!hides_on_close(true, true, Some(&failed)), "no engine to keep running");
+    }
 }
