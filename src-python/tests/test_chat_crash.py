@@ -67,6 +67,7 @@ def test_kill_9_mid_stream_leaves_an_interrupted_message(tmp_path):
     assert reply["role"] == "assistant"
     assert reply["status"] == "interrupted"
     assert "stopped while this reply was being written" in reply["error"]
+    assert reply["failure"] == {"reason": "app_stopped", "code": None, "params": {}}
     # Everything up to the last flush survived: at least what we saw 0.6 s before the kill.
     assert reply["content"].startswith(received)
     assert len(reply["content"]) >= len(received)

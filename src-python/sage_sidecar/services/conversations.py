@@ -11,6 +11,8 @@ from sage_sidecar.schemas.conversations import (
     ExportedMessage,
     SearchHit,
 )
+from sage_sidecar.schemas.protocol.base import dump
+from sage_sidecar.schemas.protocol.parts import Failure
 from sage_sidecar.services import agents
 from sage_sidecar.storage.models import Conversation, Message
 from sage_sidecar.storage.rows import get_or_raise
@@ -78,7 +80,11 @@ async def mark_interrupted_streams(session: AsyncSession) -> int:
     result = await session.execute(
         update(Message)
         .where(Message.status == "streaming")
-        .values(status="interrupted", error="The app stopped while this reply was being written.")
+        .values(
+            status="interrupted",
+            error="The app stopped while this reply was being written.",
+            failure=dump(Failure(reason="app_stopped")),
+        )
     )
     await session.commit()
     return cast("CursorResult[Any]", result).rowcount or 0

@@ -1246,7 +1246,7 @@ export interface components {
              * reason
              * @enum {string}
              */
-            reason: "auth" | "rate_limit" | "server" | "unreachable" | "timeout" | "bad_url" | "bad_response" | "dropped" | "bad_request" | "setup" | "cancelled" | "internal";
+            reason: "auth" | "rate_limit" | "server" | "unreachable" | "timeout" | "bad_url" | "bad_response" | "dropped" | "bad_request" | "setup" | "cancelled" | "internal" | "app_stopped";
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1674,7 +1674,7 @@ export interface components {
              * reason
              * @enum {string}
              */
-            reason: "auth" | "rate_limit" | "server" | "unreachable" | "timeout" | "bad_url" | "bad_response" | "dropped" | "bad_request" | "setup" | "cancelled" | "internal";
+            reason: "auth" | "rate_limit" | "server" | "unreachable" | "timeout" | "bad_url" | "bad_response" | "dropped" | "bad_request" | "setup" | "cancelled" | "internal" | "app_stopped";
             /**
              * status
              * @enum {string}

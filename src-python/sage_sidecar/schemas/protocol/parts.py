@@ -14,7 +14,7 @@ NoticeCode = Literal["mcp_unavailable", "knowledge_search_failed"]
 FailureCode = Literal["no_provider", "no_model", "tool_steps"]
 FailureReason = Literal[
     "auth", "rate_limit", "server", "unreachable", "timeout", "bad_url", "bad_response",
-    "dropped", "bad_request", "setup", "cancelled", "internal",
+    "dropped", "bad_request", "setup", "cancelled", "internal", "app_stopped",
 ]  # fmt: skip
 PlanStepStatus = Literal["pending", "running", "done", "failed"]
 
