@@ -1,13 +1,16 @@
 """Domain and provider errors as HTTP responses: the one place that knows the status codes.
 
 Every error body is `{"detail": "<readable English>", "code": "<stable.code>", "params": {…}}`;
-the UI translates by `code` and falls back to `detail`. Validation errors (422) stay FastAPI's.
+the UI translates by `code` and falls back to `detail`. Validation errors (422) stay FastAPI's
+(`detail` is a list there); other HTTP errors (an unknown route: 404, a wrong method: 405) get
+the code `http.<status>`.
 """
 
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from sage_sidecar.core.errors import DomainError, ErrorKind
 from sage_sidecar.providers.base import ProviderError
@@ -48,5 +51,11 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(error, ProviderError)
         return provider_error_response(error)
 
+    async def on_http_error(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, HTTPException)
+        body = error_body(str(error.detail), f"http.{error.status_code}")
+        return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+
     app.add_exception_handler(DomainError, on_domain_error)
+    app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(ProviderError, on_provider_error)

@@ -59,7 +59,12 @@ class ProviderEmbedder:
         return self._dim
 
     def _fail(self, reason: str) -> EmbeddingError:
-        return EmbeddingError(f"Embedding with {self._name!r} ({self.model}) failed: {reason}")
+        return EmbeddingError(
+            f"Embedding with {self._name!r} ({self.model}) failed: {reason}",
+            provider=self._name,
+            model=self.model,
+            reason=reason,
+        )
 
     async def embed(self, texts: Sequence[str]) -> numpy.ndarray:
         import numpy

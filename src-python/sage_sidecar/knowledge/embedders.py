@@ -68,7 +68,9 @@ async def resolve_embedder(
     if not embedder_id.startswith(PROVIDER_PREFIX) or not provider_id or not model:
         raise InvalidError(
             f"unknown embedder {embedder_id!r}: use {LOCAL_EMBEDDER_ID!r} "
-            f"or '{PROVIDER_PREFIX}<provider id>:<model>'"
+            f"or '{PROVIDER_PREFIX}<provider id>:<model>'",
+            code="embedder.unknown",
+            id=embedder_id,
         )
     if isinstance(db, AsyncSession):
         provider = await db.get(Provider, provider_id)
@@ -78,9 +80,17 @@ async def resolve_embedder(
     if provider is None:
         raise NotFoundError("provider", provider_id)
     if provider.kind == "anthropic":
-        raise InvalidError(f"provider {provider.name!r} (Anthropic) has no embeddings API")
+        raise InvalidError(
+            f"provider {provider.name!r} (Anthropic) has no embeddings API",
+            code="embedder.no_embeddings_api",
+            provider=provider.name,
+        )
     if not provider.enabled:
-        raise InvalidError(f"provider {provider.name!r} is disabled")
+        raise InvalidError(
+            f"provider {provider.name!r} is disabled",
+            code="embedder.provider_disabled",
+            provider=provider.name,
+        )
     return ProviderEmbedder(
         embedder_id=embedder_id,
         provider_name=provider.name,

@@ -49,7 +49,7 @@ def safe_filename(name: str) -> str:
         stem, dot, suffix = name.rpartition(".")
         name = stem[: MAX_NAME_LENGTH - len(suffix) - 1] + dot + suffix if dot else name
     if not name or name in (".", ".."):
-        raise InvalidError("the file name is empty")
+        raise InvalidError("the file name is empty", code="file.name_empty")
     return name
 
 
@@ -110,15 +110,20 @@ def stage_paths(paths: list[str], folder: Path, limit: int) -> list[StagedFile]:
         for raw in paths:
             source = Path(raw)
             if not source.is_absolute():
-                raise InvalidError(f"{raw}: the path must be absolute")
+                raise InvalidError(
+                    f"{raw}: the path must be absolute", code="file.path_not_absolute", path=raw
+                )
             try:
                 info = source.stat()
             except FileNotFoundError:
-                raise InvalidError(f"{raw}: no such file") from None
+                raise InvalidError(f"{raw}: no such file", code="file.missing", path=raw) from None
             except OSError as error:
-                raise InvalidError(f"{raw}: cannot read it ({error.strerror})") from None
+                raise InvalidError(
+                    f"{raw}: cannot read it ({error.strerror})", code="file.unreadable", path=raw,
+                    reason=error.strerror,
+                ) from None  # fmt: skip
             if not source.is_file():
-                raise InvalidError(f"{raw}: not a regular file")
+                raise InvalidError(f"{raw}: not a regular file", code="file.not_regular", path=raw)
             name = safe_filename(source.name)
             kind = check_kind(name)
             if info.st_size > limit:
@@ -131,7 +136,9 @@ def stage_paths(paths: list[str], folder: Path, limit: int) -> list[StagedFile]:
                         item.write(data, out, limit)
                     item.finish(out)
             except PermissionError:
-                raise InvalidError(f"{raw}: permission denied") from None
+                raise InvalidError(
+                    f"{raw}: permission denied", code="file.permission_denied", path=raw
+                ) from None
     except BaseException:
         discard_all(staged)
         raise
@@ -146,7 +153,7 @@ async def stage_multipart(
     media_type, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
     if media_type != b"multipart/form-data" or not boundary:
-        raise InvalidError("send the files as multipart/form-data")
+        raise InvalidError("send the files as multipart/form-data", code="upload.not_multipart")
     staged: list[StagedFile] = []
     state: dict[str, Any] = {"headers": {}, "name": b"", "value": b"", "file": None, "out": None}
 
@@ -193,7 +200,7 @@ async def stage_multipart(
             parser.write(data)
         parser.finalize()
         if state["file"] is not None:
-            raise InvalidError("the upload ended in the middle of a file")
+            raise InvalidError("the upload ended in the middle of a file", code="upload.truncated")
     except BaseException as error:
         if state["out"] is not None:
             state["out"].close()
@@ -201,10 +208,16 @@ async def stage_multipart(
         if isinstance(error, DomainError):
             raise
         if isinstance(error, FormParserError):
-            raise InvalidError(f"the multipart body is malformed ({error})") from None
+            raise InvalidError(
+                f"the multipart body is malformed ({error})", code="upload.malformed",
+                reason=str(error),
+            ) from None  # fmt: skip
         raise
     if not staged:
-        raise InvalidError("no file in the upload (send each as a form field with a filename)")
+        raise InvalidError(
+            "no file in the upload (send each as a form field with a filename)",
+            code="upload.no_file",
+        )
     return staged
 
 

@@ -43,7 +43,10 @@ async def upload(
             texts.append(await asyncio.to_thread(parse_file, item.path, item.kind))
         except ParseError as error:
             discard_all(staged)
-            raise InvalidError(f"{item.name}: {error}") from None
+            raise InvalidError(
+                f"{item.name}: {error}", code="attachment.unreadable", name=item.name,
+                reason=str(error),
+            ) from None  # fmt: skip
     results = []
     for item, document in zip(staged, texts, strict=True):
         attachment_id = new_id()
@@ -63,7 +66,11 @@ def _out(attachment_id: str, record: dict[str, Any]) -> AttachmentOut:
 def message_parts(settings: Settings, ids: list[str]) -> list[AttachmentPart]:
     """The `attachment` parts a user message keeps, text included."""
     if len(ids) > MAX_PER_MESSAGE:
-        raise InvalidError(f"at most {MAX_PER_MESSAGE} attachments per message")
+        raise InvalidError(
+            f"at most {MAX_PER_MESSAGE} attachments per message",
+            code="attachment.too_many",
+            max=MAX_PER_MESSAGE,
+        )
     parts = []
     for attachment_id in ids:
         path = folder(settings) / f"{attachment_id}.json"

@@ -44,7 +44,12 @@ async def update_base(
         await resolve_embedder(changes["embedder"], db=session, http=knowledge.http)
     tokens = changes.get("chunk_tokens", kb.chunk_tokens)
     if changes.get("chunk_overlap", kb.chunk_overlap) > tokens // 2:
-        raise InvalidError("chunk_overlap must be at most half of chunk_tokens")
+        raise InvalidError(
+            "chunk_overlap must be at most half of chunk_tokens",
+            code="knowledge_base.overlap_too_large",
+            chunk_overlap=changes.get("chunk_overlap", kb.chunk_overlap),
+            chunk_tokens=tokens,
+        )
     reindex = any(
         name in changes and changes[name] != getattr(kb, name)
         for name in ("embedder", "chunk_tokens", "chunk_overlap")

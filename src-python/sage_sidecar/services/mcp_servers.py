@@ -34,7 +34,11 @@ async def servers_named(session: AsyncSession, names: list[str]) -> list[McpServ
 
 async def create_server(session: AsyncSession, data: McpServerCreate) -> McpServer:
     if await session.scalar(select(McpServer).where(McpServer.name == data.name)):
-        raise ConflictError(f"an MCP server named {data.name!r} already exists")
+        raise ConflictError(
+            f"an MCP server named {data.name!r} already exists",
+            code="mcp_server.name_taken",
+            name=data.name,
+        )
     server = McpServer(**data.model_dump())
     session.add(server)
     await session.commit()

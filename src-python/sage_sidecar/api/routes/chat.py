@@ -47,11 +47,19 @@ async def _dispatch(
             started = await engine.edit(frame.message_id, frame.content, emit)
         case ChatCancel():
             if not engine.cancel(frame.message_id):
-                raise DomainError(f"no reply {frame.message_id!r} is streaming")
+                raise DomainError(
+                    f"no reply {frame.message_id!r} is streaming",
+                    code="chat.not_streaming",
+                    messageId=frame.message_id,
+                )
             return None
         case ToolApproval():
             if not engine.answer_approval(frame.call_id, frame.decision):
-                raise DomainError(f"no tool call {frame.call_id!r} is waiting for approval")
+                raise DomainError(
+                    f"no tool call {frame.call_id!r} is waiting for approval",
+                    code="chat.no_pending_approval",
+                    callId=frame.call_id,
+                )
             return None
     return ChatAccepted(request_id=frame.request_id, conversation_id=started.conversation_id,
                         message_id=started.message_id, user_message_id=started.user_message_id)  # fmt: skip

@@ -1,9 +1,10 @@
 from typing import Literal
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, status
 from fastapi.responses import PlainTextResponse
 
 from sage_sidecar.api.deps import SessionDep
+from sage_sidecar.core.errors import InvalidError
 from sage_sidecar.schemas.conversations import (
     ConversationCreate,
     ConversationExport,
@@ -57,7 +58,7 @@ async def update_conversation(
     """Rename it, or choose the model its next replies use (`"model": null` for the agent's)."""
     changes = data.model_dump(exclude_unset=True)
     if changes.get("title", "") is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "title cannot be empty")
+        raise InvalidError("title cannot be empty", code="conversation.empty_title")
     conversation = await service.update_conversation(session, conversation_id, changes)
     return ConversationOut.model_validate(conversation)
 
