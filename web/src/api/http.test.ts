@@ -34,6 +34,19 @@ describe('HttpClient', () => {
     expect((init.headers as Record<string, string>).Authorization).toBe('Bearer new-key')
   })
 
+  it('waits for a config that is still coming (the desktop window opens while the sidecar starts)', async () => {
+    let handOver: (c: typeof config) => void = () => {}
+    const pending = new Promise<typeof config>((resolve) => (handOver = resolve))
+    const fetchImpl = vi.fn(async () => json(200, {}))
+    const client = new HttpClient(() => pending, fetchImpl)
+    const request = client.request('/api/health')
+    await Promise.resolve()
+    expect(fetchImpl).not.toHaveBeenCalled()
+    handOver(config)
+    await request
+    expect(fetchImpl.mock.calls[0]?.[0]).toBe('http://127.0.0.1:4100/api/health')
+  })
+
   it('turns HTTP errors into ApiError with the server detail, without retrying', async () => {
     const fetchImpl = vi.fn(async () => json(401, { detail: 'Missing or invalid API key' }))
     const client = new HttpClient(() => config, fetchImpl)

@@ -37,8 +37,9 @@ export interface RequestOptions {
 export type FetchLike = typeof fetch
 
 export class HttpClient {
+  /** `config` may return a promise: in the desktop app a request made while the sidecar starts waits for it. */
   constructor(
-    private readonly config: () => SageConfig,
+    private readonly config: () => SageConfig | Promise<SageConfig>,
     private readonly fetchImpl: FetchLike = (...args) => fetch(...args),
   ) {}
 
@@ -46,7 +47,7 @@ export class HttpClient {
     const method = options.method ?? 'GET'
     const retries = options.retries ?? (method === 'GET' ? 3 : 0)
     for (let attempt = 0; ; attempt++) {
-      const { apiBase, apiKey } = this.config()
+      const { apiBase, apiKey } = await this.config()
       let response: Response
       try {
         response = await this.fetchImpl(`${apiBase}${path}`, {

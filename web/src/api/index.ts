@@ -50,7 +50,15 @@ function config(): SageConfig {
   return current
 }
 
-const http = new HttpClient(config)
+/** Requests made before the desktop shell handed over the connection wait for it. */
+let waiting: Array<(config: SageConfig) => void> = []
+
+function configWhenReady(): SageConfig | Promise<SageConfig> {
+  if (current || source.kind !== 'shell') return config()
+  return new Promise((resolve) => waiting.push(resolve))
+}
+
+const http = new HttpClient(configWhenReady)
 
 export function configSource(): ConfigSource {
   return source
@@ -60,6 +68,9 @@ export function configSource(): ConfigSource {
 export function setConfig(next: SageConfig): void {
   current = next
   source = { kind: 'ready', config: next }
+  const ready = waiting
+  waiting = []
+  for (const resolve of ready) resolve(next)
 }
 
 export function getHealth(signal?: AbortSignal): Promise<Health> {
