@@ -74,6 +74,35 @@ def test_layers_import_downwards_only():
     assert layer_violations() == []
 
 
+# The database engine's own modules, and SQL written as text, stay behind storage/: everything else
+# speaks SQLAlchemy expressions, which a PostgreSQL deployment can run unchanged.
+DATABASE_SPECIFIC = {"sqlite3", "aiosqlite", "sqlalchemy.dialects.sqlite"}
+
+
+def database_specifics_outside_storage() -> list[str]:
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if layer_of(path) == "storage":
+            continue
+        where = path.relative_to(PACKAGE.parent)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+                if node.module == "sqlalchemy":
+                    names += [f"sqlalchemy.{a.name}" for a in node.names if a.name == "text"]
+            for name in names:
+                if name in DATABASE_SPECIFIC or name == "sqlalchemy.text":
+                    problems.append(f"{where}:{node.lineno}: {name} belongs in storage/")
+    return problems
+
+
+def test_sql_and_sqlite_stay_in_storage():
+    assert database_specifics_outside_storage() == []
+
+
 def test_the_check_sees_a_violation(tmp_path, monkeypatch):
     fake = tmp_path / "sage_sidecar"
     (fake / "knowledge").mkdir(parents=True)
