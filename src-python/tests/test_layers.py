@@ -94,7 +94,8 @@ def database_specifics_outside_storage() -> list[str]:
                 if node.module == "sqlalchemy":
                     names += [f"sqlalchemy.{a.name}" for a in node.names if a.name == "text"]
             for name in names:
-                if name in DATABASE_SPECIFIC or name == "sqlalchemy.text":
+                specific = any(name == d or name.startswith(f"{d}.") for d in DATABASE_SPECIFIC)
+                if specific or name == "sqlalchemy.text":
                     problems.append(f"{where}:{node.lineno}: {name} belongs in storage/")
     return problems
 
