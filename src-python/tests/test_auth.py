@@ -68,7 +68,11 @@ def test_every_http_route_refuses_without_the_key(client: TestClient, app, heade
     for method, path in http_endpoints(app):
         response = client.request(method, path, headers=headers)
         assert response.status_code == 401, (method, path)
-        assert response.json() == {"detail": "Missing or invalid API key"}
+        assert response.json() == {
+            "detail": "Missing or invalid API key",
+            "code": "http.401",
+            "params": {},
+        }
 
 
 def test_key_opens_health(client: TestClient, auth):
@@ -89,7 +93,7 @@ def test_openapi_schema_is_served_with_the_key(client: TestClient, auth):
 def test_foreign_host_header_is_refused_even_with_the_key(client: TestClient, auth, host):
     response = client.get("/api/health", headers={**auth, "Host": host})
     assert response.status_code == 400
-    assert response.json() == {"detail": "Invalid Host header"}
+    assert response.json() == {"detail": "Invalid Host header", "code": "http.400", "params": {}}
 
 
 def test_localhost_host_header_is_accepted(client: TestClient, auth):

@@ -40,7 +40,8 @@ def bearer_token(headers: Headers) -> str | None:
 
 
 async def _send_json(send: Send, status: int, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
+    # The same shape as every other error body (api/errors.py).
+    body = json.dumps({"detail": detail, "code": f"http.{status}", "params": {}}).encode()
     await send(
         {
             "type": "http.response.start",
