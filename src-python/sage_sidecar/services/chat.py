@@ -116,7 +116,7 @@ class ChatEngine:
     ) -> Started:
         """Add the user's message (with its attached files' parts) and start a reply."""
         if not content.strip() and not attachment_parts:
-            raise InvalidError("the message is empty")
+            raise InvalidError("the message is empty", code="chat.empty_message")
         async with self._db.session() as session:
             if conversation_id:
                 conversation = await get_conversation(session, conversation_id)
@@ -156,7 +156,7 @@ class ChatEngine:
     async def edit(self, message_id: str, content: str, emit: Emit) -> Started:
         """Change a user message and answer it again; the replies after it are replaced."""
         if not content.strip():
-            raise InvalidError("the message is empty")
+            raise InvalidError("the message is empty", code="chat.empty_message")
         async with self._db.session() as session:
             message = await self._message(session, message_id, role="user")
             message.content = content
@@ -207,7 +207,9 @@ class ChatEngine:
         if message is None or message.role != role:
             raise NotFoundError(f"{role} message", message_id)
         if any(s.conversation_id == message.conversation_id for s in self.active.values()):
-            raise InvalidError("a reply is still being written in this conversation")
+            raise InvalidError(
+                "a reply is still being written in this conversation", code="chat.reply_in_progress"
+            )
         return message
 
     @staticmethod
