@@ -1,6 +1,7 @@
 """Test helpers: a provider pointed at the scripted server, and keyed `/ws/chat` and
 `/ws/events` clients."""
 
+from collections import deque
 from typing import Any, Self
 
 from fastapi.testclient import TestClient
@@ -56,15 +57,26 @@ class EventsSocket(KeyedSocket):
 class ChatSocket(KeyedSocket):
     PATH = "/ws/chat"
 
+    def __init__(self, client: TestClient, api_key: str) -> None:
+        super().__init__(client, api_key)
+        # Frames of replies already running that arrived while request() waited for its answer:
+        # the next until() sees them first, so concurrent replies lose nothing.
+        self._backlog: deque[dict[str, Any]] = deque()
+
     def request(self, frame: dict[str, Any]) -> dict[str, Any]:
         """Send a frame and return the server's direct reply (accepted or error)."""
         self.ws.send_json(frame)
-        return self.until(lambda f: f["type"] in ("chat.accepted", "error"))[-1]
+        for _ in range(10_000):
+            answer = self.ws.receive_json()
+            if answer["type"] in ("chat.accepted", "error"):
+                return answer
+            self._backlog.append(answer)
+        raise AssertionError("no answer to the request")
 
     def until(self, done, limit: int = 10_000) -> list[dict[str, Any]]:
         frames = []
         for _ in range(limit):
-            frame = self.ws.receive_json()
+            frame = self._backlog.popleft() if self._backlog else self.ws.receive_json()
             frames.append(frame)
             if done(frame):
                 return frames
