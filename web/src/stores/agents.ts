@@ -12,27 +12,17 @@ import {
   type ModelChoice,
   type ToolInfo,
 } from '@/api'
+import { useLastError } from './lastError'
 
 type AgentBody = Partial<AgentCreate>
 
 export const useAgentsStore = defineStore('agents', () => {
   const list = ref<Agent[]>([])
   const tools = ref<ToolInfo[]>([])
-  /** The last failure, shown with ErrorNotice; cleared when the next action starts. */
-  const error = ref<unknown>(null)
+  const { error, attempt } = useLastError()
 
   const defaultAgent = computed(() => list.value.find((a) => a.is_default) ?? null)
   const byId = (id: string | null | undefined): Agent | null => list.value.find((a) => a.id === id) ?? null
-
-  async function attempt<T>(action: () => Promise<T>): Promise<T | undefined> {
-    error.value = null
-    try {
-      return await action()
-    } catch (e) {
-      error.value = e
-      return undefined
-    }
-  }
 
   async function load(): Promise<void> {
     const agents = await attempt(() => api.list())

@@ -1,28 +1,17 @@
 /** Knowledge bases and their files, kept live by the sidecar's ingest events. */
 import { defineStore } from 'pinia'
-import { reactive, ref } from 'vue'
+import { reactive } from 'vue'
 
 import { knowledge as api, type KnowledgeBaseFields, type KnowledgeFile } from '@/api'
 
 import { useConnectionStore } from './connection'
 import { applyKnowledgeEvent, type KnowledgeState } from './knowledgeEvents'
+import { useLastError } from './lastError'
 
 export const useKnowledgeStore = defineStore('knowledge', () => {
   const state = reactive<KnowledgeState>({ bases: [], files: {} })
-  /** The last failure, shown with ErrorNotice; cleared when the next action starts. */
-  const error = ref<unknown>(null)
+  const { error, attempt } = useLastError()
   let unsubscribe: (() => void) | null = null
-
-  /** Run an action; a failure becomes the screen's readable error instead of an exception. */
-  async function attempt<T>(action: () => Promise<T>): Promise<T | undefined> {
-    error.value = null
-    try {
-      return await action()
-    } catch (e) {
-      error.value = e
-      return undefined
-    }
-  }
 
   async function load(): Promise<void> {
     unsubscribe ??= useConnectionStore().subscribe((event) => applyKnowledgeEvent(state, event))

@@ -4,25 +4,16 @@ import { computed, ref } from 'vue'
 
 import { mcpServers as api, type McpServer, type McpServerCreate, type McpToolList } from '@/api'
 
+import { useLastError } from './lastError'
+
 export const useMcpStore = defineStore('mcp', () => {
   const list = ref<McpServer[]>([])
-  /** The last failure, shown with ErrorNotice; cleared when the next action starts. */
-  const error = ref<unknown>(null)
+  const { error, attempt } = useLastError()
   /** Per server: its tools (or why it could not start), 'loading' while it starts. */
   const tools = ref<Record<string, McpToolList | 'loading'>>({})
 
   /** How an agent names all tools of a server (`mcp:<name>`). */
   const toolRefs = computed(() => list.value.map((server) => `mcp:${server.name}`))
-
-  async function attempt<T>(action: () => Promise<T>): Promise<T | undefined> {
-    error.value = null
-    try {
-      return await action()
-    } catch (e) {
-      error.value = e
-      return undefined
-    }
-  }
 
   async function load(): Promise<void> {
     const servers = await attempt(() => api.list())

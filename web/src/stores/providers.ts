@@ -10,28 +10,18 @@ import {
   type ProviderCreate,
   type ProviderUpdate,
 } from '@/api'
+import { useLastError } from './lastError'
 
 export const useProvidersStore = defineStore('providers', () => {
   const list = ref<Provider[]>([])
   /** False until the first list arrived, so "no provider yet" is not shown while loading. */
   const loaded = ref(false)
-  /** The last failure, shown with ErrorNotice; cleared when the next action starts. */
-  const error = ref<unknown>(null)
+  const { error, attempt } = useLastError()
   const verdicts = ref<Record<string, ConnectionVerdict>>({})
   const detected = ref<DetectedServer[] | null>(null)
   const models = ref<Record<string, string[]>>({})
 
   const hasProvider = computed(() => list.value.length > 0)
-
-  async function attempt<T>(action: () => Promise<T>): Promise<T | undefined> {
-    error.value = null
-    try {
-      return await action()
-    } catch (e) {
-      error.value = e
-      return undefined
-    }
-  }
 
   async function load(): Promise<void> {
     const providers = await attempt(() => api.list())
