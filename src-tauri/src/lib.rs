@@ -30,18 +30,22 @@ pub fn run() {
         }
     };
 
+    let context = tauri::generate_context!();
+    let sidecar = SidecarState::new(layout.clone());
+    // Spawned before the app is built, so GTK's and WebKit's start-up overlaps the sidecar's.
+    let first_start = supervisor::begin(&sidecar, context.package_info());
+
     tauri::Builder::default()
         // First, so a second launch hands over before anything else starts (needs a D-Bus
         // session bus on Linux; without one a second instance starts normally).
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| main_window::show(app)))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(logging::plugin(&layout))
-        .plugin(tauri_plugin_shell::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(tauri_plugin_dialog::init())
-        .manage(SidecarState::new(layout))
+        .manage(sidecar)
         .invoke_handler(tauri::generate_handler![
             commands::get_connection,
             commands::restart_sidecar,
@@ -57,12 +61,12 @@ pub fn run() {
             commands::app_has_focus,
         ])
         .on_window_event(window_events::on_window_event)
-        .setup(|app| {
+        .setup(move |app| {
             signals::exit_on_termination(app.handle().clone());
             app.manage(SettingsStore::for_app(app.handle()));
             updater::init(app.handle());
-            // The sidecar and the window start side by side; the UI asks for the connection.
-            tauri::async_runtime::spawn(start_sidecar(app.handle().clone()));
+            // The window opens while the sidecar starts; the UI asks for the connection.
+            tauri::async_runtime::spawn(start_sidecar(app.handle().clone(), first_start));
             main_window::open(app.handle())?;
             if let Err(error) = tray::create(app.handle()) {
                 // Without a tray, closing the window quits (see window_events).
@@ -70,7 +74,7 @@ pub fn run() {
             }
             Ok(())
         })
-        .build(tauri::generate_context!())
+        .build(context)
         .expect("error while building the Sage application")
         .run(|app, event| {
             if let RunEvent::Exit = event {
@@ -79,9 +83,9 @@ pub fn run() {
         });
 }
 
-/// Start the sidecar (every window hears the outcome), then look for an update.
-async fn start_sidecar<R: Runtime>(app: AppHandle<R>) {
+/// Finish the sidecar's first start (every window hears the outcome), then look for an update.
+async fn start_sidecar<R: Runtime>(app: AppHandle<R>, start: supervisor::Start) {
     // A failure is already logged, kept for `get_connection` and announced to the windows.
-    let _ = supervisor::restart(&app).await;
+    let _ = supervisor::finish(&app, start).await;
     updater::check_after_launch(&app);
 }

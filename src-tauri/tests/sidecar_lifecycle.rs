@@ -1,5 +1,5 @@
-//! The shell's own spawn code (`SidecarProcess`) on a mock Tauri app, against the real sidecar
-//! from the project venv and against misbehaving stand-ins.
+//! The shell's own spawn code (`SidecarProcess`, which needs no Tauri app) against the real
+//! sidecar from the project venv and against misbehaving stand-ins.
 #![cfg(target_os = "linux")]
 mod common;
 
@@ -8,11 +8,6 @@ use std::time::Duration;
 
 use sage_desktop_lib::sidecar::{Launch, SidecarError, SidecarProcess};
 use tauri::async_runtime::block_on;
-use tauri::test::{mock_builder, mock_context, noop_assets, MockRuntime};
-
-fn mock_app() -> tauri::App<MockRuntime> {
-    mock_builder().plugin(tauri_plugin_shell::init()).build(mock_context(noop_assets())).expect("mock app builds")
-}
 
 fn shell_script(script: &str) -> Launch {
     Launch::Program { program: PathBuf::from("/bin/sh"), args: vec!["-c".into(), script.into()] }
@@ -20,10 +15,9 @@ fn shell_script(script: &str) -> Launch {
 
 #[test]
 fn real_sidecar_handshake_auth_and_cleanup() {
-    let app = mock_app();
     let data = tempfile::tempdir().unwrap();
     let launch = Launch::dev(common::venv_python());
-    let (process, ready) = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(30)))
+    let (process, ready) = block_on(SidecarProcess::start(&launch, data.path(), Duration::from_secs(30)))
         .expect("the sidecar starts and says READY");
 
     assert_eq!(ready.pid, process.pid(), "READY comes from the process we spawned");
@@ -44,11 +38,9 @@ fn real_sidecar_handshake_auth_and_cleanup() {
 
 #[test]
 fn each_start_gets_a_new_key_and_port() {
-    let app = mock_app();
     let data = tempfile::tempdir().unwrap();
     let launch = Launch::dev(common::venv_python());
-    let start =
-        || block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(30))).unwrap();
+    let start = || block_on(SidecarProcess::start(&launch, data.path(), Duration::from_secs(30))).unwrap();
     let first = start();
     let second = start();
     assert_ne!(first.0.api_key, second.0.api_key);
@@ -59,14 +51,12 @@ fn each_start_gets_a_new_key_and_port() {
 
 #[test]
 fn key_travels_in_the_environment_not_on_the_command_line() {
-    let app = mock_app();
     let data = tempfile::tempdir().unwrap();
     // A stand-in sidecar that reports the key's length as its "version".
     let launch = shell_script(
         r#"printf 'SAGE_SIDECAR_READY {"port":1,"pid":%s,"version":"%s"}\n' $$ "${#SAGE_API_KEY}"; exec sleep 30"#,
     );
-    let (process, ready) =
-        block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(5))).unwrap();
+    let (process, ready) = block_on(SidecarProcess::start(&launch, data.path(), Duration::from_secs(5))).unwrap();
     assert_eq!(ready.version, "64");
     let cmdline = std::fs::read(format!("/proc/{}/cmdline", process.pid())).unwrap();
     let key = process.api_key.expose().as_bytes();
@@ -75,11 +65,10 @@ fn key_travels_in_the_environment_not_on_the_command_line() {
 
 #[test]
 fn missing_ready_line_times_out_and_kills_the_child() {
-    let app = mock_app();
     let data = tempfile::tempdir().unwrap();
     let pid_file = data.path().join("pid");
     let launch = shell_script(&format!("echo $$ > '{}'; echo starting; exec sleep 30", pid_file.display()));
-    let error = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_millis(800)))
+    let error = block_on(SidecarProcess::start(&launch, data.path(), Duration::from_millis(800)))
         .err()
         .expect("no READY line must fail");
     assert!(matches!(error, SidecarError::Timeout(_)), "{error}");
@@ -89,10 +78,9 @@ fn missing_ready_line_times_out_and_kills_the_child() {
 
 #[test]
 fn early_exit_is_reported_with_its_stderr() {
-    let app = mock_app();
     let data = tempfile::tempdir().unwrap();
     let launch = shell_script("echo 'refusing to start: no key' >&2; exit 3");
-    let error = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(5)))
+    let error = block_on(SidecarProcess::start(&launch, data.path(), Duration::from_secs(5)))
         .err()
         .expect("early exit must fail");
     let message = error.to_string();
@@ -101,11 +89,9 @@ fn early_exit_is_reported_with_its_stderr() {
 
 #[test]
 fn a_program_that_cannot_be_spawned_is_an_error() {
-    let app = mock_app();
     let data = tempfile::tempdir().unwrap();
     let launch = Launch::Program { program: PathBuf::from("/nonexistent/sage-sidecar"), args: vec![] };
-    let error = block_on(SidecarProcess::start(app.handle(), &launch, data.path(), Duration::from_secs(5)))
-        .err()
-        .expect("spawn must fail");
+    let error =
+        block_on(SidecarProcess::start(&launch, data.path(), Duration::from_secs(5))).err().expect("spawn must fail");
     assert!(matches!(error, SidecarError::Spawn(_)), "{error}");
 }

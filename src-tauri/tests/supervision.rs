@@ -34,11 +34,7 @@ fn harness() -> Harness {
     std::env::set_var("SAGE_HEALTH_INTERVAL_MS", "300");
     let data = tempfile::tempdir().unwrap();
     let layout = DataLayout::resolve(Some(data.path().to_path_buf()), None).unwrap();
-    let app = mock_builder()
-        .plugin(tauri_plugin_shell::init())
-        .manage(SidecarState::new(layout))
-        .build(mock_context(noop_assets()))
-        .unwrap();
+    let app = mock_builder().manage(SidecarState::new(layout)).build(mock_context(noop_assets())).unwrap();
     let (changed_tx, changed) = channel();
     let (failed_tx, failed) = channel();
     app.listen_any(SIDECAR_CHANGED_EVENT, move |e| drop(changed_tx.send(e.payload().to_owned())));

@@ -1,13 +1,16 @@
 //! How the sidecar process is started: the bundled frozen build, or a program of our choosing
-//! (the project venv's Python in dev, fakes in tests).
+//! (the project venv's Python in dev, fakes in tests). Resolved from the package info alone, so
+//! the first sidecar can be spawned before the app (GTK, WebKit) is built.
 use std::path::PathBuf;
+use std::process::Command;
 
-use tauri::{AppHandle, Manager, Runtime};
-use tauri_plugin_shell::{process::Command, ShellExt};
+use tauri::utils::platform;
+use tauri::{Env, PackageInfo};
 
 use super::contract::{ENV_SIDECAR_HOME, ENV_SIDECAR_PYTHON};
 
-/// File name of the externalBin (`binaries/sage-sidecar-<target-triple>` in tauri.conf.json).
+/// File name of the externalBin (`binaries/sage-sidecar-<target-triple>` in tauri.conf.json),
+/// which the bundler installs next to the app's executable.
 pub const SIDECAR_BIN: &str = "sage-sidecar";
 /// The resource folder that holds the PyInstaller onedir build.
 pub const SIDECAR_RESOURCE_DIR: &str = "sidecar";
@@ -15,29 +18,41 @@ pub const SIDECAR_RESOURCE_DIR: &str = "sidecar";
 #[derive(Debug, Clone, PartialEq)]
 pub enum Launch {
     /// The externalBin launcher, pointed at the onedir folder in the app's resources.
-    Bundled { home: PathBuf },
+    Bundled { launcher: PathBuf, home: PathBuf },
     /// Any program; dev mode uses `<venv python> -m sage_sidecar`.
     Program { program: PathBuf, args: Vec<String> },
 }
 
 impl Launch {
     /// `SAGE_SIDECAR_PYTHON` selects dev mode; otherwise the bundled build.
-    pub fn from_env<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<Self> {
+    pub fn from_env(package_info: &PackageInfo) -> Result<Self, String> {
         if let Some(python) = std::env::var_os(ENV_SIDECAR_PYTHON).filter(|v| !v.is_empty()) {
             return Ok(Self::dev(PathBuf::from(python)));
         }
-        let home = app.path().resource_dir()?.join(SIDECAR_RESOURCE_DIR);
-        Ok(Self::Bundled { home })
+        let exe = platform::current_exe().map_err(|e| format!("cannot find the app's executable: {e}"))?;
+        let exe_dir = exe.parent().ok_or("the app's executable has no folder")?;
+        let launcher = exe_dir.join(format!("{SIDECAR_BIN}{}", std::env::consts::EXE_SUFFIX));
+        let resources = platform::resource_dir(package_info, &Env::default())
+            .map_err(|e| format!("cannot find the app's resources: {e}"))?;
+        Ok(Self::Bundled { launcher, home: resources.join(SIDECAR_RESOURCE_DIR) })
     }
 
     pub fn dev(python: PathBuf) -> Self {
         Self::Program { program: python, args: vec!["-m".into(), "sage_sidecar".into()] }
     }
 
-    pub(crate) fn command<R: Runtime>(&self, app: &AppHandle<R>) -> Result<Command, tauri_plugin_shell::Error> {
-        Ok(match self {
-            Self::Bundled { home } => app.shell().sidecar(SIDECAR_BIN)?.env(ENV_SIDECAR_HOME, home),
-            Self::Program { program, args } => app.shell().command(program).args(args),
-        })
+    pub(crate) fn command(&self) -> Command {
+        match self {
+            Self::Bundled { launcher, home } => {
+                let mut command = Command::new(launcher);
+                command.env(ENV_SIDECAR_HOME, home);
+                command
+            }
+            Self::Program { program, args } => {
+                let mut command = Command::new(program);
+                command.args(args);
+                command
+            }
+        }
     }
 }

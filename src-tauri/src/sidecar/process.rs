@@ -1,11 +1,14 @@
 //! One sidecar process: spawn it, wait for its READY line, forward its output to the log, and
-//! kill it when this handle is dropped or stopped.
+//! kill it when this handle is dropped or stopped. Plain `std::process` plus reader threads, so
+//! it needs no Tauri app: the first sidecar is spawned before the app is built.
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use std::process::{ChildStdin, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tauri::async_runtime::{JoinHandle, Receiver};
-use tauri::{AppHandle, Runtime};
-use tauri_plugin_shell::process::{CommandChild, CommandEvent};
+use shared_child::SharedChild;
+use tauri::async_runtime::{channel, JoinHandle, Receiver, Sender};
 
 use super::contract::{parse_ready_line, HandshakeError, ReadyInfo, ENV_API_KEY, ENV_DATA_DIR, ENV_PARENT_PID};
 use super::key::ApiKey;
@@ -37,43 +40,78 @@ fn tail_suffix(tail: &str) -> String {
     }
 }
 
+/// What a running sidecar does, line by line, and finally its end (always the last event).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SidecarEvent {
+    Stdout(String),
+    Stderr(String),
+    /// The process ended: "exit code 2", "signal 9".
+    Exited(String),
+}
+
+pub type SidecarEvents = Receiver<SidecarEvent>;
+
 /// A running sidecar child. Killed on `stop()` or drop, whether or not it ever became ready.
 pub struct SidecarProcess {
-    child: Option<CommandChild>,
+    child: Arc<SharedChild>,
+    /// Held open for the child's life: when the shell dies the OS closes it, and the sidecar's
+    /// parent watch sees EOF.
+    stdin: Option<ChildStdin>,
     pid: u32,
+    stopped: bool,
     pub api_key: ApiKey,
 }
 
 impl SidecarProcess {
     /// Spawn with a fresh key. The caller owns the child from here on, so it can be killed even
     /// while the handshake is still pending (e.g. the user quits during start-up).
-    pub fn spawn<R: Runtime>(
-        app: &AppHandle<R>,
-        launch: &Launch,
-        data_dir: &Path,
-    ) -> Result<(Self, Receiver<CommandEvent>), SidecarError> {
+    pub fn spawn(launch: &Launch, data_dir: &Path) -> Result<(Self, SidecarEvents), SidecarError> {
         let api_key = ApiKey::generate();
+        let mut command = launch.command();
         // Secrets go in the environment, never on the command line (other users can read argv).
-        let command = launch
-            .command(app)
-            .map_err(|e| SidecarError::Spawn(e.to_string()))?
+        command
             .env(ENV_API_KEY, api_key.expose())
             .env(ENV_DATA_DIR, data_dir)
-            .env(ENV_PARENT_PID, std::process::id().to_string());
-        let (events, child) = command.spawn().map_err(|e| SidecarError::Spawn(e.to_string()))?;
-        let pid = child.pid();
+            .env(ENV_PARENT_PID, std::process::id().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        #[cfg(windows)]
+        {
+            use std::os::windows::process::CommandExt;
+            const CREATE_NO_WINDOW: u32 = 0x0800_0000;
+            command.creation_flags(CREATE_NO_WINDOW);
+        }
+        let child = SharedChild::spawn(&mut command).map_err(|e| SidecarError::Spawn(e.to_string()))?;
+        let child = Arc::new(child);
+        let pid = child.id();
+        let stdin = child.take_stdin();
+        let (tx, events) = channel(64);
+        let readers = [
+            child.take_stdout().map(|out| read_lines(out, tx.clone(), SidecarEvent::Stdout)),
+            child.take_stderr().map(|err| read_lines(err, tx.clone(), SidecarEvent::Stderr)),
+        ];
+        let waited = child.clone();
+        std::thread::spawn(move || {
+            let status = waited.wait();
+            // `Exited` comes last: the readers drain the pipes first (a short-lived child can exit
+            // before anything was read).
+            for reader in readers.into_iter().flatten() {
+                let _ = reader.join();
+            }
+            let _ = tx.blocking_send(SidecarEvent::Exited(describe(status)));
+        });
         log::info!("sidecar spawned (pid {pid}) with {launch:?}");
-        Ok((Self { child: Some(child), pid, api_key }, events))
+        Ok((Self { child, stdin, pid, stopped: false, api_key }, events))
     }
 
     /// Spawn and wait for the handshake; on failure the child is killed (by drop).
-    pub async fn start<R: Runtime>(
-        app: &AppHandle<R>,
+    pub async fn start(
         launch: &Launch,
         data_dir: &Path,
         ready_timeout: Duration,
     ) -> Result<(Self, ReadyInfo), SidecarError> {
-        let (process, events) = Self::spawn(app, launch, data_dir)?;
+        let (process, events) = Self::spawn(launch, data_dir)?;
         let (ready, _output) = handshake(events, ready_timeout).await;
         Ok((process, ready?))
     }
@@ -82,21 +120,65 @@ impl SidecarProcess {
         self.pid
     }
 
-    /// Kill the process now. Idempotent.
+    /// Kill the process now (synchronously: the app may be exiting). Idempotent.
     pub fn stop(&mut self) {
-        if let Some(child) = self.child.take() {
-            match child.kill() {
-                Ok(()) => log::info!("sidecar (pid {}) stopped", self.pid),
-                Err(error) => log::warn!("could not kill sidecar (pid {}): {error}", self.pid),
+        if std::mem::replace(&mut self.stopped, true) {
+            return;
+        }
+        match self.child.kill() {
+            Ok(()) => log::info!("sidecar (pid {}) stopped", self.pid),
+            Err(error) => log::warn!("could not kill sidecar (pid {}): {error}", self.pid),
+        }
+        self.stdin.take();
+    }
+}
+
+impl Drop for SidecarProcess {
+    /// Dropping the handle must never leave an orphan behind.
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Forward a pipe to `tx` line by line until EOF.
+fn read_lines<R: Read + Send + 'static>(
+    pipe: R,
+    tx: Sender<SidecarEvent>,
+    event: fn(String) -> SidecarEvent,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).split(b'\n') {
+            let Ok(line) = line else { break };
+            let text = String::from_utf8_lossy(&line).trim_end_matches('\r').to_owned();
+            if tx.blocking_send(event(text)).is_err() {
+                break; // nobody listens any more
             }
         }
+    })
+}
+
+fn describe(status: std::io::Result<ExitStatus>) -> String {
+    let status = match status {
+        Ok(status) => status,
+        Err(error) => return format!("unknown status: {error}"),
+    };
+    if let Some(code) = status.code() {
+        return format!("exit code {code}");
     }
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(signal) = status.signal() {
+            return format!("signal {signal}");
+        }
+    }
+    "unknown status".to_owned()
 }
 
 /// Wait for READY, then keep forwarding the child's output to the log for the rest of its life.
 /// The returned task finishes when the process has exited: the supervisor waits on it.
 pub async fn handshake(
-    mut events: Receiver<CommandEvent>,
+    mut events: SidecarEvents,
     timeout: Duration,
 ) -> (Result<ReadyInfo, SidecarError>, JoinHandle<()>) {
     let result = await_ready(&mut events, timeout).await;
@@ -107,45 +189,30 @@ pub async fn handshake(
     (result, tauri::async_runtime::spawn(forward_output(events)))
 }
 
-impl Drop for SidecarProcess {
-    /// Dropping the handle must never leave an orphan behind.
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 /// Read events until the READY line. Lines before it are forwarded to the log; the last stderr
 /// lines are kept so an early exit can say why.
-pub async fn await_ready(events: &mut Receiver<CommandEvent>, timeout: Duration) -> Result<ReadyInfo, SidecarError> {
+pub async fn await_ready(events: &mut SidecarEvents, timeout: Duration) -> Result<ReadyInfo, SidecarError> {
     let mut stderr_tail: Vec<String> = Vec::new();
     let wait = async {
         while let Some(event) = events.recv().await {
             match event {
-                CommandEvent::Stdout(bytes) => {
-                    let line = String::from_utf8_lossy(&bytes);
+                SidecarEvent::Stdout(line) => {
                     if let Some(ready) = parse_ready_line(&line)? {
                         return Ok(ready);
                     }
                     log::info!(target: "sidecar", "{}", line.trim_end());
                 }
-                CommandEvent::Stderr(bytes) => {
-                    let line = String::from_utf8_lossy(&bytes).trim_end().to_owned();
+                SidecarEvent::Stderr(line) => {
+                    let line = line.trim_end().to_owned();
                     log::info!(target: "sidecar", "{line}");
                     stderr_tail.push(line);
                     if stderr_tail.len() > STDERR_TAIL_LINES {
                         stderr_tail.remove(0);
                     }
                 }
-                CommandEvent::Terminated(payload) => {
-                    let status = match (payload.code, payload.signal) {
-                        (Some(code), _) => format!("exit code {code}"),
-                        (None, Some(signal)) => format!("signal {signal}"),
-                        (None, None) => "unknown status".to_owned(),
-                    };
+                SidecarEvent::Exited(status) => {
                     return Err(SidecarError::ExitedEarly { status, stderr_tail: stderr_tail.join("\n") });
                 }
-                CommandEvent::Error(error) => log::warn!(target: "sidecar", "output error: {error}"),
-                _ => {}
             }
         }
         Err(SidecarError::ExitedEarly { status: "output closed".into(), stderr_tail: stderr_tail.join("\n") })
@@ -155,17 +222,13 @@ pub async fn await_ready(events: &mut Receiver<CommandEvent>, timeout: Duration)
 
 /// Keep draining the child's output for its whole life: an undrained pipe would block the
 /// sidecar as soon as the buffer fills.
-async fn forward_output(mut events: Receiver<CommandEvent>) {
+async fn forward_output(mut events: SidecarEvents) {
     while let Some(event) = events.recv().await {
         match event {
-            CommandEvent::Stdout(bytes) | CommandEvent::Stderr(bytes) => {
-                log::info!(target: "sidecar", "{}", String::from_utf8_lossy(&bytes).trim_end());
+            SidecarEvent::Stdout(line) | SidecarEvent::Stderr(line) => {
+                log::info!(target: "sidecar", "{}", line.trim_end());
             }
-            CommandEvent::Terminated(payload) => {
-                log::warn!(target: "sidecar", "sidecar exited: code {:?}, signal {:?}", payload.code, payload.signal);
-            }
-            CommandEvent::Error(error) => log::warn!(target: "sidecar", "output error: {error}"),
-            _ => {}
+            SidecarEvent::Exited(status) => log::warn!(target: "sidecar", "sidecar exited: {status}"),
         }
     }
 }
@@ -173,10 +236,9 @@ async fn forward_output(mut events: Receiver<CommandEvent>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tauri::async_runtime::{block_on, channel};
-    use tauri_plugin_shell::process::TerminatedPayload;
+    use tauri::async_runtime::block_on;
 
-    fn run(events: Vec<CommandEvent>, timeout: Duration) -> Result<ReadyInfo, SidecarError> {
+    fn run(events: Vec<SidecarEvent>, timeout: Duration) -> Result<ReadyInfo, SidecarError> {
         let (tx, mut rx) = channel(16);
         block_on(async move {
             for event in events {
@@ -189,15 +251,15 @@ mod tests {
         })
     }
 
-    fn stdout(line: &str) -> CommandEvent {
-        CommandEvent::Stdout(line.as_bytes().to_vec())
+    fn stdout(line: &str) -> SidecarEvent {
+        SidecarEvent::Stdout(line.to_owned())
     }
 
     #[test]
     fn ready_after_other_output() {
         let ready = run(
             vec![
-                CommandEvent::Stderr(b"INFO starting".to_vec()),
+                SidecarEvent::Stderr("INFO starting".into()),
                 stdout("some noise"),
                 stdout(r#"SAGE_SIDECAR_READY {"port":4100,"pid":7,"version":"0.1.0"}"#),
             ],
@@ -223,8 +285,8 @@ mod tests {
     fn early_exit_reports_status_and_stderr() {
         let error = run(
             vec![
-                CommandEvent::Stderr(b"sage-sidecar: refusing to start: SAGE_API_KEY".to_vec()),
-                CommandEvent::Terminated(TerminatedPayload { code: Some(2), signal: None }),
+                SidecarEvent::Stderr("sage-sidecar: refusing to start: SAGE_API_KEY".into()),
+                SidecarEvent::Exited("exit code 2".into()),
             ],
             Duration::from_secs(1),
         )

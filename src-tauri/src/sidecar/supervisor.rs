@@ -11,16 +11,31 @@
 //! watches it and, when it dies, starts the next one itself (a loop, not a new task), so no
 //! future here contains itself.
 use tauri::async_runtime::JoinHandle;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Emitter, Manager, PackageInfo, Runtime};
 
 use super::contract::{SageConfig, StartupError};
 use super::health::HealthCheck;
 use super::launch::Launch;
-use super::process::{handshake, SidecarProcess};
+use super::process::{handshake, SidecarEvents, SidecarProcess};
 use super::state::{Connection, SidecarState};
 
 pub const SIDECAR_CHANGED_EVENT: &str = "sage://sidecar-changed";
 pub const SIDECAR_FAILED_EVENT: &str = "sage://sidecar-failed";
+
+/// A deliberate start under way: its generation, and the process spawned for it (owned by the
+/// state) or why none could be.
+pub struct Start {
+    generation: u64,
+    spawned: Result<Spawned, StartupError>,
+}
+
+/// A process the state owns whose handshake is still to come.
+struct Spawned {
+    pid: u32,
+    api_key: String,
+    launch: Launch,
+    events: SidecarEvents,
+}
 
 /// A sidecar that answered its handshake, and what its watcher needs.
 struct Running {
@@ -30,14 +45,24 @@ struct Running {
     health: HealthCheck,
 }
 
-/// A deliberate (re)start — at launch, or the user's Restart: whatever runs is stopped, the crash
-/// count starts afresh, a new process starts (new port, new key) under a watcher, and every
-/// window hears the outcome.
-pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<SageConfig, StartupError> {
-    let state = app.state::<SidecarState>();
+/// Begin a deliberate (re)start — at launch, or the user's Restart: whatever runs is stopped, the
+/// crash count starts afresh and a new process is spawned (new port, new key). Needs no app, so
+/// the first one is spawned before the app is built.
+pub fn begin(state: &SidecarState, package_info: &PackageInfo) -> Start {
     state.reset_policy();
     let generation = state.advance();
-    match launch(app, &state, generation).await {
+    Start { generation, spawned: spawn(state, package_info) }
+}
+
+/// Finish a deliberate start: wait for the handshake, put a watcher on the sidecar and tell every
+/// window the outcome.
+pub async fn finish<R: Runtime>(app: &AppHandle<R>, start: Start) -> Result<SageConfig, StartupError> {
+    let state = app.state::<SidecarState>();
+    let outcome = match start.spawned {
+        Ok(spawned) => handshake_of(&state, start.generation, spawned).await,
+        Err(error) => Err(error),
+    };
+    match outcome {
         Ok(running) => {
             let config = running.config.clone();
             announce(app, &config);
@@ -46,7 +71,7 @@ pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<SageConfig, Start
         }
         Err(error) => {
             // A newer start or a stop superseded this one: the outcome is theirs to report.
-            if state.generation() == generation {
+            if state.generation() == start.generation {
                 state.set_connection(Connection::Failed(error.clone()));
                 announce_failure(app, &error);
             }
@@ -55,22 +80,30 @@ pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<SageConfig, Start
     }
 }
 
-/// Spawn a sidecar as `generation` and wait for its handshake. The child is owned by the state
-/// before the handshake, so a stop (app exit) kills it mid-start.
-async fn launch<R: Runtime>(
-    app: &AppHandle<R>,
-    state: &SidecarState,
-    generation: u64,
-) -> Result<Running, StartupError> {
+/// A deliberate restart from start to finish (the UI's Retry/Restart).
+pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<SageConfig, StartupError> {
+    let start = begin(&app.state::<SidecarState>(), app.package_info());
+    finish(app, start).await
+}
+
+/// Spawn a sidecar for the current generation; the state owns it from here on, so a stop (app
+/// exit) kills it even mid-start.
+fn spawn(state: &SidecarState, package_info: &PackageInfo) -> Result<Spawned, StartupError> {
     state.set_connection(Connection::Starting);
     state.kill_current();
-    let launch = Launch::from_env(app).map_err(|e| state.startup_error(e.to_string()))?;
+    let launch = Launch::from_env(package_info).map_err(|e| state.startup_error(e))?;
     let (process, events) =
-        SidecarProcess::spawn(app, &launch, state.layout.root()).map_err(|e| state.startup_error(e.to_string()))?;
-    let pid = process.pid();
-    let api_key = process.api_key.expose().to_owned();
+        SidecarProcess::spawn(&launch, state.layout.root()).map_err(|e| state.startup_error(e.to_string()))?;
+    let spawned = Spawned { pid: process.pid(), api_key: process.api_key.expose().to_owned(), launch, events };
     state.adopt(process);
+    Ok(spawned)
+}
 
+/// Wait for a spawned sidecar's handshake.
+async fn handshake_of(state: &SidecarState, generation: u64, spawned: Spawned) -> Result<Running, StartupError> {
+    let Spawned { pid, api_key, launch, events } = spawned;
+    // Logged here rather than at spawn time: the first spawn happens before logging is set up.
+    log::info!("sidecar spawned (pid {pid}) with {launch:?}");
     let (ready, exited) = handshake(events, state.ready_timeout).await;
     let ready = ready.map_err(|error| {
         state.discard(pid);
@@ -120,7 +153,11 @@ async fn supervise<R: Runtime>(app: AppHandle<R>, mut running: Running) {
                 return; // the user restarted it meanwhile, or the app is quitting
             };
             generation = next;
-            match launch(&app, &state, generation).await {
+            let launched = match spawn(&state, app.package_info()) {
+                Ok(spawned) => handshake_of(&state, generation, spawned).await,
+                Err(error) => Err(error),
+            };
+            match launched {
                 Ok(next) => {
                     announce(&app, &next.config);
                     break next;
