@@ -44,7 +44,8 @@ describe('HttpClient', () => {
     expect(fetchImpl).not.toHaveBeenCalled()
     handOver(config)
     await request
-    expect(fetchImpl.mock.calls[0]?.[0]).toBe('http://127.0.0.1:4100/api/health')
+    const [url] = fetchImpl.mock.calls[0] as unknown as [string, RequestInit]
+    expect(url).toBe('http://127.0.0.1:4100/api/health')
   })
 
   it('turns HTTP errors into ApiError with the server detail, without retrying', async () => {
