@@ -30,11 +30,6 @@ pub fn run() {
         }
     };
 
-    let context = tauri::generate_context!();
-    let sidecar = SidecarState::new(layout.clone());
-    // Spawned before the app is built, so GTK's and WebKit's start-up overlaps the sidecar's.
-    let first_start = supervisor::begin(&sidecar, context.package_info());
-
     tauri::Builder::default()
         // First, so a second launch hands over before anything else starts (needs a D-Bus
         // session bus on Linux; without one a second instance starts normally).
@@ -45,7 +40,7 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(tauri_plugin_dialog::init())
-        .manage(sidecar)
+        .manage(SidecarState::new(layout))
         .invoke_handler(tauri::generate_handler![
             commands::get_connection,
             commands::restart_sidecar,
@@ -61,11 +56,14 @@ pub fn run() {
             commands::app_has_focus,
         ])
         .on_window_event(window_events::on_window_event)
-        .setup(move |app| {
+        .setup(|app| {
+            // The sidecar first, now that a second launch has handed over (it must not start one
+            // on the same data); the window opens while it starts and the UI asks for the
+            // connection.
+            let first_start = supervisor::begin(&app.state::<SidecarState>(), app.package_info());
             signals::exit_on_termination(app.handle().clone());
             app.manage(SettingsStore::for_app(app.handle()));
             updater::init(app.handle());
-            // The window opens while the sidecar starts; the UI asks for the connection.
             tauri::async_runtime::spawn(start_sidecar(app.handle().clone(), first_start));
             main_window::open(app.handle())?;
             if let Err(error) = tray::create(app.handle()) {
@@ -74,7 +72,7 @@ pub fn run() {
             }
             Ok(())
         })
-        .build(context)
+        .build(tauri::generate_context!())
         .expect("error while building the Sage application")
         .run(|app, event| {
             if let RunEvent::Exit = event {

@@ -1,6 +1,6 @@
 //! How the sidecar process is started: the bundled frozen build, or a program of our choosing
-//! (the project venv's Python in dev, fakes in tests). Resolved from the package info alone, so
-//! the first sidecar can be spawned before the app (GTK, WebKit) is built.
+//! (the project venv's Python in dev, fakes in tests). Resolved from the package info alone: no
+//! app handle needed.
 use std::path::PathBuf;
 use std::process::Command;
 

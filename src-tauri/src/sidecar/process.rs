@@ -1,6 +1,6 @@
 //! One sidecar process: spawn it, wait for its READY line, forward its output to the log, and
-//! kill it when this handle is dropped or stopped. Plain `std::process` plus reader threads, so
-//! it needs no Tauri app: the first sidecar is spawned before the app is built.
+//! kill it when this handle is dropped or stopped. Plain `std::process` plus reader threads
+//! (`shared_child` lets one thread wait while another kills): it needs no Tauri app.
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{ChildStdin, ExitStatus, Stdio};

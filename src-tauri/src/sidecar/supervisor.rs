@@ -33,7 +33,6 @@ pub struct Start {
 struct Spawned {
     pid: u32,
     api_key: String,
-    launch: Launch,
     events: SidecarEvents,
 }
 
@@ -46,8 +45,8 @@ struct Running {
 }
 
 /// Begin a deliberate (re)start — at launch, or the user's Restart: whatever runs is stopped, the
-/// crash count starts afresh and a new process is spawned (new port, new key). Needs no app, so
-/// the first one is spawned before the app is built.
+/// crash count starts afresh and a new process is spawned (new port, new key). Synchronous, so
+/// the first one is spawned at the very start of the app's setup.
 pub fn begin(state: &SidecarState, package_info: &PackageInfo) -> Start {
     state.reset_policy();
     let generation = state.advance();
@@ -94,16 +93,14 @@ fn spawn(state: &SidecarState, package_info: &PackageInfo) -> Result<Spawned, St
     let launch = Launch::from_env(package_info).map_err(|e| state.startup_error(e))?;
     let (process, events) =
         SidecarProcess::spawn(&launch, state.layout.root()).map_err(|e| state.startup_error(e.to_string()))?;
-    let spawned = Spawned { pid: process.pid(), api_key: process.api_key.expose().to_owned(), launch, events };
+    let spawned = Spawned { pid: process.pid(), api_key: process.api_key.expose().to_owned(), events };
     state.adopt(process);
     Ok(spawned)
 }
 
 /// Wait for a spawned sidecar's handshake.
 async fn handshake_of(state: &SidecarState, generation: u64, spawned: Spawned) -> Result<Running, StartupError> {
-    let Spawned { pid, api_key, launch, events } = spawned;
-    // Logged here rather than at spawn time: the first spawn happens before logging is set up.
-    log::info!("sidecar spawned (pid {pid}) with {launch:?}");
+    let Spawned { pid, api_key, events } = spawned;
     let (ready, exited) = handshake(events, state.ready_timeout).await;
     let ready = ready.map_err(|error| {
         state.discard(pid);
