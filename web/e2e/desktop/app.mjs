@@ -195,6 +195,16 @@ export async function launchApp(app, env = {}) {
   }
 }
 
+/**
+ * The sidecar connection as the UI gets it: the shell's `get_connection` command over Tauri IPC
+ * (it waits while the sidecar starts, and fails with the startup error when it cannot start).
+ */
+export async function shellConnection(driver) {
+  return driver.executeAsyncScript(`
+    const done = arguments[arguments.length - 1]
+    window.__TAURI_INTERNALS__.invoke('get_connection').then(done, (error) => done({ error }))`)
+}
+
 /** The connection badge's phase: connecting | connected | error | startup-error. */
 export async function phase(driver) {
   return driver.findElement(By.css('[data-testid="connection-state"]')).getAttribute('data-phase')

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 
 import { By, Key } from 'selenium-webdriver'
 
-import { LIMITS, launchApp, phase, statusFacts } from './app.mjs'
+import { LIMITS, launchApp, phase, shellConnection, statusFacts } from './app.mjs'
 import { ROOT, saveArtifact, appVersion, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
@@ -17,7 +17,7 @@ const { hook, test: limit } = LIMITS
 
 describe('desktop app', () => {
   describe('with the frozen sidecar', () => {
-    let app
+    let app, firstConnection
     before(async () => {
       app = await launch()
     }, hook)
@@ -26,12 +26,16 @@ describe('desktop app', () => {
       app?.cleanup()
     }, hook)
 
-    it('injects the connection before the UI runs', limit, async () => {
-      const sage = await app.driver.executeScript('return window.__SAGE__')
+    it('hands the UI its connection over IPC, never in the page', limit, async () => {
+      const sage = firstConnection = await shellConnection(app.driver)
       assert.match(sage.apiBase, /^http:\/\/127\.0\.0\.1:\d+$/)
       assert.equal(sage.wsBase, sage.apiBase.replace('http', 'ws'))
       assert.match(sage.apiKey, /^[0-9a-f]{64}$/)
       assert.equal(sage.version, appVersion())
+      // The key is not a page global (nothing a page script or an extension could read off window).
+      assert.equal(await app.driver.executeScript('return typeof window.__SAGE__'), 'undefined')
+      const html = await app.driver.getPageSource()
+      assert.ok(!html.includes(sage.apiKey), 'the key is not in the document')
     })
 
     it('reaches "connected" and shows the version read over authenticated HTTP', limit, async () => {
@@ -80,6 +84,17 @@ describe('desktop app', () => {
       )
       assert.ok(beatsBefore >= 1)
       saveArtifact('desktop-reconnected.png', await app.driver.takeScreenshot())
+    })
+
+    it('a reload connects to the current sidecar, not the one it started with', limit, async () => {
+      const current = await shellConnection(app.driver)
+      await app.driver.navigate().refresh()
+      await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'connected after a reload' })
+      const again = await shellConnection(app.driver)
+      assert.equal(again.apiBase, current.apiBase)
+      assert.equal(again.apiKey, current.apiKey)
+      // The sidecar was replaced by the test before: a config fixed at launch would be stale.
+      assert.notEqual(again.apiKey, firstConnection.apiKey)
     })
 
     it('leaves no sidecar running once the app is closed', limit, async () => {

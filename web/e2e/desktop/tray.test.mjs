@@ -9,7 +9,7 @@ import assert from 'node:assert/strict'
 
 import { By, Key } from 'selenium-webdriver'
 
-import { LIMITS, launchApp, phase } from './app.mjs'
+import { LIMITS, launchApp, phase, shellConnection } from './app.mjs'
 import { closeWindow, fakeOpener, startDesktopBus } from './desktop-bus.mjs'
 import { ROOT, alive, saveArtifact, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
 
@@ -21,9 +21,9 @@ const find = async (driver, css) => (await driver.findElements(By.css(css)))[0]
 const test = (name, fn) => it(name, LIMITS.test, fn)
 const pageVisible = async (driver) => (await driver.executeScript('return document.visibilityState')) === 'visible'
 
-/** The sidecar's HTTP API with the key the shell injected into the main window. */
+/** The sidecar's HTTP API with the key the shell hands the main window. */
 async function sidecarApi(driver) {
-  const { apiBase, apiKey } = await driver.executeScript('return window.__SAGE__')
+  const { apiBase, apiKey } = await shellConnection(driver)
   return async (method, path, body) => {
     const response = await fetch(apiBase + path, {
       method, headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
