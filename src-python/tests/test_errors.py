@@ -63,3 +63,79 @@ def test_other_http_errors_get_a_code_and_validation_stays_fastapis(client: Test
     assert missing.json() == {"detail": "Not Found", "code": "http.404", "params": {}}
     invalid = client.post("/api/agents", json={"name": ""}, headers=auth)
     assert invalid.status_code == 422 and isinstance(invalid.json()["detail"], list)
+
+
+def _codes_raised() -> dict[str, set[str]]:
+    """Every literal code the sidecar passes to an error, a notice or a reply's failure, with the
+    names of the parameters passed beside it (keyword arguments, or a `params={…}` dict's keys)."""
+    import ast
+    from pathlib import Path
+
+    import sage_sidecar
+
+    found: dict[str, set[str]] = {}
+    for path in Path(sage_sidecar.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            keywords = {k.arg: k.value for k in node.keywords if k.arg}
+            code = keywords.get("code")
+            # ChatFailure(text, code, **params): a reply's setup failure.
+            if (
+                isinstance(node.func, ast.Name)
+                and node.func.id == "ChatFailure"
+                and len(node.args) > 1
+            ):
+                code = node.args[1]
+            if not (isinstance(code, ast.Constant) and isinstance(code.value, str)):
+                continue
+            params = keywords.get("params")
+            names = (
+                {str(k.value) for k in params.keys if isinstance(k, ast.Constant)}
+                if isinstance(params, ast.Dict)
+                else set(keywords) - {"code", "params"}
+            )
+            found.setdefault(code.value, set()).update(names)
+    return found
+
+
+def _placeholders(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"\{(\w+)\}", text))
+
+
+def test_every_code_the_sidecar_sends_is_translated_in_both_languages():
+    """A code without a translation would show the sidecar's English in the 中文 UI; a
+    translation naming a parameter the sidecar does not send would show `{name}` literally."""
+    import json
+    from pathlib import Path
+
+    locales = Path(__file__).resolve().parents[2] / "web" / "src" / "locales"
+    from typing import get_args
+
+    from sage_sidecar.schemas.protocol.parts import FailureCode, NoticeCode
+
+    codes = _codes_raised()
+    assert len(codes) >= 20, codes  # the scan found the raise sites
+    # The codes of a reply's failures and notices, however they are passed.
+    for code in (*get_args(FailureCode), *get_args(NoticeCode)):
+        codes.setdefault(code, set())
+
+    def lookup(messages: dict, dotted: str) -> str | None:
+        node: object = messages
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return None
+            node = node[part]
+        return node if isinstance(node, str) else None
+
+    for language in ("en", "zh"):
+        messages = json.loads((locales / f"{language}.json").read_text(encoding="utf-8"))
+        for code, params in sorted(codes.items()):
+            # Errors (HTTP bodies, error frames) under errors.<code>; notices and failures of a
+            # reply under chat.code.<code>.
+            text = lookup(messages, f"errors.{code}") or lookup(messages, f"chat.code.{code}")
+            assert text is not None, f"{language}.json has no translation for the code {code!r}"
+            unknown = _placeholders(text) - params
+            assert not unknown, f"{language}.json's {code!r} names {unknown}, not sent ({params})"
