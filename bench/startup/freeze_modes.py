@@ -40,8 +40,12 @@ def kill_parent_and_look(cmd: list[str], env: dict[str, str]) -> dict:
     """SIGKILL the process we spawned (as if the shell killed it) and see what remains."""
     before = set(glob.glob("/tmp/_MEI*"))
     env = {**env, "SAGE_API_KEY": secrets.token_hex(32)}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    port = next(json.loads(line[len(READY):])["port"] for line in proc.stdout if line.startswith(READY))
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    port = next(
+        json.loads(line[len(READY) :])["port"] for line in proc.stdout if line.startswith(READY)
+    )
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     time.sleep(1.0)
@@ -59,9 +63,22 @@ def main() -> None:
     onedir = root / "src-python/dist/sage-sidecar"
     with tempfile.TemporaryDirectory() as dist, tempfile.TemporaryDirectory() as data:
         subprocess.run(
-            [str(python), "-m", "PyInstaller", "--noconfirm", "--log-level", "WARN", "--distpath", dist,
-             "--workpath", str(Path.home() / ".cache/sage-desktop/pyinstaller-onefile"), "sage_sidecar.spec"],
-            cwd=root / "src-python", env={**os.environ, "SAGE_FREEZE_ONEFILE": "1"}, check=True,
+            [
+                str(python),
+                "-m",
+                "PyInstaller",
+                "--noconfirm",
+                "--log-level",
+                "WARN",
+                "--distpath",
+                dist,
+                "--workpath",
+                str(Path.home() / ".cache/sage-desktop/pyinstaller-onefile"),
+                "sage_sidecar.spec",
+            ],
+            cwd=root / "src-python",
+            env={**os.environ, "SAGE_FREEZE_ONEFILE": "1"},
+            check=True,
         )
         onefile = Path(dist) / "sage-sidecar-onefile"
         env = {k: v for k, v in os.environ.items() if not k.startswith("SAGE_")}
@@ -85,8 +102,10 @@ def main() -> None:
     out.write_text(json.dumps(result, indent=2) + "\n")
     for name in ("onedir", "onefile"):
         r = result[name]
-        print(f"{name:8} READY median {r['ready_median_s']:.3f} s, {r['size_mb']} MB, after parent "
-              f"SIGKILL: serving={r['still_serving_after_parent_sigkill']} /tmp dirs left={r['tmp_dirs_left']}")
+        print(
+            f"{name:8} READY median {r['ready_median_s']:.3f} s, {r['size_mb']} MB, after parent "
+            f"SIGKILL: serving={r['still_serving_after_parent_sigkill']} /tmp dirs left={r['tmp_dirs_left']}"
+        )
     print(f"onefile/onedir start-up = {result['ratio_onefile_to_onedir_ready']}x")
 
 

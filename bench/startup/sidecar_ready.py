@@ -22,8 +22,14 @@ TARGET_S = 0.6
 def time_to_ready(cmd: list[str], env: dict[str, str]) -> float:
     env = {**env, "SAGE_API_KEY": secrets.token_hex(32)}
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         for line in proc.stdout:
             if line.startswith(READY):
@@ -37,8 +43,12 @@ def time_to_ready(cmd: list[str], env: dict[str, str]) -> float:
 def measure(cmd: list[str], env: dict[str, str], runs: int) -> dict:
     time_to_ready(cmd, env)  # warm-up: page cache, and the data dir gets migrated once
     samples = [time_to_ready(cmd, env) for _ in range(runs)]
-    return {"median_s": round(statistics.median(samples), 4), "min_s": round(min(samples), 4),
-            "max_s": round(max(samples), 4), "runs": runs}
+    return {
+        "median_s": round(statistics.median(samples), 4),
+        "min_s": round(min(samples), 4),
+        "max_s": round(max(samples), 4),
+        "runs": runs,
+    }
 
 
 def main() -> None:
@@ -66,11 +76,15 @@ def main() -> None:
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"sidecar READY, frozen onedir: median {frozen['median_s']:.3f} s over {runs} runs "
-          f"(target {TARGET_S} s: {'met' if result['target_met'] else 'missed'})")
+    print(
+        f"sidecar READY, frozen onedir: median {frozen['median_s']:.3f} s over {runs} runs "
+        f"(target {TARGET_S} s: {'met' if result['target_met'] else 'missed'})"
+    )
     print(f"  first start on a new data dir (migrations): {first_start:.3f} s")
-    print(f"  baseline venv python: median {venv['median_s']:.3f} s; frozen/venv = "
-          f"{result['ratio_frozen_to_venv']:.2f}x")
+    print(
+        f"  baseline venv python: median {venv['median_s']:.3f} s; frozen/venv = "
+        f"{result['ratio_frozen_to_venv']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

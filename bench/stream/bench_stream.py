@@ -37,7 +37,7 @@ def start(cmd: list[str], env: dict[str, str], prefix: str) -> tuple[subprocess.
                             stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     for line in proc.stdout:
         if line.startswith(prefix):
-            return proc, line[len(prefix):].strip()
+            return proc, line[len(prefix) :].strip()
     raise RuntimeError(f"{cmd[0]} did not start")
 
 
@@ -59,11 +59,17 @@ class Bench:
 
     async def direct(self, http: httpx.AsyncClient) -> tuple[float, list[tuple[int, int]]]:
         """(ttft_ms, [(sent_ns, received_ns)]) reading the provider's SSE directly."""
-        body = {"model": "scripted-1", "stream": True, "messages": [{"role": "user", "content": "go"}]}
+        body = {
+            "model": "scripted-1",
+            "stream": True,
+            "messages": [{"role": "user", "content": "go"}],
+        }
         stamps: list[tuple[int, int]] = []
         started = time.monotonic_ns()
         ttft = 0.0
-        async with http.stream("POST", f"{self.provider}/v1/chat/completions", json=body) as response:
+        async with http.stream(
+            "POST", f"{self.provider}/v1/chat/completions", json=body
+        ) as response:
             async for line in response.aiter_lines():
                 if not line.startswith("data: ") or line == "data: [DONE]":
                     continue
@@ -75,7 +81,9 @@ class Bench:
                         stamps.extend((int(t), now) for t in text.split())
         return ttft, stamps
 
-    async def via_sidecar(self, ws, count: int = 1) -> list[tuple[float, list[tuple[int, int]], str]]:
+    async def via_sidecar(
+        self, ws, count: int = 1
+    ) -> list[tuple[float, list[tuple[int, int]], str]]:
         """Start `count` replies on one connection; per reply (ttft_ms, stamps, final status)."""
         started = time.monotonic_ns()
         for _ in range(count):
@@ -111,9 +119,10 @@ def rate(stamps: list[tuple[int, int]]) -> float:
 
 async def run(bench: Bench, sidecar_pid: int) -> dict:
     result: dict = {"idle_rss_mb": round(rss_mb(sidecar_pid), 1)}
-    async with httpx.AsyncClient(timeout=60) as http, connect(
-        f"ws://127.0.0.1:{bench.sidecar}/ws/chat", max_size=None
-    ) as ws:
+    async with (
+        httpx.AsyncClient(timeout=60) as http,
+        connect(f"ws://127.0.0.1:{bench.sidecar}/ws/chat", max_size=None) as ws,
+    ):
         await ws.send(json.dumps({"type": "auth", "apiKey": bench.key}))
         assert json.loads(await ws.recv())["type"] == "auth.ok"
         paced = {"stamped_chunks": LATENCY_CHUNKS, "delay_ms": LATENCY_PACE_MS}
@@ -168,7 +177,9 @@ async def run(bench: Bench, sidecar_pid: int) -> dict:
         result["ttft_ms"] = {
             "direct_median": round(statistics.median(direct_ttft), 2),
             "sidecar_median": round(statistics.median(sidecar_ttft), 2),
-            "added_median": round(statistics.median(sidecar_ttft) - statistics.median(direct_ttft), 2),
+            "added_median": round(
+                statistics.median(sidecar_ttft) - statistics.median(direct_ttft), 2
+            ),
             "runs": TTFT_RUNS,
         }
     result["rss_after_mb"] = round(rss_mb(sidecar_pid), 1)
@@ -183,19 +194,31 @@ def main() -> None:
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("SAGE_")}
     key = secrets.token_hex(32)
     with tempfile.TemporaryDirectory() as data:
-        provider, provider_port = start([python, "-m", "sage_sidecar.demo.scripted"], base_env, "SCRIPTED_READY ")
-        sidecar, ready = start(sidecar_cmd, {**base_env, "SAGE_API_KEY": key, "SAGE_DATA_DIR": data, "SAGE_AUTO_TITLE": "0"}, "SAGE_SIDECAR_READY ")
+        provider, provider_port = start(
+            [python, "-m", "sage_sidecar.demo.scripted"], base_env, "SCRIPTED_READY "
+        )
+        sidecar, ready = start(
+            sidecar_cmd,
+            {**base_env, "SAGE_API_KEY": key, "SAGE_DATA_DIR": data, "SAGE_AUTO_TITLE": "0"},
+            "SAGE_SIDECAR_READY ",
+        )
         try:
             port = json.loads(ready)["port"]
             time.sleep(2)  # settle before the idle RSS reading
             headers = {"Authorization": f"Bearer {key}"}
             body = {"name": "bench", "kind": "openai", "base_url": f"http://127.0.0.1:{provider_port}/v1",
                     "default_model": "scripted-1"}  # fmt: skip
-            httpx.post(f"http://127.0.0.1:{port}/api/providers", json=body, headers=headers).raise_for_status()
+            httpx.post(
+                f"http://127.0.0.1:{port}/api/providers", json=body, headers=headers
+            ).raise_for_status()
             agents = httpx.get(f"http://127.0.0.1:{port}/api/agents", headers=headers).json()
             default = next(a for a in agents if a["is_default"])
             # No tools: the benchmark measures relaying, not tool schemas in the request.
-            httpx.patch(f"http://127.0.0.1:{port}/api/agents/{default['id']}", json={"tools": []}, headers=headers)
+            httpx.patch(
+                f"http://127.0.0.1:{port}/api/agents/{default['id']}",
+                json={"tools": []},
+                headers=headers,
+            )
             result = asyncio.run(run(Bench(int(provider_port), port, key), sidecar.pid))
         finally:
             sidecar.terminate()
@@ -208,16 +231,26 @@ def main() -> None:
     out.write_text(json.dumps(result, indent=2) + "\n")
     lat, one, many, ttft = (result["latency_per_chunk_ms"], result["one_stream_chunks_per_s"],
                             result["concurrent_streams"], result["ttft_ms"])  # fmt: skip
-    print(f"per-chunk latency added: p50 {lat['added_p50']:.3f} ms, p99 {lat['added_p99']:.3f} ms "
-          f"(direct p99 {lat['direct_p99']:.3f}, via sidecar {lat['sidecar_p99']:.3f}; target ≤ {TARGETS['p99_added_ms']} ms)")
-    print(f"one stream: {one['sidecar']} chunks/s via sidecar vs {one['direct']} direct "
-          f"(×{one['ratio_sidecar_to_direct']}; target ≥ {TARGETS['chunks_per_s']})")
-    print(f"{many['streams']} concurrent streams: {many['completed']} completed, {many['short_streams']} short, "
-          f"{many['aggregate_chunks_per_s']} chunks/s, p99 added {many['added_p99_ms']:.3f} ms")
-    print(f"TTFT added: {ttft['added_median']:.2f} ms (direct {ttft['direct_median']}, via sidecar "
-          f"{ttft['sidecar_median']}; target ≤ {TARGETS['ttft_added_ms']} ms)")
-    print(f"sidecar RSS: idle {result['idle_rss_mb']} MB, after the runs {result['rss_after_mb']} MB "
-          f"(target idle ≤ {TARGETS['idle_rss_mb']} MB)")
+    print(
+        f"per-chunk latency added: p50 {lat['added_p50']:.3f} ms, p99 {lat['added_p99']:.3f} ms "
+        f"(direct p99 {lat['direct_p99']:.3f}, via sidecar {lat['sidecar_p99']:.3f}; target ≤ {TARGETS['p99_added_ms']} ms)"
+    )
+    print(
+        f"one stream: {one['sidecar']} chunks/s via sidecar vs {one['direct']} direct "
+        f"(×{one['ratio_sidecar_to_direct']}; target ≥ {TARGETS['chunks_per_s']})"
+    )
+    print(
+        f"{many['streams']} concurrent streams: {many['completed']} completed, {many['short_streams']} short, "
+        f"{many['aggregate_chunks_per_s']} chunks/s, p99 added {many['added_p99_ms']:.3f} ms"
+    )
+    print(
+        f"TTFT added: {ttft['added_median']:.2f} ms (direct {ttft['direct_median']}, via sidecar "
+        f"{ttft['sidecar_median']}; target ≤ {TARGETS['ttft_added_ms']} ms)"
+    )
+    print(
+        f"sidecar RSS: idle {result['idle_rss_mb']} MB, after the runs {result['rss_after_mb']} MB "
+        f"(target idle ≤ {TARGETS['idle_rss_mb']} MB)"
+    )
 
 
 if __name__ == "__main__":
