@@ -8,10 +8,16 @@ const shell = vi.hoisted(() => ({
   status: { state: 'idle' } as UpdateStatus,
   install: vi.fn(),
   emit: undefined as ((status: UpdateStatus) => void) | undefined,
+  /** Runs after the status is read and before the answer arrives (an event in between). */
+  inFlight: undefined as (() => void) | undefined,
 }))
 vi.mock('@/api/updates', async (original) => ({
   ...(await original<typeof import('@/api/updates')>()),
-  getUpdateStatus: async () => shell.status,
+  getUpdateStatus: async () => {
+    const read = shell.status
+    shell.inFlight?.()
+    return read
+  },
   checkForUpdates: async () => shell.status,
   installUpdate: shell.install,
   restartApp: vi.fn(),
@@ -27,6 +33,7 @@ describe('updates store', () => {
   beforeEach(() => {
     setActivePinia(createPinia())
     shell.status = { state: 'idle' }
+    shell.inFlight = undefined
     shell.install.mockReset()
   })
 
@@ -35,6 +42,14 @@ describe('updates store', () => {
     const store = useUpdatesStore()
     await store.start()
     expect(store.status).toEqual(available)
+  })
+
+  it('keeps an event that arrived while the first status was on its way (not the older answer)', async () => {
+    shell.status = { state: 'checking' }
+    shell.inFlight = () => shell.emit?.({ state: 'up-to-date', current: '0.1.0' })
+    const store = useUpdatesStore()
+    await store.start()
+    expect(store.status).toEqual({ state: 'up-to-date', current: '0.1.0' })
   })
 
   it('follows status events from the shell', async () => {

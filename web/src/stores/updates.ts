@@ -20,9 +20,15 @@ export const useUpdatesStore = defineStore('updates', () => {
   async function start() {
     if (started) return
     started = true
-    await onUpdateStatus((next) => (status.value = next))
-    // The launch check may have finished before this window listened.
-    status.value = await getUpdateStatus()
+    let heard = false
+    await onUpdateStatus((next) => {
+      heard = true
+      status.value = next
+    })
+    // The launch check may have finished before this window listened. The answer was read
+    // before any event that arrives while it travels: an event heard meanwhile is newer.
+    const current = await getUpdateStatus()
+    if (!heard) status.value = current
   }
 
   async function check() {
