@@ -1,6 +1,7 @@
 //! Sage Desktop's shell. This file is the table of contents: plugins, managed state, start-up,
 //! commands and the exit hook. Each concern lives in its own module.
 pub mod commands;
+pub mod data_lock;
 pub mod error;
 pub mod logging;
 pub mod main_window;
@@ -17,6 +18,7 @@ pub mod window_events;
 
 use tauri::{AppHandle, Manager, RunEvent, Runtime};
 
+use data_lock::DataDirLock;
 use paths::DataLayout;
 use settings::SettingsStore;
 use sidecar::{supervisor, SidecarState};
@@ -30,6 +32,14 @@ pub fn run() {
         }
     };
 
+    let context = tauri::generate_context!();
+    let sidecar = SidecarState::new(layout.clone());
+    // The first sidecar is spawned before the app is built, so GTK's and WebKit's start-up
+    // (~0.3 s) overlaps the sidecar's — but only by the process that owns the data dir: a second
+    // launch, which is about to hand over to the running app, must not start one on its data.
+    let data_lock = DataDirLock::try_acquire(&layout);
+    let early_start = data_lock.as_ref().map(|_| supervisor::begin(&sidecar, context.package_info()));
+
     tauri::Builder::default()
         // First, so a second launch hands over before anything else starts (needs a D-Bus
         // session bus on Linux; without one a second instance starts normally).
@@ -40,7 +50,7 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(tauri_plugin_dialog::init())
-        .manage(SidecarState::new(layout))
+        .manage(sidecar)
         .invoke_handler(tauri::generate_handler![
             commands::get_connection,
             commands::restart_sidecar,
@@ -56,11 +66,21 @@ pub fn run() {
             commands::app_has_focus,
         ])
         .on_window_event(window_events::on_window_event)
-        .setup(|app| {
-            // The sidecar first, now that a second launch has handed over (it must not start one
-            // on the same data); the window opens while it starts and the UI asks for the
-            // connection.
-            let first_start = supervisor::begin(&app.state::<SidecarState>(), app.package_info());
+        .setup(move |app| {
+            if let Some(lock) = data_lock {
+                app.manage(lock); // held until the app exits
+            }
+            let first_start = match early_start {
+                Some(start) => {
+                    if let Some(pid) = start.pid() {
+                        log::info!("sidecar spawned (pid {pid}) before the app was built");
+                    }
+                    start
+                }
+                // Another process holds the data dir and no hand-over happened (no D-Bus
+                // session): start as before, now that the app is built.
+                None => supervisor::begin(&app.state::<SidecarState>(), app.package_info()),
+            };
             signals::exit_on_termination(app.handle().clone());
             app.manage(SettingsStore::for_app(app.handle()));
             updater::init(app.handle());
@@ -72,7 +92,7 @@ pub fn run() {
             }
             Ok(())
         })
-        .build(tauri::generate_context!())
+        .build(context)
         .expect("error while building the Sage application")
         .run(|app, event| {
             if let RunEvent::Exit = event {

@@ -53,6 +53,13 @@ pub fn begin(state: &SidecarState, package_info: &PackageInfo) -> Start {
     Start { generation, spawned: spawn(state, package_info) }
 }
 
+impl Start {
+    /// The spawned process, if the spawn worked.
+    pub fn pid(&self) -> Option<u32> {
+        self.spawned.as_ref().ok().map(|spawned| spawned.pid)
+    }
+}
+
 /// Finish a deliberate start: wait for the handshake, put a watcher on the sidecar and tell every
 /// window the outcome.
 pub async fn finish<R: Runtime>(app: &AppHandle<R>, start: Start) -> Result<SageConfig, StartupError> {

@@ -58,12 +58,18 @@ describe('desktop app', () => {
     })
 
     it('a second launch hands over to the running app instead of starting another', limit, async () => {
+      const [running] = sidecarsUsing(app.dataDir)
       const second = spawn(APP, [], { env: app.appEnv, stdio: 'ignore' })
+      // The data dir is the running app's (shell data-dir lock): the second launch must not start
+      // a sidecar on it, not even for a moment before it hands over.
+      const others = new Set()
+      const watch = setInterval(() => sidecarsUsing(app.dataDir).filter((pid) => pid !== running).forEach((pid) => others.add(pid)), 5)
       const code = await new Promise((resolve) => {
         const timer = setTimeout(() => { second.kill('SIGKILL'); resolve('still running') }, 15_000)
         second.once('exit', (exitCode) => { clearTimeout(timer); resolve(exitCode) })
-      })
+      }).finally(() => clearInterval(watch))
       assert.equal(code, 0, 'the second instance should exit (it needs a D-Bus session bus)')
+      assert.deepEqual([...others], [], 'the second launch started a sidecar on the same data')
       assert.equal(sidecarsUsing(app.dataDir).length, 1, 'one sidecar, the first instance\'s')
       await waitFor(async () => (await phase(app.driver)) === 'connected', { what: 'first instance still connected' })
     })
