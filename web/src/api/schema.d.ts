@@ -1418,11 +1418,8 @@ export interface components {
              * @default null
              */
             seq: number | null;
-            /**
-             * status
-             * @enum {string}
-             */
-            status: "queued" | "parsing" | "embedding" | "ready" | "failed" | "deleted";
+            /** status */
+            status: ("queued" | "parsing" | "embedding" | "ready" | "failed") | "deleted";
             /**
              * time
              * @default null

@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
+from sage_sidecar.schemas.knowledge import FileStatus
 from sage_sidecar.schemas.protocol.base import ProtocolModel
 
 
@@ -41,7 +42,7 @@ class KnowledgeFileEvent(BusEvent):
     kb_id: str
     file_id: str
     name: str
-    status: Literal["queued", "parsing", "embedding", "ready", "failed", "deleted"]
+    status: FileStatus | Literal["deleted"]  # a file's stored status, or its removal
     progress: float  # 0–1, per embedded batch
     error: str | None
     chunk_count: int
