@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url'
 const webDir = join(dirname(fileURLToPath(import.meta.url)), '../../web')
 const require = createRequire(join(webDir, 'package.json'))
 const { Builder, Capabilities } = require('selenium-webdriver')
-const { freePort, sidecarsUsing, waitFor } = await import(join(webDir, 'e2e/support.mjs'))
+const { freePort, procStat, sidecarsUsing, waitFor } = await import(join(webDir, 'e2e/support.mjs'))
 
 const [app, out, runsArg, sidecarJson] = process.argv.slice(2)
 const runs = Number(runsArg ?? 5)
@@ -40,8 +40,7 @@ function appStart(dataDir) {
     try {
       if (realpathSync(`/proc/${pid}/exe`) !== exe) continue
       if (!readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(`SAGE_DATA_DIR=${dataDir}`)) continue
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]) / CLOCK_TICKS
+      return procStat(pid).startTicks / CLOCK_TICKS
     } catch {
       // gone, or not ours to read
     }

@@ -51,10 +51,14 @@ export function saveArtifact(name, base64Png) {
 }
 
 /** A process's name, state letter and parent pid, from /proc/<pid>/stat. */
-function procStat(pid) {
+/** A process's name, state, parent and start time (clock ticks since boot) from /proc. */
+export function procStat(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state, ppid: Number(ppid) }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const [state, ppid] = fields
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state, ppid: Number(ppid), startTicks: Number(fields[19]),
+  }
 }
 
 /** The parent of a process: the shell that spawned a sidecar. */
