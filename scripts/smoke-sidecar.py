@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Smoke-test the frozen sidecar the way the shell runs it, on any OS (standard library only).
+
+    smoke-sidecar.py [--launcher PATH] [--home DIR] [--timeout SECONDS]
+
+1. A stand-in parent process (this interpreter) spawns the externalBin launcher
+   (src-tauri/binaries/sage-sidecar-<triple>[.exe]) with the key, data dir, parent pid and
+   SAGE_SIDECAR_HOME in its environment and its stdin on a pipe, as the shell does.
+2. The READY line is read from its stdout; `/api/health` must answer 200 with the key and the
+   Cargo.toml version, and 401 without it.
+3. The stand-in parent is killed hard (SIGKILL / TerminateProcess): the sidecar and the launcher
+   must be gone within the timeout, as when the shell crashes.
+
+Run by scripts/test.sh (the frozen-smoke layer) and by the macOS and Windows jobs of
+.github/workflows/ci.yml after they freeze the sidecar. Exits non-zero with a reason on failure.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parents[1]
+READY_PREFIX = "SAGE_SIDECAR_READY "
+WINDOWS = sys.platform == "win32"
+
+# The stand-in parent: spawns the launcher with inherited stdout and a stdin pipe it never
+# closes, prints the children's pid, then sleeps until killed.
+PARENT = """
+import os, subprocess, sys, time
+env = dict(os.environ, SAGE_PARENT_PID=str(os.getpid()))  # the shell passes its own pid
+child = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, env=env)
+print("LAUNCHER_PID", child.pid, flush=True)
+time.sleep(3600)
+"""
+
+
+def host_triple() -> str:
+    out = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout
+    return next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("host: "))
+
+
+def cargo_version() -> str:
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "version.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def pid_alive(pid: int) -> bool:
+    if WINDOWS:
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    # A zombie (exited, not yet reaped) is gone; macOS has no /proc: ps says so.
+    if stat.exists():
+        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True)
+    return state.stdout.strip() not in ("", "Z")
+
+
+def wait_gone(pids: list[int], timeout: float) -> list[int]:
+    deadline = time.monotonic() + timeout
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+        alive = [pid for pid in alive if pid_alive(pid)]
+    return alive
+
+
+def health(port: int, key: str | None) -> tuple[int, object]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    conn.request("GET", "/api/health", headers=headers)
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    try:
+        return response.status, json.loads(body or b"null")
+    except ValueError:
+        return response.status, body[:200]
+
+
+def read_line(stream: IO[str], what: str) -> str:
+    # readline blocks: the watchdog in smoke() kills the parent on timeout, which ends the stream.
+    line = stream.readline()
+    if not line:
+        raise SystemExit(f"smoke: the output ended (exit, or the time limit) before the {what}")
+    return line
+
+
+def smoke(launcher: Path, home: Path, timeout: float) -> None:
+    if not launcher.exists():
+        raise SystemExit(f"smoke: no launcher at {launcher} (run scripts/build-sidecar.sh)")
+    if not home.is_dir():
+        raise SystemExit(f"smoke: no frozen sidecar folder at {home}")
+    key = secrets.token_hex(32)
+    with tempfile.TemporaryDirectory(prefix="sage-smoke-", ignore_cleanup_errors=True) as data:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SAGE_")}
+        env.update(SAGE_API_KEY=key, SAGE_DATA_DIR=data, SAGE_SIDECAR_HOME=str(home))
+        parent = subprocess.Popen(
+            [sys.executable, "-c", PARENT, str(launcher)],
+            stdout=subprocess.PIPE,
+            env=env,
+            text=True,
+        )
+        watchdog = threading.Timer(timeout, parent.kill)
+        watchdog.start()
+        pids: list[int] = []
+        try:
+            assert parent.stdout is not None
+            first = read_line(parent.stdout, "launcher pid")
+            pids.append(int(first.split()[1]))
+            while True:
+                line = read_line(parent.stdout, "READY line")
+                if line.startswith(READY_PREFIX):
+                    ready = json.loads(line[len(READY_PREFIX) :])
+                    break
+                print(f"smoke: sidecar said: {line.rstrip()}", file=sys.stderr)
+            pids.append(int(ready["pid"]))
+            print(f"smoke: READY on port {ready['port']}, pid {ready['pid']}", file=sys.stderr)
+
+            status, body = health(ready["port"], key)
+            if status != 200:
+                raise SystemExit(f"smoke: /api/health with the key answered {status}: {body!r}")
+            want = cargo_version()
+            got = body.get("version") if isinstance(body, dict) else None
+            if got != want or ready["version"] != want:
+                raise SystemExit(f"smoke: version {got!r}/{ready['version']!r}, Cargo.toml {want}")
+            status, _ = health(ready["port"], None)
+            if status != 401:
+                raise SystemExit(f"smoke: /api/health without the key answered {status}, not 401")
+            print("smoke: /api/health answers with the key and refuses without it", file=sys.stderr)
+        finally:
+            watchdog.cancel()
+            parent.kill()  # SIGKILL / TerminateProcess: no clean-up runs in the parent
+            parent.wait(timeout=10)
+        left = wait_gone(pids, timeout=10)
+        if left:
+            raise SystemExit(f"smoke: still running 10 s after the parent was killed: {left}")
+        print("smoke: the launcher and the sidecar exited after the parent died", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--launcher", type=Path)
+    parser.add_argument("--home", type=Path, default=ROOT / "src-python" / "dist" / "sage-sidecar")
+    parser.add_argument("--timeout", type=float, default=60.0)
+    args = parser.parse_args()
+    suffix = ".exe" if WINDOWS else ""
+    launcher = (
+        args.launcher or ROOT / "src-tauri" / "binaries" / f"sage-sidecar-{host_triple()}{suffix}"
+    )
+    smoke(launcher, args.home, args.timeout)
+    print("smoke: frozen sidecar OK")
+
+
+if __name__ == "__main__":
+    main()
