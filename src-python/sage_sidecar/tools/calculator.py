@@ -1,5 +1,10 @@
 """Arithmetic without `eval`: the expression is parsed and only numbers, arithmetic operators
-and a few math functions are evaluated."""
+and a few math functions are evaluated.
+
+Python integers are unbounded, so `(9**9999)**9999` would hold the event loop for minutes. Before
+every power and product the size of the result is estimated from the operands' bit lengths and
+refused past MAX_INT_BITS (about 4,200 digits, just under the longest integer Python will print),
+so every step costs microseconds and the tool can run on the event loop."""
 
 import ast
 import math
@@ -23,6 +28,7 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
 _CONSTANTS = {"pi": math.pi, "e": math.e, "tau": math.tau}
 MAX_EXPRESSION = 500
 MAX_EXPONENT = 10_000
+MAX_INT_BITS = 14_000  # ~4,200 decimal digits: str() refuses more than 4,300 (sys.int_info)
 
 
 def evaluate(expression: str) -> float | int:
@@ -45,6 +51,7 @@ def _eval(node: ast.AST) -> Any:
         left, right = _eval(node.left), _eval(node.right)
         if isinstance(node.op, ast.Pow) and abs(right) > MAX_EXPONENT:
             raise ToolError("exponent too large")
+        _check_size(node.op, left, right)
         try:
             return _BINARY[type(node.op)](left, right)
         except (ZeroDivisionError, OverflowError, ValueError) as error:
@@ -67,11 +74,37 @@ def _eval(node: ast.AST) -> Any:
     raise ToolError(f"unsupported element: {ast.dump(node)[:80]}")
 
 
+def _bits(value: Any) -> int:
+    return value.bit_length() if isinstance(value, int) else 0
+
+
+def _check_size(op: ast.operator, left: Any, right: Any) -> None:
+    """Refuse an integer power or product whose result would exceed MAX_INT_BITS, before computing
+    it (floats overflow on their own, quickly)."""
+    if not (isinstance(left, int) and isinstance(right, int)):
+        return
+    if isinstance(op, ast.Pow) and right > 0 and abs(left) > 1:
+        estimate = (_bits(left) - 1) * right + 1  # |left| >= 2**(bits - 1)
+    elif isinstance(op, ast.Mult) and left and right:
+        estimate = _bits(left) + _bits(right) - 1
+    else:
+        return
+    if estimate > MAX_INT_BITS:
+        raise ToolError(
+            f"result too large: about {int(estimate * 0.30103):,} digits "
+            f"(the limit is {int(MAX_INT_BITS * 0.30103):,})"
+        )
+
+
 async def _run(args: dict[str, Any], _ctx: ToolContext) -> str:
     expression = args.get("expression")
     if not isinstance(expression, str):
         raise ToolError("'expression' (string) is required")
-    return str(evaluate(expression))
+    value = evaluate(expression)
+    try:
+        return str(value)
+    except ValueError as error:  # an integer too long to print (factorial, additions)
+        raise ToolError(f"result too large to print ({error})") from error
 
 
 CALCULATOR = Tool(
