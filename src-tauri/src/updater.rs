@@ -11,6 +11,8 @@ use tauri::{AppHandle, Emitter, Listener, Manager, Runtime, Url};
 use tauri_plugin_updater::{Error as PluginError, Update, UpdaterExt};
 use ts_rs::TS;
 
+use crate::sidecar::SidecarState;
+
 /// Every status change, payload [`UpdateStatus`].
 pub const STATUS_EVENT: &str = "sage://update-status";
 /// Emitted by the tray's "Check for updates" item.
@@ -131,7 +133,12 @@ pub async fn check<R: Runtime>(app: &AppHandle<R>) -> UpdateStatus {
 }
 
 async fn find_update<R: Runtime>(app: &AppHandle<R>) -> Result<Option<Update>, PluginError> {
-    let mut builder = app.updater_builder().timeout(CHECK_TIMEOUT);
+    // Windows only (the plugin ignores it elsewhere): the installer starts as the app exits, so
+    // stop the sidecar first. Killing the launcher ends the whole sidecar tree through its Job
+    // object (launcher/sidecar_launcher.rs), so no file the installer replaces is still in use.
+    let handle = app.clone();
+    let mut builder =
+        app.updater_builder().timeout(CHECK_TIMEOUT).on_before_exit(move || handle.state::<SidecarState>().stop());
     if let Some(endpoint) = std::env::var(ENV_ENDPOINT).ok().filter(|value| !value.is_empty()) {
         builder = builder.endpoints(vec![Url::parse(&endpoint)?])?;
     }
@@ -193,6 +200,9 @@ fn describe(error: &PluginError) -> String {
         }
         PluginError::TargetsNotFound(targets) => {
             format!("The update server has no build for this system ({}).", targets.join(", "))
+        }
+        PluginError::EmptyEndpoints => {
+            "This build has no update feed: only release builds are configured with one.".into()
         }
         PluginError::InvalidUpdaterFormat => "The downloaded update is not a package this system can install.".into(),
         PluginError::PackageInstallFailed | PluginError::DebInstallFailed => {
