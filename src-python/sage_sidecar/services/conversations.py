@@ -68,6 +68,17 @@ async def list_messages(session: AsyncSession, conversation_id: str) -> list[Mes
 
 
 async def next_seq(session: AsyncSession, conversation_id: str) -> int:
+    """The conversation's next place, for a message inserted in this same transaction.
+
+    A no-op write comes first: it takes the database's write lock (a row lock elsewhere) for the
+    rest of the transaction, so a concurrent send to this conversation waits for this one to
+    commit before it reads max(seq). (messages has a unique (conversation_id, seq) besides.)"""
+    await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(id=Conversation.id, updated_at=Conversation.updated_at)  # changes nothing
+        .execution_options(synchronize_session=False)
+    )
     current = await session.scalar(
         select(func.max(Message.seq)).where(Message.conversation_id == conversation_id)
     )
