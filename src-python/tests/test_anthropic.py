@@ -64,12 +64,22 @@ async def test_tool_use_blocks_become_tool_calls(scripted):
     ({"error": {"status": 429}}, "rate_limit"), ({"error": {"status": 529}}, "server"),
     ({"chunks": ["a", "b", "c"], "drop_after_chunks": 1}, "dropped"),
     ({"chunks": ["a", "b"], "malformed_after_chunks": 1}, "bad_response"),
+    # No stop reason, so not a whole answer: message_stop without one, or the body just ends.
+    ({"chunks": ["a", "b"], "no_finish": True}, "dropped"),
+    ({"chunks": ["a", "b"], "end_after_chunks": 1}, "dropped"),
 ])  # fmt: skip
 async def test_errors(scripted, turn, kind):
     scripted.load([turn])
     with pytest.raises(ProviderError) as raised:
         await collect(scripted)
     assert raised.value.kind == kind
+
+
+async def test_retry_after_comes_with_a_429(scripted):
+    scripted.load([{"error": {"status": 429, "headers": {"retry-after": "4"}}}])
+    with pytest.raises(ProviderError) as raised:
+        await collect(scripted)
+    assert (raised.value.kind, raised.value.retry_after) == ("rate_limit", 4.0)
 
 
 async def test_bad_key(scripted):

@@ -114,6 +114,66 @@ def test_retryable_errors_before_the_first_token_are_retried(chat: ChatSocket, s
     assert frames[-1]["type"] == "message.completed"
     assert text_of(frames) == "made it"
     assert len(scripted.recorded()) == 3
+    code = "rate_limited" if status == 429 else "provider_retry"
+    assert [f["code"] for f in frames if f["type"] == "notice"] == [code, code]
+
+
+def notices(frames: list[dict]) -> list[dict]:
+    return [f for f in frames if f["type"] == "notice"]
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "wait"),
+    [(429, {"Retry-After": "1"}, 1.0), (429, {"retry-after-ms": "600"}, 0.6),
+     (503, {"Retry-After": "<in 2 s>"}, 1.0)],  # an HTTP date, whole seconds: 1 to 2 s away
+)  # fmt: skip
+def test_retry_after_is_honoured_and_shown(chat: ChatSocket, client, auth, scripted, status,
+                                           headers, wait):  # fmt: skip
+    """The settings retry after 0.01 s; the server's Retry-After says otherwise, and wins."""
+    from email.utils import formatdate
+
+    if headers.get("Retry-After") == "<in 2 s>":
+        import time
+
+        headers = {"Retry-After": formatdate(time.time() + 2, usegmt=True)}
+    scripted.load([{"error": {"status": status, "headers": headers}}, {"text": "made it"}])
+    accepted, frames = chat.send("hi")
+    assert frames[-1]["type"] == "message.completed" and text_of(frames) == "made it"
+    assert len(scripted.gaps()) == 1 and scripted.gaps()[0] >= wait - 0.05
+    notice = notices(frames)[0]
+    if status == 429:
+        assert (notice["code"], notice["params"]) == ("rate_limited", {"seconds": "1"})
+        assert notice["text"] == "Rate limited by the provider; retrying in 1 s."
+    else:
+        assert notice["code"] == "provider_retry" and notice["params"]["seconds"] in ("1", "2")
+    saved = messages(client, auth, accepted["conversationId"])[-1]
+    assert [p["code"] for p in saved["parts"] if p["type"] == "notice"] == [notice["code"]]
+
+
+def test_a_retry_after_beyond_the_cap_fails_at_once(chat: ChatSocket, scripted):
+    scripted.load([{"error": {"status": 429, "message": "quota", "headers": {"Retry-After": "120"}}},
+                   {"text": "should not be used"}])  # fmt: skip
+    _, frames = chat.send("hi")
+    failed = frames[-1]
+    assert failed["type"] == "message.failed" and failed["reason"] == "rate_limit"
+    assert "quota (retry after 120 s)" in failed["error"]
+    assert len(scripted.recorded()) == 1 and not notices(frames)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [{"chunks": ["never seen"], "drop_after_chunks": 0},  # connection reset before any text
+     {"chunks": ["never seen"], "end_after_chunks": 0},  # the body ends before any text
+     {"tool_calls": [{"id": "c", "name": "current_time", "arguments": "{}"}], "no_finish": True}],
+)  # fmt: skip
+def test_a_stream_that_breaks_before_any_text_is_retried(chat: ChatSocket, scripted, broken):
+    scripted.load([broken, {"text": "made it"}])
+    _, frames = chat.send("hi")
+    assert frames[-1]["type"] == "message.completed" and text_of(frames) == "made it"
+    assert len(scripted.recorded()) == 2
+    assert not [f for f in frames if f["type"] == "tool.call"]  # the cut-off turn's call never ran
+    assert [n["code"] for n in notices(frames)] == ["provider_retry"]
+    assert "dropped" in notices(frames)[0]["params"]["error"]
 
 
 @pytest.mark.parametrize(
@@ -126,6 +186,7 @@ def test_retryable_errors_before_the_first_token_are_retried(chat: ChatSocket, s
             "context too long",
         ),
         ({"chunks": ["par", "tial", "!"], "drop_after_chunks": 2}, "dropped", "dropped mid-answer"),
+        ({"chunks": ["par", "tial"], "no_finish": True}, "dropped", "without a finish reason"),
         (
             {"chunks": ["par", "tial", "!"], "malformed_after_chunks": 2},
             "bad_response",

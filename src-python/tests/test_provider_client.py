@@ -129,3 +129,59 @@ async def test_a_provider_that_stops_sending_times_out(scripted, monkeypatch):
     text, error = await collect_until_error(scripted)
     assert error.kind == "timeout" and error.retryable
     assert text == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [({"retry-after": "3"}, 3.0), ({"retry-after": "1.5"}, 1.5),
+     ({"retry-after-ms": "250", "retry-after": "9"}, 0.25),  # the finer one wins
+     ({"retry-after": "Thu, 01 Jan 2026 00:00:20 GMT"}, 15.0),  # `now` is 00:00:05
+     ({"retry-after": "Thu, 01 Jan 2026 00:00:00 GMT"}, 0.0),  # a date passed: at once
+     ({"retry-after": "soon"}, None), ({"retry-after-ms": "x"}, None), ({}, None)],
+)  # fmt: skip
+def test_retry_after_reads_seconds_dates_and_milliseconds(headers, wait):
+    from datetime import UTC, datetime
+
+    from sage_sidecar.providers.transport import retry_after
+
+    now = datetime(2026, 1, 1, 0, 0, 5, tzinfo=UTC).timestamp()
+    assert retry_after(httpx.Headers(headers), now=now) == wait
+
+
+@pytest.mark.parametrize(("status", "kind"), [(429, "rate_limit"), (503, "server")])
+async def test_retry_after_on_429_and_503_travels_with_the_error(scripted, status, kind):
+    headers = {"Retry-After": "2"}
+    script(scripted, {"error": {"status": status, "message": "slow down", "headers": headers}})
+    with pytest.raises(ProviderError) as raised:
+        await collect(scripted)
+    assert (raised.value.kind, raised.value.retry_after) == (kind, 2.0)
+    assert "slow down (retry after 2 s)" in str(raised.value)
+    assert raised.value.retry_wait(backoff=0.5) == 2.0
+
+
+async def test_retry_after_beyond_the_cap_means_do_not_retry(scripted):
+    script(scripted, {"error": {"status": 429, "headers": {"retry-after-ms": "120000"}}})
+    with pytest.raises(ProviderError) as raised:
+        await collect(scripted)
+    assert raised.value.retry_after == 120.0 and raised.value.retry_wait(backoff=0.5) is None
+    assert "retry after 120 s" in str(raised.value)
+
+
+async def test_retry_after_is_ignored_on_other_statuses(scripted):
+    script(scripted, {"error": {"status": 500, "headers": {"Retry-After": "2"}}})
+    with pytest.raises(ProviderError) as raised:
+        await collect(scripted)
+    assert raised.value.retry_after is None and raised.value.retry_wait(backoff=0.5) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("turn", "text"),
+    [({"chunks": ["all", " of it"], "no_finish": True}, ["all", " of it"]),  # [DONE], no reason
+     ({"chunks": ["half", " of it"], "end_after_chunks": 1}, ["half"]),  # the body just ends
+     ({"chunks": ["x"], "end_after_chunks": 0}, []),
+     ({"chunks": ["x"], "drop_after_chunks": 0}, [])],
+)  # fmt: skip
+async def test_a_stream_without_a_finish_reason_is_dropped(scripted, turn, text):
+    script(scripted, turn)
+    received, error = await collect_until_error(scripted)
+    assert (received, error.kind, error.retryable) == (text, "dropped", True)

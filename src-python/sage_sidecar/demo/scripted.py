@@ -1,7 +1,8 @@
 """A scripted OpenAI-compatible server on loopback, for tests, benchmarks and the demo.
 
-It replays turns: text chunks with delays, tool calls, usage, and failures (HTTP errors, a dropped
-connection, a malformed chunk, a hang). Tests load a script with `POST /__script` and read what
+It replays turns: text chunks with delays, tool calls, usage, and failures (HTTP errors with
+their headers such as Retry-After, a dropped connection, a stream that ends early or without a
+finish reason, a malformed chunk, a hang). Tests load a script with `POST /__script` and read what
 the sidecar sent with `GET /__requests`; nothing in the sidecar is mocked.
 
 It also embeds, OpenAI-style (`POST /v1/embeddings`) and Ollama-style (`POST /api/embed`), with
@@ -104,6 +105,7 @@ class ScriptedProvider:
         self.turns: deque[dict[str, Any]] = deque()
         self.embed_turns: deque[dict[str, Any]] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.request_times: list[float] = []  # time.monotonic() of each chat request
         self.app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self.chat, methods=["POST"]),
@@ -124,6 +126,7 @@ class ScriptedProvider:
     async def load_script(self, request: Request) -> Response:
         self.turns = deque(await request.json())
         self.requests.clear()
+        self.request_times.clear()
         return JSONResponse({"queued": len(self.turns)})
 
     async def recorded(self, _request: Request) -> Response:
@@ -159,6 +162,7 @@ class ScriptedProvider:
     async def chat(self, request: Request) -> Response:
         body = await request.json()
         self.requests.append(body)
+        self.request_times.append(time.monotonic())
         if request.headers.get("authorization") == "Bearer bad-key":
             return JSONResponse({"error": {"message": "Invalid API key"}}, status_code=401)
         turn = self.turns.popleft() if self.turns else demo_turn(body)
@@ -167,6 +171,7 @@ class ScriptedProvider:
             return JSONResponse(
                 {"error": {"message": error.get("message", "scripted error")}},
                 status_code=int(error["status"]),
+                headers=error.get("headers"),  # e.g. {"Retry-After": "1"}
             )
         return StreamingResponse(self._stream(turn), media_type="text/event-stream")
 
@@ -174,6 +179,7 @@ class ScriptedProvider:
         """The same scripted turns, in the Anthropic Messages API's streaming format."""
         body = await request.json()
         self.requests.append(body)
+        self.request_times.append(time.monotonic())
         if request.headers.get("x-api-key") == "bad-key":
             return JSONResponse({"type": "error", "error": {"type": "authentication_error",
                                  "message": "invalid x-api-key"}}, status_code=401)  # fmt: skip
@@ -182,7 +188,7 @@ class ScriptedProvider:
             error = turn["error"]
             return JSONResponse({"type": "error", "error": {"type": "api_error",
                                  "message": error.get("message", "scripted error")}},
-                                status_code=int(error["status"]))  # fmt: skip
+                                status_code=int(error["status"]), headers=error.get("headers"))  # fmt: skip
         return StreamingResponse(self._stream_anthropic(turn), media_type="text/event-stream")
 
     async def _stream_anthropic(self, turn: dict[str, Any]) -> AsyncIterator[str]:
@@ -203,6 +209,8 @@ class ScriptedProvider:
             if index == turn.get("malformed_after_chunks"):
                 yield "event: content_block_delta\ndata: {not json\n\n"
                 return
+            if index == turn.get("end_after_chunks"):
+                return  # a clean end of the HTTP body, mid-answer
             if delay:
                 await asyncio.sleep(delay)
             yield event(
@@ -215,7 +223,9 @@ class ScriptedProvider:
             yield event("content_block_delta", {"index": offset, "delta": {
                 "type": "input_json_delta", "partial_json": call.get("arguments", "{}")}})  # fmt: skip
             yield event("content_block_stop", {"index": offset})
-        stop = "tool_use" if turn.get("tool_calls") else "end_turn"
+        stop: str | None = "tool_use" if turn.get("tool_calls") else "end_turn"
+        if turn.get("no_finish"):
+            stop = None  # every event a whole answer has, but no stop reason
         yield event("message_delta", {"delta": {"stop_reason": stop},
                                       "usage": {"output_tokens": usage["completion_tokens"]}})  # fmt: skip
         yield event("message_stop", {})
@@ -241,6 +251,8 @@ class ScriptedProvider:
             if index == turn.get("malformed_after_chunks"):
                 yield "data: {not json\n\n"
                 return
+            if index == turn.get("end_after_chunks"):
+                return  # a clean end of the HTTP body, mid-answer
             if index == turn.get("hang_after_chunks"):
                 await asyncio.sleep(3600)
             if delay:
@@ -267,7 +279,8 @@ class ScriptedProvider:
                 }
             )
         finish = "tool_calls" if turn.get("tool_calls") else "stop"
-        yield _chunk({}, finish)
+        if not turn.get("no_finish"):  # else: usage and [DONE] follow, but no finish reason
+            yield _chunk({}, finish)
         usage = turn.get("usage") or {"prompt_tokens": 10, "completion_tokens": max(1, len(chunks))}
         yield f"data: {json.dumps({'choices': [], 'usage': usage})}\n\n"
         yield "data: [DONE]\n\n"
@@ -294,6 +307,7 @@ class RunningScripted:
         """Queue turns directly (same process); clears the recorded requests."""
         self.provider.turns = deque(turns)
         self.provider.requests.clear()
+        self.provider.request_times.clear()
 
     def load_embeddings(self, turns: list[dict[str, Any]]) -> None:
         """Queue answers for the next embedding requests (`{"error": {"status"}}`, `{"dim": N}`,
@@ -303,6 +317,11 @@ class RunningScripted:
 
     def recorded(self) -> list[dict[str, Any]]:
         return list(self.provider.requests)
+
+    def gaps(self) -> list[float]:
+        """Seconds between consecutive chat requests (how long a client waited to retry)."""
+        times = self.provider.request_times
+        return [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
 
     @property
     def base_url(self) -> str:

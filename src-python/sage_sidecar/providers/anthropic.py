@@ -132,11 +132,12 @@ async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
         elif kind == "message_delta":
             output_tokens = int((data.get("usage") or {}).get("output_tokens") or 0)
             yield Usage(input_tokens, output_tokens)
+            # The stop reason, not message_stop, says the answer is whole.
+            finished = finished or bool((data.get("delta") or {}).get("stop_reason"))
         elif kind == "message_stop":
-            finished = True
             break
     if not finished:
-        raise ProviderError("dropped", "the stream ended early")
+        raise ProviderError("dropped", "the stream ended without a stop reason")
     if calls:
         yield ToolCalls([
             ToolCall(c["id"] or f"call_{i}", c["name"], c["arguments"] or "{}") for i, c in sorted(calls.items())

@@ -9,8 +9,14 @@ ErrorKind = Literal[
     "dropped", "bad_request",
 ]  # fmt: skip
 
-# Before the first token these are worth another try; after it, never (the user saw text).
-RETRYABLE: frozenset[ErrorKind] = frozenset({"rate_limit", "server", "unreachable", "timeout"})
+# Before the first token these are worth another try; after it, never (the user saw text). A
+# stream that ends or breaks before any text is `dropped`, and as worth retrying as a timeout.
+RETRYABLE: frozenset[ErrorKind] = frozenset(
+    {"rate_limit", "server", "unreachable", "timeout", "dropped"}
+)
+# The longest wait a server's Retry-After can ask for that Sage sits through (the user watches a
+# "retrying in N s" notice); asked for longer, the reply fails at once and says how long.
+MAX_RETRY_AFTER_S = 30.0
 
 _HUMAN = {
     "auth": "The provider refused the API key",
@@ -26,10 +32,17 @@ _HUMAN = {
 
 
 class ProviderError(Exception):
-    def __init__(self, kind: ErrorKind, detail: str = "", status: int | None = None) -> None:
+    def __init__(
+        self,
+        kind: ErrorKind,
+        detail: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         self.kind = kind
         self.status = status
         self.detail = detail
+        self.retry_after = retry_after  # seconds, from the response's Retry-After (429 and 503)
         message = _HUMAN[kind]
         if status:
             message += f" (HTTP {status})" if f"HTTP {status}" not in message else ""
@@ -40,6 +53,13 @@ class ProviderError(Exception):
     @property
     def retryable(self) -> bool:
         return self.kind in RETRYABLE
+
+    def retry_wait(self, backoff: float) -> float | None:
+        """How long to wait before the next try: what the server asked for, else Sage's own
+        backoff; None when the server asks for more than MAX_RETRY_AFTER_S (do not retry)."""
+        if self.retry_after is None:
+            return backoff
+        return self.retry_after if self.retry_after <= MAX_RETRY_AFTER_S else None
 
 
 @dataclass

@@ -75,12 +75,12 @@ class OpenAICompatClient(HttpProviderClient):
 
 async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
     """Turn SSE chunks into events. Tool-call fragments are assembled and emitted once, at the end
-    of the turn; a stream that ends without `[DONE]` or a finish reason was cut off."""
+    of the turn. Only a finish reason says the answer is whole: a stream that ends without one
+    (even with `[DONE]`) was cut off, and is `dropped`."""
     partial: dict[int, dict[str, str]] = {}
     finished = False
     async for sse in EventSource(response).aiter_sse():
         if sse.data == "[DONE]":
-            finished = True
             break
         try:
             chunk = json.loads(sse.data)
@@ -110,7 +110,7 @@ async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
             if choice.get("finish_reason"):
                 finished = True
     if not finished:
-        raise ProviderError("dropped", "the stream ended early")
+        raise ProviderError("dropped", "the stream ended without a finish reason")
     if partial:
         yield ToolCalls(
             [

@@ -2,7 +2,11 @@
 ProviderError kinds, the model list, and the streamed POST every chat API uses."""
 
 import json
-from collections.abc import AsyncIterator, Callable
+import math
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from datetime import UTC
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -14,17 +18,50 @@ CONNECT_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 120.0
 
 
-def error_for_status(status: int, body: str) -> ProviderError:
+def error_for_status(
+    status: int, body: str, headers: Mapping[str, str] | None = None
+) -> ProviderError:
     detail = error_detail(body)
     if status in (401, 403):
         return ProviderError("auth", detail, status)
     if status == 404:
         return ProviderError("bad_url", detail, status)
+    # RFC 9110: Retry-After on 429 and 503 says when to come back.
+    wait = retry_after(headers) if headers is not None and status in (429, 503) else None
+    if wait is not None:
+        detail = f"{detail} (retry after {math.ceil(wait)} s)".lstrip()
     if status == 429:
-        return ProviderError("rate_limit", detail, status)
+        return ProviderError("rate_limit", detail, status, retry_after=wait)
     if status >= 500:
-        return ProviderError("server", detail, status)
+        return ProviderError("server", detail, status, retry_after=wait)
     return ProviderError("bad_request", detail, status)
+
+
+def retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """The wait, in seconds, a response asks for: `retry-after-ms` (OpenAI's, finer), else
+    `Retry-After` as seconds or an HTTP date. None when absent or unreadable."""
+    millis = headers.get("retry-after-ms")
+    if millis is not None:
+        try:
+            value = float(millis) / 1000
+        except ValueError:
+            value = math.nan
+        if math.isfinite(value):
+            return max(0.0, value)
+    text = (headers.get("retry-after") or "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:  # "-0000": a zone not given; HTTP dates are GMT
+            when = when.replace(tzinfo=UTC)
+        value = when.timestamp() - (time.time() if now is None else now)
+    return max(0.0, value) if math.isfinite(value) else None
 
 
 def error_detail(body: str) -> str:
@@ -50,7 +87,7 @@ async def get_model_ids(http: httpx.AsyncClient, url: str, headers: dict[str, st
     except httpx.HTTPError as error:
         raise ProviderError("unreachable", type(error).__name__) from error
     if response.status_code != 200:
-        raise error_for_status(response.status_code, response.text)
+        raise error_for_status(response.status_code, response.text, response.headers)
     try:
         return sorted(item["id"] for item in response.json()["data"])
     except (ValueError, KeyError, TypeError) as error:
@@ -72,7 +109,8 @@ async def stream_events(
             "POST", url, json=body, headers=headers, timeout=timeout
         ) as response:
             if response.status_code != 200:
-                raise error_for_status(response.status_code, (await response.aread()).decode())
+                body_text = (await response.aread()).decode(errors="replace")
+                raise error_for_status(response.status_code, body_text, response.headers)
             async for event in parse(response):
                 yield event
     except httpx.TimeoutException as error:

@@ -4,6 +4,7 @@ event streamed through `emit` and every piece written through the MessageWriter.
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,12 +23,18 @@ from sage_sidecar.providers.base import (
 from sage_sidecar.providers.transport import HttpProviderClient
 from sage_sidecar.schemas.protocol.chat import (
     MessageDelta,
+    NoticeFrame,
     ServerChatFrame,
     ToolApprovalRequired,
     ToolCallFrame,
     ToolResultFrame,
 )
-from sage_sidecar.schemas.protocol.parts import FailureCode, ToolCallPart, ToolResultPart
+from sage_sidecar.schemas.protocol.parts import (
+    FailureCode,
+    NoticePart,
+    ToolCallPart,
+    ToolResultPart,
+)
 from sage_sidecar.schemas.protocol.parts import Usage as ReplyUsage
 from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services.message_writer import MessageWriter
@@ -138,12 +145,12 @@ class Turn:
         """One model call. Retries with backoff only while nothing has been received yet."""
         attempt = 0
         while True:
-            received = False
+            received = False  # text or tool calls: from then on a failure is final
             text_parts: list[str] = []
             calls: list[ToolCall] = []
             try:
                 async for event in self.client.stream_chat(request):
-                    received = True
+                    received = received or isinstance(event, TextDelta | ToolCalls)
                     if isinstance(event, TextDelta):
                         text_parts.append(event.text)
                         if visible:
@@ -163,9 +170,26 @@ class Turn:
                     or attempt >= len(self.limits.retry_delays)
                 ):
                     raise
-                log.warning("provider error before first token (%s); retrying", error.kind)
-                await asyncio.sleep(self.limits.retry_delays[attempt])
+                wait = error.retry_wait(self.limits.retry_delays[attempt])
+                if wait is None:  # the server asks for a longer wait than Sage sits through
+                    raise
+                log.warning("provider error before first token (%s); retrying in %.1f s",
+                            error.kind, wait)  # fmt: skip
+                await self._announce_retry(error, wait)
+                await asyncio.sleep(wait)
                 attempt += 1
+
+    async def _announce_retry(self, error: ProviderError, wait: float) -> None:
+        """Tell the user why nothing arrives yet ("rate limited, retrying in N s")."""
+        seconds = str(max(1, math.ceil(wait)))
+        if error.kind == "rate_limit":
+            notice = NoticePart(text=f"Rate limited by the provider; retrying in {seconds} s.",
+                                code="rate_limited", params={"seconds": seconds})  # fmt: skip
+        else:
+            notice = NoticePart(text=f"{error}; retrying in {seconds} s.", code="provider_retry",
+                                params={"seconds": seconds, "error": str(error)})  # fmt: skip
+        self.writer.add_part(notice)
+        await self.emit(NoticeFrame(**self.ids, **dict(notice)))
 
     async def _run_tools(self, calls: list[ToolCall]) -> list[str]:
         by_name = {t.name: t for t in self.tools}

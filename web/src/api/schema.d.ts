@@ -1761,7 +1761,7 @@ export interface components {
              * code
              * @default null
              */
-            code: ("mcp_unavailable" | "knowledge_search_failed") | null;
+            code: ("mcp_unavailable" | "knowledge_search_failed" | "rate_limited" | "provider_retry") | null;
             /** conversationId */
             conversationId: string;
             /** messageId */
@@ -1784,7 +1784,7 @@ export interface components {
         /** NoticePart */
         NoticePart: {
             /** code */
-            code: ("mcp_unavailable" | "knowledge_search_failed") | null;
+            code: ("mcp_unavailable" | "knowledge_search_failed" | "rate_limited" | "provider_retry") | null;
             /**
              * params
              * @default {}

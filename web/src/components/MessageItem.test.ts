@@ -56,6 +56,30 @@ describe('MessageItem', () => {
   })
 })
 
+describe('MessageItem retry notices', () => {
+  const retry = (seconds: string) => ({
+    type: 'notice' as const, text: `Rate limited by the provider; retrying in ${seconds} s.`, code: 'rate_limited' as const,
+    params: { seconds },
+  })
+  const mcp = { type: 'notice' as const, text: 'x', code: 'mcp_unavailable' as const, params: { error: 'x' } }
+
+  it('shows the latest "retrying in N s" while the reply waits for its first token', () => {
+    const waiting: Message = { ...placeholder('a1', 'c1', 'assistant'), parts: [mcp, retry('1'), retry('2')] }
+    const texts = show(waiting).findAll('.notice').map((n) => n.text())
+    expect(texts).toEqual(['有一个 MCP 服务器无法启动，本次回复没有它的工具。x', '模型服务限流中，2 秒后重试。'])
+  })
+
+  it('drops it once the answer arrives, keeps it when the reply failed after all', () => {
+    const answered: Message = { ...placeholder('a1', 'c1', 'assistant', 'Hi'), parts: [retry('1')] }
+    expect(show(answered).findAll('.notice')).toHaveLength(0)
+    const completed: Message = { ...answered, status: 'completed' }
+    expect(show(completed).findAll('.notice')).toHaveLength(0)
+    const failed: Message = { ...placeholder('a1', 'c1', 'assistant'), status: 'failed', parts: [retry('1'), retry('4')],
+      error: 'The provider is rate-limiting requests (HTTP 429)', failure: { reason: 'rate_limit', code: null, params: {} } }
+    expect(show(failed).findAll('.notice').map((n) => n.text())).toEqual(['模型服务限流中，4 秒后重试。'])
+  })
+})
+
 describe('MessageItem failures', () => {
   it('names the kind of a provider failure in the UI language, the detail as sent', () => {
     const message: Message = {

@@ -10,7 +10,9 @@ from sage_sidecar.schemas.protocol.base import ProtocolModel
 
 # Codes of what the sidecar tells the user, translated by the UI (locales `chat.code.*`); the
 # English `text`/`error` beside them is the fallback and what older rows have.
-NoticeCode = Literal["mcp_unavailable", "knowledge_search_failed"]
+# `rate_limited` and `provider_retry`: a model call failed before its first token and is tried
+# again in `seconds` (turn.py).
+NoticeCode = Literal["mcp_unavailable", "knowledge_search_failed", "rate_limited", "provider_retry"]
 FailureCode = Literal["no_provider", "no_model", "tool_steps"]
 FailureReason = Literal[
     "auth", "rate_limit", "server", "unreachable", "timeout", "bad_url", "bad_response",
