@@ -20,6 +20,7 @@ triple="$(host_triple)"
 ext=""; case "$triple" in *windows*) ext=".exe" ;; esac
 mkdir -p "$ROOT/src-tauri/binaries"
 log "rustc: building the sidecar launcher for $triple"
-rustc --edition 2021 -C opt-level=s -C strip=symbols \
+flags=(); case "$triple" in *windows-msvc) flags=(-C target-feature=+crt-static) ;; esac  # no VCRUNTIME140.dll needed
+rustc --edition 2021 -C opt-level=s -C strip=symbols ${flags[@]+"${flags[@]}"} \
   -o "$ROOT/src-tauri/binaries/sage-sidecar-$triple$ext" "$ROOT/src-tauri/launcher/sidecar_launcher.rs"
 du -sh "$ROOT/src-python/dist/sage-sidecar" "$ROOT/src-tauri/binaries/sage-sidecar-$triple$ext" >&2

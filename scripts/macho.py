@@ -3,6 +3,8 @@
 
     macho.py min-macos DIR      print e.g. "14.0" (the highest minimum found), and the file
                                 that needs it on stderr
+    macho.py list DIR           every Mach-O file under DIR, deepest first (the order to sign
+                                them in: inside-out), symlinks left out
 
 A frozen sidecar bundles wheels built for some macOS version (numpy's and onnxruntime's arm64
 wheels need 14.0); the app must not declare a lower `minimumSystemVersion` than its most
@@ -81,23 +83,32 @@ def _min_macos(data: bytes) -> Version | None:
     return _thin_min(data, 0)
 
 
+MAGICS = {
+    struct.pack("<I", MH_MAGIC_64),
+    struct.pack("<I", MH_MAGIC),
+    struct.pack(">I", FAT_MAGIC),
+    struct.pack(">I", FAT_MAGIC_64),
+}
+
+
+def macho_files(folder: Path) -> list[Path]:
+    """Every Mach-O file under `folder` (not following symlinks), deepest path first."""
+    found = []
+    for path in folder.rglob("*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        with path.open("rb") as handle:
+            if handle.read(4) in MAGICS:
+                found.append(path)
+    return sorted(found, key=lambda path: (-len(path.relative_to(folder).parts), str(path)))
+
+
 def folder_min_macos(folder: Path) -> tuple[Version, Path | None]:
     """The highest minimum over every Mach-O file under `folder`, and that file."""
     best: Version = (10, 13, 0)  # Tauri's own default: the floor whatever the libraries say
     needs: Path | None = None
-    for path in sorted(folder.rglob("*")):
-        if path.is_symlink() or not path.is_file():
-            continue
-        with path.open("rb") as handle:
-            head = handle.read(4)
-            if head not in {
-                struct.pack("<I", MH_MAGIC_64),
-                struct.pack("<I", MH_MAGIC),
-                struct.pack(">I", FAT_MAGIC),
-                struct.pack(">I", FAT_MAGIC_64),
-            }:
-                continue
-            version = min_macos(head + handle.read())
+    for path in sorted(macho_files(folder)):
+        version = min_macos(path.read_bytes())
         if version and version > best:
             best, needs = version, path
     return best, needs
@@ -109,8 +120,12 @@ def format_version(version: Version) -> str:
 
 
 def main(argv: list[str]) -> None:
-    if len(argv) != 2 or argv[0] != "min-macos":
-        raise SystemExit("usage: macho.py min-macos DIR")
+    if len(argv) != 2 or argv[0] not in ("min-macos", "list"):
+        raise SystemExit("usage: macho.py min-macos|list DIR")
+    if argv[0] == "list":
+        for path in macho_files(Path(argv[1])):
+            print(path)
+        return
     version, needs = folder_min_macos(Path(argv[1]))
     if needs:
         print(f"{needs} needs macOS {format_version(version)}", file=sys.stderr)

@@ -188,6 +188,16 @@ def test_the_folder_minimum_is_its_most_demanding_library(tmp_path):
     assert macho.folder_min_macos(tmp_path) == ((10, 13, 0), None)  # Tauri's floor
 
 
+def test_macho_files_are_listed_inside_out_without_symlinks(tmp_path):
+    (tmp_path / "_internal" / "numpy" / ".dylibs").mkdir(parents=True)
+    for name in ("sage-sidecar", "_internal/Python", "_internal/numpy/.dylibs/libopenblas.dylib"):
+        (tmp_path / name).write_bytes(thin((11, 0, 0)))
+    (tmp_path / "_internal" / "libopenblas.dylib").symlink_to("numpy/.dylibs/libopenblas.dylib")
+    (tmp_path / "_internal" / "base_library.zip").write_bytes(b"PK\3\4")
+    listed = [path.relative_to(tmp_path).as_posix() for path in macho.macho_files(tmp_path)]
+    assert listed == ["_internal/numpy/.dylibs/libopenblas.dylib", "_internal/Python", "sage-sidecar"]
+
+
 # --- the updater key ---------------------------------------------------------------------------
 
 needs_tauri = pytest.mark.skipif(not TAURI.exists(), reason="web/node_modules has no Tauri CLI")
