@@ -22,7 +22,7 @@ from sage_sidecar.core.security import ApiKeyMiddleware, LoopbackHostMiddleware
 from sage_sidecar.schemas.protocol.events import LocalServer, ProvidersDetected
 from sage_sidecar.services import agents, app_meta, conversations, providers
 from sage_sidecar.services.chat import ChatEngine, ChatSettings
-from sage_sidecar.services.knowledge import Knowledge
+from sage_sidecar.services.knowledge import Knowledge, parse_limits
 from sage_sidecar.services.mcp_connections import McpManager
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.migrate import upgrade_to_head
@@ -58,7 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
         mcp = McpManager()
         events = EventBus()
         knowledge = Knowledge(db, events, http, settings.storage_dir, settings.vectors_dir,
-                              settings.max_upload_bytes)  # fmt: skip
+                              settings.max_upload_bytes, parse_limits(settings))  # fmt: skip
         chat = ChatEngine(db, http, settings.storage_dir / "workspaces", mcp,
                           settings=ChatSettings.of(settings), knowledge=knowledge,
                           events=events)  # fmt: skip

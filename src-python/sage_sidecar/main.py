@@ -20,6 +20,7 @@ from sage_sidecar.app import create_app
 from sage_sidecar.core.config import Settings
 from sage_sidecar.core.contract import ready_line
 from sage_sidecar.core.logging import configure_logging
+from sage_sidecar.core.processes import harden_process
 from sage_sidecar.core.watchdog import watch_parent
 
 log = logging.getLogger("sage_sidecar")
@@ -72,6 +73,9 @@ def main() -> int:
         sys.argv = sys.argv[2:]
         runpy.run_path(sys.argv[0], run_name="__main__")
         return 0
+    # Before anything else: a same-user process (a script run_python starts) must not read our
+    # /proc/<pid>/environ, which holds SAGE_API_KEY, nor our memory (core/processes.py).
+    harden_process()
     settings = load_settings()
     if settings is None:
         return EXIT_CONFIG_ERROR

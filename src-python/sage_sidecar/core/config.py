@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     demo_provider_url: str | None = None
     # Largest file a knowledge base accepts (upload or path), in MB; bigger ones get a 413.
     max_upload_mb: float = Field(default=100.0, gt=0)
+    # A file is parsed in a worker process (knowledge/parse_worker.py) with this wall-clock budget
+    # and this memory limit; past either, that file fails with the reason.
+    parse_timeout_s: float = Field(default=120.0, gt=0)
+    parse_memory_mb: int = Field(default=1024, ge=128)
     log_level: str = "INFO"
 
     @field_validator("api_key")

@@ -13,7 +13,9 @@ or failed with a readable `error`. Nothing lives only in memory, so a restart lo
   moves to another base, runs dry, or SAVE_EVERY_S passes; then one save makes them all ready.
 
 One worker per process: embedding is CPU-bound and the target machine has 2 cores. Parsing and
-embedding run in threads (the embedder does its own), so the event loop keeps serving.
+chunking run in a parse worker process with a time budget and a memory limit (`parse_worker.py`),
+killed when its file is deleted or re-indexed mid-parse (`cancel`); embedding runs in threads (the
+embedder does its own), so the event loop keeps serving.
 Progress goes out on the event bus as `knowledge.file` and `knowledge.base` events.
 """
 
@@ -33,10 +35,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.errors import DomainError
 from sage_sidecar.core.events import EventBus
-from sage_sidecar.knowledge.chunking import Chunk, chunk_document
+from sage_sidecar.knowledge.chunking import Chunk
 from sage_sidecar.knowledge.embedders import Embedder
 from sage_sidecar.knowledge.indexes import IndexCache
-from sage_sidecar.knowledge.parsers import ParseError, parse_file
+from sage_sidecar.knowledge.parse_worker import ParserPool
+from sage_sidecar.knowledge.parsers import ParseError
 from sage_sidecar.schemas.protocol.events import KnowledgeBaseEvent, KnowledgeFileEvent
 from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.db import Database
@@ -81,12 +84,14 @@ class IngestWorker:
         indexes: IndexCache,
         storage_dir: Path,
         embedder_for: EmbedderFor,
+        parser: ParserPool,
     ) -> None:
         self._db = db
         self._events = events
         self._indexes = indexes
         self._storage = storage_dir
         self._embedder_for = embedder_for
+        self._parser = parser
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._current: tuple[Job, asyncio.Task[None]] | None = None
@@ -193,7 +198,11 @@ class IngestWorker:
             await unindex_files(
                 self._db, self._indexes, job.kb_id, job.embedding_dim, [job.file_id]
             )
-            chunks = await asyncio.to_thread(_parse_and_chunk, job)
+            chunks = await self._parser.chunks(
+                job.path, job.kind, job.chunk_tokens, job.chunk_overlap
+            )  # cancelled (file deleted): the worker process is killed
+            if not chunks:
+                raise IngestFailure("No text found in the file.")
             embedder = await self._embedder_for(job.embedder)
             async with self._db.session() as session:
                 ids = await store.insert_chunks(session, job.kb_id, job.file_id, chunks)
@@ -329,14 +338,6 @@ class IngestWorker:
 def publish_base(events: EventBus, kb: KnowledgeBase) -> None:
     events.publish(KnowledgeBaseEvent(kb_id=kb.id, status=kb.status, file_count=kb.file_count,
                                       chunk_count=kb.chunk_count))  # fmt: skip
-
-
-def _parse_and_chunk(job: Job) -> list[Chunk]:
-    document = parse_file(job.path, job.kind)
-    chunks = chunk_document(document, job.chunk_tokens, job.chunk_overlap)
-    if not chunks:
-        raise IngestFailure("No text found in the file.")
-    return chunks
 
 
 async def unindex_files(

@@ -12,11 +12,13 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sage_sidecar.core.config import Settings
 from sage_sidecar.core.errors import NotFoundError
 from sage_sidecar.core.events import EventBus
 from sage_sidecar.knowledge.embedders import Embedder, resolve_embedder
 from sage_sidecar.knowledge.indexes import IndexCache
 from sage_sidecar.knowledge.ingest import IngestWorker
+from sage_sidecar.knowledge.parse_worker import ParseLimits, ParserPool
 from sage_sidecar.knowledge.search import Hit, Query, search
 from sage_sidecar.schemas.knowledge import SearchRequest
 from sage_sidecar.storage import knowledge as store
@@ -37,6 +39,7 @@ class Knowledge:
         storage_dir: Path,
         vectors_dir: Path,
         max_file_bytes: int,
+        parse_limits: ParseLimits | None = None,
     ) -> None:
         self.db = db
         self.events = events
@@ -44,7 +47,11 @@ class Knowledge:
         self.storage_dir = storage_dir
         self.max_file_bytes = max_file_bytes
         self.indexes = IndexCache(vectors_dir)
-        self.worker = IngestWorker(db, events, self.indexes, storage_dir, self.embedder_for)
+        # Knowledge files and chat attachments are parsed by the same worker processes.
+        self.parser = ParserPool(parse_limits)
+        self.worker = IngestWorker(
+            db, events, self.indexes, storage_dir, self.embedder_for, self.parser
+        )
 
     async def embedder_for(self, embedder_id: str) -> Embedder:
         return await resolve_embedder(embedder_id, db=self.db, http=self.http)
@@ -57,6 +64,7 @@ class Knowledge:
 
     async def stop(self) -> None:
         await self.worker.stop()
+        await self.parser.close()
 
     async def search(self, session: AsyncSession, query: Query) -> list[Hit]:
         return await search(session, self.indexes, self.embedder_for, query)
@@ -68,6 +76,10 @@ class Knowledge:
                 await session.scalars(select(KnowledgeBase.id).where(KnowledgeBase.id.in_(kb_ids)))
             )
             return await self.search(session, Query(text, existing, top_k=top_k))
+
+
+def parse_limits(settings: Settings) -> ParseLimits:
+    return ParseLimits(timeout_s=settings.parse_timeout_s, memory_mb=settings.parse_memory_mb)
 
 
 async def search_bases(
