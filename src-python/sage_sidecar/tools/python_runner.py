@@ -1,5 +1,8 @@
-"""Run Python code in a separate process: time limit, output cap, the agent's workspace as the
-working directory, and an environment without Sage's secrets. Needs the user's approval.
+"""Run Python code the agent wrote, contained: its own process tree (killed as a whole on Stop,
+timeout, shutdown and the sidecar's death, and when the script ends), rlimits, output read with a
+byte cap, the agent's workspace as the working directory, an environment without Sage's secrets
+and, where Linux has Landlock, no reading of the data dir and no writing outside the workspace.
+Needs the user's approval. What is and is not contained per OS: docs/security.md.
 
 In the frozen app `sys.executable` is the sidecar itself, which runs a script when started with
 `--run-python FILE` (see main.py), using the interpreter and standard library it bundles.
@@ -10,15 +13,27 @@ import os
 import signal
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
+from sage_sidecar.core import processes
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError
 
 TIMEOUT_S = 10.0
-MAX_OUTPUT = 20_000
+MAX_OUTPUT = 20_000  # characters the model gets
 MAX_CODE = 100_000
+# Bytes of output kept (enough for MAX_OUTPUT characters of UTF-8), and read in all: past that
+# the script is stopped, so one printing in a loop costs neither memory nor the event loop's time.
+KEEP_OUTPUT_BYTES = 4 * MAX_OUTPUT
+STOP_AFTER_OUTPUT_BYTES = 16 * 1024 * 1024
+LIMITS = processes.Limits(
+    cpu_seconds=int(TIMEOUT_S) + 5,
+    memory_bytes=2 * 1024**3,
+    file_bytes=256 * 1024**2,
+    processes=64,
+)
 # Only what a Python process needs to run; nothing named SAGE_* (the API key lives there).
-_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "HOME", "TMPDIR", "SYSTEMROOT", "TEMP", "TMP")
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "HOME", "SYSTEMROOT", "TEMP", "TMP")
 
 
 def interpreter_command(script: str) -> list[str]:
@@ -27,36 +42,63 @@ def interpreter_command(script: str) -> list[str]:
     return [sys.executable, "-I", script]
 
 
-async def run_code(code: str, cwd: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV}
-    env["PYTHONIOENCODING"] = "utf-8"
-    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False, encoding="utf-8") as file:
-        file.write(code)
-    try:
-        process = await asyncio.create_subprocess_exec(
-            *interpreter_command(file.name),
-            cwd=cwd,
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=os.name != "nt",  # its own process group, killed as a whole
-        )
+def data_dir_of(workspace: Path) -> Path | None:
+    """The app's data dir, when `workspace` is where the chat engine puts one
+    (<data dir>/storage/workspaces/<agent id>)."""
+    parents = workspace.resolve().parents
+    if len(parents) > 2 and (parents[0].name, parents[1].name) == ("workspaces", "storage"):
+        return parents[2]
+    return None
+
+
+def _describe_exit(code: int) -> str:
+    if code > 128 and code - 128 in signal.valid_signals():
+        name = signal.Signals(code - 128).name
+        reason = {"SIGXCPU": "CPU time limit", "SIGKILL": "killed", "SIGXFSZ": "file size limit"}
+        return f"exit code {code} ({name}{', ' + reason[name] if name in reason else ''})"
+    return f"exit code {code}"
+
+
+async def run_code(code: str, workspace: Path) -> str:
+    with tempfile.TemporaryDirectory(prefix="sage-run-", ignore_cleanup_errors=True) as run_dir:
+        script = Path(run_dir) / "script.py"
+        script.write_text(code, encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV}
+        env.update(PYTHONIOENCODING="utf-8", TMPDIR=run_dir, TEMP=run_dir, TMP=run_dir)
+        hidden = data_dir_of(workspace)
+        sandbox = processes.Sandbox(str(hidden) if hidden else None, (str(workspace), run_dir))
+        child = await processes.spawn_contained(
+            interpreter_command(str(script)), cwd=str(workspace), env=env, limits=LIMITS,
+            sandbox=sandbox,
+        )  # fmt: skip
         try:
-            output, _ = await asyncio.wait_for(process.communicate(), TIMEOUT_S)
+            async with asyncio.timeout(TIMEOUT_S):
+                output = await processes.read_capped(
+                    child.stdout, KEEP_OUTPUT_BYTES, STOP_AFTER_OUTPUT_BYTES
+                )
+                if output.overflowed:
+                    await child.stop()
+                exit_code = await child.wait()
         except TimeoutError:
-            if os.name != "nt":
-                os.killpg(process.pid, signal.SIGKILL)
-            else:
-                process.kill()
-            await process.wait()
             raise ToolError(f"the code ran longer than {TIMEOUT_S:.0f} s and was stopped") from None
-    finally:
-        os.unlink(file.name)
-    text = output.decode("utf-8", errors="replace")
+        finally:
+            await child.stop()  # cancelled (Stop), timed out or failed: the whole tree goes
+    return _result(exit_code, output)
+
+
+def _result(exit_code: int, output: processes.CappedOutput) -> str:
+    text = output.head.decode("utf-8", errors="replace")
+    notes = []
     if len(text) > MAX_OUTPUT:
-        text = text[:MAX_OUTPUT] + f"\n… (output cut at {MAX_OUTPUT} characters)"
-    return f"exit code {process.returncode}\n{text}"
+        text = text[:MAX_OUTPUT]
+        notes.append(f"output cut at {MAX_OUTPUT} characters")
+    if output.overflowed:
+        notes.append(f"the script printed more than {STOP_AFTER_OUTPUT_BYTES // 2**20} MB "
+                     "and was stopped")  # fmt: skip
+    elif output.total > len(output.head):
+        notes.append(f"{output.total - len(output.head)} more bytes discarded")
+    suffix = f"\n… ({'; '.join(notes)})" if notes else ""
+    return f"{_describe_exit(exit_code)}\n{text}{suffix}"
 
 
 async def _run(args: dict[str, Any], ctx: ToolContext) -> str:
@@ -66,13 +108,13 @@ async def _run(args: dict[str, Any], ctx: ToolContext) -> str:
     if len(code) > MAX_CODE:
         raise ToolError("the code is too long")
     ctx.workspace.mkdir(parents=True, exist_ok=True)
-    return await run_code(code, str(ctx.workspace))
+    return await run_code(code, ctx.workspace)
 
 
 RUN_PYTHON = Tool(
     name="run_python",
     description="Run a Python 3 script and return its exit code and output (stdout and stderr). "
-    "The working directory is this agent's workspace.",
+    "The working directory is this agent's workspace; files can be written only there.",
     parameters={
         "type": "object",
         "properties": {"code": {"type": "string", "description": "The complete script"}},

@@ -12,5 +12,8 @@ async def upload_attachments(request: Request, state: StateDep) -> list[Attachme
     """Multipart upload of files to attach to the next message (send their ids in `chat.send`).
     Too large: 413; unsupported type: 415; unreadable: 400 with the reason."""
     return await service.upload(
-        state.settings, request.headers.get("content-type", ""), request.stream()
+        state.settings,
+        state.knowledge.parser,
+        request.headers.get("content-type", ""),
+        request.stream(),
     )
