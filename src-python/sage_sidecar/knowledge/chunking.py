@@ -9,6 +9,9 @@
 Tokens are counted as words and punctuation marks (`approx_tokens`): within ~15% of MiniLM's
 WordPiece count on English prose, and far cheaper than running the tokenizer. The default 200
 keeps chunks inside the model's 256-token window.
+
+A chunk is also bounded in characters (`CHARS_PER_TOKEN` × target): a "word" of a megabyte (a
+base64 blob) or a megabyte of spaces between two words would otherwise make one huge chunk.
 """
 
 import re
@@ -21,7 +24,10 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 # A sentence ends at . ! ? (or CJK 。！？) followed by space. Prose is often hard-wrapped, so a
 # line break is only the next place to cut when a "sentence" is still too long (code, lists).
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
-_LINE_END = re.compile(r"\s*\n\s*")
+# Only at a newline: `\s*\n\s*` tried every space of a long run as a start (quadratic); the
+# whitespace before the newline is trimmed from the piece instead.
+_LINE_END = re.compile(r"\n\s*")
+CHARS_PER_TOKEN = 30  # far above prose (~5); only pathological text reaches it
 
 
 def approx_tokens(text: str) -> int:
@@ -54,16 +60,32 @@ def _pieces(text: str, start: int, end: int, separator: re.Pattern[str]) -> Iter
     position = start
     for match in [*separator.finditer(text, start, end), None]:
         stop = match.start() if match else end
-        if text[position:stop].strip():
-            yield _Span(position, stop, approx_tokens(text[position:stop]))
+        piece = text[position:stop]
+        if stripped := piece.strip():
+            first = position + len(piece) - len(piece.lstrip())
+            yield _Span(first, first + len(stripped), approx_tokens(stripped))
         position = match.end() if match else end
 
 
 def _word_windows(text: str, span: _Span, size: int) -> Iterator[_Span]:
-    tokens = list(_TOKEN.finditer(text, span.start, span.end))
-    for index in range(0, len(tokens), size):
-        window = tokens[index : index + size]
-        yield _Span(window[0].start(), window[-1].end(), len(window))
+    """Windows of `size` tokens and at most size × CHARS_PER_TOKEN characters; a longer token is
+    cut into pieces of that length."""
+    limit = size * CHARS_PER_TOKEN
+    start = end = -1
+    count = 0
+    for token in _TOKEN.finditer(text, span.start, span.end):
+        if count and (count == size or token.end() - start > limit):
+            yield _Span(start, end, count)
+            count = 0
+        if token.end() - token.start() > limit:
+            for cut in range(token.start(), token.end(), limit):
+                yield _Span(cut, min(cut + limit, token.end()), 1)
+            continue
+        if not count:
+            start = token.start()
+        end, count = token.end(), count + 1
+    if count:
+        yield _Span(start, end, count)
 
 
 def _sentences(text: str, start: int, end: int) -> Iterator[_Span]:
@@ -73,16 +95,21 @@ def _sentences(text: str, start: int, end: int) -> Iterator[_Span]:
 def _units(text: str, block: Block, target: int) -> Iterator[_Span]:
     """The block as one unit if it fits, else its sentences; a sentence still too long is cut at
     line breaks, then into word windows."""
-    tokens = approx_tokens(block.text)
-    if tokens <= target:
-        yield _Span(block.start, block.end, tokens)
+    limit = target * CHARS_PER_TOKEN
+
+    def fits(span: _Span) -> bool:
+        return span.tokens <= target and span.end - span.start <= limit
+
+    whole = _Span(block.start, block.end, approx_tokens(block.text))
+    if fits(whole):
+        yield whole
         return
     for sentence in _sentences(text, block.start, block.end):
-        if sentence.tokens <= target:
+        if fits(sentence):
             yield sentence
             continue
         for line in _pieces(text, sentence.start, sentence.end, _LINE_END):
-            if line.tokens <= target:
+            if fits(line):
                 yield line
             else:
                 yield from _word_windows(text, line, target)
@@ -117,17 +144,22 @@ def chunk_document(document: ParsedDocument, target: int = 200, overlap: int = 4
                   approx_tokens(text[start:end]))
         )  # fmt: skip
 
+    limit = target * CHARS_PER_TOKEN
     for section in _sections(document.blocks):
         current: list[_Span] = []
-        size = 0
+        size = carried = 0  # carried: units of `current` repeated from the previous chunk
         for block in section:
             for unit in _units(text, block, target):
+                if current and unit.end - current[0].start > limit:  # a long gap: start afresh
+                    if len(current) > carried:
+                        emit(current, section[0])
+                    current, size, carried = [], 0, 0
                 if current and size + unit.tokens > target:
                     emit(current, section[0])
                     current = _overlap_tail(text, current, overlap)
-                    size = sum(u.tokens for u in current)
+                    size, carried = sum(u.tokens for u in current), len(current)
                     if size + unit.tokens > target:  # no room for the overlap and this unit
-                        current, size = [], 0
+                        current, size, carried = [], 0, 0
                 current.append(unit)
                 size += unit.tokens
         if current:

@@ -6,9 +6,11 @@ it to its final name or, for a duplicate, deletes it. Limits are checked while b
 oversized upload is refused without ever being held in memory or fully written.
 
 Writes happen on the event loop in 64 KiB pieces: to the page cache that is microseconds, less
-than a thread hop would cost.
+than a thread hop would cost. The fsync at the end of each file waits for the disk (milliseconds
+to seconds), so it runs in a thread.
 """
 
+import asyncio
 import contextlib
 import hashlib
 import os
@@ -83,9 +85,16 @@ class StagedFile:
         out.write(data)
 
     def finish(self, out: BinaryIO) -> None:
+        """Blocking (fsync): async callers run it in a thread."""
         out.flush()
         os.fsync(out.fileno())  # the row saying "queued" must not outlive the bytes
         self.sha256 = self._hash.hexdigest()
+
+    def finish_and_close(self, out: BinaryIO) -> None:
+        try:
+            self.finish(out)
+        finally:
+            out.close()
 
     def discard(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -156,6 +165,7 @@ async def stage_multipart(
         raise InvalidError("send the files as multipart/form-data", code="upload.not_multipart")
     staged: list[StagedFile] = []
     state: dict[str, Any] = {"headers": {}, "name": b"", "value": b"", "file": None, "out": None}
+    ended: list[tuple[StagedFile, BinaryIO]] = []  # parts whose bytes are in, not yet synced
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         state["name"] += data[start:end]
@@ -185,9 +195,14 @@ async def stage_multipart(
 
     def on_part_end() -> None:
         if state["file"] is not None:
-            state["file"].finish(state["out"])
-            state["out"].close()
+            ended.append((state["file"], state["out"]))
             state["file"], state["out"] = None, None
+
+    async def sync_ended() -> None:
+        while ended:
+            item, out = ended[0]
+            await asyncio.to_thread(item.finish_and_close, out)
+            ended.pop(0)
 
     parser = MultipartParser(
         boundary,
@@ -198,12 +213,15 @@ async def stage_multipart(
     try:
         async for data in body:
             parser.write(data)
+            await sync_ended()
         parser.finalize()
+        await sync_ended()
         if state["file"] is not None:
             raise InvalidError("the upload ended in the middle of a file", code="upload.truncated")
     except BaseException as error:
-        if state["out"] is not None:
-            state["out"].close()
+        for out in [state["out"], *(out for _item, out in ended)]:
+            if out is not None:
+                out.close()
         discard_all(staged)
         if isinstance(error, DomainError):
             raise

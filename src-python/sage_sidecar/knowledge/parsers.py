@@ -4,9 +4,13 @@ One parser per format, each returning `Block`s in reading order. Offsets are int
 parsed text: for .txt and .md that is the file's own decoded text; for HTML, PDF and DOCX it is
 the extracted text with blocks joined by a blank line (see `ParsedDocument.text`).
 
-Every failure a file can cause (corrupt, encrypted, empty, no text) is a `ParseError` with a
-sentence a user can act on; callers fail that file and go on. Parsing is CPU-bound and
-synchronous: callers run it in a thread.
+Every failure a file can cause (corrupt, encrypted, empty, no text, past a limit) is a
+`ParseError` with a sentence a user can act on and a stable code; callers fail that file and go
+on. Parsing is CPU-bound, synchronous and meets untrusted input: the sidecar runs it only in a
+parse worker process (`parse_worker.py`), which adds a time budget and a memory limit. The caps
+below keep a hostile file's cost linear and small before the budget is needed: a DOCX's unpacked
+size and part count are checked before it is opened, its XML may not declare entities (billion
+laughs), and pages, body elements and HTML nesting are counted.
 
 Parser choice (measured, see docs/knowledge.md): pypdf (BSD, pure Python) over PyMuPDF (AGPL) and
 pdfminer.six; python-docx (MIT) over markitdown, which pulls in a model-based file-type detector
@@ -15,6 +19,7 @@ and more than we need.
 
 import codecs
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,10 +39,19 @@ SUPPORTED_KINDS = {
     ".docx": "docx",
 }
 HEADING_SEPARATOR = " › "
+MAX_PDF_PAGES = 5_000
+MAX_BLOCKS = 100_000  # paragraphs and tables of a DOCX, blocks of any document
+MAX_HTML_DEPTH = 512
+MAX_ZIP_MEMBERS = 1_000
+MAX_INFLATED_MB = 256
 
 
 class ParseError(Exception):
-    """This file cannot be indexed; the message says why, for the user."""
+    """This file cannot be indexed; the message says why, for the user, and `code` is stable."""
+
+    def __init__(self, message: str, code: str = "parse.invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -65,12 +79,14 @@ def kind_of(filename: str) -> str | None:
 
 def parse_file(path: Path, kind: str) -> ParsedDocument:
     if path.stat().st_size == 0:
-        raise ParseError("The file is empty.")
+        raise ParseError("The file is empty.", "parse.empty")
     parser = _PARSERS[kind]
     try:
         document = parser(path)
-    except ParseError:
+    except (ParseError, MemoryError):
         raise
+    except RecursionError as error:
+        raise ParseError("The file is nested too deeply to read.", "parse.too_deep") from error
     except Exception as error:  # a library's own exception types vary; the reason still helps
         reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
         detail = f" ({type(error).__name__}: {reason})" if reason else ""
@@ -78,7 +94,8 @@ def parse_file(path: Path, kind: str) -> ParsedDocument:
     if not any(block.text.strip() for block in document.blocks):
         raise ParseError(
             "No text found in the file."
-            + (" It may be scanned images; OCR is not supported." if kind == "pdf" else "")
+            + (" It may be scanned images; OCR is not supported." if kind == "pdf" else ""),
+            "parse.no_text",
         )
     return document
 
@@ -118,7 +135,9 @@ def parse_txt(path: Path) -> ParsedDocument:
     return ParsedDocument(text, [Block(t, s, e) for t, s, e in _paragraphs(text)])
 
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# Every pattern here meets user text: none may backtrack over a run of characters (a lazy group
+# followed by `[ \t#]*$` was quadratic on long runs of spaces); trailing `#`s are stripped after.
+_ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*)$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(```|~~~)")
 _THEMATIC_BREAK = re.compile(r"^ {0,3}([-*_])( *\1){2,} *$")
@@ -166,7 +185,7 @@ def parse_md(path: Path) -> ParsedDocument:
             paragraph.append(number)
         elif match := _ATX.match(line):
             flush()
-            set_heading(len(match.group(1)), match.group(2))
+            set_heading(len(match.group(1)), match.group(2).rstrip(" \t#"))
         elif (
             paragraph
             and len(paragraph) == 1
@@ -208,6 +227,8 @@ class _Builder:
         text = text.strip()
         if not text:
             return
+        if len(self.blocks) >= MAX_BLOCKS:
+            raise too_many_blocks()
         if self.parts:
             self.parts.append("\n\n")
             self.length += 2
@@ -229,8 +250,15 @@ _BLOCK_TAGS = {"p", "li", "pre", "blockquote", "tr", "dt", "dd", "figcaption", "
                "details", "summary", "br", "hr"}  # fmt: skip
 
 
+def too_many_blocks() -> ParseError:
+    return ParseError(
+        f"The document has more than {MAX_BLOCKS:,} paragraphs; split it into smaller files.",
+        "parse.too_many_blocks",
+    )
+
+
 def parse_html(path: Path) -> ParsedDocument:
-    from bs4 import BeautifulSoup, NavigableString, Tag
+    from bs4 import BeautifulSoup, NavigableString, PageElement, Tag
 
     soup = BeautifulSoup(path.read_bytes(), "lxml")  # lxml comes with python-docx; fast
     for tag in soup(_DROP_TAGS):
@@ -242,9 +270,18 @@ def parse_html(path: Path) -> ParsedDocument:
         builder.add(" ".join("".join(buffer).split()))
         buffer.clear()
 
-    def walk(node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, NavigableString):
+    def walk(root: Tag) -> None:
+        """Depth first with an explicit stack (a deeply nested page must not exhaust Python's
+        recursion), each level remembering whether it is a block to flush when it ends."""
+        stack: list[tuple[Iterator[PageElement], bool]] = [(iter(root.children), False)]
+        while stack:
+            children, is_block = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                if is_block:
+                    flush()
+            elif isinstance(child, NavigableString):
                 if type(child) is NavigableString:  # not comments, doctypes, CDATA
                     buffer.append(str(child))
             elif isinstance(child, Tag):
@@ -257,12 +294,16 @@ def parse_html(path: Path) -> ParsedDocument:
                     builder.add(child.get_text())
                 elif name in ("td", "th"):
                     buffer.append(" " + child.get_text(" ") + " |")
-                elif name in _BLOCK_TAGS:
-                    flush()
-                    walk(child)
-                    flush()
                 else:
-                    walk(child)
+                    if len(stack) >= MAX_HTML_DEPTH:
+                        raise ParseError(
+                            f"The page is nested more than {MAX_HTML_DEPTH} elements deep; "
+                            "it does not look like a document.",
+                            "parse.too_deep",
+                        )
+                    if name in _BLOCK_TAGS:
+                        flush()
+                    stack.append((iter(child.children), name in _BLOCK_TAGS))
 
     root = soup.body or soup
     if soup.title and soup.title.string and not soup.find("h1"):
@@ -282,9 +323,19 @@ def parse_pdf(path: Path) -> ParsedDocument:
         try:
             opened = reader.decrypt("")
         except (FileNotDecryptedError, NotImplementedError, DependencyError) as error:
-            raise ParseError(f"The PDF is encrypted and cannot be opened ({error}).") from error
+            raise ParseError(
+                f"The PDF is encrypted and cannot be opened ({error}).", "parse.encrypted"
+            ) from error
         if not opened:
-            raise ParseError("The PDF is password-protected; remove the password and add it again.")
+            raise ParseError(
+                "The PDF is password-protected; remove the password and add it again.",
+                "parse.encrypted",
+            )
+    if len(reader.pages) > MAX_PDF_PAGES:
+        raise ParseError(
+            f"The PDF has more than {MAX_PDF_PAGES:,} pages; split it into smaller files.",
+            "parse.too_many_pages",
+        )
     outline = _pdf_outline(reader)
     builder = _Builder()
     for number, page in enumerate(reader.pages, start=1):
@@ -324,24 +375,74 @@ def _pdf_outline(reader: "PdfReader") -> dict[int, list[tuple[int, str]]]:
 _DOCX_HEADING = re.compile(r"^heading (\d)$", re.IGNORECASE)
 
 
+_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+
+
+def check_zip(path: Path) -> None:
+    """A DOCX is a ZIP of XML parts: refuse one that unpacks to more than MAX_INFLATED_MB or has
+    too many parts (a zip bomb), or whose XML declares a DTD (Word never writes one; entity
+    definitions are how a "billion laughs" file expands). Reads are bounded too: zipfile stops
+    every member at its declared size, and the declared sizes are what is summed here."""
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_ZIP_MEMBERS:
+            raise ParseError(
+                f"The document holds more than {MAX_ZIP_MEMBERS:,} parts; it may be a zip bomb.",
+                "parse.too_many_parts",
+            )
+        if sum(m.file_size for m in members) > MAX_INFLATED_MB * 2**20:
+            raise ParseError(
+                f"The document expands beyond {MAX_INFLATED_MB} MB when unpacked; "
+                "it may be a zip bomb.",
+                "parse.too_large_unpacked",
+            )
+        for member in members:
+            if member.filename.endswith((".xml", ".rels")) and _declares_dtd(archive, member):
+                raise ParseError(
+                    "The document's XML declares entities (a DTD), which Word never writes; "
+                    "it is refused as unsafe.",
+                    "parse.xml_entities",
+                )
+
+
+def _declares_dtd(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    tail = b""
+    with archive.open(member) as part:
+        while data := part.read(1 << 20):
+            window = tail + data
+            if any(marker in window for marker in _DTD_MARKERS):
+                return True
+            tail = window[-16:]
+    return False
+
+
 def parse_docx(path: Path) -> ParsedDocument:
     """Paragraphs and tables in body order; headings from the paragraph styles."""
-    import zipfile
-
     import docx
+    from docx.enum.style import WD_STYLE_TYPE
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     if not zipfile.is_zipfile(path):
         # Word saves password-protected documents as OLE containers, not ZIPs.
         raise ParseError(
-            "This is not a Word 2007+ (.docx) file; it may be password-protected or an old .doc."
+            "This is not a Word 2007+ (.docx) file; it may be password-protected or an old .doc.",
+            "parse.not_docx",
         )
+    check_zip(path)
     document = docx.Document(str(path))
+    if len(document.element.body) > MAX_BLOCKS:
+        raise too_many_blocks()
+    # `Paragraph.style` looks the default style up again for every paragraph (a 63 KB file of
+    # 300k empty paragraphs took minutes): resolve style ids to names once.
+    names = {style.style_id: style.name for style in document.styles}
+    default = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+    default_name = default.name if default is not None else ""
     builder = _Builder()
     for item in document.iter_inner_content():
         if isinstance(item, Paragraph):
-            style = item.style.name if item.style is not None else ""
+            style_id = item._p.style  # the pStyle id, None for the default style
+            style = names.get(style_id, default_name) if style_id else default_name
             match = _DOCX_HEADING.match(style or "")
             if match or style == "Title":
                 builder.heading(int(match.group(1)) if match else 1, item.text)
