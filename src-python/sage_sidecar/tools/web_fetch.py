@@ -1,16 +1,26 @@
-"""Fetch a web page (GET only) and reduce HTML to text, with size, time and redirect limits.
+"""Fetch a web page (GET only) and reduce HTML to text, with size, redirect and time limits.
 
 Loopback, private and link-local addresses are refused: a model must not be able to reach
 services on this machine or the local network (the sidecar itself, a router admin page...).
-SAGE_FETCH_ALLOW_PRIVATE=1 lifts that for tests against a local server.
+The host is resolved once, every address it resolves to must be public, and the connection goes
+to one of those checked addresses: the name travels only as the Host header and the TLS server
+name (SNI; the certificate is verified against the name). A name that answers a public address
+for the check and a private one a moment later (DNS rebinding, TTL 0) cannot reach the LAN.
+Each redirect is resolved and checked the same way. One deadline covers the whole fetch (every
+hop, the body): a server that drips a byte at a time is cut off.
+
+SAGE_FETCH_ALLOW_PRIVATE=1 lifts the address check (not the pinning) for tests against a local
+server. Proxy settings from the environment are not used: a proxy would connect on its own.
 """
 
 import asyncio
 import ipaddress
 import os
 import socket
+import ssl
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -18,28 +28,117 @@ from sage_sidecar.tools.base import Tool, ToolContext, ToolError
 
 MAX_BYTES = 1_000_000
 MAX_TEXT = 20_000
-TIMEOUT_S = 15.0
+TIMEOUT_S = 15.0  # per network operation (connect, each read)
+DEADLINE_S = 30.0  # the whole fetch: resolving, every redirect, the body
 MAX_REDIRECTS = 5
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # IPv4 addresses embedded in IPv6 by a gateway
 
 
 def _allow_private() -> bool:
     return os.environ.get("SAGE_FETCH_ALLOW_PRIVATE") == "1"
 
 
-async def _check_public(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ToolError("only http and https URLs can be fetched")
-    if _allow_private():
-        return
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443)
-    except socket.gaierror as error:
-        raise ToolError(f"cannot resolve {parts.hostname}") from error
+def is_public(address: IPAddress) -> bool:
+    """A global unicast address; IPv4 inside IPv6 (mapped, NAT64) is judged as the IPv4 it is."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_public(address.ipv4_mapped)
+        if address in _NAT64:
+            return is_public(ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF))
+    return address.is_global and not address.is_multicast
+
+
+async def system_resolve(host: str, port: int) -> list[IPAddress]:
+    """The addresses the OS resolver gives for `host`, in its order, each once."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses: list[IPAddress] = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise ToolError(f"{parts.hostname} is a local or private address; refusing to fetch it")
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])  # no IPv6 zone id
+        if address not in addresses:
+            addresses.append(address)
+    return addresses
+
+
+@dataclass(frozen=True)
+class Network:
+    """How fetch_url reaches the web. Tests inject a resolver, an address policy, a shorter
+    deadline or a TLS context that trusts their own certificate."""
+
+    resolve: Resolver = system_resolve
+    allowed: Callable[[IPAddress], bool] = is_public
+    deadline_s: float = DEADLINE_S
+    verify: ssl.SSLContext | bool = True
+
+
+async def _checked_addresses(url: httpx.URL, network: Network) -> list[IPAddress]:
+    """Resolve the URL's host once; every address must pass (one private address is enough to
+    refuse: which one a connection would use is not ours to predict)."""
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ToolError("only http and https URLs can be fetched")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        addresses = await network.resolve(url.raw_host.decode("ascii"), port)
+    except (OSError, UnicodeError, ValueError) as error:
+        raise ToolError(f"cannot resolve {url.host}") from error
+    if not addresses:
+        raise ToolError(f"cannot resolve {url.host}")
+    if not _allow_private() and not all(network.allowed(a) for a in addresses):
+        raise ToolError(f"{url.host} is a local or private address; refusing to fetch it")
+    return addresses
+
+
+async def _send_pinned(
+    client: httpx.AsyncClient, url: httpx.URL, addresses: list[IPAddress]
+) -> httpx.Response:
+    """GET `url` from the first checked address that accepts a connection, never re-resolving:
+    the URL names the address, Host and SNI name the host."""
+    host = url.raw_host.decode("ascii")
+    headers = {"User-Agent": "Sage-Desktop", "Host": url.netloc.decode("ascii")}
+    extensions = {"sni_hostname": host} if url.scheme == "https" else {}
+    failure: httpx.ConnectError | None = None
+    for address in addresses:
+        request = client.build_request(
+            "GET", url.copy_with(host=str(address)), headers=headers, extensions=extensions
+        )
+        try:
+            return await client.send(request, stream=True)
+        except httpx.ConnectError as error:
+            failure = error
+    raise ToolError(f"cannot connect to {url.host}: {str(failure)[:200]}") from failure
+
+
+async def _read_body(response: httpx.Response) -> str:
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > MAX_BYTES:
+            raise ToolError(f"the page is larger than {MAX_BYTES // 1000} kB")
+    return body.decode(response.encoding or "utf-8", errors="replace")
+
+
+async def _fetch(url: httpx.URL, network: Network) -> tuple[str, str]:
+    """(content type, text) of the page at `url`, after at most MAX_REDIRECTS redirects."""
+    for _ in range(MAX_REDIRECTS + 1):
+        addresses = await _checked_addresses(url, network)
+        # A client per hop: a pooled connection belongs to one address and one TLS name.
+        async with httpx.AsyncClient(
+            timeout=TIMEOUT_S, follow_redirects=False, trust_env=False, verify=network.verify
+        ) as client:
+            response = await _send_pinned(client, url, addresses)
+            try:
+                if response.is_redirect and "location" in response.headers:
+                    url = url.join(response.headers["location"])
+                    continue
+                if response.status_code >= 400:
+                    raise ToolError(f"the server answered HTTP {response.status_code}")
+                return response.headers.get("content-type", ""), await _read_body(response)
+            finally:
+                await response.aclose()
+    raise ToolError("too many redirects")
 
 
 def html_to_text(html: str) -> str:
@@ -52,34 +151,24 @@ def html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-async def fetch_text(url: str) -> str:
-    async with httpx.AsyncClient(timeout=TIMEOUT_S, follow_redirects=False) as client:
-        for _ in range(MAX_REDIRECTS + 1):
-            await _check_public(url)
-            try:
-                async with client.stream(
-                    "GET", url, headers={"User-Agent": "Sage-Desktop"}
-                ) as response:
-                    if response.is_redirect and "location" in response.headers:
-                        url = urljoin(url, response.headers["location"])
-                        continue
-                    if response.status_code >= 400:
-                        raise ToolError(f"the server answered HTTP {response.status_code}")
-                    body = bytearray()
-                    async for chunk in response.aiter_bytes():
-                        body += chunk
-                        if len(body) > MAX_BYTES:
-                            raise ToolError(f"the page is larger than {MAX_BYTES // 1000} kB")
-                    content_type = response.headers.get("content-type", "")
-                    text = body.decode(response.encoding or "utf-8", errors="replace")
-            except httpx.TimeoutException as error:
-                raise ToolError(f"no answer within {TIMEOUT_S:.0f} s") from error
-            except httpx.HTTPError as error:
-                raise ToolError(f"fetch failed: {type(error).__name__}") from error
-            if "html" in content_type:
-                text = await asyncio.to_thread(html_to_text, text)
-            return text[:MAX_TEXT]
-    raise ToolError("too many redirects")
+async def fetch_text(url: str, network: Network | None = None) -> str:
+    network = network or Network()
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as error:
+        raise ToolError(f"not a valid URL: {error}") from error
+    try:
+        async with asyncio.timeout(network.deadline_s):
+            content_type, text = await _fetch(parsed, network)
+    except TimeoutError as error:
+        raise ToolError(f"the page did not arrive within {network.deadline_s:g} s") from error
+    except httpx.TimeoutException as error:
+        raise ToolError(f"no answer within {TIMEOUT_S:g} s") from error
+    except httpx.HTTPError as error:
+        raise ToolError(f"fetch failed: {type(error).__name__}") from error
+    if "html" in content_type:
+        text = await asyncio.to_thread(html_to_text, text)
+    return text[:MAX_TEXT]
 
 
 async def _run(args: dict[str, Any], _ctx: ToolContext) -> str:
