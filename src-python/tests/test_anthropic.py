@@ -106,3 +106,29 @@ def test_tool_loop_on_an_anthropic_provider(client: TestClient, auth, api_key, s
         "role": "user",
         "content": [{"type": "tool_result", "tool_use_id": "tu1", "content": "42"}],
     }
+
+
+@pytest.mark.settings(chat_retry_delays_s=(0.01, 0.01))
+def test_an_anthropic_reply_waits_as_asked_and_never_keeps_a_stream_without_a_stop_reason(
+    client: TestClient, auth, api_key, scripted
+):
+    body = {"name": "Claude (scripted)", "kind": "anthropic", "base_url": root(scripted),
+            "api_key": "k", "default_model": "claude-x"}  # fmt: skip
+    assert client.post("/api/providers", json=body, headers=auth).status_code == 201
+    scripted.load([
+        {"error": {"status": 429, "headers": {"retry-after": "1"}}},
+        {"chunks": ["lost"], "end_after_chunks": 0},  # ends before any text: retried
+        {"text": "Here at last."},
+    ])  # fmt: skip
+    _, frames = send_once(client, api_key, "hi")
+    assert frames[-1]["type"] == "message.completed" and frames[-1]["content"] == "Here at last."
+    assert [f["code"] for f in frames if f["type"] == "notice"] == [
+        "rate_limited",
+        "provider_retry",
+    ]
+    assert scripted.gaps()[0] >= 0.95 and scripted.gaps()[1] < 0.5
+    scripted.load([{"chunks": ["Half", " an answer"], "no_finish": True}, {"text": "unused"}])
+    _, frames = send_once(client, api_key, "again")
+    failed = frames[-1]
+    assert failed["type"] == "message.failed" and failed["reason"] == "dropped"
+    assert failed["content"] == "Half an answer" and len(scripted.recorded()) == 1
