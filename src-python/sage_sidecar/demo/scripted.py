@@ -101,6 +101,12 @@ def _words(text: str) -> list[str]:
 
 
 class ScriptedProvider:
+    """A turn is a dict: `text` or `chunks`, `tool_calls` [{id, name, arguments}], `usage`,
+    `delay_ms` (before each chunk); or `error` {status, message, headers}. Failures mid-stream,
+    each at a chunk index: `drop_after_chunks` (connection reset), `end_after_chunks` (the body
+    ends cleanly), `malformed_after_chunks`, `hang_after_chunks`; `no_finish` sends the whole
+    answer but no finish / stop reason."""
+
     def __init__(self) -> None:
         self.turns: deque[dict[str, Any]] = deque()
         self.embed_turns: deque[dict[str, Any]] = deque()
