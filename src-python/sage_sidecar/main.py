@@ -18,14 +18,16 @@ from pydantic import ValidationError
 from sage_sidecar import __version__
 from sage_sidecar.app import create_app
 from sage_sidecar.core.config import Settings
-from sage_sidecar.core.contract import ready_line
+from sage_sidecar.core.contract import EXIT_STARTUP_FAILED, failed_line, ready_line
+from sage_sidecar.core.errors import StartupFailure
 from sage_sidecar.core.logging import configure_logging
+from sage_sidecar.core.private_files import restrict_new_files
 from sage_sidecar.core.processes import harden_process
 from sage_sidecar.core.watchdog import watch_parent
+from sage_sidecar.storage.migrate import upgrade_to_head
 
 log = logging.getLogger("sage_sidecar")
 EXIT_CONFIG_ERROR = 2
-EXIT_STARTUP_FAILED = 3
 # After the shell is gone, give graceful shutdown this long before exiting hard.
 HARD_EXIT_AFTER_SECONDS = 1.5
 
@@ -76,12 +78,22 @@ def main() -> int:
     # Before anything else: a same-user process (a script run_python starts) must not read our
     # /proc/<pid>/environ, which holds SAGE_API_KEY, nor our memory (core/processes.py).
     harden_process()
+    restrict_new_files()  # the data dir is the user's alone (core/private_files.py)
     settings = load_settings()
     if settings is None:
         return EXIT_CONFIG_ERROR
     settings.ensure_layout()
     log_path = configure_logging(settings.logs_dir, settings.log_level)
     log.info("starting sage-sidecar %s (pid %s), log file %s", __version__, os.getpid(), log_path)
+
+    try:
+        # Before serving (the lifespan then finds the database current): a database this version
+        # cannot open stops the start with a coded error the shell shows, not a crash to retry.
+        upgrade_to_head(settings.db_path)
+    except StartupFailure as failure:
+        log.error("refusing to start: %s", failure)
+        print(failed_line(failure.code, failure.detail, failure.params), flush=True)
+        return EXIT_STARTUP_FAILED
 
     sock = bind_loopback()
     config = uvicorn.Config(

@@ -56,10 +56,11 @@ def test_upgrade_skips_alembic_when_at_head_and_runs_it_when_behind(settings: Se
     assert upgrade_to_head(settings.db_path) == head_revision()  # new database: migrated
     with sqlite3.connect(settings.db_path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = 'stale'")
-    # A database the fast path cannot vouch for goes through Alembic, which refuses an unknown
-    # revision rather than guessing.
+    # A database the fast path cannot vouch for is refused, untouched, rather than guessed at.
     import pytest
-    from alembic.util.exc import CommandError
 
-    with pytest.raises(CommandError):
+    from sage_sidecar.core.errors import StartupFailure
+
+    with pytest.raises(StartupFailure) as refused:
         upgrade_to_head(settings.db_path)
+    assert refused.value.code == "storage.unknown_revision"

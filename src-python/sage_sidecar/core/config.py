@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sage_sidecar.core.contract import MIN_API_KEY_LENGTH
+from sage_sidecar.core.private_files import PRIVATE_DIR, tighten
 
 # Origins the Tauri webview uses (macOS/Linux custom protocol, Windows http/https variant) and the
 # Vite dev server. Anything else needs SAGE_CORS_ORIGINS (browser tests use it).
@@ -82,9 +83,19 @@ class Settings(BaseSettings):
         return int(self.max_upload_mb * 1024 * 1024)
 
     @property
+    def backups_dir(self) -> Path:
+        """Copies of the database made before each upgrade (storage/migrate.py)."""
+        return self.data_dir / "backups"
+
+    @property
     def logs_dir(self) -> Path:
         return self.data_dir / "logs"
 
     def ensure_layout(self) -> None:
-        for folder in (self.data_dir, self.storage_dir, self.vectors_dir, self.logs_dir):
-            folder.mkdir(parents=True, exist_ok=True)
+        folders = (self.data_dir, self.storage_dir, self.vectors_dir, self.logs_dir)
+        for folder in folders:
+            folder.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+        # Private even when an older version or the shell created them more open.
+        database = [self.db_path.with_name(self.db_path.name + s) for s in ("", "-wal", "-shm")]
+        logs = [p for p in self.logs_dir.iterdir() if p.is_file()]
+        tighten([*folders, self.backups_dir], [*database, *logs])

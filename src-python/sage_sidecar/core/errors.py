@@ -55,3 +55,11 @@ class UpstreamError(DomainError):
 
     kind = "upstream"
     default_code = "upstream"
+
+
+class StartupFailure(DomainError):
+    """The sidecar cannot start (e.g. its database was written by a newer app). Never an HTTP
+    answer: `main` prints it on the FAILED line (`core/contract.py`) and the shell shows it."""
+
+    kind = "conflict"
+    default_code = "startup.failed"

@@ -18,6 +18,9 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+# How long a statement waits for another connection's write lock before "database is locked".
+BUSY_TIMEOUT_MS = 5000
+
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
@@ -25,7 +28,7 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEn
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -37,7 +40,11 @@ def sqlite_url(db_path: Path, *, asynchronous: bool) -> str:
 class Database:
     def __init__(self, db_path: Path) -> None:
         self.path = db_path
-        self.engine: AsyncEngine = create_async_engine(sqlite_url(db_path, asynchronous=True))
+        # hide_parameters: a failing statement's error (logged, maybe shown) must not carry its
+        # values, which include provider API keys and MCP secrets.
+        self.engine: AsyncEngine = create_async_engine(
+            sqlite_url(db_path, asynchronous=True), hide_parameters=True
+        )
         event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
