@@ -70,7 +70,7 @@ function Build-Web {
 # An unset secret reaches a GitHub job as an empty variable, which the Tauri bundler takes as set.
 function Clear-EmptyVariables {
   foreach ($name in 'TAURI_SIGNING_PRIVATE_KEY', 'TAURI_SIGNING_PRIVATE_KEY_PASSWORD', 'SAGE_UPDATER_PUBKEY',
-    'SAGE_UPDATER_ENDPOINT', 'SAGE_WINDOWS_CERT_THUMBPRINT') {
+    'SAGE_UPDATER_ENDPOINT', 'SAGE_UPDATER_PREVIOUS_PUBKEY', 'SAGE_WINDOWS_CERT_THUMBPRINT') {
     if (-not [Environment]::GetEnvironmentVariable($name)) { Remove-Item "Env:$name" -ErrorAction SilentlyContinue }
   }
   # Windows cannot hold an empty variable, so a key without a password cannot be told apart from
@@ -103,7 +103,9 @@ function Build-App {
     $signed = @(Get-ChildItem $bundleDir -Recurse -Filter *.sig | ForEach-Object { $_.FullName -replace '\.sig$', '' })
     if ($signed.Count -eq 0) { throw "no updater signatures under $bundleDir" }
     Invoke-Checked 'updater: checking every updater signature against the embedded public key' {
-      & $Py (Join-Path $Root 'scripts\updater_key.py') verify --pubkey $env:SAGE_UPDATER_PUBKEY @signed
+      # During a key rotation the installed apps still hold the previous key (docs/release.md).
+      $signingKey = if ($env:SAGE_UPDATER_PREVIOUS_PUBKEY) { $env:SAGE_UPDATER_PREVIOUS_PUBKEY } else { $env:SAGE_UPDATER_PUBKEY }
+      & $Py (Join-Path $Root 'scripts\updater_key.py') verify --pubkey $signingKey @signed
     }
   }
   Get-ChildItem $bundleDir -Recurse -Include *.msi, *.exe, *.sig |

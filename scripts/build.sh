@@ -36,7 +36,8 @@ esac
 # empty APPLE_CERTIFICATE or TAURI_SIGNING_PRIVATE_KEY as set (and fails on it): unset them.
 for name in APPLE_CERTIFICATE APPLE_CERTIFICATE_PASSWORD APPLE_SIGNING_IDENTITY APPLE_ID \
     APPLE_PASSWORD APPLE_TEAM_ID APPLE_API_KEY APPLE_API_ISSUER APPLE_API_KEY_PATH \
-    TAURI_SIGNING_PRIVATE_KEY TAURI_SIGNING_PRIVATE_KEY_PASSWORD SAGE_UPDATER_PUBKEY SAGE_UPDATER_ENDPOINT; do
+    TAURI_SIGNING_PRIVATE_KEY TAURI_SIGNING_PRIVATE_KEY_PASSWORD SAGE_UPDATER_PUBKEY SAGE_UPDATER_ENDPOINT \
+    SAGE_UPDATER_PREVIOUS_PUBKEY; do
   if [ -z "${!name:-}" ]; then unset "$name"; fi
 done
 # A password-less updater key still needs the variable, set and empty.
@@ -86,7 +87,8 @@ if [ -n "${TAURI_SIGNING_PRIVATE_KEY:-}" ]; then
   while IFS= read -r sig; do signed+=("${sig%.sig}"); done \
     < <(find "$bundle_dir" -maxdepth 2 -type f -name '*.sig')
   [ ${#signed[@]} -gt 0 ] || die "no updater signatures under $bundle_dir"
-  "$PY" "$ROOT/scripts/updater_key.py" verify --pubkey "$SAGE_UPDATER_PUBKEY" "${signed[@]}" >&2
+  # During a key rotation the installed apps still hold the previous key (docs/release.md).
+  "$PY" "$ROOT/scripts/updater_key.py" verify --pubkey "${SAGE_UPDATER_PREVIOUS_PUBKEY:-$SAGE_UPDATER_PUBKEY}" "${signed[@]}" >&2
 fi
 
 log "sizes"
