@@ -48,6 +48,7 @@ log = logging.getLogger(__name__)
 FRAME_CHARS = 256 * 1024  # chunk text per result frame
 MAX_FRAME_BYTES = 16 * 2**20  # a longer line from a worker is a broken worker
 WORKER_FLAG = "--parse-worker"
+START_TIMEOUT_S = 60.0  # a worker's imports, not counted in a file's budget
 
 
 @dataclass(frozen=True)
@@ -216,6 +217,21 @@ class ParserPool:
         worker = _Worker(process)
         self._live.add(worker)
         self.started += 1
+        try:  # the worker says so once its imports are done: the file's budget starts after
+            async with asyncio.timeout(START_TIMEOUT_S):
+                if await worker.receive() != {"ready": True}:
+                    raise _WorkerDied(-1)
+        except (TimeoutError, _WorkerDied, ValueError) as error:
+            worker.kill()
+            self._live.discard(worker)
+            await _reap(worker)
+            raise ParseError(
+                f"The document reader could not be started ({error}).", "parse.crashed"
+            ) from None
+        except BaseException:
+            worker.kill()
+            self._live.discard(worker)
+            raise
         return worker
 
     def _give_back(self, worker: _Worker) -> None:
@@ -305,6 +321,7 @@ def serve(memory_mb: int) -> int:
         out.write(json.dumps(message, ensure_ascii=False).encode() + b"\n")
         out.flush()
 
+    write({"ready": True})
     for line in sys.stdin.buffer:
         request = json.loads(line)
         try:

@@ -331,20 +331,35 @@ def parse_pdf(path: Path) -> ParsedDocument:
                 "The PDF is password-protected; remove the password and add it again.",
                 "parse.encrypted",
             )
-    if len(reader.pages) > MAX_PDF_PAGES:
-        raise ParseError(
-            f"The PDF has more than {MAX_PDF_PAGES:,} pages; split it into smaller files.",
-            "parse.too_many_pages",
-        )
+    # The page tree's own count first (cheap); it can lie, so the loop below counts too.
+    if _declared_pages(reader) > MAX_PDF_PAGES:
+        raise too_many_pages()
     outline = _pdf_outline(reader)
     builder = _Builder()
     for number, page in enumerate(reader.pages, start=1):
+        if number > MAX_PDF_PAGES:
+            raise too_many_pages()
         for level, title in outline.get(number, ()):
             builder.heading(level, title)
         text = page.extract_text() or ""
         for piece, _start, _end in _paragraphs(text.replace("\r\n", "\n")):
             builder.add(piece, page=number)
     return builder.document()
+
+
+def too_many_pages() -> ParseError:
+    return ParseError(
+        f"The PDF has more than {MAX_PDF_PAGES:,} pages; split it into smaller files.",
+        "parse.too_many_pages",
+    )
+
+
+def _declared_pages(reader: "PdfReader") -> int:
+    try:
+        pages: Any = reader.trailer["/Root"]
+        return int(pages["/Pages"]["/Count"])
+    except Exception:  # noqa: BLE001 - a broken tree: the page loop counts instead
+        return 0
 
 
 def _pdf_outline(reader: "PdfReader") -> dict[int, list[tuple[int, str]]]:
