@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install whatever is missing, build, and run every test layer:
 #   lint (scripts/lint.sh: rustfmt, clippy, mypy, ruff, eslint, vue-tsc) · python (pytest)
+#   · fuzz (schemathesis against a real sidecar)
 #   · web (vitest) · workflows (scripts/check-release.sh) · frozen-smoke (scripts/smoke-sidecar.py)
 #   · rust (cargo test) · browser E2E (Chromium)
 #   · desktop E2E (tauri-driver) · package (.deb install test) · update (a build updates itself)
@@ -99,6 +100,9 @@ main() {
   build sidecar 30 "${LIB[@]}" ensure_sidecar_built; sidecar_ok=$step_ok
   layer lint 30 "$ROOT/scripts/lint.sh" --no-setup
   layer python 20 bash -c "cd '$ROOT/src-python' && '$PY' -m pytest -q tests ../scripts/tests"
+  # Requests generated from the OpenAPI schema (schemathesis, fixed seed) against a real sidecar:
+  # no 5xx, no undeclared status, no body off its schema (src-python/tests/fuzz/run_fuzz.py).
+  layer fuzz 5 bash -c "cd '$ROOT/src-python' && '$PY' tests/fuzz/run_fuzz.py --report-dir '$SAGE_TEST_ARTIFACTS/fuzz'"
   layer web 10 bash -c "'$ROOT/scripts/api-types.sh' --check && cd '$ROOT/web' && npx vitest run"
   layer workflows 5 "$ROOT/scripts/check-release.sh"
   # The frozen sidecar run as the shell runs it, through the launcher (READY, keyed health, the

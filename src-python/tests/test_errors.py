@@ -57,12 +57,59 @@ def test_an_unsupported_file_is_415_with_the_supported_kinds(client: TestClient,
     assert ".pdf" in body["params"]["supported"] and "not supported" in body["detail"]
 
 
-def test_other_http_errors_get_a_code_and_validation_stays_fastapis(client: TestClient, auth):
+def test_other_http_errors_and_validation_errors_use_the_one_error_body(client: TestClient, auth):
     missing = client.get("/api/no-such-route", headers=auth)
     assert missing.status_code == 404
     assert missing.json() == {"detail": "Not Found", "code": "http.404", "params": {}}
-    invalid = client.post("/api/agents", json={"name": ""}, headers=auth)
-    assert invalid.status_code == 422 and isinstance(invalid.json()["detail"], list)
+    invalid = client.post("/api/agents", json={"name": "", "api_key": "secret"}, headers=auth)
+    assert invalid.status_code == 422
+    body = invalid.json()
+    assert body["detail"] == "name: String should have at least 1 character"
+    assert body["code"] == "request.invalid"
+    assert body["params"]["field"] == "name"
+    assert body["params"]["errors"][0] == {
+        "loc": ["body", "name"], "msg": "String should have at least 1 character",
+        "type": "string_too_short",
+    }  # fmt: skip
+    assert "secret" not in invalid.text  # the input is not echoed (it may be a key)
+    unparsable = client.post("/api/agents", content=b"\xff{", headers=auth)
+    assert unparsable.status_code in (400, 422) and set(unparsable.json()) == {
+        "detail", "code", "params"}  # fmt: skip
+
+
+def test_a_bug_is_a_500_with_the_error_body_and_no_internals(settings):
+    from sage_sidecar.app import create_app
+
+    app = create_app(settings)
+
+    @app.get("/api/boom")
+    async def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    key = settings.api_key.get_secret_value()
+    with TestClient(app, base_url="http://127.0.0.1:8765", raise_server_exceptions=False) as c:
+        response = c.get("/api/boom", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 500
+    assert response.json() == {"detail": "internal error in GET /api/boom", "code": "internal",
+                               "params": {}}  # fmt: skip
+
+
+def test_every_error_status_a_route_declares_has_the_error_body(app):
+    """The schema publishes `ErrorBody` and every 4xx/5xx of every operation refers to it; no
+    route keeps FastAPI's own validation body (which the sidecar never sends)."""
+    schema = app.openapi()
+    assert set(schema["components"]["schemas"]["ErrorBody"]["required"]) == {
+        "detail", "code", "params"}  # fmt: skip
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    operations = [op for path in schema["paths"].values() for op in path.values()]
+    assert len(operations) >= 40
+    for operation in operations:
+        statuses = operation["responses"]
+        assert {"400", "401"} <= statuses.keys(), operation["operationId"]
+        for status, response in statuses.items():
+            if status.startswith(("4", "5")):
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                assert ref == "#/components/schemas/ErrorBody", (operation["operationId"], status)
 
 
 def _codes_raised() -> dict[str, set[str]]:

@@ -1,19 +1,26 @@
 """Domain and provider errors as HTTP responses: the one place that knows the status codes.
 
-Every error body is `{"detail": "<readable English>", "code": "<stable.code>", "params": {…}}`;
-the UI translates by `code` and falls back to `detail`. Validation errors (422) stay FastAPI's
-(`detail` is a list there); other HTTP errors (an unknown route: 404, a wrong method: 405) get
-the code `http.<status>`.
+Every error body is an `ErrorBody`: `{"detail": "<readable English>", "code": "<stable.code>",
+"params": {…}}`; the UI translates by `code` and falls back to `detail`. The schema publishes it,
+and every route declares the statuses it can answer with it (`error_responses`). Request validation
+(422) uses it too (`code: "request.invalid"`, each problem in `params.errors`); other HTTP errors (an
+unknown route: 404, a wrong method: 405, a body that is not JSON: 400) get the code `http.<status>`;
+a bug is a 500 with the code `internal`, its traceback in the log, never in the answer.
 """
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from sage_sidecar.core.errors import DomainError, ErrorKind
 from sage_sidecar.providers.base import ProviderError
+
+log = logging.getLogger(__name__)
 
 STATUS_BY_KIND: dict[ErrorKind, int] = {
     "invalid": 422,
@@ -23,6 +30,42 @@ STATUS_BY_KIND: dict[ErrorKind, int] = {
     "unsupported": 415,
     "upstream": 502,  # a service we called failed, not the request
 }
+
+
+class ErrorBody(BaseModel):
+    """The body of every error response (HTTP 4xx and 5xx)."""
+
+    detail: str = Field(description="Readable English, for clients that do not translate `code`")
+    code: str = Field(
+        description="Stable and dotted (`not_found`, `file.too_large`): translate by it"
+    )
+    params: dict[str, Any] = Field(description="The values a translation of `code` names")
+    kind: str | None = Field(
+        default=None, description="Provider errors only: `code` without `provider.`"
+    )
+
+
+STATUS_MEANING = {
+    400: "The body could not be read, or the Host header is not this sidecar's",
+    401: "The API key is missing or wrong",
+    404: "Not found",
+    409: "Conflicts with the current state (a name taken, the default agent)",
+    413: "Too large",
+    415: "An unsupported file type",
+    422: "Invalid request: `code` says what, `params.errors` lists each problem",
+    502: "A service the sidecar called failed (a provider, an embedding API)",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route or router: these statuses answer with an `ErrorBody`."""
+    return {
+        status: {"model": ErrorBody, "description": STATUS_MEANING[status]} for status in statuses
+    }
+
+
+# Every route: the Host check and a body that is not JSON (400), the key check (401).
+COMMON_ERRORS = error_responses(400, 401)
 
 
 def error_body(detail: str, code: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -42,6 +85,25 @@ def provider_error_response(error: ProviderError) -> JSONResponse:
     return JSONResponse(body, status_code=502)
 
 
+def validation_error_response(error: RequestValidationError) -> JSONResponse:
+    """FastAPI's list of problems, in the one error body: the first one readable in `detail`;
+    each one's place, message and type in `params.errors` (not its input, which may be a secret)."""
+    problems = [
+        {"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", "")),
+         "type": str(e.get("type", ""))}
+        for e in error.errors()  # not jsonable_encoder: an input of raw bytes breaks it
+    ]  # fmt: skip
+    first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+    field = ".".join(p for p in first["loc"] if p not in ("body", "query", "path", "header"))
+    detail = f"{field}: {first['msg']}" if field else str(first["msg"])
+    body = error_body(
+        detail,
+        code="request.invalid",
+        params={"field": field, "reason": first["msg"], "errors": problems},
+    )
+    return JSONResponse(body, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def on_domain_error(_request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainError)
@@ -56,6 +118,17 @@ def install_error_handlers(app: FastAPI) -> None:
         body = error_body(str(error.detail), f"http.{error.status_code}")
         return JSONResponse(body, status_code=error.status_code, headers=error.headers)
 
+    async def on_validation_error(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        return validation_error_response(error)
+
+    async def on_unexpected_error(request: Request, _error: Exception) -> JSONResponse:
+        # Starlette logs the traceback after this answer; the client gets no internals.
+        body = error_body(f"internal error in {request.method} {request.url.path}", "internal")
+        return JSONResponse(body, status_code=500)
+
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(HTTPException, on_http_error)
+    app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ProviderError, on_provider_error)
+    app.add_exception_handler(Exception, on_unexpected_error)

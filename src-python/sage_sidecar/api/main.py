@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter
 
+from sage_sidecar.api.errors import COMMON_ERRORS
 from sage_sidecar.api.routes import (
     agents,
     attachments,
@@ -30,4 +31,4 @@ for module in (
     system,
     attachments,
 ):
-    api_router.include_router(module.router)
+    api_router.include_router(module.router, responses=COMMON_ERRORS)

@@ -1,8 +1,9 @@
 import re
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sage_sidecar.schemas.timestamps import UtcDateTime
 
 EXPORT_FORMAT: Literal["sage.agent.v1"] = "sage.agent.v1"
 
@@ -67,8 +68,8 @@ class AgentOut(AgentFields):
     knowledge_base_ids: list[str]
     approved_tools: list[str]
     is_default: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class AgentExport(BaseModel):

@@ -1,11 +1,11 @@
 import logging
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from sage_sidecar.schemas.protocol.base import dump
 from sage_sidecar.schemas.protocol.parts import Citation, Failure, MessagePart, Usage
+from sage_sidecar.schemas.timestamps import UtcDateTime
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,8 @@ class ConversationOut(BaseModel):
     agent_id: str | None
     title: str
     model: str | None = None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class MessageOut(BaseModel):
@@ -49,9 +49,9 @@ class MessageOut(BaseModel):
     model: str | None
     usage: Usage | None
     citations: list[Citation] | None = None  # the numbered sources behind [n] markers
-    created_at: datetime
-    first_token_at: datetime | None
-    completed_at: datetime | None
+    created_at: UtcDateTime
+    first_token_at: UtcDateTime | None
+    completed_at: UtcDateTime | None
 
     # A JSON column this version cannot read (a newer version wrote it, or an imported file
     # did) is left in the row but not shown, rather than failing the whole conversation.
@@ -111,7 +111,7 @@ class ExportedMessage(BaseModel):
     model: str | None = None
     usage: dict[str, Any] | None = None
     citations: list[dict[str, Any]] | None = None  # knowledge-base sources behind [n] markers
-    created_at: datetime | None = None
+    created_at: UtcDateTime | None = None
 
     @field_validator("usage", mode="before")
     @classmethod

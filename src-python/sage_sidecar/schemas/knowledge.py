@@ -1,7 +1,8 @@
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sage_sidecar.schemas.timestamps import UtcDateTime
 
 # The offline embedder shipped with the app (knowledge/embed_local.py).
 LOCAL_EMBEDDER_ID = "local:all-minilm-l6-v2"
@@ -45,8 +46,8 @@ class KnowledgeBaseOut(BaseModel):
     status: Literal["ready", "indexing"]
     file_count: int
     chunk_count: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 FileStatus = Literal["queued", "parsing", "embedding", "ready", "failed"]
@@ -65,8 +66,8 @@ class KnowledgeFileOut(BaseModel):
     error: str | None
     progress: float
     chunk_count: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     duplicate: bool = False  # an add that matched a file already in the base (nothing was added)
 
 

@@ -1,8 +1,16 @@
-from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sage_sidecar.schemas.timestamps import UtcDateTime
+
+# What a process or an HTTP request can carry: no NUL in a command, an argument or the environment
+# (the OS cannot pass one); header names are HTTP tokens and values printable ASCII.
+Text = Annotated[str, Field(pattern=r"^[^\x00]*$")]
+EnvName = Annotated[str, Field(pattern=r"^[^\x00=]+$")]
+HeaderName = Annotated[str, Field(pattern=r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")]
+HeaderValue = Annotated[str, Field(pattern=r"^[\x20-\x7e]*$")]
+Command = Field(default=None, min_length=1, max_length=2000, pattern=r"^[^\x00]*$")
 # Tool names become `mcp__<server>__<tool>`; providers allow [A-Za-z0-9_-] up to 64 characters.
 ServerName = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
 
@@ -10,11 +18,11 @@ ServerName = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")
 class McpServerCreate(BaseModel):
     name: str = ServerName
     transport: Literal["stdio", "http"]
-    command: str | None = Field(default=None, min_length=1, max_length=2000)
-    args: list[str] = []
-    env: dict[str, str] = {}
+    command: str | None = Command
+    args: list[Text] = []
+    env: dict[EnvName, Text] = {}
     url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2000)
-    headers: dict[str, str] = {}
+    headers: dict[HeaderName, HeaderValue] = {}
     enabled: bool = True
     trusted: bool = False
 
@@ -28,11 +36,11 @@ class McpServerCreate(BaseModel):
 
 
 class McpServerUpdate(BaseModel):
-    command: str | None = Field(default=None, min_length=1, max_length=2000)
-    args: list[str] | None = None
-    env: dict[str, str] | None = None
+    command: str | None = Command
+    args: list[Text] | None = None
+    env: dict[EnvName, Text] | None = None
     url: str | None = Field(default=None, pattern=r"^https?://\S+$", max_length=2000)
-    headers: dict[str, str] | None = None
+    headers: dict[HeaderName, HeaderValue] | None = None
     enabled: bool | None = None
     trusted: bool | None = None
 
@@ -52,8 +60,8 @@ class McpServerOut(BaseModel):
     header_keys: list[str]
     enabled: bool
     trusted: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class McpToolOut(BaseModel):

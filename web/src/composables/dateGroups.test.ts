@@ -24,4 +24,19 @@ describe('groupByDate', () => {
   it('returns nothing for no conversations', () => {
     expect(groupByDate([], now)).toEqual([])
   })
+
+  it("groups by the reader's own day: the sidecar's UTC timestamps (with microseconds) are instants", () => {
+    const zone = process.env.TZ
+    process.env.TZ = 'Asia/Shanghai' // UTC+8: 06:30 on the 25th here is 22:30 on the 24th in UTC
+    try {
+      const morning = new Date(2026, 10, 25, 7, 0)
+      const item = { updated_at: '2026-11-24T22:30:00.740312Z' }
+      expect(groupByDate([item], morning).map((g) => g.key)).toEqual(['today'])
+      expect(groupByDate([{ updated_at: '2026-11-24T22:30:00+00:00' }], morning)[0].key).toBe('today')
+      expect(groupByDate([{ updated_at: '2026-11-23T16:01:00Z' }], morning)[0].key).toBe('yesterday')
+      expect(groupByDate([{ updated_at: '2026-11-23T15:59:00Z' }], morning)[0].key).toBe('week')
+    } finally {
+      process.env.TZ = zone
+    }
+  })
 })

@@ -1,13 +1,19 @@
 from fastapi import APIRouter, Request, status
 
 from sage_sidecar.api.deps import StateDep
+from sage_sidecar.api.errors import error_responses
 from sage_sidecar.schemas.attachments import AttachmentOut
 from sage_sidecar.services import attachments as service
 
 router = APIRouter(prefix="/api/attachments", tags=["attachments"])
 
 
-@router.post("", response_model=list[AttachmentOut], status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=list[AttachmentOut],
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(413, 415, 422),
+)
 async def upload_attachments(request: Request, state: StateDep) -> list[AttachmentOut]:
     """Multipart upload of files to attach to the next message (send their ids in `chat.send`).
     Too large: 413; unsupported type: 415; unreadable: 400 with the reason."""

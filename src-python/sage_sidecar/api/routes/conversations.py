@@ -1,9 +1,10 @@
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import PlainTextResponse
 
 from sage_sidecar.api.deps import SessionDep
+from sage_sidecar.api.errors import error_responses
 from sage_sidecar.core.errors import InvalidError
 from sage_sidecar.schemas.conversations import (
     ConversationCreate,
@@ -18,6 +19,10 @@ from sage_sidecar.services import conversations as service
 from sage_sidecar.services import model_choice
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+# SQLite's full-text query parser reads a NUL as the end of the query ("unterminated string").
+SearchText = Annotated[str, Query(max_length=1000, pattern=r"^[^\x00]*$")]
+# `?format=markdown` answers the same export as Markdown text.
+_MARKDOWN_TOO = {"content": {"text/markdown": {"schema": {"type": "string"}}}}
 
 
 @router.get("", response_model=list[ConversationOut])
@@ -30,28 +35,38 @@ async def list_conversations(
     ]
 
 
-@router.post("", response_model=ConversationOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=ConversationOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(404),
+)
 async def create_conversation(data: ConversationCreate, session: SessionDep) -> ConversationOut:
     return ConversationOut.model_validate(await service.create_conversation(session, data))
 
 
 @router.get("/search", response_model=list[SearchHit])
-async def search(q: str, session: SessionDep) -> list[SearchHit]:
+async def search(q: SearchText, session: SessionDep) -> list[SearchHit]:
     """Titles and message text (substring match, any language)."""
     return await service.search(session, q)
 
 
-@router.post("/import", response_model=ConversationOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/import",
+    response_model=ConversationOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(404),
+)
 async def import_conversation(data: ConversationExport, session: SessionDep) -> ConversationOut:
     return ConversationOut.model_validate(await service.import_json(session, data))
 
 
-@router.get("/{conversation_id}", response_model=ConversationOut)
+@router.get("/{conversation_id}", response_model=ConversationOut, responses=error_responses(404))
 async def get_conversation(conversation_id: str, session: SessionDep) -> ConversationOut:
     return ConversationOut.model_validate(await service.get_conversation(session, conversation_id))
 
 
-@router.patch("/{conversation_id}", response_model=ConversationOut)
+@router.patch("/{conversation_id}", response_model=ConversationOut, responses=error_responses(404))
 async def update_conversation(
     conversation_id: str, data: ConversationUpdate, session: SessionDep
 ) -> ConversationOut:
@@ -63,7 +78,9 @@ async def update_conversation(
     return ConversationOut.model_validate(conversation)
 
 
-@router.get("/{conversation_id}/model-choice", response_model=ModelChoiceOut)
+@router.get(
+    "/{conversation_id}/model-choice", response_model=ModelChoiceOut, responses=error_responses(404)
+)
 async def get_model_choice(conversation_id: str, session: SessionDep) -> ModelChoiceOut:
     """The agent, provider and model the conversation's next reply will use."""
     conversation = await service.get_conversation(session, conversation_id)
@@ -71,19 +88,27 @@ async def get_model_choice(conversation_id: str, session: SessionDep) -> ModelCh
     return model_choice.to_out(choice)
 
 
-@router.delete("/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{conversation_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
+)
 async def delete_conversation(conversation_id: str, session: SessionDep) -> None:
     await service.delete_conversation(session, conversation_id)
 
 
-@router.get("/{conversation_id}/messages", response_model=list[MessageOut])
+@router.get(
+    "/{conversation_id}/messages", response_model=list[MessageOut], responses=error_responses(404)
+)
 async def list_messages(conversation_id: str, session: SessionDep) -> list[MessageOut]:
     return [
         MessageOut.model_validate(m) for m in await service.list_messages(session, conversation_id)
     ]
 
 
-@router.get("/{conversation_id}/export", response_model=ConversationExport)
+@router.get(
+    "/{conversation_id}/export",
+    response_model=ConversationExport,
+    responses={**error_responses(404), 200: _MARKDOWN_TOO},
+)
 async def export_conversation(
     conversation_id: str, session: SessionDep, format: Literal["json", "markdown"] = "json"
 ) -> ConversationExport | PlainTextResponse:

@@ -3,6 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, status
 
 from sage_sidecar.api.deps import SessionDep, StateDep
+from sage_sidecar.api.errors import error_responses
 from sage_sidecar.knowledge.intake import too_large
 from sage_sidecar.knowledge.search import Hit
 from sage_sidecar.schemas.knowledge import (
@@ -51,19 +52,26 @@ async def list_bases(session: SessionDep) -> list[KnowledgeBaseOut]:
     return [KnowledgeBaseOut.model_validate(kb) for kb in await bases.list_bases(session)]
 
 
-@router.post("/bases", response_model=KnowledgeBaseOut, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/bases",
+    response_model=KnowledgeBaseOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(404, 502),
+)
 async def create_base(
     data: KnowledgeBaseCreate, session: SessionDep, knowledge: KnowledgeDep
 ) -> KnowledgeBaseOut:
     return KnowledgeBaseOut.model_validate(await bases.create_base(session, knowledge, data))
 
 
-@router.get("/bases/{kb_id}", response_model=KnowledgeBaseOut)
+@router.get("/bases/{kb_id}", response_model=KnowledgeBaseOut, responses=error_responses(404))
 async def get_base(kb_id: str, session: SessionDep) -> KnowledgeBaseOut:
     return KnowledgeBaseOut.model_validate(await bases.get_base(session, kb_id))
 
 
-@router.patch("/bases/{kb_id}", response_model=KnowledgeBaseOut)
+@router.patch(
+    "/bases/{kb_id}", response_model=KnowledgeBaseOut, responses=error_responses(404, 502)
+)
 async def update_base(
     kb_id: str, data: KnowledgeBaseUpdate, session: SessionDep, knowledge: KnowledgeDep
 ) -> KnowledgeBaseOut:
@@ -71,12 +79,16 @@ async def update_base(
     return KnowledgeBaseOut.model_validate(kb)
 
 
-@router.delete("/bases/{kb_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/bases/{kb_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
+)
 async def delete_base(kb_id: str, session: SessionDep, knowledge: KnowledgeDep) -> None:
     await bases.delete_base(session, knowledge, kb_id)
 
 
-@router.post("/bases/{kb_id}/reindex", response_model=KnowledgeBaseOut)
+@router.post(
+    "/bases/{kb_id}/reindex", response_model=KnowledgeBaseOut, responses=error_responses(404)
+)
 async def reindex_base(
     kb_id: str, session: SessionDep, knowledge: KnowledgeDep
 ) -> KnowledgeBaseOut:
@@ -84,7 +96,9 @@ async def reindex_base(
     return KnowledgeBaseOut.model_validate(await bases.reindex_base(session, knowledge, kb_id))
 
 
-@router.get("/bases/{kb_id}/files", response_model=list[KnowledgeFileOut])
+@router.get(
+    "/bases/{kb_id}/files", response_model=list[KnowledgeFileOut], responses=error_responses(404)
+)
 async def list_files(kb_id: str, session: SessionDep) -> list[KnowledgeFileOut]:
     return [KnowledgeFileOut.model_validate(f) for f in await files.list_files(session, kb_id)]
 
@@ -105,6 +119,7 @@ _UPLOAD_BODY = {
     response_model=list[KnowledgeFileOut],
     status_code=status.HTTP_201_CREATED,
     openapi_extra=_UPLOAD_BODY,
+    responses=error_responses(404, 413, 415, 422),
 )
 async def upload_files(
     kb_id: str, request: Request, session: SessionDep, knowledge: KnowledgeDep
@@ -123,6 +138,7 @@ async def upload_files(
     "/bases/{kb_id}/files/paths",
     response_model=list[KnowledgeFileOut],
     status_code=status.HTTP_201_CREATED,
+    responses=error_responses(404, 413, 415),
 )
 async def add_paths(
     kb_id: str, data: AddPaths, session: SessionDep, knowledge: KnowledgeDep
@@ -131,25 +147,33 @@ async def add_paths(
     return await files.add_paths(session, knowledge, kb_id, data.paths)
 
 
-@router.get("/bases/{kb_id}/files/{file_id}", response_model=KnowledgeFileOut)
+@router.get(
+    "/bases/{kb_id}/files/{file_id}",
+    response_model=KnowledgeFileOut,
+    responses=error_responses(404),
+)
 async def get_file(kb_id: str, file_id: str, session: SessionDep) -> KnowledgeFileOut:
     return KnowledgeFileOut.model_validate(await files.get_file(session, kb_id, file_id))
 
 
-@router.delete("/bases/{kb_id}/files/{file_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/bases/{kb_id}/files/{file_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(404),
+)
 async def delete_file(
     kb_id: str, file_id: str, session: SessionDep, knowledge: KnowledgeDep
 ) -> None:
     await files.delete_file(session, knowledge, kb_id, file_id)
 
 
-@router.post("/search", response_model=SearchOut)
+@router.post("/search", response_model=SearchOut, responses=error_responses(404, 502))
 async def search(data: SearchRequest, session: SessionDep, knowledge: KnowledgeDep) -> SearchOut:
     hits, took_ms = await service.search_bases(session, knowledge, data)
     return SearchOut(hits=[_hit(h) for h in hits], took_ms=took_ms)
 
 
-@router.get("/chunks/{chunk_id}", response_model=ChunkOut)
+@router.get("/chunks/{chunk_id}", response_model=ChunkOut, responses=error_responses(404))
 async def get_chunk(chunk_id: int, session: SessionDep) -> ChunkOut:
     """One passage with its source: what a citation marker links to."""
     return ChunkOut(**_chunk(await service.get_chunk(session, chunk_id)))

@@ -1,6 +1,7 @@
 from fastapi import APIRouter, status
 
 from sage_sidecar.api.deps import SessionDep, StateDep
+from sage_sidecar.api.errors import error_responses
 from sage_sidecar.schemas.providers import (
     ConnectionVerdict,
     DetectedServer,
@@ -29,24 +30,28 @@ async def detect_local_servers(state: StateDep) -> list[DetectedServer]:
     return await service.detect_local_servers(state.http)
 
 
-@router.get("/{provider_id}", response_model=ProviderOut)
+@router.get("/{provider_id}", response_model=ProviderOut, responses=error_responses(404))
 async def get_provider(provider_id: str, session: SessionDep) -> ProviderOut:
     return service.to_out(await service.get_provider(session, provider_id))
 
 
-@router.patch("/{provider_id}", response_model=ProviderOut)
+@router.patch("/{provider_id}", response_model=ProviderOut, responses=error_responses(404))
 async def update_provider(
     provider_id: str, data: ProviderUpdate, session: SessionDep
 ) -> ProviderOut:
     return service.to_out(await service.update_provider(session, provider_id, data))
 
 
-@router.delete("/{provider_id}", status_code=status.HTTP_204_NO_CONTENT)
+@router.delete(
+    "/{provider_id}", status_code=status.HTTP_204_NO_CONTENT, responses=error_responses(404)
+)
 async def delete_provider(provider_id: str, session: SessionDep) -> None:
     await service.delete_provider(session, provider_id)
 
 
-@router.post("/{provider_id}/test", response_model=ConnectionVerdict)
+@router.post(
+    "/{provider_id}/test", response_model=ConnectionVerdict, responses=error_responses(404)
+)
 async def test_connection(
     provider_id: str, session: SessionDep, state: StateDep
 ) -> ConnectionVerdict:
@@ -55,7 +60,7 @@ async def test_connection(
     )
 
 
-@router.get("/{provider_id}/models", response_model=list[str])
+@router.get("/{provider_id}/models", response_model=list[str], responses=error_responses(404, 502))
 async def list_models(provider_id: str, session: SessionDep, state: StateDep) -> list[str]:
     """The provider's own model list; its errors come back as HTTP 502 with a readable reason."""
     provider = await service.get_provider(session, provider_id)

@@ -1,0 +1,115 @@
+"""Property-based fuzzing of the HTTP API against a real sidecar process (scripts/test.sh's `fuzz`
+layer; docs/testing.md).
+
+Schemathesis generates requests from the sidecar's own OpenAPI schema (valid ones and invalid ones)
+with a fixed seed, sends them with the API key to a sidecar started on a throwaway data dir, and
+fails on any server error (5xx), any status code the schema does not declare for the route, and any
+response body that does not match its declared schema (success and error bodies alike).
+
+    python tests/fuzz/run_fuzz.py [--max-examples N] [--seed N] [--report-dir DIR]
+
+The sidecar cannot reach the internet from here: its proxy is a closed loopback port, so a provider
+or MCP URL the fuzzer makes up fails at once (the 502 the schema declares) instead of calling out.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS))
+
+from sidecar_process import read_ready, sidecar_command, sidecar_env  # noqa: E402
+
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
+CLOSED_PORT_PROXY = "http://127.0.0.1:9"  # the discard port: nothing listens, a connect fails fast
+# Left out: an MCP server's tool list starts the server's command, and a fuzz run must not start
+# processes from generated input. Creating, changing and deleting MCP servers is fuzzed.
+EXCLUDED_PATHS = ("/api/mcp-servers/{server_id}/tools",)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--max-examples", type=int, default=50, help="cases per operation and phase"
+    )
+    parser.add_argument("--seed", type=int, default=20261130)
+    parser.add_argument("--workers", default="2")
+    parser.add_argument("--report-dir", type=Path, default=None)
+    parser.add_argument("--phases", default="examples,coverage,fuzzing,stateful")
+    args = parser.parse_args()
+
+    st = Path(sys.executable).with_name("st")
+    if not st.exists():
+        print("schemathesis is missing: scripts/lib.sh's ensure_venv installs it", file=sys.stderr)
+        return 2
+    data = Path(tempfile.mkdtemp(prefix="sage-fuzz-"))
+    env = sidecar_env(data / "data", HTTP_PROXY=CLOSED_PORT_PROXY, HTTPS_PROXY=CLOSED_PORT_PROXY,
+                      ALL_PROXY=CLOSED_PORT_PROXY, NO_PROXY="", SAGE_AUTO_TITLE="false")  # fmt: skip
+    key = env["SAGE_API_KEY"]
+    # Its own session, so the sidecar and anything it starts end together below.
+    sidecar = subprocess.Popen(sidecar_command(), env=env, stdout=subprocess.PIPE,
+                               stderr=open(data / "sidecar.log", "wb"), text=True,
+                               start_new_session=True)  # fmt: skip
+    started = time.monotonic()
+    try:
+        ready = read_ready(sidecar, timeout=60)
+        base = f"http://127.0.0.1:{ready.port}"
+        command = [
+            str(st), "--config-file", str(CONFIG), "run", f"{base}/api/openapi.json",
+            "--checks", CHECKS,
+            "--phases", args.phases,
+            "--max-examples", str(args.max_examples),
+            "--seed", str(args.seed),
+            "--workers", args.workers,
+            "--request-timeout", "30",
+            "--suppress-health-check", "all",
+            "--no-color",
+        ]  # fmt: skip
+        for path in EXCLUDED_PATHS:
+            command += ["--exclude-path", path]
+        if args.report_dir:
+            args.report_dir.mkdir(parents=True, exist_ok=True)
+            command += ["--report", "junit,ndjson", "--report-dir", str(args.report_dir)]
+        # Run from the scratch dir: schemathesis writes its files to the working directory.
+        st_env = {**os.environ, "NO_COLOR": "1", "SAGE_FUZZ_API_KEY": key}
+        status = subprocess.run(command, env=st_env, cwd=data).returncode
+    finally:
+        _stop(sidecar)
+        log = (data / "sidecar.log").read_text(errors="replace")
+        if "Traceback" in log:
+            print("--- sidecar.log tracebacks ---", file=sys.stderr)
+            print(log[-20000:], file=sys.stderr)
+        if args.report_dir:
+            shutil.copy(data / "sidecar.log", args.report_dir / "sidecar.log")
+        shutil.rmtree(data, ignore_errors=True)
+    print(f"fuzz: {time.monotonic() - started:.0f} s, schemathesis exit {status}")
+    return status
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM to the sidecar's whole process group, SIGKILL after 10 s."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # anything it started that outlived it
+    except ProcessLookupError:
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
