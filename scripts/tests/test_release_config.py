@@ -195,7 +195,11 @@ def test_macho_files_are_listed_inside_out_without_symlinks(tmp_path):
     (tmp_path / "_internal" / "libopenblas.dylib").symlink_to("numpy/.dylibs/libopenblas.dylib")
     (tmp_path / "_internal" / "base_library.zip").write_bytes(b"PK\3\4")
     listed = [path.relative_to(tmp_path).as_posix() for path in macho.macho_files(tmp_path)]
-    assert listed == ["_internal/numpy/.dylibs/libopenblas.dylib", "_internal/Python", "sage-sidecar"]
+    assert listed == [
+        "_internal/numpy/.dylibs/libopenblas.dylib",
+        "_internal/Python",
+        "sage-sidecar",
+    ]
 
 
 # --- the updater key ---------------------------------------------------------------------------
