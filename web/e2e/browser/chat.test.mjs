@@ -175,6 +175,19 @@ describe('chat in a real browser', () => {
     assert.deepEqual(sent, { role: 'user', content: 'Count quickly instead' })
   })
 
+  it('says "rate limited, retrying in N s" while the provider asks to wait, then answers', async () => {
+    await model.script([
+      { error: { status: 429, message: 'slow down', headers: { 'Retry-After': '2' } } },
+      { text: 'Worth the wait.' },
+    ])
+    await send('Are you busy?')
+    const notice = lastReply().getByTestId('notice').filter({ hasText: 'Rate limited by the provider; retrying in 2 s.' })
+    await notice.waitFor()
+    await lastReply().getByTestId('message-text').filter({ hasText: 'Worth the wait.' }).waitFor()
+    assert.equal(await lastReply().getByTestId('notice').count(), 0) // the answer came: the wait is history
+    assert.equal((await model.recorded()).length, 2)
+  })
+
   it('finds the conversation by message text', async () => {
     await page.getByTestId('search').fill('scripted model')
     const results = page.getByTestId('search-results')
