@@ -17,6 +17,7 @@ its memory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import json
 import os
@@ -207,6 +208,57 @@ def kill_descendants(timeout: float = 5.0) -> bool:
         time.sleep(0.005)
 
 
+# --- the sidecar's own tree ------------------------------------------------------------------
+
+_owns_tree = False
+
+
+def own_descendants() -> None:
+    """The sidecar's process claims every process below it (issue #13 §3): orphans of what it
+    starts are re-parented to it (Linux), and `end_descendants` kills them. Only the sidecar's
+    `main` calls this, never a test that runs the app in its own process."""
+    global _owns_tree
+    _owns_tree = True
+    if IS_LINUX and not become_subreaper():
+        print("sage-sidecar: could not become a child subreaper", file=sys.stderr)
+
+
+def end_descendants() -> None:
+    """SIGKILL everything below the sidecar (last step of its shutdown; at once when the shell is
+    gone). A no-op in a process that did not call `own_descendants`."""
+    if _owns_tree:
+        kill_descendants(timeout=1.0)
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL `pid` and everything below it. `pid` is a child of ours not reaped yet (so not
+    reused); it stays a zombie for whoever waits for it."""
+    if not IS_LINUX:
+        try:
+            os.killpg(pid, signal.SIGKILL)  # our children run in their own process group
+        except OSError:
+            pass
+        return
+    for _round in range(100):  # a process that forked meanwhile is found by the next round
+        alive = [each for each in (pid, *descendants(pid)) if not _zombie(each)]
+        if not alive:
+            return
+        for each in alive:
+            try:
+                os.kill(each, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+
+
+def _zombie(pid: int) -> bool:
+    """Exited (or gone): nothing left to kill."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
 # --- reading output ----------------------------------------------------------------------------
 
 
@@ -258,27 +310,41 @@ class ContainedProcess:
         return self.process.stdout
 
     async def wait(self) -> int:
+        """The exit code, once the process has exited and its output pipe is closed."""
         return await self.process.wait()
 
     async def stop(self) -> None:
+        """Kill the tree (no-op once it has ended) and drain the pipe, so `wait()` returns."""
         if sys.platform == "win32":
             from sage_sidecar.core import winjob
 
             if self._job is not None:
                 winjob.terminate(self._job)
                 self._job = None
-            await self.process.wait()
-            return
-        if self.process.returncode is None:
-            # The supervisor kills the tree on SIGTERM; sent before any await, so the tree dies
+        elif self.process.returncode is None:
+            # The supervisor kills the tree on SIGTERM. Sent before any await, so the tree dies
             # even if this task is cancelled again while it waits.
             self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(asyncio.shield(self.process.wait()), STOP_GRACE_SECONDS)
-            except TimeoutError:
-                # A stuck supervisor: kill its group (not yet reaped, so its pgid is still ours).
-                os.killpg(self.process.pid, signal.SIGKILL)
-                await self.process.wait()
+            if not await self._exited_within(STOP_GRACE_SECONDS):
+                # A stuck supervisor: kill its group (not yet reaped, so the pgid is still ours).
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                await self._exited_within(STOP_GRACE_SECONDS)
+        # asyncio's wait() also waits for the pipe to close, and a reader that stopped early has
+        # left it paused: read what is left (discarded) to the end.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(STOP_GRACE_SECONDS):
+                while await self.stdout.read(1 << 16):
+                    pass
+
+    async def _exited_within(self, seconds: float) -> bool:
+        # returncode is set as soon as the process is reaped, before its pipes close.
+        deadline = time.monotonic() + seconds
+        while self.process.returncode is None:
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
 
 
 async def spawn_contained(

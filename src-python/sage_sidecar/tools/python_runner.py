@@ -20,7 +20,7 @@ from sage_sidecar.core import processes
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError
 
 TIMEOUT_S = 10.0
-MAX_OUTPUT = 20_000  # characters the model gets
+MAX_OUTPUT = 19_500  # characters of output the model gets (the chat keeps 20,000 of a result)
 MAX_CODE = 100_000
 # Bytes of output kept (enough for MAX_OUTPUT characters of UTF-8), and read in all: past that
 # the script is stopped, so one printing in a loop costs neither memory nor the event loop's time.
@@ -87,18 +87,18 @@ async def run_code(code: str, workspace: Path) -> str:
 
 
 def _result(exit_code: int, output: processes.CappedOutput) -> str:
-    text = output.head.decode("utf-8", errors="replace")
+    """The exit code and any note on the first line (the chat cuts long tool results at the end),
+    then the output."""
     notes = []
-    if len(text) > MAX_OUTPUT:
-        text = text[:MAX_OUTPUT]
-        notes.append(f"output cut at {MAX_OUTPUT} characters")
     if output.overflowed:
         notes.append(f"the script printed more than {STOP_AFTER_OUTPUT_BYTES // 2**20} MB "
                      "and was stopped")  # fmt: skip
-    elif output.total > len(output.head):
-        notes.append(f"{output.total - len(output.head)} more bytes discarded")
-    suffix = f"\n… ({'; '.join(notes)})" if notes else ""
-    return f"{_describe_exit(exit_code)}\n{text}{suffix}"
+    text = output.head.decode("utf-8", errors="replace")
+    if len(text) > MAX_OUTPUT or output.total > len(output.head):
+        text = text[:MAX_OUTPUT]
+        notes.append(f"output cut at {MAX_OUTPUT} characters")
+    header = _describe_exit(exit_code) + (f" ({'; '.join(notes)})" if notes else "")
+    return f"{header}\n{text}"
 
 
 async def _run(args: dict[str, Any], ctx: ToolContext) -> str:

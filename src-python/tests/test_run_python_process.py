@@ -1,0 +1,249 @@
+"""run_python through the real sidecar process, started as an unprivileged user: the script cannot
+read SAGE_API_KEY from the sidecar's /proc/<pid>/environ, 400 MB of output leaves the sidecar's
+memory where it was, a fork bomb meets the process limit, and Stop (chat.cancel) kills the tree.
+
+Root reads any /proc/<pid>/environ (CAP_SYS_PTRACE) and ignores RLIMIT_NPROC, so under root (CI)
+the sidecar runs as `nobody` (or a `sage-test` user made with useradd) through setpriv. It keeps
+one capability, CAP_DAC_READ_SEARCH, so it can read the clone and its venv wherever they are (under
+/root in a fresh CI clone); that grants file reads, not the ptrace access /proc's environ needs.
+Run as a normal user, the sidecar simply runs as that user: the very case the fix is for.
+"""
+
+import functools
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from test_run_python_containment import SPAWN_TREE
+from websockets.sync.client import ClientConnection, connect
+from websockets.sync.connection import Connection
+
+from sage_sidecar.demo.scripted import RunningScripted
+
+from sidecar_process import api_call, pid_alive, read_ready, sidecar_command, sidecar_env
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="Linux /proc and rlimits"
+)
+
+call = functools.partial(api_call, timeout=10)
+TEST_USER = "sage-test"
+
+
+def unprivileged_user() -> tuple[int, int]:
+    """uid and gid of a user without privileges: nobody, or sage-test (created when missing)."""
+    for name in ("nobody", TEST_USER):
+        try:
+            entry = pwd.getpwnam(name)
+            return entry.pw_uid, entry.pw_gid
+        except KeyError:
+            continue
+    subprocess.run(["useradd", "--system", "--no-create-home", "--user-group", "--shell",
+                    "/usr/sbin/nologin", TEST_USER], check=True, timeout=30)  # fmt: skip
+    entry = pwd.getpwnam(TEST_USER)
+    return entry.pw_uid, entry.pw_gid
+
+
+def as_unprivileged(command: list[str], data_dir: Path) -> list[str]:
+    if os.geteuid() != 0:
+        return command
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv (util-linux): no way to start the sidecar "
+                    "as an unprivileged user")  # fmt: skip
+    uid, gid = unprivileged_user()
+    os.chown(data_dir, uid, gid)
+    caps = "-all,+dac_read_search"
+    return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+            f"--inh-caps={caps}", f"--ambient-caps={caps}", "--", *command]  # fmt: skip
+
+
+@dataclass
+class Sidecar:
+    port: int
+    pid: int
+    key: str
+    agent_id: str
+    data_dir: Path
+    scripted: RunningScripted
+
+    @property
+    def workspace(self) -> Path:
+        return self.data_dir / "storage" / "workspaces" / self.agent_id
+
+    def chat(self) -> ClientConnection:
+        ws = connect(f"ws://127.0.0.1:{self.port}/ws/chat", close_timeout=1)
+        ws.send(json.dumps({"type": "auth", "apiKey": self.key}))
+        assert json.loads(ws.recv(timeout=10))["type"] == "auth.ok"
+        return ws
+
+    def ask_to_run(self, ws: Connection, code: str) -> str:
+        """Send a message the scripted model answers with run_python(code), approve the call;
+        returns the reply's message id."""
+        arguments = json.dumps({"code": code})
+        self.scripted.load([{"tool_calls": [{"id": "py", "name": "run_python",
+                                             "arguments": arguments}]}, {"text": "done"}])  # fmt: skip
+        ws.send(json.dumps({"type": "chat.send", "content": "run it", "agentId": self.agent_id}))
+        message_id = None
+        while True:
+            frame = json.loads(ws.recv(timeout=30))
+            if frame["type"] == "chat.accepted":
+                message_id = frame["messageId"]
+            if frame["type"] == "tool.approval_required":
+                ws.send(
+                    json.dumps({"type": "tool.approval", "callId": "py", "decision": "approve"})
+                )
+                assert message_id is not None
+                return message_id
+
+    def run(self, code: str) -> str:
+        """The tool result run_python(code) gives."""
+        with self.chat() as ws:
+            message_id = self.ask_to_run(ws, code)
+            result = None
+            while True:
+                frame = json.loads(ws.recv(timeout=60))
+                if frame["type"] == "tool.result":
+                    result = str(frame["content"])
+                if frame["type"] in ("message.completed", "message.failed"):
+                    assert frame["messageId"] == message_id and result is not None, frame
+                    return result
+
+
+def peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+@pytest.fixture(scope="module")
+def sidecar() -> Iterator[Sidecar]:
+    data_dir = Path(tempfile.mkdtemp(prefix="sage-contained-"))  # not under root's 0700 tmp
+    env = sidecar_env(data_dir, SAGE_AUTO_TITLE="false")  # a title call would take a scripted turn
+    command = as_unprivileged(sidecar_command(), data_dir)
+    proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        with RunningScripted() as scripted:
+            ready = read_ready(proc, timeout=30)
+            key = env["SAGE_API_KEY"]
+            provider = call(ready.port, key, "POST", "/api/providers", {
+                "name": "scripted", "kind": "openai", "base_url": scripted.base_url,
+                "default_model": "scripted-1"})  # fmt: skip
+            agent = call(ready.port, key, "POST", "/api/agents", {
+                "name": "Runner", "provider_id": provider["id"], "tools": ["run_python"]})  # fmt: skip
+            yield Sidecar(ready.port, ready.pid, key, agent["id"], data_dir, scripted)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+READ_ENVIRON = """
+import os, subprocess, sys
+def read(pid):
+    try:
+        return open(f"/proc/{pid}/environ", "rb").read()
+    except OSError as error:
+        return error.errno
+# Control: a same-user process it started is readable, so a refusal below is the sidecar's doing.
+child = subprocess.Popen([sys.executable, "-c", "print('up', flush=True); input()"],
+                         env={"CONTROL": "1"}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+child.stdout.readline()  # running: its environment is in place
+control = read(child.pid)
+child.kill()
+print("control", "readable" if isinstance(control, bytes) and b"CONTROL=1" in control else control)
+found = read(int(sys.argv[1]) if len(sys.argv) > 1 else SIDECAR_PID)
+print("sidecar", "KEY FOUND" if isinstance(found, bytes) and b"SAGE_API_KEY" in found else found)
+"""
+
+
+def test_a_script_cannot_read_the_key_from_the_sidecars_proc_environ(sidecar):
+    result = sidecar.run(f"SIDECAR_PID = {sidecar.pid}\n" + READ_ENVIRON)
+    assert "control readable" in result, result
+    assert "sidecar 13" in result, result  # EACCES
+    assert sidecar.key not in result
+
+
+def test_no_same_user_process_can_read_it(sidecar):
+    """The same check from a process outside run_python's sandbox (Landlock also refuses ptrace
+    access outside its domain, so the test above passes on its own where Landlock exists): only
+    the sidecar's PR_SET_DUMPABLE stops this one."""
+    command = as_unprivileged([sys.executable, "-c", READ_ENVIRON, str(sidecar.pid)],
+                              sidecar.data_dir)  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    assert "control readable" in result.stdout, result
+    assert "sidecar 13" in result.stdout, result
+    assert sidecar.key not in result.stdout
+
+
+def test_400_mb_of_output_leaves_the_sidecars_memory_alone(sidecar):
+    sidecar.run("print('warm-up')")
+    before = peak_rss_kb(sidecar.pid)
+    code = (
+        "import sys\nchunk = b'x' * (1 << 20)\nfor _ in range(400): sys.stdout.buffer.write(chunk)"
+    )
+    result = sidecar.run(code)
+    grown_mb = (peak_rss_kb(sidecar.pid) - before) / 1024
+    assert "printed more than 16 MB and was stopped" in result
+    assert grown_mb < 64, f"the sidecar's peak memory grew by {grown_mb:.0f} MB"
+
+
+def test_a_fork_bomb_meets_the_process_limit(sidecar):
+    code = """
+import os, time
+forked, error = 0, None
+for _ in range(300):
+    try:
+        pid = os.fork()
+    except OSError as e:
+        error = e.errno
+        break
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    forked += 1
+print("forked", forked, "errno", error)
+"""
+    result = sidecar.run(code)
+    line = next(line for line in result.splitlines() if line.startswith("forked"))
+    _, forked, _, errno = line.split()
+    assert errno == "11", result  # EAGAIN: the limit, not the loop's end
+    assert int(forked) <= 64, result
+
+
+def test_stop_kills_the_script_and_its_setsid_grandchild(sidecar):
+    (sidecar.workspace / "pids.json").unlink(missing_ok=True)
+    with sidecar.chat() as ws:
+        message_id = sidecar.ask_to_run(ws, SPAWN_TREE + "time.sleep(60)")
+        deadline = time.monotonic() + 20
+        while not (sidecar.workspace / "pids.json").exists():
+            assert time.monotonic() < deadline, "the script never wrote its pids"
+            time.sleep(0.02)
+        pids = json.loads((sidecar.workspace / "pids.json").read_text())
+        assert all(pid_alive(pid) for pid in pids.values())
+        ws.send(json.dumps({"type": "chat.cancel", "messageId": message_id}))
+        while (frame := json.loads(ws.recv(timeout=20)))["type"] != "message.failed":
+            pass
+        assert frame["status"] == "interrupted"
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and any(pid_alive(pid) for pid in pids.values()):
+        time.sleep(0.02)
+    survivors = {name: pid for name, pid in pids.items() if pid_alive(pid)}
+    for pid in survivors.values():
+        os.kill(pid, signal.SIGKILL)
+    assert not survivors, f"still running after Stop: {survivors}"
