@@ -9,6 +9,7 @@ one capability, CAP_DAC_READ_SEARCH, so it can read the clone and its venv where
 Run as a normal user, the sidecar simply runs as that user: the very case the fix is for.
 """
 
+import contextlib
 import functools
 import json
 import os
@@ -75,6 +76,7 @@ class Sidecar:
     agent_id: str
     data_dir: Path
     scripted: RunningScripted
+    proc: subprocess.Popen
 
     @property
     def workspace(self) -> Path:
@@ -126,8 +128,8 @@ def peak_rss_kb(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
-@pytest.fixture(scope="module")
-def sidecar() -> Iterator[Sidecar]:
+@contextlib.contextmanager
+def running_sidecar() -> Iterator[Sidecar]:
     data_dir = Path(tempfile.mkdtemp(prefix="sage-contained-"))  # not under root's 0700 tmp
     env = sidecar_env(data_dir, SAGE_AUTO_TITLE="false")  # a title call would take a scripted turn
     command = as_unprivileged(sidecar_command(), data_dir)
@@ -142,7 +144,7 @@ def sidecar() -> Iterator[Sidecar]:
                 "default_model": "scripted-1"})  # fmt: skip
             agent = call(ready.port, key, "POST", "/api/agents", {
                 "name": "Runner", "provider_id": provider["id"], "tools": ["run_python"]})  # fmt: skip
-            yield Sidecar(ready.port, ready.pid, key, agent["id"], data_dir, scripted)
+            yield Sidecar(ready.port, ready.pid, key, agent["id"], data_dir, scripted, proc)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -151,6 +153,38 @@ def sidecar() -> Iterator[Sidecar]:
             proc.kill()
             proc.wait(timeout=10)
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def sidecar() -> Iterator[Sidecar]:
+    with running_sidecar() as running:
+        yield running
+
+
+def start_tree(sidecar: Sidecar, ws: Connection) -> tuple[str, dict[str, int]]:
+    """Run SPAWN_TREE (then sleep) through the chat; the reply's id and the tree's pids, the
+    supervisor's included."""
+    (sidecar.workspace / "pids.json").unlink(missing_ok=True)
+    message_id = sidecar.ask_to_run(ws, SPAWN_TREE + "time.sleep(60)")
+    deadline = time.monotonic() + 20
+    while not (sidecar.workspace / "pids.json").exists():
+        assert time.monotonic() < deadline, "the script never wrote its pids"
+        time.sleep(0.02)
+    pids = json.loads((sidecar.workspace / "pids.json").read_text())
+    stat = Path(f"/proc/{pids['script']}/stat").read_text()
+    pids["supervisor"] = int(stat.rsplit(")", 1)[1].split()[1])
+    assert all(pid_alive(pid) for pid in pids.values())
+    return message_id, pids
+
+
+def assert_all_gone(pids: dict[str, int], what: str) -> None:
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline and any(pid_alive(pid) for pid in pids.values()):
+        time.sleep(0.02)
+    survivors = {name: pid for name, pid in pids.items() if pid_alive(pid)}
+    for pid in survivors.values():
+        os.kill(pid, signal.SIGKILL)  # nothing left behind, even when the test fails
+    assert not survivors, f"still running after {what}: {survivors}"
 
 
 READ_ENVIRON = """
@@ -227,23 +261,19 @@ print("forked", forked, "errno", error)
 
 
 def test_stop_kills_the_script_and_its_setsid_grandchild(sidecar):
-    (sidecar.workspace / "pids.json").unlink(missing_ok=True)
     with sidecar.chat() as ws:
-        message_id = sidecar.ask_to_run(ws, SPAWN_TREE + "time.sleep(60)")
-        deadline = time.monotonic() + 20
-        while not (sidecar.workspace / "pids.json").exists():
-            assert time.monotonic() < deadline, "the script never wrote its pids"
-            time.sleep(0.02)
-        pids = json.loads((sidecar.workspace / "pids.json").read_text())
-        assert all(pid_alive(pid) for pid in pids.values())
+        message_id, pids = start_tree(sidecar, ws)
         ws.send(json.dumps({"type": "chat.cancel", "messageId": message_id}))
         while (frame := json.loads(ws.recv(timeout=20)))["type"] != "message.failed":
             pass
         assert frame["status"] == "interrupted"
-    deadline = time.monotonic() + 3
-    while time.monotonic() < deadline and any(pid_alive(pid) for pid in pids.values()):
-        time.sleep(0.02)
-    survivors = {name: pid for name, pid in pids.items() if pid_alive(pid)}
-    for pid in survivors.values():
-        os.kill(pid, signal.SIGKILL)
-    assert not survivors, f"still running after Stop: {survivors}"
+    assert_all_gone(pids, "Stop")
+
+
+@pytest.mark.parametrize("end", [signal.SIGTERM, signal.SIGKILL], ids=["shutdown", "kill-9"])
+def test_the_sidecar_ending_takes_the_tree_with_it(end):
+    with running_sidecar() as sidecar, sidecar.chat() as ws:
+        _, pids = start_tree(sidecar, ws)
+        sidecar.proc.send_signal(end)
+        sidecar.proc.wait(timeout=15)
+        assert_all_gone(pids, f"the sidecar's {signal.Signals(end).name}")

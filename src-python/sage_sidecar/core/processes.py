@@ -125,13 +125,18 @@ def apply_limits(limits: Limits) -> None:
     def cap(which: int, value: int) -> None:
         _soft, hard = resource.getrlimit(which)
         value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(which, (value, value if which != resource.RLIMIT_CPU else value + 1))
+        try:
+            resource.setrlimit(which, (value, value if which != resource.RLIMIT_CPU else value + 1))
+        except (ValueError, OSError):
+            if IS_LINUX:
+                raise
+            # macOS refuses some (RLIMIT_AS among them): best effort there.
 
     cap(resource.RLIMIT_CPU, limits.cpu_seconds)  # SIGXCPU at the soft limit, SIGKILL 1 s later
     cap(resource.RLIMIT_AS, limits.memory_bytes)
     cap(resource.RLIMIT_FSIZE, limits.file_bytes)
     cap(resource.RLIMIT_CORE, 0)
-    if os.getuid() != 0:
+    if IS_LINUX and os.getuid() != 0:
         cap(resource.RLIMIT_NPROC, user_task_count(os.getuid()) + limits.processes)
 
 
