@@ -43,6 +43,7 @@ from sage_sidecar.knowledge.parsers import ParseError
 from sage_sidecar.schemas.protocol.events import KnowledgeBaseEvent, KnowledgeFileEvent
 from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.db import Database
+from sage_sidecar.storage.locked import is_database_locked, retry_while_locked
 from sage_sidecar.storage.models import KnowledgeBase, KnowledgeFile
 
 if TYPE_CHECKING:  # numpy loads with the first embedding, not at start-up
@@ -144,6 +145,11 @@ class IngestWorker:
                 await asyncio.wait({task})
 
     async def _run(self) -> None:
+        # One "database is locked" (a writer elsewhere held the lock past the busy timeout) must
+        # not end the worker: it waits, longer each time, and carries on.
+        await retry_while_locked("ingest worker", self._work)
+
+    async def _work(self) -> None:
         while True:
             if self._pending and time.monotonic() - self._pending_since >= SAVE_EVERY_S:
                 await self._save_pending()
@@ -166,8 +172,12 @@ class IngestWorker:
                 raise
             finally:
                 self._current = None
-            if not task.cancelled() and task.exception() is not None:
-                log.error("ingest of %s crashed", job.file_id, exc_info=task.exception())
+            error = None if task.cancelled() else task.exception()
+            if error is not None and is_database_locked(error):
+                await retry_while_locked("ingest worker", self._queue_again, job)
+                raise error  # _run waits before the next claim
+            if error is not None:
+                log.error("ingest of %s crashed", job.file_id, exc_info=error)
 
     # --- one file -----------------------------------------------------------------------------
 
@@ -219,6 +229,8 @@ class IngestWorker:
         except (ParseError, IngestFailure, DomainError) as error:  # DomainError: the embedder's
             await self._fail(job, str(error))
         except Exception as error:  # the embedder or the index: fail this file, keep the worker
+            if is_database_locked(error):
+                raise  # not the file's fault: _work queues it again
             log.exception("ingest of %s failed", job.file_id)
             detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
             await self._fail(job, f"Indexing failed: {detail or type(error).__name__}")
@@ -278,12 +290,13 @@ class IngestWorker:
         queued again, and nothing is marked."""
         if not self._pending:
             return
-        jobs, self._pending = self._pending, []
+        jobs = self._pending  # kept until marked: a locked database leaves them for next time
         kb_id = jobs[0].kb_id
         index = self._indexes.current(kb_id)
         if index is None or not await asyncio.to_thread(
             self._indexes.write, kb_id, index, lambda _index: None
         ):
+            self._pending = []
             return
         async with self._db.session() as session:
             files = await session.scalars(
@@ -297,10 +310,22 @@ class IngestWorker:
                 file.status, file.progress = "ready", 1.0
             kb = await store.refresh_counts(session, kb_id)
             await session.commit()
+        self._pending = []
         for file in ready:
             self._publish_file(file)
         if kb is not None:
             publish_base(self._events, kb)
+
+    async def _queue_again(self, job: Job) -> None:
+        """A file cut off by a locked database: back in the queue, the attempt not counted."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(KnowledgeFile)
+                .where(KnowledgeFile.id == job.file_id,
+                       KnowledgeFile.status.in_(("parsing", "embedding")))
+                .values(status="queued", progress=0.0, attempts=KnowledgeFile.attempts - 1)
+            )  # fmt: skip
+            await session.commit()
 
     async def _set(self, session: AsyncSession, job: Job, **values: Any) -> None:
         file = await session.get(KnowledgeFile, job.file_id)
