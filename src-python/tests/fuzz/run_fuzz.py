@@ -25,7 +25,7 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
-from sidecar_process import read_ready, sidecar_command, sidecar_env  # noqa: E402
+from sidecar_process import api_call, read_ready, sidecar_command, sidecar_env  # noqa: E402
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
@@ -62,8 +62,10 @@ def main() -> int:
     try:
         ready = read_ready(sidecar, timeout=60)
         base = f"http://127.0.0.1:{ready.port}"
+        config = data / "schemathesis.toml"
+        config.write_text(CONFIG.read_text() + _seeded(ready.port, key, data))
         command = [
-            str(st), "--config-file", str(CONFIG), "run", f"{base}/api/openapi.json",
+            str(st), "--config-file", str(config), "run", f"{base}/api/openapi.json",
             "--checks", CHECKS,
             "--phases", args.phases,
             "--max-examples", str(args.max_examples),
@@ -92,6 +94,38 @@ def main() -> int:
         shutil.rmtree(data, ignore_errors=True)
     print(f"fuzz: {time.monotonic() - started:.0f} s, schemathesis exit {status}")
     return status
+
+
+def _seeded(port: int, key: str, data: Path) -> str:
+    """A knowledge base with one ingested file, whose ids the knowledge routes get most of the
+    time (a made-up id only reaches their 404): config that binds them, for schemathesis.toml."""
+    kb = api_call(port, key, "POST", "/api/knowledge/bases", {"name": "Fuzz"})["id"]
+    note = data / "note.txt"
+    note.write_text("Sage keeps every conversation on this computer.\n" * 20)
+    path = f"/api/knowledge/bases/{kb}/files"
+    file = api_call(port, key, "POST", f"{path}/paths", {"paths": [str(note)]})[0]["id"]
+    deadline = time.monotonic() + 120
+    while api_call(port, key, "GET", f"{path}/{file}")["status"] != "ready":
+        if time.monotonic() > deadline:
+            raise RuntimeError("the seeded file was not ingested in 120 s")
+        time.sleep(0.2)
+    query = {"query": "conversation", "kb_ids": [kb], "mode": "bm25"}
+    chunk = api_call(port, key, "POST", "/api/knowledge/search", query)["hits"][0]["chunk_id"]
+    bound = ", ".join(
+        f'"path.{name}" = {{ dictionary = "{name}", probability = 0.8 }}'
+        for name in ("kb_id", "file_id", "chunk_id")
+    )
+    # Not for DELETE: deleting the seeded base early would leave the other routes its 404 only.
+    return f"""
+[dictionaries]
+kb_id = {{ values = ["{kb}"] }}
+file_id = {{ values = ["{file}"] }}
+chunk_id = {{ values = [{chunk}] }}
+
+[[operations]]
+exclude-method = "DELETE"
+parameters = {{ {bound} }}
+"""
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
