@@ -30,6 +30,14 @@ describe('errorMessage', () => {
     expect(errorMessage(error, translator('zh'))).toBe('未知的工具：a, b。')
   })
 
+  it('reads a request the sidecar refused as invalid: the field and the reason', () => {
+    const reason = 'Value error, an API key is printable ASCII (it is sent in an HTTP header)'
+    const problems = [{ loc: ['body', 'api_key'], msg: reason, type: 'value_error' }]
+    const error = new ApiError(422, `api_key: ${reason}`, 'request.invalid', { field: 'api_key', reason, errors: problems })
+    expect(errorMessage(error, translator('en'))).toBe(`Invalid request (api_key): ${reason}`)
+    expect(errorMessage(error, translator('zh'))).toBe(`请求无效（api_key）：${reason}`)
+  })
+
   it('falls back to the detail for a code it does not know, or a generic one', () => {
     const unknown = new ApiError(409, 'an MCP server named "x" already exists', 'mcp.name_taken')
     expect(errorMessage(unknown, translator('zh'))).toBe('an MCP server named "x" already exists')
