@@ -18,6 +18,7 @@ from sage_sidecar.app_state import AppState
 from sage_sidecar.core.config import Settings
 from sage_sidecar.core.events import EventBus, run_heartbeat
 from sage_sidecar.core.logging import silence_parameter_logging
+from sage_sidecar.core.processes import end_descendants
 from sage_sidecar.core.security import ApiKeyMiddleware, LoopbackHostMiddleware
 from sage_sidecar.schemas.protocol.events import LocalServer, ProvidersDetected
 from sage_sidecar.services import agents, app_meta, conversations, providers
@@ -94,6 +95,9 @@ def create_app(settings: Settings) -> FastAPI:
             await state.chat.shutdown()  # unfinished replies are saved as interrupted
             await knowledge.stop()  # a file mid-ingest is resumed at the next start
             await mcp.close_all()  # ends stdio MCP server processes
+            # Whatever is still below us (a script's daemonised grandchild, a server's child):
+            # the sidecar owns every process it started, however it got there.
+            end_descendants()
             await http.aclose()
             await db.dispose()
 

@@ -22,14 +22,16 @@ from sage_sidecar.core.contract import EXIT_STARTUP_FAILED, failed_line, ready_l
 from sage_sidecar.core.errors import StartupFailure
 from sage_sidecar.core.logging import configure_logging
 from sage_sidecar.core.private_files import restrict_new_files
-from sage_sidecar.core.processes import harden_process
+from sage_sidecar.core.processes import end_descendants, harden_process, own_descendants
 from sage_sidecar.core.watchdog import watch_parent
 from sage_sidecar.storage.migrate import upgrade_to_head
 
 log = logging.getLogger("sage_sidecar")
 EXIT_CONFIG_ERROR = 2
-# After the shell is gone, give graceful shutdown this long before exiting hard.
-HARD_EXIT_AFTER_SECONDS = 1.5
+# After the shell is gone, give graceful shutdown this long before exiting hard: the sidecar and
+# everything it started must be gone within 1 s of the shell (the processes below it are killed at
+# once; this is for the database and the log).
+HARD_EXIT_AFTER_SECONDS = 0.7
 
 
 def load_settings() -> Settings | None:
@@ -67,6 +69,13 @@ async def serve(server: uvicorn.Server, sock: socket.socket) -> int:
     return 0
 
 
+def exit_hard() -> None:
+    try:
+        end_descendants()  # anything started while the shutdown ran
+    finally:
+        os._exit(0)
+
+
 def main() -> int:
     if sys.argv[1:2] == ["--run-python"] and len(sys.argv) == 3:
         # The frozen sidecar doubles as the interpreter for the run_python tool.
@@ -85,6 +94,9 @@ def main() -> int:
     settings.ensure_layout()
     log_path = configure_logging(settings.logs_dir, settings.log_level)
     log.info("starting sage-sidecar %s (pid %s), log file %s", __version__, os.getpid(), log_path)
+    # Orphans of what we start (a script's daemonised grandchild) become ours, so they can be found
+    # and ended with the rest (core/processes.py).
+    own_descendants()
 
     try:
         # Before serving (the lifespan then finds the database current): a database this version
@@ -106,16 +118,25 @@ def main() -> int:
     )
     server = uvicorn.Server(config)
 
+    parent_gone = threading.Event()
     if settings.parent_pid is not None:
 
         def on_parent_gone(reason: str) -> None:
             log.info("shutting down: %s", reason)
+            parent_gone.set()
+            # Nobody is left to wait for a clean shutdown of MCP servers, scripts and workers.
+            end_descendants()
             server.should_exit = True
-            threading.Timer(HARD_EXIT_AFTER_SECONDS, os._exit, args=(0,)).start()
+            threading.Timer(HARD_EXIT_AFTER_SECONDS, exit_hard).start()
 
         watch_parent(settings.parent_pid, on_parent_gone)
 
-    return asyncio.run(serve(server, sock))
+    code = asyncio.run(serve(server, sock))
+    if parent_gone.is_set():
+        # Not through the interpreter's finalization: it would wait on the stdin watch's read (and
+        # the timer, started by a daemon thread, is a daemon too and would never fire).
+        exit_hard()
+    return code
 
 
 if __name__ == "__main__":

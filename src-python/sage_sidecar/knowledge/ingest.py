@@ -5,7 +5,8 @@ or failed with a readable `error`. Nothing lives only in memory, so a restart lo
 
 - At start-up (`recover`), a file left in parsing/embedding by a crash is queued again; at its
   next claim its partial chunks and vectors are removed first. A file that was cut off
-  MAX_ATTEMPTS times fails instead of crashing every start.
+  MAX_ATTEMPTS times fails instead of crashing every start; a clean shutdown (the app's quit)
+  does not count as an attempt.
 - A file is `ready` only after its chunks are committed and its vectors are saved durably, so a
   file shown as ready is never half-indexed; search also ignores chunks of files not ready.
 - Saves are grouped: rewriting a large index after every small file would cost more than the
@@ -108,11 +109,24 @@ class IngestWorker:
         self.wake()
 
     async def stop(self) -> None:
+        current = self._current[0] if self._current is not None else None
         if self._loop_task is not None:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
         await self._save_pending()  # embedded files need not be embedded again after a restart
+        if current is not None:
+            await self._give_back_attempt(current.file_id)
+
+    async def _give_back_attempt(self, file_id: str) -> None:
+        """A quit is not a failed attempt: the file cut off by a clean shutdown is queued again
+        without counting towards MAX_ATTEMPTS (only crashes and kills do)."""
+        async with self._db.session() as session:
+            file = await session.get(KnowledgeFile, file_id)
+            if file is not None and file.status in ("parsing", "embedding"):
+                file.status, file.progress = "queued", 0.0
+                file.attempts = max(0, file.attempts - 1)
+                await session.commit()
 
     def wake(self) -> None:
         self._wake.set()

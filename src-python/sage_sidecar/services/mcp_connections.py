@@ -4,15 +4,26 @@
 Connections open lazily (on first tool listing or call), each held open by its own task because
 the SDK's context managers must be entered and left in one task. A server that fails to start or
 crashes becomes a readable tool error; the next use starts it again. Shutdown closes every
-connection, which ends stdio child processes.
+connection: a stdio server gets CLOSE_GRACE_S to exit after its stdin closes (the MCP spec's
+shutdown), then it and its children are killed.
+
+A stdio server runs in its own process group (so the SDK's `killpg` ends only it) but in the
+sidecar's session, where the shell's sweep finds it if the sidecar itself is killed (the SDK's own
+spawn would put it in a new session; `_spawn_stdio_server` replaces it).
 """
 
 import asyncio
 import contextlib
 import logging
+import os
+import subprocess
+import sys
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
+from sage_sidecar.core.processes import descendants, kill_tree
 from sage_sidecar.schemas.mcp import McpToolOut
 from sage_sidecar.storage.models import McpServer
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError
@@ -22,7 +33,39 @@ log = logging.getLogger(__name__)
 PREFIX = "mcp__"
 START_TIMEOUT_S = 30.0
 CALL_TIMEOUT_S = 120.0
+CLOSE_GRACE_S = 1.0
 MAX_TOOL_NAME = 64
+# The pids of the stdio servers a connection's task spawned (set in that task's context).
+_SPAWNED: ContextVar[list[int] | None] = ContextVar("mcp_spawned", default=None)
+
+
+async def _spawn_stdio_server(
+    command: str,
+    args: list[str],
+    env: dict[str, str] | None = None,
+    errlog: TextIO = sys.stderr,
+    cwd: Path | str | None = None,
+) -> Any:
+    """The SDK's process factory, with the server in its own group but the sidecar's session."""
+    from anyio._core._eventloop import get_async_backend
+
+    process = await get_async_backend().open_process(
+        [command, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errlog, cwd=cwd,
+        env=env, startupinfo=None, creationflags=0, start_new_session=False, pass_fds=(),
+        process_group=0,
+    )  # fmt: skip
+    if (spawned := _SPAWNED.get()) is not None:
+        spawned.append(process.pid)
+    return process
+
+
+def _use_own_spawn() -> None:
+    import mcp.client.stdio as sdk_stdio
+
+    # Fails loudly (AttributeError) if an SDK upgrade renames the factory.
+    assert callable(sdk_stdio._create_platform_compatible_process)
+    if sys.platform != "win32":  # Windows: the SDK's Job object already ends the tree
+        sdk_stdio._create_platform_compatible_process = _spawn_stdio_server
 
 
 def namespaced(server: str, tool: str) -> str:
@@ -56,6 +99,7 @@ class Connection:
     session: Any = None
     task: asyncio.Task[None] | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    pids: list[int] = field(default_factory=list)
 
     async def open(self) -> Any:
         ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -74,6 +118,8 @@ class Connection:
         from mcp.client.stdio import stdio_client
         from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
+        _use_own_spawn()
+        _SPAWNED.set(self.pids)
         try:
             async with contextlib.AsyncExitStack() as stack:
                 if self.config.transport == "stdio":
@@ -107,11 +153,19 @@ class Connection:
 
     async def close(self) -> None:
         self.stop.set()
-        if self.task is not None:
-            try:
-                await asyncio.wait_for(self.task, 5)
-            except (TimeoutError, asyncio.CancelledError, Exception):  # noqa: BLE001
-                self.task.cancel()
+        if self.task is None:
+            return
+        await asyncio.wait({self.task}, timeout=CLOSE_GRACE_S)
+        if not self.task.done():
+            # It ignored the end of its stdin: end it and its children now rather than after the
+            # SDK's own SIGTERM-then-SIGKILL escalation (4 s).
+            below = descendants(os.getpid())  # still ours (not exited and its pid reused)
+            for pid in self.pids:
+                if pid in below:
+                    kill_tree(pid)
+            await asyncio.wait({self.task}, timeout=CLOSE_GRACE_S)
+        if not self.task.done():
+            self.task.cancel()
 
 
 def _describe(error: BaseException) -> str:
