@@ -19,6 +19,7 @@ import argparse
 import http.client
 import json
 import os
+import queue
 import secrets
 import subprocess
 import sys
@@ -33,12 +34,13 @@ READY_PREFIX = "SAGE_SIDECAR_READY "
 WINDOWS = sys.platform == "win32"
 
 # The stand-in parent: spawns the launcher with inherited stdout and a stdin pipe it never
-# closes, prints the children's pid, then sleeps until killed.
+# closes, prints the launcher's pid, then sleeps until killed.
 PARENT = """
 import os, subprocess, sys, time
 env = dict(os.environ, SAGE_PARENT_PID=str(os.getpid()))  # the shell passes its own pid
 child = subprocess.Popen(sys.argv[1:], stdin=subprocess.PIPE, env=env)
 print("LAUNCHER_PID", child.pid, flush=True)
+os.close(1)  # from now on only the sidecar holds the pipe: if it dies, the reader sees EOF
 time.sleep(3600)
 """
 
@@ -106,12 +108,27 @@ def health(port: int, key: str | None) -> tuple[int, object]:
         return response.status, body[:200]
 
 
-def read_line(stream: IO[str], what: str) -> str:
-    # readline blocks: the watchdog in smoke() kills the parent on timeout, which ends the stream.
-    line = stream.readline()
-    if not line:
-        raise SystemExit(f"smoke: the output ended (exit, or the time limit) before the {what}")
-    return line
+class Lines:
+    """The parent's stdout, read by a thread: a wait for a line has a deadline even when some
+    stray process keeps the pipe open (a blocking readline would hang the smoke test)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._queue: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
+
+    def _pump(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._queue.put(line)
+        self._queue.put("")
+
+    def next(self, what: str, deadline: float) -> str:
+        try:
+            line = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise SystemExit(f"smoke: no {what} before the time limit") from None
+        if not line:
+            raise SystemExit(f"smoke: the output ended before the {what}")
+        return line
 
 
 def smoke(launcher: Path, home: Path, timeout: float) -> None:
@@ -129,15 +146,15 @@ def smoke(launcher: Path, home: Path, timeout: float) -> None:
             env=env,
             text=True,
         )
-        watchdog = threading.Timer(timeout, parent.kill)
-        watchdog.start()
+        deadline = time.monotonic() + timeout
         pids: list[int] = []
         try:
             assert parent.stdout is not None
-            first = read_line(parent.stdout, "launcher pid")
+            lines = Lines(parent.stdout)
+            first = lines.next("launcher pid", deadline)
             pids.append(int(first.split()[1]))
             while True:
-                line = read_line(parent.stdout, "READY line")
+                line = lines.next("READY line", deadline)
                 if line.startswith(READY_PREFIX):
                     ready = json.loads(line[len(READY_PREFIX) :])
                     break
@@ -157,7 +174,6 @@ def smoke(launcher: Path, home: Path, timeout: float) -> None:
                 raise SystemExit(f"smoke: /api/health without the key answered {status}, not 401")
             print("smoke: /api/health answers with the key and refuses without it", file=sys.stderr)
         finally:
-            watchdog.cancel()
             parent.kill()  # SIGKILL / TerminateProcess: no clean-up runs in the parent
             parent.wait(timeout=10)
         left = wait_gone(pids, timeout=10)
