@@ -132,12 +132,13 @@ def check_bundle_paths(root: Path = ROOT) -> list[str]:
             print(
                 f"  {platform}: {builder} builds {want} and src-python/dist/{collect.group(1) if collect else '?'}/"
             )
-    for key, path in [
-        (
-            "bundle.windows.nsis.installerHooks",
-            bundle.get("windows", {}).get("nsis", {}).get("installerHooks"),
-        ),
-    ]:
+    windows = bundle.get("windows", {})
+    named = [("bundle.windows.nsis.installerHooks", windows.get("nsis", {}).get("installerHooks"))]
+    named += [
+        ("bundle.windows.wix.fragmentPaths", p)
+        for p in windows.get("wix", {}).get("fragmentPaths", [])
+    ]
+    for key, path in named:
         if path and not (root / "src-tauri" / path).is_file():
             problems.append(f"{key} names {path}, which does not exist")
     return problems

@@ -44,6 +44,7 @@ def copy_tree(tmp_path: Path) -> Path:
         "src-tauri/tauri.conf.json",
         "src-tauri/src/sidecar/launch.rs",
         "src-tauri/windows/installer-hooks.nsh",
+        "src-tauri/windows/stop-sidecar.wxs",
         "src-python/sage_sidecar.spec",
         "scripts/build-sidecar.sh",
         "scripts/build.ps1",
@@ -62,6 +63,14 @@ def test_a_launcher_the_windows_build_does_not_produce_is_found(tmp_path):
     assert problems == [
         "scripts/build.ps1 does not build src-tauri/binaries/sage-sidecar-x86_64-pc-windows-msvc.exe "
         "(the windows-x86_64 leg's externalBin)"
+    ]
+
+
+def test_a_missing_installer_hook_or_msi_fragment_is_found(tmp_path):
+    root = copy_tree(tmp_path)
+    (root / "src-tauri" / "windows" / "stop-sidecar.wxs").unlink()
+    assert check.check_bundle_paths(root) == [
+        "bundle.windows.wix.fragmentPaths names windows/stop-sidecar.wxs, which does not exist"
     ]
 
 

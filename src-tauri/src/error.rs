@@ -12,7 +12,16 @@ use crate::sidecar::contract::StartupError;
 pub enum CommandError {
     /// The sidecar could not be started; the log names the reason.
     #[error("{message} (log: {log_path})")]
-    Startup { message: String, log_path: String },
+    Startup {
+        message: String,
+        log_path: String,
+        // A coded refusal's code and params, for the UI's translation (see `StartupError`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        code: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(type = "Record<string, unknown>")]
+        params: Option<serde_json::Value>,
+    },
     /// Shell settings could not be saved.
     #[error("{message}")]
     Settings { message: String },
@@ -26,7 +35,7 @@ pub enum CommandError {
 
 impl From<StartupError> for CommandError {
     fn from(error: StartupError) -> Self {
-        Self::Startup { message: error.message, log_path: error.log_path }
+        Self::Startup { message: error.message, log_path: error.log_path, code: error.code, params: error.params }
     }
 }
 
@@ -48,7 +57,7 @@ mod tests {
 
     #[test]
     fn a_startup_error_keeps_its_log_path() {
-        let error = CommandError::from(StartupError { message: "exited".into(), log_path: "/d/logs/shell.log".into() });
+        let error = CommandError::from(StartupError::new("exited".into(), "/d/logs/shell.log".into()));
         assert_eq!(
             serde_json::to_value(&error).unwrap(),
             serde_json::json!({"kind": "startup", "message": "exited", "logPath": "/d/logs/shell.log"})

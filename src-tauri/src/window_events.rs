@@ -53,7 +53,7 @@ mod tests {
             api_key: "k".into(),
             version: "0".into(),
         });
-        let failed = Connection::Failed(StartupError { message: "exited".into(), log_path: "/l".into() });
+        let failed = Connection::Failed(StartupError::new("exited".into(), "/l".into()));
         assert!(hides_on_close(true, true, Some(&ready)));
         assert!(hides_on_close(true, true, Some(&Connection::Starting)));
         assert!(!hides_on_close(false, true, Some(&ready)), "the setting is off");

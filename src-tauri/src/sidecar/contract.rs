@@ -12,6 +12,9 @@ pub const ENV_SIDECAR_HOME: &str = "SAGE_SIDECAR_HOME";
 pub const ENV_SIDECAR_PYTHON: &str = "SAGE_SIDECAR_PYTHON";
 
 pub const READY_PREFIX: &str = "SAGE_SIDECAR_READY";
+/// The line a sidecar prints instead of READY when it refuses to start for a reason the user must
+/// read (its database was written by a newer Sage, an upgrade failed); it then exits.
+pub const FAILED_PREFIX: &str = "SAGE_SIDECAR_FAILED";
 
 /// What the sidecar announces once it accepts connections.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
@@ -47,6 +50,23 @@ pub fn parse_ready_line(line: &str) -> Result<Option<ReadyInfo>, HandshakeError>
     Ok(Some(info))
 }
 
+/// A coded refusal to start: `code` and `params` for the UI's translation (`errors.<code>`),
+/// `detail` in English.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Refusal {
+    pub code: String,
+    pub detail: String,
+    #[serde(default)]
+    pub params: serde_json::Value,
+}
+
+/// The refusal on a FAILED line; `None` for any other line (a FAILED line that cannot be read is
+/// only logged, and the exit is reported as any other).
+pub fn parse_failed_line(line: &str) -> Option<Refusal> {
+    let json = line.trim_end_matches(['\r', '\n']).strip_prefix(FAILED_PREFIX)?.strip_prefix(' ')?;
+    serde_json::from_str(json).ok()
+}
+
 fn truncate(text: &str) -> String {
     text.chars().take(200).collect()
 }
@@ -80,6 +100,19 @@ impl SageConfig {
 pub struct StartupError {
     pub message: String,
     pub log_path: String,
+    // Set when the sidecar refused with a coded reason (its FAILED line): the UI shows the
+    // translation of `errors.<code>` with `params`, and `message` when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(type = "Record<string, unknown>")]
+    pub params: Option<serde_json::Value>,
+}
+
+impl StartupError {
+    pub fn new(message: String, log_path: String) -> Self {
+        Self { message, log_path, code: None, params: None }
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +155,34 @@ mod tests {
     fn port_zero_is_refused() {
         let line = r#"SAGE_SIDECAR_READY {"port":0,"pid":1,"version":"v"}"#;
         assert_eq!(parse_ready_line(line), Err(HandshakeError::PortZero));
+    }
+
+    #[test]
+    fn a_failed_line_carries_a_coded_refusal() {
+        let line =
+            r#"SAGE_SIDECAR_FAILED {"code":"storage.newer_database","detail":"newer","params":{"revision":"0012"}}"#;
+        let refusal = parse_failed_line(line).unwrap();
+        assert_eq!(refusal.code, "storage.newer_database");
+        assert_eq!(refusal.detail, "newer");
+        assert_eq!(refusal.params, serde_json::json!({"revision": "0012"}));
+        assert_eq!(parse_failed_line("SAGE_SIDECAR_FAILED not-json"), None);
+        assert_eq!(parse_failed_line(r#"SAGE_SIDECAR_READY {"port":1,"pid":1,"version":"v"}"#), None);
+    }
+
+    #[test]
+    fn a_startup_error_sends_its_code_only_when_it_has_one() {
+        let plain = StartupError::new("exited".into(), "/l".into());
+        assert_eq!(serde_json::to_value(&plain).unwrap(), serde_json::json!({"message": "exited", "logPath": "/l"}));
+        let coded = StartupError {
+            code: Some("storage.newer_database".into()),
+            params: Some(serde_json::json!({"revision": "0012"})),
+            ..plain
+        };
+        assert_eq!(
+            serde_json::to_value(&coded).unwrap(),
+            serde_json::json!({"message": "exited", "logPath": "/l", "code": "storage.newer_database",
+                               "params": {"revision": "0012"}})
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ use std::time::Duration;
 use shared_child::SharedChild;
 use tauri::async_runtime::{channel, JoinHandle, Receiver, Sender};
 
-use super::contract::{parse_ready_line, HandshakeError, ReadyInfo, ENV_API_KEY, ENV_DATA_DIR, ENV_PARENT_PID};
+use super::contract::{
+    parse_failed_line, parse_ready_line, HandshakeError, ReadyInfo, Refusal, ENV_API_KEY, ENV_DATA_DIR, ENV_PARENT_PID,
+};
 use super::key::ApiKey;
 use super::launch::Launch;
 
@@ -30,6 +32,9 @@ pub enum SidecarError {
     ExitedEarly { status: String, stderr_tail: String },
     #[error("the sidecar's handshake was invalid: {0}")]
     Handshake(#[from] HandshakeError),
+    /// It said why on its FAILED line (e.g. a database from a newer Sage) and exited.
+    #[error("{}", .0.detail)]
+    Refused(Refusal),
 }
 
 fn tail_suffix(tail: &str) -> String {
@@ -193,12 +198,16 @@ pub async fn handshake(
 /// lines are kept so an early exit can say why.
 pub async fn await_ready(events: &mut SidecarEvents, timeout: Duration) -> Result<ReadyInfo, SidecarError> {
     let mut stderr_tail: Vec<String> = Vec::new();
+    let mut refusal: Option<Refusal> = None;
     let wait = async {
         while let Some(event) = events.recv().await {
             match event {
                 SidecarEvent::Stdout(line) => {
                     if let Some(ready) = parse_ready_line(&line)? {
                         return Ok(ready);
+                    }
+                    if let Some(refused) = parse_failed_line(&line) {
+                        refusal = Some(refused);
                     }
                     log::info!(target: "sidecar", "{}", line.trim_end());
                 }
@@ -211,6 +220,9 @@ pub async fn await_ready(events: &mut SidecarEvents, timeout: Duration) -> Resul
                     }
                 }
                 SidecarEvent::Exited(status) => {
+                    if let Some(refused) = refusal.take() {
+                        return Err(SidecarError::Refused(refused));
+                    }
                     return Err(SidecarError::ExitedEarly { status, stderr_tail: stderr_tail.join("\n") });
                 }
             }
@@ -279,6 +291,21 @@ mod tests {
     fn garbage_ready_line_is_a_handshake_error() {
         let error = run(vec![stdout("SAGE_SIDECAR_READY {oops")], Duration::from_secs(1)).unwrap_err();
         assert!(matches!(error, SidecarError::Handshake(_)), "{error}");
+    }
+
+    #[test]
+    fn a_refusal_on_the_failed_line_is_kept_for_the_ui() {
+        let line = r#"SAGE_SIDECAR_FAILED {"code":"storage.newer_database","detail":"Update Sage","params":{"revision":"0012"}}"#;
+        let error =
+            run(vec![stdout(line), SidecarEvent::Exited("exit code 3".into())], Duration::from_secs(1)).unwrap_err();
+        assert_eq!(error.to_string(), "Update Sage");
+        match error {
+            SidecarError::Refused(refusal) => {
+                assert_eq!(refusal.code, "storage.newer_database");
+                assert_eq!(refusal.params["revision"], "0012");
+            }
+            other => panic!("not a refusal: {other}"),
+        }
     }
 
     #[test]

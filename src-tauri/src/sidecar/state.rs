@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
-use super::contract::{SageConfig, StartupError};
+use super::contract::{Refusal, SageConfig, StartupError};
 use super::policy::RestartPolicy;
 use super::process::{SidecarProcess, DEFAULT_READY_TIMEOUT};
 use crate::paths::DataLayout;
@@ -150,6 +150,11 @@ impl SidecarState {
     /// Points at the shell log: it has the shell's view and the sidecar's forwarded stderr, even
     /// when the sidecar died before it could open its own log.
     pub(crate) fn startup_error(&self, message: String) -> StartupError {
-        StartupError { message, log_path: self.layout.shell_log().display().to_string() }
+        StartupError::new(message, self.layout.shell_log().display().to_string())
+    }
+
+    /// The sidecar refused to start and said why (its FAILED line): the UI translates the code.
+    pub(crate) fn refusal_error(&self, refusal: Refusal) -> StartupError {
+        StartupError { code: Some(refusal.code), params: Some(refusal.params), ..self.startup_error(refusal.detail) }
     }
 }

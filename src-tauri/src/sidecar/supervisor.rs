@@ -16,7 +16,7 @@ use tauri::{AppHandle, Emitter, Manager, PackageInfo, Runtime};
 use super::contract::{SageConfig, StartupError};
 use super::health::HealthCheck;
 use super::launch::Launch;
-use super::process::{handshake, SidecarEvents, SidecarProcess};
+use super::process::{handshake, SidecarError, SidecarEvents, SidecarProcess};
 use super::state::{Connection, SidecarState};
 
 pub const SIDECAR_CHANGED_EVENT: &str = "sage://sidecar-changed";
@@ -111,7 +111,10 @@ async fn handshake_of(state: &SidecarState, generation: u64, spawned: Spawned) -
     let (ready, exited) = handshake(events, state.ready_timeout).await;
     let ready = ready.map_err(|error| {
         state.discard(pid);
-        state.startup_error(error.to_string())
+        match error {
+            SidecarError::Refused(refusal) => state.refusal_error(refusal),
+            other => state.startup_error(other.to_string()),
+        }
     })?;
     if !state.owns(generation, pid) {
         return Err(state.startup_error("the sidecar was stopped while starting".into()));
@@ -165,6 +168,15 @@ async fn supervise<R: Runtime>(app: AppHandle<R>, mut running: Running) {
                 Ok(next) => {
                     announce(&app, &next.config);
                     break next;
+                }
+                // A refusal (a database from a newer Sage) would be the same at every try.
+                Err(error) if error.code.is_some() => {
+                    log::error!("the sidecar refused to start: {}", error.message);
+                    if state.generation() == generation {
+                        state.set_connection(Connection::Failed(error.clone()));
+                        announce_failure(&app, &error);
+                    }
+                    return;
                 }
                 Err(error) => log::warn!("restart failed: {}", error.message),
             }

@@ -11,9 +11,9 @@ export type SageConfig = { apiBase: string, wsBase: string, apiKey: string, vers
  * Why the sidecar could not be started, so the UI shows a readable error naming the log file
  * rather than a blank window (`get_connection` fails with it; `sage://sidecar-failed` carries it).
  */
-export type StartupError = { message: string, logPath: string, };
+export type StartupError = { message: string, logPath: string, code?: string | null, params?: Record<string, unknown>, };
 
-export type CommandError = { "kind": "startup", message: string, logPath: string, } | { "kind": "settings", message: string, } | { "kind": "update", message: string, } | { "kind": "shell", message: string, };
+export type CommandError = { "kind": "startup", message: string, logPath: string, code?: string | null, params?: Record<string, unknown>, } | { "kind": "settings", message: string, } | { "kind": "update", message: string, } | { "kind": "shell", message: string, };
 
 export type UpdateStatus = { "state": "idle" } | { "state": "checking" } | { "state": "up-to-date", current: string, } | { "state": "available", current: string, version: string, notes: string | null, } | { "state": "downloading", version: string, downloaded: number, total: number | null, } | { "state": "installed", version: string, } | { "state": "failed", message: string, };
 

@@ -35,7 +35,8 @@ function isCommandError(value: unknown): value is CommandError {
 /** The startup error a failed `getConnection` / `restartSidecar` carries, if that is what it is. */
 export function startupErrorOf(error: unknown): StartupError | null {
   if (error instanceof ShellCommandError && error.detail.kind === 'startup') {
-    return { message: error.detail.message, logPath: error.detail.logPath }
+    const { message, logPath, code, params } = error.detail
+    return { message, logPath, code, params }
   }
   return null
 }
