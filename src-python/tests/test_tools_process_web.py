@@ -5,14 +5,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from sage_sidecar.tools import python_runner, web_fetch
+from sage_sidecar.knowledge.page_text import html_to_text
+from sage_sidecar.services import page_reader
+from sage_sidecar.tools import python_runner
 from sage_sidecar.tools.base import ToolContext, ToolError
 from sage_sidecar.tools.registry import BUILTIN_TOOLS
 
 
 @pytest.fixture
 def ctx(tmp_path) -> ToolContext:
-    return ToolContext(agent_id="a1", workspace=tmp_path / "ws")
+    return ToolContext(agent_id="a1", workspace=tmp_path / "ws", read_page=page_reader.read_page)
 
 
 async def run_python(code: str, ctx: ToolContext) -> str:
@@ -106,4 +108,4 @@ async def test_html_is_reduced_to_text_and_limits_hold(site, ctx, monkeypatch):
 
 
 def test_html_to_text_drops_scripts():
-    assert "evil" not in web_fetch.html_to_text("<script>evil()</script><p>ok</p>")
+    assert "evil" not in html_to_text("<script>evil()</script><p>ok</p>")

@@ -26,8 +26,9 @@ LAN = ipaddress.ip_address("127.0.0.2")  # and as a private address (another loo
 class Site(ThreadingHTTPServer):
     """A tiny web server that says who it is and records the Host header of each request."""
 
-    def __init__(self, address: tuple[str, int], body: str) -> None:
+    def __init__(self, address: tuple[str, int], body: str, content_type: str = "text/plain"):
         self.body = body.encode()
+        self.content_type = content_type
         self.hosts: list[str] = []
         super().__init__(address, _Handler)
 
@@ -44,7 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Type", self.server.content_type)
         self.send_header("Content-Length", str(len(self.server.body)))
         self.end_headers()
         self.wfile.write(self.server.body)
@@ -245,3 +246,92 @@ async def test_a_slow_drip_is_cut_off_at_the_deadline(where, monkeypatch):
 
 def test_the_tool_has_a_total_deadline_by_default():
     assert Network().deadline_s == web_fetch.DEADLINE_S <= 60
+
+
+async def test_a_page_is_reduced_to_text_in_a_worker_process(monkeypatch):
+    """BeautifulSoup on ~0.5 MB of markup held the event loop for 150-500 ms at a time from a
+    thread (measured with a 1 ms ticker); a parse worker process does it instead, the one the
+    chat engine gives every tool call. Proven by the sidecar's own html_to_text refusing to run."""
+    from sage_sidecar.knowledge import page_text
+    from sage_sidecar.services import page_reader
+    from sage_sidecar.tools.base import ToolContext
+    from sage_sidecar.tools.registry import BUILTIN_TOOLS
+
+    def not_here(_html: str) -> str:
+        raise AssertionError("HTML reduced in the sidecar's own process")
+
+    monkeypatch.setattr(page_text, "html_to_text", not_here)
+    monkeypatch.setenv("SAGE_FETCH_ALLOW_PRIVATE", "1")
+    paragraphs = "".join(f"<p>line {i}</p>" for i in range(40_000)).encode()
+
+    class BigPage(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(paragraphs)))
+            self.end_headers()
+            self.wfile.write(paragraphs)
+
+        def log_message(self, *_args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), BigPage)
+    thread = serve(server)
+    ctx = ToolContext(agent_id="a", workspace=Path("/nonexistent"),
+                      read_page=page_reader.read_page)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/"
+        text = await BUILTIN_TOOLS["fetch_url"].run({"url": url}, ctx)
+        pool = page_reader.pool()
+        assert pool.started == 1 and len(pool.worker_pids()) == 1  # kept warm for the next page
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        await page_reader.close()
+    assert text.startswith("line 0\nline 1\n") and len(text) == web_fetch.MAX_TEXT
+    assert not pool.worker_pids()  # closed with the chat engine
+
+
+async def test_without_a_page_reader_an_html_page_is_refused(monkeypatch):
+    monkeypatch.setenv("SAGE_FETCH_ALLOW_PRIVATE", "1")
+    site = Site(("127.0.0.1", 0), "<p>hello</p>", content_type="text/html")
+    thread = serve(site)
+    try:
+        with pytest.raises(ToolError, match="no page reader"):
+            await fetch_text(f"http://127.0.0.1:{site.server_port}/")
+    finally:
+        site.shutdown()
+        site.server_close()
+        thread.join(timeout=5)
+
+
+def test_an_agent_reads_a_page_through_the_chat_engines_page_reader(
+    client, auth, api_key, scripted, monkeypatch
+):
+    """The wiring: a reply's tool calls get the page reader, so a fetched page comes back as
+    text (and its worker ends with the engine)."""
+    import json
+
+    from chat_client import add_scripted_provider, send_once
+
+    monkeypatch.setenv("SAGE_FETCH_ALLOW_PRIVATE", "1")
+    site = Site(("127.0.0.1", 0), "<h1>News</h1><script>x()</script><p>All quiet.</p>", "text/html")
+    thread = serve(site)
+    try:
+        add_scripted_provider(client, auth, scripted)
+        agent = client.post("/api/agents", json={"name": "Reader", "tools": ["fetch_url"]},
+                            headers=auth).json()  # fmt: skip
+        url = f"http://127.0.0.1:{site.server_port}/news"
+        scripted.load([
+            {"tool_calls": [{"id": "f1", "name": "fetch_url", "arguments": json.dumps({"url": url})}]},
+            {"text": "Nothing happened."},
+        ])  # fmt: skip
+        _, frames = send_once(client, api_key, "news?", agentId=agent["id"])
+    finally:
+        site.shutdown()
+        site.server_close()
+        thread.join(timeout=5)
+    result = next(f for f in frames if f["type"] == "tool.result")
+    assert (result["content"], result["isError"]) == ("News\nAll quiet.", False)
+    assert frames[-1]["type"] == "message.completed"

@@ -144,6 +144,14 @@ class ParserPool:
         await self._run(request, result.update)
         return result["text"], result["chars"]
 
+    async def page_text(self, html: str, max_chars: int, source: str) -> str:
+        """A fetched page's HTML as text (tools/page_text.py), cut to `max_chars`."""
+        result: dict[str, Any] = {}
+        request = {"op": "page_text", "path": source, "html": html, "max_chars": max_chars}
+        await self._run(request, result.update)
+        text: str = result["text"]
+        return text
+
     async def close(self) -> None:
         """Kill every worker (the sidecar is stopping)."""
         workers = list(self._live)
@@ -281,6 +289,14 @@ def _die_with_parent() -> None:
 def _handle(request: dict[str, Any], write: Callable[[dict[str, Any]], None]) -> None:
     from sage_sidecar.knowledge.chunking import chunk_document
     from sage_sidecar.knowledge.parsers import parse_file
+
+    if request["op"] == "page_text":  # fetch_url's page: HTML in the request, not a file
+        from sage_sidecar.knowledge.page_text import html_to_text
+
+        text = html_to_text(request["html"])
+        write({"text": text[: request["max_chars"]], "chars": len(text)})
+        write({"done": {}})
+        return
 
     document = parse_file(Path(request["path"]), request["kind"])
     if request["op"] == "text":

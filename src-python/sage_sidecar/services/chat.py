@@ -31,7 +31,7 @@ from sage_sidecar.schemas.protocol.chat import (
 )
 from sage_sidecar.schemas.protocol.parts import AttachmentPart, Failure, FailureReason, NoticePart
 from sage_sidecar.services import agents as agents_service
-from sage_sidecar.services import attachments, mcp_servers, model_choice
+from sage_sidecar.services import attachments, mcp_servers, model_choice, page_reader
 from sage_sidecar.services import providers as providers_service
 from sage_sidecar.services.conversations import get_conversation, next_seq
 from sage_sidecar.services.grounding import ground
@@ -193,6 +193,7 @@ class ChatEngine:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await page_reader.close()  # fetch_url's page workers
 
     # --- internals -----------------------------------------------------------------------------
 

@@ -37,6 +37,7 @@ from sage_sidecar.schemas.protocol.parts import (
 )
 from sage_sidecar.schemas.protocol.parts import Usage as ReplyUsage
 from sage_sidecar.services import agents as agents_service
+from sage_sidecar.services import page_reader
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent
@@ -194,7 +195,8 @@ class Turn:
     async def _run_tools(self, calls: list[ToolCall]) -> list[str]:
         by_name = {t.name: t for t in self.tools}
         agent = self.agent
-        context = ToolContext(agent_id=agent.id, workspace=self.workspaces / agent.id)
+        context = ToolContext(agent_id=agent.id, workspace=self.workspaces / agent.id,
+                              read_page=page_reader.read_page)  # fmt: skip
         for call in calls:
             self.writer.add_part(ToolCallPart(id=call.id, name=call.name, arguments=call.arguments))
             await self.emit(ToolCallFrame(**self.ids, call_id=call.id, name=call.name,

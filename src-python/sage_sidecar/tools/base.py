@@ -10,10 +10,15 @@ class ToolError(Exception):
     """A tool failed in a way the model should hear about (bad arguments, refused path...)."""
 
 
+# (html, url) -> the page's text, reduced outside the sidecar's process (services/page_reader.py)
+PageReader = Callable[[str, str], Awaitable[str]]
+
+
 @dataclass(frozen=True)
 class ToolContext:
     agent_id: str
     workspace: Path  # the agent's own folder under storage/
+    read_page: PageReader | None = None  # fetch_url reads HTML pages only with one
 
 
 @dataclass(frozen=True)

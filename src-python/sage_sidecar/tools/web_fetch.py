@@ -7,13 +7,16 @@ to one of those checked addresses: the name travels only as the Host header and 
 name (SNI; the certificate is verified against the name). A name that answers a public address
 for the check and a private one a moment later (DNS rebinding, TTL 0) cannot reach the LAN.
 Each redirect is resolved and checked the same way. One deadline covers the whole fetch (every
-hop, the body): a server that drips a byte at a time is cut off.
+hop, the body, its reduction to text): a server that drips a byte at a time is cut off. HTML is
+reduced to text in a parse worker process, not in the sidecar (knowledge/page_text.py), through
+the `read_page` the chat engine puts in the ToolContext.
 
 SAGE_FETCH_ALLOW_PRIVATE=1 lifts the address check (not the pinning) for tests against a local
 server. Proxy settings from the environment are not used: a proxy would connect on its own.
 """
 
 import asyncio
+import functools
 import ipaddress
 import os
 import socket
@@ -24,7 +27,7 @@ from typing import Any
 
 import httpx
 
-from sage_sidecar.tools.base import Tool, ToolContext, ToolError
+from sage_sidecar.tools.base import PageReader, Tool, ToolContext, ToolError
 
 MAX_BYTES = 1_000_000
 MAX_TEXT = 20_000
@@ -71,7 +74,15 @@ class Network:
     resolve: Resolver = system_resolve
     allowed: Callable[[IPAddress], bool] = is_public
     deadline_s: float = DEADLINE_S
-    verify: ssl.SSLContext | bool = True
+    verify: ssl.SSLContext | None = None  # None: the shared default (certifi's CAs)
+    read_page: PageReader | None = None  # HTML to text, in a worker process (ToolContext's)
+
+
+@functools.cache
+def default_tls() -> ssl.SSLContext:
+    """Made once: loading the CA bundle takes ~100 ms on the event loop, which httpx would
+    spend again for every client (a client per redirect hop here)."""
+    return httpx.create_ssl_context()
 
 
 async def _checked_addresses(url: httpx.URL, network: Network) -> list[IPAddress]:
@@ -126,7 +137,10 @@ async def _fetch(url: httpx.URL, network: Network) -> tuple[str, str]:
         addresses = await _checked_addresses(url, network)
         # A client per hop: a pooled connection belongs to one address and one TLS name.
         async with httpx.AsyncClient(
-            timeout=TIMEOUT_S, follow_redirects=False, trust_env=False, verify=network.verify
+            timeout=TIMEOUT_S,
+            follow_redirects=False,
+            trust_env=False,
+            verify=network.verify or default_tls(),
         ) as client:
             response = await _send_pinned(client, url, addresses)
             try:
@@ -141,16 +155,6 @@ async def _fetch(url: httpx.URL, network: Network) -> tuple[str, str]:
     raise ToolError("too many redirects")
 
 
-def html_to_text(html: str) -> str:
-    from bs4 import BeautifulSoup  # imported on first use: keeps sidecar start-up fast
-
-    soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "svg"]):
-        tag.decompose()
-    lines = (line.strip() for line in soup.get_text("\n").splitlines())
-    return "\n".join(line for line in lines if line)
-
-
 async def fetch_text(url: str, network: Network | None = None) -> str:
     network = network or Network()
     try:
@@ -160,22 +164,24 @@ async def fetch_text(url: str, network: Network | None = None) -> str:
     try:
         async with asyncio.timeout(network.deadline_s):
             content_type, text = await _fetch(parsed, network)
+            if "html" in content_type:  # within the deadline too: a worker past it is killed
+                if network.read_page is None:
+                    raise ToolError("HTML pages cannot be read here (no page reader)")
+                text = await network.read_page(text, str(parsed))
     except TimeoutError as error:
         raise ToolError(f"the page did not arrive within {network.deadline_s:g} s") from error
     except httpx.TimeoutException as error:
         raise ToolError(f"no answer within {TIMEOUT_S:g} s") from error
     except httpx.HTTPError as error:
         raise ToolError(f"fetch failed: {type(error).__name__}") from error
-    if "html" in content_type:
-        text = await asyncio.to_thread(html_to_text, text)
     return text[:MAX_TEXT]
 
 
-async def _run(args: dict[str, Any], _ctx: ToolContext) -> str:
+async def _run(args: dict[str, Any], ctx: ToolContext) -> str:
     url = args.get("url")
     if not isinstance(url, str):
         raise ToolError("'url' (string) is required")
-    return await fetch_text(url)
+    return await fetch_text(url, Network(read_page=ctx.read_page))
 
 
 FETCH_URL = Tool(
