@@ -44,6 +44,10 @@ check "the installed app reaches connected, then quits cleanly" \
   dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
   env SAGE_INSTALLED_APP=/usr/bin/sage-desktop SAGE_INSTALLED_SIDECAR_DIR=/usr/lib/Sage/sidecar \
   bash -c "cd '$ROOT/web' && node --test --test-reporter=spec e2e/package/"
+# The installed-app smoke test every release leg runs (release.yml), proven here on the .deb.
+check "the release legs' smoke test passes on the installed app" \
+  dbus-run-session -- xvfb-run -a -s "-screen 0 1280x800x24" \
+  "$PY" "$ROOT/scripts/smoke-installed.py" --app /usr/bin/sage-desktop
 
 log "dpkg: uninstalling $pkg"
 purge_package "$pkg"
