@@ -239,7 +239,7 @@ async def test_a_slow_drip_is_cut_off_at_the_deadline(where, monkeypatch):
             await asyncio.wait_for(
                 fetch_text(f"http://127.0.0.1:{drip.port}/", Network(deadline_s=1.5)), 20
             )
-        assert time.monotonic() - started < 3
+        assert time.monotonic() - started < 6  # a loaded CI machine; without a deadline: 20 s+
     finally:
         drip.close()
 
