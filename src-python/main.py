@@ -1,4 +1,9 @@
-"""PyInstaller entry point for the frozen sidecar (see sage_sidecar.spec)."""
+"""PyInstaller entry point for the frozen sidecar (see sage_sidecar.spec).
+
+The frozen sidecar is also a document parse worker and run_python's supervisor and interpreter:
+each of those starts often, so it is dispatched here, before the server's imports (seconds on a
+loaded machine, against a fraction of one).
+"""
 
 import sys
 
@@ -10,11 +15,17 @@ if __name__ == "__main__":
 
         sys.exit(serve(int(sys.argv[2])))
     if sys.argv[1:2] == ["--contain"]:
-        # run_python's supervisor (core/reaper.py): started for every script, so it skips the
-        # server's imports.
+        # run_python's supervisor (core/reaper.py): started for every script.
         from sage_sidecar.core.reaper import main as contain
 
         sys.exit(contain(sys.argv[2:]))
+    if sys.argv[1:2] == ["--run-python"] and len(sys.argv) == 3:
+        # run_python's interpreter: the script runs with the bundled Python and standard library.
+        import runpy
+
+        sys.argv = sys.argv[2:]
+        runpy.run_path(sys.argv[0], run_name="__main__")
+        sys.exit(0)
     from sage_sidecar.main import main
 
     sys.exit(main())

@@ -39,6 +39,7 @@ pytestmark = pytest.mark.skipif(
 
 call = functools.partial(api_call, timeout=10)
 TEST_USER = "sage-test"
+FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
 
 
 def unprivileged_user() -> tuple[int, int]:
@@ -129,10 +130,10 @@ def peak_rss_kb(pid: int) -> int:
 
 
 @contextlib.contextmanager
-def running_sidecar() -> Iterator[Sidecar]:
+def running_sidecar(command: list[str] | None = None) -> Iterator[Sidecar]:
     data_dir = Path(tempfile.mkdtemp(prefix="sage-contained-"))  # not under root's 0700 tmp
     env = sidecar_env(data_dir, SAGE_AUTO_TITLE="false")  # a title call would take a scripted turn
-    command = as_unprivileged(sidecar_command(), data_dir)
+    command = as_unprivileged(command or sidecar_command(), data_dir)
     proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     try:
@@ -195,12 +196,13 @@ def read(pid):
     except OSError as error:
         return error.errno
 # Control: a same-user process it started is readable, so a refusal below is the sidecar's doing.
-child = subprocess.Popen([sys.executable, "-c", "print('up', flush=True); input()"],
-                         env={"CONTROL": "1"}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-child.stdout.readline()  # running: its environment is in place
-control = read(child.pid)
-child.kill()
-print("control", "readable" if isinstance(control, bytes) and b"CONTROL=1" in control else control)
+if not getattr(sys, "frozen", False):  # the frozen sidecar is no general interpreter
+    child = subprocess.Popen([sys.executable, "-c", "print('up', flush=True); input()"],
+                             env={"CONTROL": "1"}, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    child.stdout.readline()  # running: its environment is in place
+    control = read(child.pid)
+    child.kill()
+    print("control", "readable" if isinstance(control, bytes) and b"CONTROL=1" in control else control)
 found = read(int(sys.argv[1]) if len(sys.argv) > 1 else SIDECAR_PID)
 print("sidecar", "KEY FOUND" if isinstance(found, bytes) and b"SAGE_API_KEY" in found else found)
 """
@@ -277,3 +279,15 @@ def test_the_sidecar_ending_takes_the_tree_with_it(end):
         sidecar.proc.send_signal(end)
         sidecar.proc.wait(timeout=15)
         assert_all_gone(pids, f"the sidecar's {signal.Signals(end).name}")
+
+
+@pytest.mark.skipif(not FROZEN.exists(), reason="no frozen build: run scripts/build-sidecar.sh")
+def test_the_frozen_sidecar_contains_scripts_too():
+    """The frozen sidecar is its own supervisor (`--contain`) and interpreter (`--run-python`)."""
+    with running_sidecar([str(FROZEN)]) as sidecar:
+        result = sidecar.run(SPAWN_TREE + "print('done')")
+        assert result.startswith("exit code 0\ndone"), result
+        assert_all_gone(json.loads((sidecar.workspace / "pids.json").read_text()), "the run")
+        result = sidecar.run(f"SIDECAR_PID = {sidecar.pid}\n" + READ_ENVIRON)
+        assert "sidecar 13" in result, result
+        assert sidecar.key not in result
