@@ -89,11 +89,11 @@ async def test_stop_kills_the_script_its_child_and_a_setsid_grandchild(workspace
 
 
 async def test_timeout_kills_the_whole_tree(workspace, monkeypatch):
-    monkeypatch.setattr(python_runner, "TIMEOUT_S", 2.0)
+    monkeypatch.setattr(python_runner, "TIMEOUT_S", 6.0)  # time to write the pids, even under load
     task = asyncio.create_task(python_runner.run_code(SPAWN_TREE + "time.sleep(60)", workspace))
     pids = await wait_for_pids(workspace)
-    with pytest.raises(ToolError, match="longer than 2 s"):
-        await asyncio.wait_for(task, 10)
+    with pytest.raises(ToolError, match="longer than 6 s"):
+        await asyncio.wait_for(task, 15)
     assert_all_gone(pids)
 
 
@@ -155,10 +155,10 @@ async def test_cpu_time_and_file_size_are_limited(workspace, monkeypatch):
     result = await python_runner.run_code(code, workspace)
     assert "file refused 27" in result  # EFBIG (Python ignores SIGXFSZ)
     assert (workspace / "big.bin").stat().st_size <= 1024**2
-    started = time.monotonic()
+    # 1 s of CPU, well before the wall clock's 30 s even on a loaded machine.
+    monkeypatch.setattr(python_runner, "TIMEOUT_S", 30.0)
     result = await python_runner.run_code("while True: pass", workspace)
     assert result.startswith("exit code 152 (SIGXCPU, CPU time limit)")
-    assert time.monotonic() - started < 5
 
 
 @pytest.mark.skipif(landlock.abi_version() < 1, reason="this kernel has no Landlock")
