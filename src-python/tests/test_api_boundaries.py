@@ -62,6 +62,13 @@ def test_an_mcp_server_the_os_or_http_cannot_start_is_refused(client, auth, chan
     _invalid(client.post("/api/mcp-servers", json=body, headers=auth), field)
 
 
+@pytest.mark.parametrize("chunk_id", [2**63, 106368928995692444123136, 0])
+def test_a_chunk_id_past_sqlites_integers_is_refused(client: TestClient, auth, chunk_id):
+    """A number SQLite cannot bind answered 500 (OverflowError); the fuzz run found it."""
+    _invalid(client.get(f"/api/knowledge/chunks/{chunk_id}", headers=auth), "chunk_id")
+    assert client.get(f"/api/knowledge/chunks/{2**63 - 1}", headers=auth).status_code == 404
+
+
 def _is_utc_with_offset(value: str) -> bool:
     parsed = datetime.fromisoformat(value)
     return parsed.tzinfo is not None and parsed.utcoffset().total_seconds() == 0  # type: ignore[union-attr]

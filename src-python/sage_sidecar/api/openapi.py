@@ -12,6 +12,16 @@ from sage_sidecar.api.errors import STATUS_MEANING
 from sage_sidecar.schemas.protocol import json_schemas
 
 _ERROR_BODY = "#/components/schemas/ErrorBody"
+# The body of a multipart upload route, which reads the request stream itself (no FastAPI param).
+MULTIPART_FILES: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {
+            "type": "object",
+            "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
+        }}},
+    }
+}  # fmt: skip
 
 
 def install_protocol_schemas(app: FastAPI) -> None:

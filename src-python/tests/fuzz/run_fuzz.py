@@ -111,9 +111,11 @@ def _seeded(port: int, key: str, data: Path) -> str:
         time.sleep(0.2)
     query = {"query": "conversation", "kb_ids": [kb], "mode": "bm25"}
     chunk = api_call(port, key, "POST", "/api/knowledge/search", query)["hits"][0]["chunk_id"]
+    bindings = {"path.kb_id": "kb_id", "path.file_id": "file_id", "path.chunk_id": "chunk_id",
+                "body.kb_ids[*]": "kb_id", "body.file_ids[*]": "file_id", "body.paths[*]": "path"}  # fmt: skip
     bound = ", ".join(
-        f'"path.{name}" = {{ dictionary = "{name}", probability = 0.8 }}'
-        for name in ("kb_id", "file_id", "chunk_id")
+        f'"{key}" = {{ dictionary = "{name}", probability = 0.8 }}'
+        for key, name in bindings.items()
     )
     # Not for DELETE: deleting the seeded base early would leave the other routes its 404 only.
     return f"""
@@ -121,6 +123,7 @@ def _seeded(port: int, key: str, data: Path) -> str:
 kb_id = {{ values = ["{kb}"] }}
 file_id = {{ values = ["{file}"] }}
 chunk_id = {{ values = [{chunk}] }}
+path = {{ values = ["{note}"] }}
 
 [[operations]]
 exclude-method = "DELETE"

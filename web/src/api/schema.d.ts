@@ -108,7 +108,7 @@ export interface paths {
         /**
          * Upload Attachments
          * @description Multipart upload of files to attach to the next message (send their ids in `chat.send`).
-         *     Too large: 413; unsupported type: 415; unreadable: 400 with the reason.
+         *     Too large: 413; unsupported type: 415; unreadable: 422 with the reason.
          */
         post: operations["upload_attachments_api_attachments_post"];
         delete?: never;
@@ -2782,7 +2782,13 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    files?: string[];
+                };
+            };
+        };
         responses: {
             /** @description Successful Response */
             201: {

@@ -1,9 +1,10 @@
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Path, Request, status
 
 from sage_sidecar.api.deps import SessionDep, StateDep
 from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.openapi import MULTIPART_FILES
 from sage_sidecar.knowledge.intake import too_large
 from sage_sidecar.knowledge.search import Hit
 from sage_sidecar.schemas.knowledge import (
@@ -24,6 +25,8 @@ from sage_sidecar.services.knowledge import Knowledge
 from sage_sidecar.storage import knowledge as store
 
 router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
+# A chunk's id is an SQLite rowid: a bigger number cannot even be bound to the query.
+ChunkId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers on top of the files themselves
 
 
@@ -103,22 +106,11 @@ async def list_files(kb_id: str, session: SessionDep) -> list[KnowledgeFileOut]:
     return [KnowledgeFileOut.model_validate(f) for f in await files.list_files(session, kb_id)]
 
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"multipart/form-data": {"schema": {
-            "type": "object",
-            "properties": {"files": {"type": "array", "items": {"type": "string", "format": "binary"}}},
-        }}},
-    }
-}  # fmt: skip
-
-
 @router.post(
     "/bases/{kb_id}/files",
     response_model=list[KnowledgeFileOut],
     status_code=status.HTTP_201_CREATED,
-    openapi_extra=_UPLOAD_BODY,
+    openapi_extra=MULTIPART_FILES,
     responses=error_responses(404, 413, 415, 422),
 )
 async def upload_files(
@@ -174,6 +166,6 @@ async def search(data: SearchRequest, session: SessionDep, knowledge: KnowledgeD
 
 
 @router.get("/chunks/{chunk_id}", response_model=ChunkOut, responses=error_responses(404))
-async def get_chunk(chunk_id: int, session: SessionDep) -> ChunkOut:
+async def get_chunk(chunk_id: ChunkId, session: SessionDep) -> ChunkOut:
     """One passage with its source: what a citation marker links to."""
     return ChunkOut(**_chunk(await service.get_chunk(session, chunk_id)))
