@@ -249,3 +249,14 @@ def test_a_database_from_a_newer_app_is_refused_untouched(tmp_path: Path):
     assert "newer version of Sage" in str(refused.value)
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     assert not backups_dir(db).exists()
+
+
+def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path: Path):
+    db = tmp_path / "agent_platform.db"
+    db.write_bytes(b"this is not an SQLite database, it is garbage " * 100)
+    before = db.read_bytes()
+    with pytest.raises(StartupFailure) as refused:
+        upgrade_to_head(db)
+    assert refused.value.code == "storage.unreadable"
+    assert refused.value.params["path"] == str(db)
+    assert db.read_bytes() == before

@@ -75,12 +75,21 @@ def upgrade_to_head(db_path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> str
     """Apply pending migrations and return the revision the database is now at.
 
     Raises StartupFailure (codes `storage.newer_database`, `storage.unknown_revision`,
-    `storage.migration_failed`, `storage.setup_failed`) when the database cannot be brought to
+    `storage.unreadable`, `storage.migration_failed`, `storage.setup_failed`) when the database cannot be brought to
     this app's head.
     """
     known = known_revisions(migrations_dir)
     head = known[-1]
-    current = stored_revision(db_path)
+    try:
+        current = stored_revision(db_path)
+    except sqlite3.DatabaseError as error:  # not a database, or damaged beyond SQLite's reading
+        raise StartupFailure(
+            f"The database {db_path} cannot be read ({error}); nothing was changed. Restore a "
+            f"copy from {backups_dir(db_path)} or move the file away to start afresh.",
+            code="storage.unreadable",
+            path=str(db_path),
+            backups=str(backups_dir(db_path)),
+        ) from error
     if current == head:
         return current
     if current is not None and current not in known:
