@@ -129,8 +129,8 @@ def restrict(hidden: str | None, writable: list[str]) -> int:
             if not stat.S_ISDIR(mode):
                 rights &= _FILE_RIGHTS
             rule = _PathBeneathAttr(rights & handled, fd)
-            if libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0) != 0:
-                raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
+            # A refused rule (an odd file system) leaves that path ungranted: fails closed.
+            libc.syscall(_SYS_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0)
         finally:
             os.close(fd)
     return ruleset
