@@ -1,7 +1,8 @@
 // Desktop E2E: the real app window under Xvfb, driven through tauri-driver + WebKitWebDriver,
 // with the frozen sidecar the bundle ships. Run by scripts/test.sh (which builds everything).
-import { spawn } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { execFileSync, spawn } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
@@ -14,6 +15,13 @@ import { ROOT, saveArtifact, appVersion, sidecarsUsing, startScriptedProvider, w
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
 const launch = (env) => launchApp(APP, env)
 const { hook, test: limit } = LIMITS
+// A database at a schema revision no build of this version knows (as a newer Sage leaves it).
+const NEWER_DATABASE = `import sqlite3, sys
+with sqlite3.connect(sys.argv[1]) as db:
+    db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL)")
+    db.execute("INSERT INTO alembic_version VALUES ('9999')")`
+const READ_REVISION = `import sqlite3, sys
+print(sqlite3.connect(sys.argv[1]).execute("SELECT version_num FROM alembic_version").fetchone()[0])`
 
 describe('desktop app', () => {
   describe('with the frozen sidecar', () => {
@@ -138,6 +146,34 @@ describe('desktop app', () => {
       const card = await done.findElement(By.css('[data-testid="tool-card"]'))
       assert.equal(await card.getAttribute('data-tool'), 'current_time')
       saveArtifact('desktop-chat.png', await app.driver.takeScreenshot())
+    })
+  })
+
+  describe('when the data was written by a newer Sage', () => {
+    let app, dataDir
+    before(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), 'sage-e2e-newer-'))
+      execFileSync('python3', ['-c', NEWER_DATABASE, join(dataDir, 'agent_platform.db')])
+      app = await launch({ SAGE_DATA_DIR: dataDir })
+    }, hook)
+    after(async () => {
+      await app?.close()
+      app?.cleanup()
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true })
+    }, hook)
+
+    it("says so in the UI's words, not as a crash, and leaves the data untouched", limit, async () => {
+      await waitFor(async () => (await phase(app.driver)) === 'startup-error', { what: 'startup error' })
+      const message = await app.driver.findElement(By.css('[data-testid="startup-message"]')).getText()
+      // The sidecar's coded refusal (storage.newer_database), translated by the UI.
+      assert.match(message, /saved by a newer version of Sage|由更新版本的 Sage 保存/)
+      assert.match(message, /9999/)
+      assert.doesNotMatch(message, /exited before it was ready/)
+      const revision = execFileSync('python3', ['-c', READ_REVISION, join(dataDir, 'agent_platform.db')], {
+        encoding: 'utf8',
+      })
+      assert.equal(revision.trim(), '9999')
+      saveArtifact('desktop-newer-database.png', await app.driver.takeScreenshot())
     })
   })
 
