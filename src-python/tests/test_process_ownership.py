@@ -1,5 +1,5 @@
-"""The real sidecar process owns every process it starts (issue #13 §3): however it is asked to end
-— SIGTERM (the app's quit), its shell killed with SIGKILL — nothing it started survives it, not
+"""The real sidecar process owns every process it starts (issue #13 §3): however it ends — SIGTERM
+(the app's quit), its shell killed with SIGKILL, itself killed — nothing it started survives it, not
 even an MCP server that ignores its stdin and SIGTERM, nor that server's daemonised grandchild; and
 an ingest cut off by quits is resumed, not failed. The shell's side (its own exits, kill -9 of the
 sidecar) is src-tauri/tests/process_ownership.rs."""
@@ -77,6 +77,24 @@ def test_sigterm_ends_every_process_the_sidecar_started(tmp_path: Path, marker: 
         # Well inside the shell's 3 s grace, so the shell never has to kill anything.
         assert time.monotonic() - started < 2.5
         assert marked(marker) == [], "processes the sidecar started outlived its clean shutdown"
+    finally:
+        proc.kill()
+        for pid in marked(marker):
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_kill_9_of_the_sidecar_ends_its_mcp_servers_whole_tree(tmp_path: Path, marker: str):
+    """No shutdown code runs: the server's supervisor (core/reaper.py) gets the parent-death
+    signal and ends the server and its children, the daemonised one included."""
+    env = sidecar_env(tmp_path / "data")
+    proc = subprocess.Popen(sidecar_command(), env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        ready = read_ready(proc, timeout=30)
+        start_stubborn_server(ready.port, env["SAGE_API_KEY"], marker)
+        proc.kill()
+        proc.wait()
+        assert wait_for(lambda: marked(marker) == [], 1.0), "the sidecar's tree outlived it"
     finally:
         proc.kill()
         for pid in marked(marker):

@@ -37,7 +37,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 _PR_SET_NO_NEW_PRIVS = 38
 
 # Where the venv's supervisor imports this package from (a frozen one has it inside).
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 # How long a supervisor told to stop may take before its whole process group is SIGKILLed.
 STOP_GRACE_SECONDS = 2.0
 
@@ -379,7 +379,7 @@ async def spawn_contained(
         "sandbox": asdict(sandbox) if sandbox else None,
     }
     supervisor_env = dict(env)
-    supervisor_env["PYTHONPATH"] = _PACKAGE_ROOT
+    supervisor_env["PYTHONPATH"] = PACKAGE_ROOT
     process = await asyncio.create_subprocess_exec(
         *supervisor_command(spec),
         cwd=cwd,

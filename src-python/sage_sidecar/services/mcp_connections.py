@@ -7,22 +7,25 @@ crashes becomes a readable tool error; the next use starts it again. Shutdown cl
 connection: a stdio server gets CLOSE_GRACE_S to exit after its stdin closes (the MCP spec's
 shutdown), then it and its children are killed.
 
-A stdio server runs in its own process group (so the SDK's `killpg` ends only it) but in the
-sidecar's session, where the shell's sweep finds it if the sidecar itself is killed (the SDK's own
-spawn would put it in a new session; `_spawn_stdio_server` replaces it).
+A stdio server runs under the supervisor scripts run under (core/reaper.py: its whole tree ends
+with it, and with the sidecar), in its own process group (so the SDK's `killpg` ends only it) but
+in the sidecar's session, where the shell's sweep finds it if the sidecar itself is killed
+(`_spawn_stdio_server` replaces the SDK's spawn, which would start a new session).
 """
 
 import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import subprocess
 import sys
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from sage_sidecar.core import processes
 from sage_sidecar.core.processes import descendants, kill_tree
 from sage_sidecar.schemas.mcp import McpToolOut
 from sage_sidecar.storage.models import McpServer
@@ -34,6 +37,11 @@ PREFIX = "mcp__"
 START_TIMEOUT_S = 30.0
 CALL_TIMEOUT_S = 120.0
 CLOSE_GRACE_S = 1.0
+# A server is a program the user chose to run, not untrusted code: no real limits (V8 and the JVM
+# reserve far more address space than they use), only the supervisor's tree ownership.
+SERVER_LIMITS = processes.Limits(
+    cpu_seconds=10**9, memory_bytes=1 << 46, file_bytes=1 << 46, processes=1_000_000
+)
 MAX_TOOL_NAME = 64
 # The pids of the stdio servers a connection's task spawned (set in that task's context).
 _SPAWNED: ContextVar[list[int] | None] = ContextVar("mcp_spawned", default=None)
@@ -46,13 +54,25 @@ async def _spawn_stdio_server(
     errlog: TextIO = sys.stderr,
     cwd: Path | str | None = None,
 ) -> Any:
-    """The SDK's process factory, with the server in its own group but the sidecar's session."""
+    """The SDK's process factory. The server runs under a supervisor (core/reaper.py, as scripts
+    do) that ends the server's whole tree when the server exits, when told to (the SDK's SIGTERM)
+    and when the sidecar dies, even a child that moved to a session of its own. The supervisor
+    runs in its own process group but the sidecar's session (the shell's sweep)."""
     from anyio._core._eventloop import get_async_backend
 
+    environment = dict(os.environ if env is None else env)
+    spec = {
+        "parent": os.getpid(),
+        "argv": [shutil.which(command, path=environment.get("PATH")) or command, *args],
+        "cwd": str(cwd or os.getcwd()),
+        "limits": asdict(SERVER_LIMITS),
+        "sandbox": None,
+    }
+    environment["PYTHONPATH"] = processes.PACKAGE_ROOT  # the supervisor's; not the server's
     process = await get_async_backend().open_process(
-        [command, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errlog, cwd=cwd,
-        env=env, startupinfo=None, creationflags=0, start_new_session=False, pass_fds=(),
-        process_group=0,
+        processes.supervisor_command(spec), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=errlog, cwd=cwd, env=environment, startupinfo=None, creationflags=0,
+        start_new_session=False, pass_fds=(), process_group=0,
     )  # fmt: skip
     if (spawned := _SPAWNED.get()) is not None:
         spawned.append(process.pid)
