@@ -13,6 +13,7 @@ or MCP URL the fuzzer makes up fails at once (the 502 the schema declares) inste
 """
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -51,14 +52,21 @@ def main() -> int:
         print("schemathesis is missing: scripts/lib.sh's ensure_venv installs it", file=sys.stderr)
         return 2
     data = Path(tempfile.mkdtemp(prefix="sage-fuzz-"))
+    # SAGE_PARENT_PID: the sidecar exits on its own if this script dies without stopping it (it
+    # also watches its stdin, as under the shell: closing it is how it is asked to stop).
     env = sidecar_env(data / "data", HTTP_PROXY=CLOSED_PORT_PROXY, HTTPS_PROXY=CLOSED_PORT_PROXY,
-                      ALL_PROXY=CLOSED_PORT_PROXY, NO_PROXY="", SAGE_AUTO_TITLE="false")  # fmt: skip
+                      ALL_PROXY=CLOSED_PORT_PROXY, NO_PROXY="", SAGE_AUTO_TITLE="false",
+                      SAGE_PARENT_PID=str(os.getpid()))  # fmt: skip
     key = env["SAGE_API_KEY"]
-    # Its own session, so the sidecar and anything it starts end together below.
-    sidecar = subprocess.Popen(sidecar_command(), env=env, stdout=subprocess.PIPE,
-                               stderr=open(data / "sidecar.log", "wb"), text=True,
-                               start_new_session=True)  # fmt: skip
+    # The layer's time limit ends us with SIGTERM: unwind through `finally`, which stops the sidecar.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    status = 1
     started = time.monotonic()
+    # Its own session, so the sidecar and anything it starts end together below.
+    with open(data / "sidecar.log", "wb") as log_file:
+        sidecar = subprocess.Popen(sidecar_command(), env=env, stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, stderr=log_file, text=True,
+                                   start_new_session=True)  # fmt: skip
     try:
         ready = read_ready(sidecar, timeout=60)
         base = f"http://127.0.0.1:{ready.port}"
@@ -79,7 +87,9 @@ def main() -> int:
             command += ["--exclude-path", path]
         if args.report_dir:
             args.report_dir.mkdir(parents=True, exist_ok=True)
-            command += ["--report", "junit,ndjson", "--report-dir", str(args.report_dir)]
+            # JUnit names each failure; the full NDJSON log (10-20 MB) is left out.
+            junit = args.report_dir / "junit.xml"
+            command += ["--report", "junit", "--report-junit-path", str(junit)]
         # Run from the scratch dir: schemathesis writes its files to the working directory.
         st_env = {**os.environ, "NO_COLOR": "1", "SAGE_FUZZ_API_KEY": key}
         status = subprocess.run(command, env=st_env, cwd=data).returncode
@@ -132,20 +142,21 @@ parameters = {{ {bound} }}
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
-    """SIGTERM to the sidecar's whole process group, SIGKILL after 10 s."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
+    """Close its stdin (the shell's way to ask it to stop), then SIGTERM and SIGKILL to its whole
+    process group, 10 s apart; then SIGKILL to anything it started that outlived it."""
+    assert process.stdin is not None
+    process.stdin.close()
+    for stop in (None, signal.SIGTERM, signal.SIGKILL):
+        if stop is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, stop)
+        try:
+            process.wait(timeout=10)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    try:
-        os.killpg(process.pid, signal.SIGKILL)  # anything it started that outlived it
-    except ProcessLookupError:
-        pass
 
 
 if __name__ == "__main__":
