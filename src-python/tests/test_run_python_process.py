@@ -29,6 +29,7 @@ from test_run_python_containment import SPAWN_TREE
 from websockets.sync.client import ClientConnection, connect
 from websockets.sync.connection import Connection
 
+from sage_sidecar.core import landlock
 from sage_sidecar.demo.scripted import RunningScripted
 
 from sidecar_process import api_call, pid_alive, read_ready, sidecar_command, sidecar_env
@@ -291,3 +292,24 @@ def test_the_frozen_sidecar_contains_scripts_too():
         result = sidecar.run(f"SIDECAR_PID = {sidecar.pid}\n" + READ_ENVIRON)
         assert "sidecar 13" in result, result
         assert sidecar.key not in result
+
+
+@pytest.mark.skipif(landlock.abi_version() < 1, reason="this kernel has no Landlock")
+def test_the_chat_engines_workspace_gets_the_data_dir_hidden(sidecar):
+    """The sandbox finds the data dir from where the chat engine puts the workspace: a script the
+    sidecar runs cannot read the database nor write beside it, and can write in its workspace."""
+    code = f"""
+def attempt(what, action):
+    try:
+        action(); print(what, "allowed")
+    except OSError as error:
+        print(what, "refused", error.errno)
+attempt("read db", lambda: open({str(sidecar.data_dir / "agent_platform.db")!r}, "rb").read())
+attempt("write data dir", lambda: open({str(sidecar.data_dir / "planted.txt")!r}, "w"))
+attempt("write workspace", lambda: open("note.txt", "w").write("ok"))
+"""
+    result = sidecar.run(code)
+    assert "read db refused 13" in result, result
+    assert "write data dir refused 13" in result, result
+    assert "write workspace allowed" in result, result
+    assert not (sidecar.data_dir / "planted.txt").exists()
