@@ -25,6 +25,8 @@ from sage_sidecar.services import agents, app_meta, conversations, providers
 from sage_sidecar.services.chat import ChatEngine, ChatSettings
 from sage_sidecar.services.knowledge import Knowledge, parse_limits
 from sage_sidecar.services.mcp_connections import McpManager
+from sage_sidecar.services.traces import store as traces_store
+from sage_sidecar.services.traces.recorder import TraceSink
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.migrate import upgrade_to_head
 
@@ -48,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
         async with db.session() as session:
             await app_meta.record_start(session, __version__)
             interrupted = await conversations.mark_interrupted_streams(session)
+            await traces_store.mark_interrupted_runs(session)
             await agents.default_agent(session)
             if settings.demo_provider_url:
                 await providers.ensure_demo_provider(session, settings.demo_provider_url)
@@ -58,11 +61,13 @@ def create_app(settings: Settings) -> FastAPI:
         http = httpx.AsyncClient(follow_redirects=False)
         mcp = McpManager()
         events = EventBus()
+        traces = TraceSink(db, secrets=(settings.api_key.get_secret_value(),))
+        traces.start()
         knowledge = Knowledge(db, events, http, settings.storage_dir, settings.vectors_dir,
                               settings.max_upload_bytes, parse_limits(settings))  # fmt: skip
         chat = ChatEngine(db, http, settings.storage_dir / "workspaces", mcp,
                           settings=ChatSettings.of(settings), knowledge=knowledge,
-                          events=events)  # fmt: skip
+                          events=events, traces=traces)  # fmt: skip
         state = AppState(
             settings=settings,
             db=db,
@@ -80,6 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
         # Local model servers (Ollama, LM Studio) are looked for once at start, in the background,
         # and announced on /ws/events; GET /api/providers/detect looks again on demand.
         detection = asyncio.create_task(announce_local_servers(state))
+        pruning = asyncio.create_task(traces_store.prune_daily(db))  # traces past retention
         # Files a crash left mid-ingest are queued again (or failed), then the worker resumes.
         await knowledge.start()
         log.info(
@@ -88,11 +94,12 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
-            for task in (heartbeat, detection):
+            for task in (heartbeat, detection, pruning):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await state.chat.shutdown()  # unfinished replies are saved as interrupted
+            await traces.close()  # and their traces written
             await knowledge.stop()  # a file mid-ingest is resumed at the next start
             await mcp.close_all()  # ends stdio MCP server processes
             # Whatever is still below us (a script's daemonised grandchild, a server's child):

@@ -50,7 +50,7 @@ def test_the_database_refuses_a_duplicate_place(client: TestClient, auth, settin
 
 
 def test_the_upgrade_renumbers_existing_duplicates_in_insertion_order(settings):
-    from sage_sidecar.storage.migrate import upgrade_to_head
+    from sage_sidecar.storage.migrate import head_revision, upgrade_to_head
 
     settings.ensure_layout()
     db = settings.db_path
@@ -59,6 +59,8 @@ def test_the_upgrade_renumbers_existing_duplicates_in_insertion_order(settings):
         conn.execute("DROP INDEX ux_messages_conversation_seq")
         conn.execute("CREATE INDEX ix_messages_conversation_id ON messages (conversation_id, seq)")
         conn.execute("UPDATE alembic_version SET version_num = '0008'")
+        for table in ("model_prices", "run_steps", "runs"):  # 0010's, made again on the way up
+            conn.execute(f"DROP TABLE {table}")
         for cid in ("raced", "calm"):
             conn.execute("INSERT INTO conversations (id, title, created_at, updated_at) "
                          "VALUES (?, 't', '2026-01-01', '2026-01-01')", (cid,))  # fmt: skip
@@ -68,7 +70,7 @@ def test_the_upgrade_renumbers_existing_duplicates_in_insertion_order(settings):
             conn.execute("INSERT INTO messages (id, conversation_id, seq, role, content, parts, "
                          "status, created_at) VALUES (?, ?, ?, 'user', ?, '[]', 'completed', "
                          "'2026-01-01')", (f"m{i}", cid, seq, content))  # fmt: skip
-    assert upgrade_to_head(db) == "0009"
+    assert upgrade_to_head(db) == head_revision()
     with sqlite3.connect(db) as conn:
 
         def order(cid: str) -> list[tuple[int, str]]:

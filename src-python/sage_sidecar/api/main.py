@@ -13,6 +13,7 @@ from sage_sidecar.api.routes import (
     knowledge,
     mcp,
     providers,
+    runs,
     system,
     tools,
 )
@@ -30,5 +31,6 @@ for module in (
     knowledge,
     system,
     attachments,
+    runs,
 ):
     api_router.include_router(module.router, responses=COMMON_ERRORS)

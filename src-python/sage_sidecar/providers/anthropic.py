@@ -1,5 +1,5 @@
 """Anthropic Messages API, streamed (SSE), over httpx. Same interface as the OpenAI-compatible
-client: `stream_chat` yields TextDelta / ToolCalls / Usage, errors are ProviderError."""
+client: `stream_chat` yields TextDelta / ToolCalls / Usage / Finish, errors are ProviderError."""
 
 import json
 from collections.abc import AsyncIterator
@@ -11,6 +11,7 @@ from httpx_sse import EventSource
 from sage_sidecar.providers.base import (
     ChatMessage,
     ChatRequest,
+    Finish,
     ProviderError,
     StreamEvent,
     TextDelta,
@@ -133,7 +134,10 @@ async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
             output_tokens = int((data.get("usage") or {}).get("output_tokens") or 0)
             yield Usage(input_tokens, output_tokens)
             # The stop reason, not message_stop, says the answer is whole.
-            finished = finished or bool((data.get("delta") or {}).get("stop_reason"))
+            stop_reason = (data.get("delta") or {}).get("stop_reason")
+            if stop_reason:
+                finished = True
+                yield Finish(str(stop_reason))
         elif kind == "message_stop":
             break
     if not finished:

@@ -123,4 +123,11 @@ class Usage:
     completion_tokens: int
 
 
-StreamEvent = TextDelta | ToolCalls | Usage
+@dataclass
+class Finish:
+    """Why the model stopped (`stop`, `tool_calls`, `end_turn`, `length`…), as the API says it."""
+
+    reason: str
+
+
+StreamEvent = TextDelta | ToolCalls | Usage | Finish

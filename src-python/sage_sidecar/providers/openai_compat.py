@@ -11,6 +11,7 @@ from httpx_sse import EventSource
 from sage_sidecar.providers.base import (
     ChatMessage,
     ChatRequest,
+    Finish,
     ProviderError,
     StreamEvent,
     TextDelta,
@@ -109,6 +110,7 @@ async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
                 slot["arguments"] += function.get("arguments") or ""
             if choice.get("finish_reason"):
                 finished = True
+                yield Finish(str(choice["finish_reason"]))
     if not finished:
         raise ProviderError("dropped", "the stream ended without a finish reason")
     if partial:

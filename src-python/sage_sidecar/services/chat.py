@@ -40,6 +40,7 @@ from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.services.plan import run_plan
 from sage_sidecar.services.reply_events import announcing
 from sage_sidecar.services.titles import name_conversation, shorten
+from sage_sidecar.services.traces.recorder import RunInfo, TraceSink, new_run_id
 from sage_sidecar.services.turn import ActiveStream, ChatFailure, Emit, Limits, Turn, safe_emit
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent, Conversation, Message, Provider
@@ -93,6 +94,7 @@ class ChatEngine:
         settings: ChatSettings,
         knowledge: Retriever | None = None,
         events: EventBus | None = None,
+        traces: TraceSink | None = None,
     ) -> None:
         self._db = db
         self._http = http
@@ -101,6 +103,7 @@ class ChatEngine:
         self.settings = settings
         self.knowledge = knowledge  # agents with knowledge bases cite their sources
         self.events = events  # finished replies and approvals are announced on /ws/events
+        self.traces = traces  # every reply's model and tool calls (services/traces)
         self.active: dict[str, ActiveStream] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -237,6 +240,8 @@ class ChatEngine:
         async def fail(status: Literal["failed", "interrupted"], reason: FailureReason,
                        error: str, failure: ChatFailure | None = None) -> None:  # fmt: skip
             code, params = (failure.code, failure.params) if failure else (None, {})
+            if turn is not None:
+                turn.trace.finish(status, error)
             await writer.finish(status, error=error, usage=turn.usage if turn else None,
                                 failure=Failure(reason=reason, code=code, params=params))  # fmt: skip
             await safe_emit(emit, MessageFailed(**ids, status=status, reason=reason, error=error,
@@ -251,6 +256,7 @@ class ChatEngine:
             await safe_emit(emit, UsageFrame(**ids, **dict(turn.usage)))
             duration = round((time.perf_counter() - started_at) * 1000)
             await writer.finish("completed", usage=turn.usage)
+            turn.trace.finish("completed")
             await safe_emit(emit, MessageCompleted(**ids, content=writer.content, usage=turn.usage,
                                                    duration_ms=duration))  # fmt: skip
             if new_conversation and self.settings.auto_title:
@@ -289,6 +295,11 @@ class ChatEngine:
             workspaces=self._workspaces,
             limits=self.settings.limits, history=history,
         )  # fmt: skip
+        if self.traces is not None:
+            info = RunInfo(new_run_id(), "plan" if agent.mode == "plan" else "chat",
+                           stream.conversation_id, stream.message_id, agent.id, agent.name,
+                           provider.name, provider.kind, model)  # fmt: skip
+            turn.trace = self.traces.begin(info, turn.client._headers())
         turn.tools = await self._tools(turn)
         await ground(turn, self.knowledge)  # agents with knowledge bases get cited sources
         return turn

@@ -74,7 +74,7 @@ def parse_check(text: str) -> str | None:
 
 async def run_plan(turn: Turn) -> None:
     history = turn.history
-    plan_text = await turn.ask([*history, ChatMessage("system", PLAN_PROMPT)])
+    plan_text = await turn.ask([*history, ChatMessage("system", PLAN_PROMPT)], purpose="plan")
     steps = [
         PlanStep(index=i, title=t, status="pending") for i, t in enumerate(parse_plan(plan_text))
     ]
@@ -87,7 +87,7 @@ async def run_plan(turn: Turn) -> None:
     for step in list(part.steps):
         work = await _run_step(turn, step, work)
 
-    verdict = await turn.ask([*work, ChatMessage("system", CHECK_PROMPT)])
+    verdict = await turn.ask([*work, ChatMessage("system", CHECK_PROMPT)], purpose="self_check")
     fix = parse_check(verdict)
     part.check = PlanCheck(ok=fix is None, fix=fix)
     turn.writer.touch()

@@ -34,7 +34,7 @@ async def name_conversation(turn: Turn, answer: str) -> None:
         return
     messages = [user, ChatMessage("assistant", answer[:4000]), ChatMessage("system", TITLE_PROMPT)]
     try:
-        title = clean_title(await turn.ask(messages))
+        title = clean_title(await turn.ask(messages, purpose="title"))
     except ProviderError as error:
         log.info(
             "no model title for %s (%s); keeping the first message",

@@ -39,6 +39,7 @@ from sage_sidecar.schemas.protocol.parts import Usage as ReplyUsage
 from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services import page_reader
 from sage_sidecar.services.message_writer import MessageWriter
+from sage_sidecar.services.traces.recorder import RunRecorder
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError
@@ -96,6 +97,7 @@ class Turn:
     usage: ReplyUsage = field(
         default_factory=lambda: ReplyUsage(prompt_tokens=0, completion_tokens=0)
     )
+    trace: RunRecorder = field(default_factory=RunRecorder)  # every model and tool call, timed
 
     @property
     def ids(self) -> dict[str, Any]:
@@ -136,21 +138,26 @@ class Turn:
             steps=str(self.limits.max_steps),
         )
 
-    async def ask(self, messages: list[ChatMessage]) -> str:
+    async def ask(self, messages: list[ChatMessage], purpose: str = "hidden") -> str:
         """A model call whose text is for Sage, not the user (plans, self-checks): not streamed,
-        no tools; its tokens still count."""
-        text, _ = await self._stream_step(self.request(messages, with_tools=False), visible=False)
+        no tools; its tokens still count, and its trace step says what it was for."""
+        request = self.request(messages, with_tools=False)
+        text, _ = await self._stream_step(request, visible=False, purpose=purpose)
         return text
 
-    async def _stream_step(self, request: ChatRequest, visible: bool) -> tuple[str, list[ToolCall]]:
+    async def _stream_step(
+        self, request: ChatRequest, visible: bool, purpose: str = "answer"
+    ) -> tuple[str, list[ToolCall]]:
         """One model call. Retries with backoff only while nothing has been received yet."""
         attempt = 0
         while True:
             received = False  # text or tool calls: from then on a failure is final
             text_parts: list[str] = []
             calls: list[ToolCall] = []
+            step = self.trace.model_call(request, purpose)  # each attempt is a step
             try:
                 async for event in self.client.stream_chat(request):
+                    step.saw(event)
                     received = received or isinstance(event, TextDelta | ToolCalls)
                     if isinstance(event, TextDelta):
                         text_parts.append(event.text)
@@ -162,8 +169,10 @@ class Turn:
                     elif isinstance(event, Usage):
                         self.usage.prompt_tokens += event.prompt_tokens
                         self.usage.completion_tokens += event.completion_tokens
+                self.trace.model_end(step, "".join(text_parts), calls)
                 return "".join(text_parts), calls
             except ProviderError as error:
+                self.trace.model_end(step, "".join(text_parts), calls, error)
                 if (
                     received
                     or self.writer.content
@@ -198,6 +207,7 @@ class Turn:
         context = ToolContext(agent_id=agent.id, workspace=self.workspaces / agent.id,
                               read_page=page_reader.read_page)  # fmt: skip
         for call in calls:
+            self.trace.tool_call(call)
             self.writer.add_part(ToolCallPart(id=call.id, name=call.name, arguments=call.arguments))
             await self.emit(ToolCallFrame(**self.ids, call_id=call.id, name=call.name,
                                           arguments=call.arguments))  # fmt: skip
@@ -210,6 +220,9 @@ class Turn:
                 if tool is None:
                     raise ToolError(f"unknown tool {call.name!r}")
                 args = call.parsed_arguments()
+                if tool.needs_approval:
+                    approved = call.name in agent.approved_tools
+                    self.trace.approval(call.id, "preapproved" if approved else "asked")
                 if tool.needs_approval and call.name not in agent.approved_tools:
                     await self._await_approval(call)
                 result = (await tool.run(args, context))[:TOOL_OUTPUT_LIMIT]
@@ -220,6 +233,7 @@ class Turn:
                 log.exception("tool %s crashed", call.name)
                 result = "Error: the tool failed unexpectedly."
             duration = round((time.perf_counter() - started) * 1000)
+            self.trace.tool_end(call.id, result, is_error)
             self.writer.add_part(ToolResultPart(id=call.id, name=call.name, content=result,
                                                 is_error=is_error, duration_ms=duration))  # fmt: skip
             await self.emit(ToolResultFrame(**self.ids, call_id=call.id, name=call.name,
@@ -237,9 +251,11 @@ class Turn:
         try:
             decision = await asyncio.wait_for(future, self.limits.approval_timeout)
         except TimeoutError:
+            self.trace.approval(call.id, "timeout")
             raise ToolError("not approved in time; the user did not answer") from None
         finally:
             stream.approvals.pop(call.id, None)
+        self.trace.approval(call.id, decision)
         if decision == "always":
             async with self.db.session() as session:
                 await agents_service.approve_tool_always(session, agent.id, call.name)

@@ -203,3 +203,65 @@ class KnowledgeChunk(Base):
     char_start: Mapped[int] = mapped_column(Integer)  # offsets in the parsed text of the file
     char_end: Mapped[int] = mapped_column(Integer)
     token_count: Mapped[int] = mapped_column(Integer)
+
+
+class Run(Base):
+    """One reply of an agent (a chat reply, a plan-mode reply, later a scheduled task's run) and
+    the steps it took (services/traces). Written off the streaming path, in batches."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    kind: Mapped[str] = mapped_column(String(16))  # chat | plan | task
+    # running, then completed | failed | interrupted
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), default=None, index=True
+    )
+    # No foreign key: a regenerated reply's run stays (its tokens were spent) until pruned.
+    message_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    agent_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    agent_name: Mapped[str] = mapped_column(String(200), default="")
+    provider_name: Mapped[str] = mapped_column(String(200), default="")
+    provider_kind: Mapped[str] = mapped_column(String(32), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    started_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class RunStep(Base):
+    """A model call or a tool call of a run. Kind-specific fields (the redacted request, the tool's
+    arguments and result, the approval decision) are in `detail`."""
+
+    __tablename__ = "run_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)  # order of starting within the run
+    kind: Mapped[str] = mapped_column(String(8))  # model | tool
+    purpose: Mapped[str] = mapped_column(String(16))  # answer | plan | self_check | title | tool
+    name: Mapped[str] = mapped_column(String(200))  # the model id or the tool name
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    ttft_ms: Mapped[int | None] = mapped_column(Integer, default=None)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ModelPrice(Base):
+    """A price the user set for a model (USD per million tokens); shipped defaults live in code
+    (services/traces/prices.py) and are overridden by a row here."""
+
+    __tablename__ = "model_prices"
+
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    input_per_mtok: Mapped[float] = mapped_column(Float)
+    output_per_mtok: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
