@@ -1,11 +1,12 @@
 //! One sidecar process: spawn it, wait for its READY line, forward its output to the log, and
-//! kill it when this handle is dropped or stopped. Plain `std::process` plus reader threads
-//! (`shared_child` lets one thread wait while another kills): it needs no Tauri app.
+//! end it and everything it started when this handle is stopped (asked first, then killed) or
+//! dropped (killed). Plain `std::process` plus reader threads (`shared_child` lets one thread wait
+//! while another kills): it needs no Tauri app. `ownership` holds the per-OS process tree rules.
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{ChildStdin, ExitStatus, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use shared_child::SharedChild;
 use tauri::async_runtime::{channel, JoinHandle, Receiver, Sender};
@@ -15,12 +16,16 @@ use super::contract::{
 };
 use super::key::ApiKey;
 use super::launch::Launch;
+use super::ownership::{self, OwnedTree};
 
 /// Generous: the frozen sidecar is ready in ~0.5 s, but a first start migrates the database and a
 /// cold disk or antivirus scan can be slow.
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many trailing stderr lines an early-exit error carries.
 const STDERR_TAIL_LINES: usize = 8;
+/// A quit asks the sidecar to stop and waits this long for its clean shutdown (replies saved,
+/// ingest paused, MCP servers, scripts and workers ended: about a second) before killing the tree.
+pub const STOP_GRACE: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SidecarError {
@@ -56,9 +61,11 @@ pub enum SidecarEvent {
 
 pub type SidecarEvents = Receiver<SidecarEvent>;
 
-/// A running sidecar child. Killed on `stop()` or drop, whether or not it ever became ready.
+/// A running sidecar child. Ended with its whole tree on `stop()` or drop, whether or not it ever
+/// became ready.
 pub struct SidecarProcess {
     child: Arc<SharedChild>,
+    tree: OwnedTree,
     /// Held open for the child's life: when the shell dies the OS closes it, and the sidecar's
     /// parent watch sees EOF.
     stdin: Option<ChildStdin>,
@@ -87,7 +94,7 @@ impl SidecarProcess {
             const CREATE_NO_WINDOW: u32 = 0x0800_0000;
             command.creation_flags(CREATE_NO_WINDOW);
         }
-        let child = SharedChild::spawn(&mut command).map_err(|e| SidecarError::Spawn(e.to_string()))?;
+        let (child, tree) = ownership::spawn(command).map_err(|e| SidecarError::Spawn(e.to_string()))?;
         let child = Arc::new(child);
         let pid = child.id();
         let stdin = child.take_stdin();
@@ -107,7 +114,7 @@ impl SidecarProcess {
             let _ = tx.blocking_send(SidecarEvent::Exited(describe(status)));
         });
         log::info!("sidecar spawned (pid {pid}) with {launch:?}");
-        Ok((Self { child, stdin, pid, stopped: false, api_key }, events))
+        Ok((Self { child, tree, stdin, pid, stopped: false, api_key }, events))
     }
 
     /// Spawn and wait for the handshake; on failure the child is killed (by drop).
@@ -125,23 +132,41 @@ impl SidecarProcess {
         self.pid
     }
 
-    /// Kill the process now (synchronously: the app may be exiting). Idempotent.
-    pub fn stop(&mut self) {
+    /// End the sidecar and everything it started: ask it to stop, give it up to `grace` for its
+    /// clean shutdown, then kill whatever is left of its tree. Synchronous (the app may be
+    /// exiting); idempotent.
+    pub fn stop(&mut self, grace: Duration) {
         if std::mem::replace(&mut self.stopped, true) {
             return;
         }
-        match self.child.kill() {
-            Ok(()) => log::info!("sidecar (pid {}) stopped", self.pid),
-            Err(error) => log::warn!("could not kill sidecar (pid {}): {error}", self.pid),
+        let started = Instant::now();
+        let mut exited = matches!(self.child.try_wait(), Ok(Some(_)));
+        if !exited && !grace.is_zero() {
+            self.tree.ask_to_stop();
+            #[cfg(windows)]
+            self.stdin.take(); // its stop request on Windows: its parent watch sees EOF
+            exited = matches!(self.child.wait_timeout(grace), Ok(Some(_)));
+        }
+        let killed = self.tree.kill();
+        if !exited {
+            if let Err(error) = self.child.kill() {
+                log::warn!("could not kill sidecar (pid {}): {error}", self.pid);
+            }
         }
         self.stdin.take();
+        let how = if exited { "exited by itself" } else { "killed" };
+        log::info!(
+            "sidecar (pid {}) stopped: {how} after {:?}; {killed} process(es) of its tree killed",
+            self.pid,
+            started.elapsed()
+        );
     }
 }
 
 impl Drop for SidecarProcess {
-    /// Dropping the handle must never leave an orphan behind.
+    /// Dropping the handle must never leave an orphan behind, nor wait.
     fn drop(&mut self) {
-        self.stop();
+        self.stop(Duration::ZERO);
     }
 }
 

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 
 use super::contract::{Refusal, SageConfig, StartupError};
 use super::policy::RestartPolicy;
-use super::process::{SidecarProcess, DEFAULT_READY_TIMEOUT};
+use super::process::{SidecarProcess, DEFAULT_READY_TIMEOUT, STOP_GRACE};
 use crate::paths::DataLayout;
 
 /// What a window connects to: nothing yet (a start is under way), a running sidecar, or the
@@ -81,10 +81,11 @@ impl SidecarState {
         self.connection.send_replace(connection);
     }
 
-    /// Kill the running sidecar on purpose (app exit): no restart follows.
+    /// Stop the running sidecar on purpose (app exit): it gets `STOP_GRACE` for a clean shutdown,
+    /// then its whole tree is killed; no restart follows.
     pub fn stop(&self) {
         self.advance();
-        self.kill_current();
+        self.stop_current(STOP_GRACE);
     }
 
     /// The running sidecar's pid, if any.
@@ -119,13 +120,16 @@ impl SidecarState {
         self.generation() == generation && self.pid() == Some(pid)
     }
 
-    /// Kill without starting a new generation: the supervisor uses it on a hung sidecar.
-    pub(crate) fn kill_current(&self) {
+    /// End the current sidecar's tree, giving it up to `grace` to shut down cleanly first.
+    pub(crate) fn stop_current(&self, grace: Duration) {
         let process = self.current.lock().take();
-        drop(process);
+        if let Some(mut process) = process {
+            process.stop(grace); // outside the lock: it may wait
+        }
     }
 
-    /// Kill `pid` if it is still the current process (a start that failed its handshake).
+    /// Kill `pid` and its tree if it is still the current process (a start that failed its
+    /// handshake, a sidecar that died or hangs).
     pub(crate) fn discard(&self, pid: u32) {
         let mut current = self.current.lock();
         if current.as_ref().is_some_and(|p| p.pid() == pid) {

@@ -16,7 +16,7 @@ use tauri::{AppHandle, Emitter, Manager, PackageInfo, Runtime};
 use super::contract::{SageConfig, StartupError};
 use super::health::HealthCheck;
 use super::launch::Launch;
-use super::process::{handshake, SidecarError, SidecarEvents, SidecarProcess};
+use super::process::{handshake, SidecarError, SidecarEvents, SidecarProcess, STOP_GRACE};
 use super::state::{Connection, SidecarState};
 
 pub const SIDECAR_CHANGED_EVENT: &str = "sage://sidecar-changed";
@@ -39,6 +39,7 @@ struct Spawned {
 /// A sidecar that answered its handshake, and what its watcher needs.
 struct Running {
     generation: u64,
+    pid: u32,
     config: SageConfig,
     exited: JoinHandle<()>,
     health: HealthCheck,
@@ -93,10 +94,11 @@ pub async fn restart<R: Runtime>(app: &AppHandle<R>) -> Result<SageConfig, Start
 }
 
 /// Spawn a sidecar for the current generation; the state owns it from here on, so a stop (app
-/// exit) kills it even mid-start.
+/// exit) kills it even mid-start. A sidecar still running (the user's Restart) is stopped
+/// cleanly first.
 fn spawn(state: &SidecarState, package_info: &PackageInfo) -> Result<Spawned, StartupError> {
     state.set_connection(Connection::Starting);
-    state.kill_current();
+    state.stop_current(STOP_GRACE);
     let launch = Launch::from_env(package_info).map_err(|e| state.startup_error(e))?;
     let (process, events) =
         SidecarProcess::spawn(&launch, state.layout.root()).map_err(|e| state.startup_error(e.to_string()))?;
@@ -123,7 +125,7 @@ async fn handshake_of(state: &SidecarState, generation: u64, spawned: Spawned) -
     state.set_connection(Connection::Ready(config.clone()));
     let health =
         HealthCheck { port: ready.port, api_key, interval: state.health_interval, failures: state.health_failures };
-    Ok(Running { generation, config, exited, health })
+    Ok(Running { generation, pid, config, exited, health })
 }
 
 /// Watch a running sidecar until it exits or hangs, then restart it per policy; repeat until a
@@ -140,10 +142,13 @@ async fn supervise<R: Runtime>(app: AppHandle<R>, mut running: Running) {
         }
         if hung {
             log::warn!("sidecar stopped answering its health check; restarting it");
-            state.kill_current();
         } else {
             log::warn!("sidecar exited unexpectedly; restarting it");
         }
+        // Now, not at the next spawn: what a dead sidecar started must not outlive it, even when
+        // the crash-loop limit means no next spawn comes. (Only if it is still the current one: a
+        // Restart may have replaced it since the check above.)
+        state.discard(running.pid);
         let mut generation = running.generation;
         running = loop {
             let Some(delay) = state.next_restart_delay() else {
