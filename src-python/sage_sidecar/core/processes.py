@@ -308,6 +308,22 @@ class ContainedProcess:
     def __init__(self, process: asyncio.subprocess.Process, job: Any = None) -> None:
         self.process = process
         self._job = job  # Windows: the Job object's handle
+        self._job_ender: asyncio.Task[None] | None = None
+        if job is not None:
+            # As the supervisor does on POSIX: when the command ends, what it left running goes
+            # (and with it the last holder of the output pipe).
+            self._job_ender = asyncio.get_running_loop().create_task(self._end_job_after_exit())
+
+    async def _end_job_after_exit(self) -> None:
+        await self._exited_within(float("inf"))
+        self._end_job()
+
+    def _end_job(self) -> None:
+        if self._job is not None:
+            from sage_sidecar.core import winjob
+
+            winjob.terminate(self._job)
+            self._job = None
 
     @property
     def stdout(self) -> asyncio.StreamReader:
@@ -321,11 +337,9 @@ class ContainedProcess:
     async def stop(self) -> None:
         """Kill the tree (no-op once it has ended) and drain the pipe, so `wait()` returns."""
         if sys.platform == "win32":
-            from sage_sidecar.core import winjob
-
-            if self._job is not None:
-                winjob.terminate(self._job)
-                self._job = None
+            if self._job_ender is not None:
+                self._job_ender.cancel()
+            self._end_job()
         elif self.process.returncode is None:
             # The supervisor kills the tree on SIGTERM. Sent before any await, so the tree dies
             # even if this task is cancelled again while it waits.
