@@ -27,6 +27,7 @@ from sage_sidecar.services.knowledge import Knowledge, parse_limits
 from sage_sidecar.services.mcp_connections import McpManager
 from sage_sidecar.services.traces import store as traces_store
 from sage_sidecar.services.traces.recorder import TraceSink
+from sage_sidecar.services.workspace import Workspaces
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.migrate import upgrade_to_head
 
@@ -65,9 +66,10 @@ def create_app(settings: Settings) -> FastAPI:
         traces.start()
         knowledge = Knowledge(db, events, http, settings.storage_dir, settings.vectors_dir,
                               settings.max_upload_bytes, parse_limits(settings))  # fmt: skip
+        workspaces = Workspaces(settings.storage_dir, settings.workspace_quota_bytes, events)
         chat = ChatEngine(db, http, settings.storage_dir / "workspaces", mcp,
                           settings=ChatSettings.of(settings), knowledge=knowledge,
-                          events=events, traces=traces)  # fmt: skip
+                          events=events, traces=traces, workspace_hooks=workspaces.tool_hooks())  # fmt: skip
         state = AppState(
             settings=settings,
             db=db,
@@ -77,6 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
             mcp=mcp,
             knowledge=knowledge,
             schema_revision=revision,
+            workspaces=workspaces,
         )
         app.state.sage = state
         heartbeat = asyncio.create_task(

@@ -10,6 +10,7 @@ from sage_sidecar.core.events import EventBus
 from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.knowledge import Knowledge
 from sage_sidecar.services.mcp_connections import McpManager
+from sage_sidecar.services.workspace import Workspaces
 from sage_sidecar.storage.db import Database
 
 
@@ -23,6 +24,7 @@ class AppState:
     mcp: McpManager
     knowledge: Knowledge  # knowledge bases: ingest worker, vector indexes, embedders
     schema_revision: str | None
+    workspaces: Workspaces  # agents' files: the Workspace API and the file tools' hooks
     started_at: float = field(default_factory=time.monotonic)
 
     @property

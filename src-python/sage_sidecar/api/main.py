@@ -16,6 +16,7 @@ from sage_sidecar.api.routes import (
     runs,
     system,
     tools,
+    workspace,
 )
 
 api_router = APIRouter()
@@ -31,6 +32,7 @@ for module in (
     knowledge,
     system,
     attachments,
+    workspace,
     runs,
 ):
     api_router.include_router(module.router, responses=COMMON_ERRORS)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # and this memory limit; past either, that file fails with the reason.
     parse_timeout_s: float = Field(default=120.0, gt=0)
     parse_memory_mb: int = Field(default=1024, ge=128)
+    # The most an agent's workspace may hold, in MB: an upload or a file tool's write that would
+    # pass it is refused (workspace.quota_exceeded). The trash is not counted.
+    workspace_quota_mb: float = Field(default=1024.0, gt=0)
     log_level: str = "INFO"
 
     @field_validator("api_key")
@@ -81,6 +84,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def workspace_quota_bytes(self) -> int:
+        return int(self.workspace_quota_mb * 1024 * 1024)
 
     @property
     def backups_dir(self) -> Path:

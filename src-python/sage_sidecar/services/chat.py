@@ -44,7 +44,7 @@ from sage_sidecar.services.traces.recorder import RunInfo, TraceSink, new_run_id
 from sage_sidecar.services.turn import ActiveStream, ChatFailure, Emit, Limits, Turn, safe_emit
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent, Conversation, Message, Provider
-from sage_sidecar.tools.base import Tool
+from sage_sidecar.tools.base import Tool, WorkspaceHooks
 from sage_sidecar.tools.registry import tools_for
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,7 @@ class ChatEngine:
         knowledge: Retriever | None = None,
         events: EventBus | None = None,
         traces: TraceSink | None = None,
+        workspace_hooks: WorkspaceHooks | None = None,
     ) -> None:
         self._db = db
         self._http = http
@@ -103,6 +104,7 @@ class ChatEngine:
         self.settings = settings
         self.knowledge = knowledge  # agents with knowledge bases cite their sources
         self.events = events  # finished replies and approvals are announced on /ws/events
+        self.workspace_hooks = workspace_hooks or WorkspaceHooks()  # file tools: limit, events
         self.traces = traces  # every reply's model and tool calls (services/traces)
         self.active: dict[str, ActiveStream] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -292,7 +294,7 @@ class ChatEngine:
         turn = Turn(
             db=self._db, stream=stream, emit_raw=emit, writer=writer, agent=agent,
             client=providers_service.client_for(provider, self._http), model=model, tools=[],
-            workspaces=self._workspaces,
+            workspaces=self._workspaces, workspace_hooks=self.workspace_hooks,
             limits=self.settings.limits, history=history,
         )  # fmt: skip
         if self.traces is not None:

@@ -42,7 +42,7 @@ from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.services.traces.recorder import RunRecorder
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent
-from sage_sidecar.tools.base import Tool, ToolContext, ToolError
+from sage_sidecar.tools.base import Tool, ToolContext, ToolError, WorkspaceHooks
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ class Turn:
     model: str
     tools: list[Tool]
     workspaces: Path
+    workspace_hooks: WorkspaceHooks  # the file tools' size limit and change announcements
     limits: Limits
     history: list[ChatMessage]  # the conversation so far, system prompt first
     usage: ReplyUsage = field(
@@ -205,7 +206,7 @@ class Turn:
         by_name = {t.name: t for t in self.tools}
         agent = self.agent
         context = ToolContext(agent_id=agent.id, workspace=self.workspaces / agent.id,
-                              read_page=page_reader.read_page)  # fmt: skip
+                              read_page=page_reader.read_page, hooks=self.workspace_hooks)  # fmt: skip
         for call in calls:
             self.trace.tool_call(call)
             self.writer.add_part(ToolCallPart(id=call.id, name=call.name, arguments=call.arguments))

@@ -15,10 +15,20 @@ PageReader = Callable[[str, str], Awaitable[str]]
 
 
 @dataclass(frozen=True)
+class WorkspaceHooks:
+    """What the file tools need from the sidecar beyond the folder (services/workspace.py)."""
+
+    quota_bytes: int | None = None  # the workspace's size limit; None: no limit
+    # (agent id, path) after a tool wrote a file: announced on /ws/events for the Workspace screen
+    written: Callable[[str, str], None] | None = None
+
+
+@dataclass(frozen=True)
 class ToolContext:
     agent_id: str
     workspace: Path  # the agent's own folder under storage/
     read_page: PageReader | None = None  # fetch_url reads HTML pages only with one
+    hooks: WorkspaceHooks = WorkspaceHooks()
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,11 @@ function translated(i18n: Translator, code: unknown, params: unknown): string | 
     const thing = `errors.things.${values.what.replace(/ /g, '_')}`
     if (i18n.te(thing) || i18n.te(thing, 'en')) values.what = i18n.t(thing)
   }
+  // A coded `reason` (a refused workspace path's) reads from `errors.<area>.reasons.<reason>`.
+  if (typeof values.reason === 'string') {
+    const reason = `errors.${code.split('.')[0]}.reasons.${values.reason}`
+    if (i18n.te(reason) || i18n.te(reason, 'en')) values.reason = i18n.t(reason)
+  }
   return i18n.t(key, values)
 }
 

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from sage_sidecar.schemas.knowledge import FileStatus
 from sage_sidecar.schemas.protocol.base import ProtocolModel
+from sage_sidecar.schemas.workspace import WorkspaceAction
 
 
 class Hello(ProtocolModel):
@@ -78,6 +79,18 @@ class ApprovalRequiredEvent(BusEvent):
     title: str
 
 
+class WorkspaceChanged(BusEvent):
+    """A file or folder in an agent's workspace changed: written by the agent's file tool, or
+    changed through the Workspace API. `path` is `/`-separated inside the workspace."""
+
+    type: Literal["workspace.changed"] = "workspace.changed"
+    agent_id: str
+    action: WorkspaceAction
+    path: str | None  # none for trash_emptied
+    to_path: str | None  # moved: the new path
+    by: Literal["agent", "user"]
+
+
 AppEvent = (
     Heartbeat
     | ProvidersDetected
@@ -85,6 +98,7 @@ AppEvent = (
     | KnowledgeBaseEvent
     | ReplyFinished
     | ApprovalRequiredEvent
+    | WorkspaceChanged
 )  # what the bus carries
 EventFrame = Annotated[
     Hello
@@ -93,6 +107,8 @@ EventFrame = Annotated[
     | KnowledgeFileEvent
     | KnowledgeBaseEvent
     | ReplyFinished
-    | ApprovalRequiredEvent,
+    | ApprovalRequiredEvent
+    | WorkspaceChanged,
     Field(discriminator="type"),
 ]
+
