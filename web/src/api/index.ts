@@ -35,6 +35,13 @@ import type {
   ProviderUpdate,
   SearchHit,
   SystemInfo,
+  ConversationRuns,
+  DailyUsage,
+  ModelPrice,
+  ModelPriceIn,
+  ReplayResult,
+  RunTrace,
+  TraceSettings,
 } from './types'
 
 export { ApiError } from './http'
@@ -180,4 +187,20 @@ export const system = {
 export const attachments = {
   /** Files for the next message; send their ids with it (`chat.send`). */
   upload: (files: File[]) => http.request<Attachment[]>('/api/attachments', { method: 'POST', form: filesForm(files) }),
+}
+
+export const runs = {
+  /** The trace of the run that wrote this reply. */
+  forMessage: (messageId: string) => http.request<RunTrace>(`/api/messages/${q(messageId)}/trace`),
+  get: (id: string) => http.request<RunTrace>(`/api/runs/${q(id)}`),
+  ofConversation: (id: string) => http.request<ConversationRuns>(`/api/conversations/${q(id)}/runs`),
+  export: (id: string) => http.request<Blob>(`/api/runs/${q(id)}/export`, { as: 'blob' }),
+  /** Its model requests sent again to the scripted test provider (no tokens spent). */
+  replay: (id: string) => http.request<ReplayResult>(`/api/runs/${q(id)}/replay`, { method: 'POST' }),
+  usageDaily: (days = 30) => http.request<DailyUsage[]>(`/api/usage/daily?days=${days}`),
+  prices: () => http.request<ModelPrice[]>('/api/prices'),
+  setPrice: (body: ModelPriceIn) => http.request<ModelPrice>('/api/prices', { method: 'PUT', body }),
+  resetPrice: (model: string) => http.request<null>(`/api/prices?model=${q(model)}`, { method: 'DELETE' }),
+  settings: () => http.request<TraceSettings>('/api/traces/settings'),
+  setSettings: (body: TraceSettings) => http.request<TraceSettings>('/api/traces/settings', { method: 'PUT', body }),
 }

@@ -77,3 +77,15 @@ export type SageEventOf<T extends SageEvent['type']> = Extract<SageEvent, { type
 export type NoticeCode = NonNullable<NoticePart['code']>
 export type FailureCode = NonNullable<Failure['code']>
 export type FailureReason = Failure['reason']
+
+/** Runs and traces (services/traces): what a reply did, step by step, and what it cost. */
+export type RunTrace = Schemas['RunTrace']
+export type RunSummary = Schemas['RunSummary']
+export type RunStep = Schemas['StepOut']
+export type RunTotals = Schemas['Totals']
+export type ConversationRuns = Schemas['ConversationRuns']
+export type DailyUsage = Schemas['DailyUsage']
+export type ModelPrice = Schemas['PriceOut']
+export type ModelPriceIn = Schemas['PriceIn']
+export type TraceSettings = Schemas['TraceSettings']
+export type ReplayResult = Schemas['ReplayOut']

@@ -10,6 +10,8 @@ export const router = createRouter({
     { path: '/agents', name: 'agents', component: () => import('@/views/AgentsView.vue') },
     { path: '/knowledge', name: 'knowledge', component: () => import('@/views/KnowledgeView.vue') },
     { path: '/settings', name: 'settings', component: () => import('@/views/SettingsView.vue') },
+    // A reply's trace ("Details" on an assistant message): services/traces in the sidecar.
+    { path: '/trace/:messageId', name: 'trace', component: () => import('@/views/TraceView.vue') },
     { path: '/status', name: 'status', component: () => import('@/views/StatusView.vue') },
     // The quick-ask window's page (src-tauri/src/quick.rs), shown without the app's chrome.
     { path: '/quick', name: 'quick', component: () => import('@/views/QuickAskView.vue') },
