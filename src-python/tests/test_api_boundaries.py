@@ -115,3 +115,43 @@ def test_a_timestamp_with_no_utc_instant_is_refused(client: TestClient, auth):
         {"role": "user", "content": "hi", "created_at": "0001-01-01T00:00:00+01:00"}]}  # fmt: skip
     _invalid(client.post("/api/conversations/import", json=export, headers=auth),
              "messages.0.created_at")  # fmt: skip
+
+
+def test_a_database_locked_past_the_busy_timeout_is_a_503_to_retry(
+    client: TestClient, auth, settings
+):
+    """Another writer holding SQLite's lock past the busy timeout (5 s) was a 500; the fuzz run
+    met it on a loaded machine. It is transient: a 503 with Retry-After, in the error body."""
+    import sqlite3
+
+    holder = sqlite3.connect(settings.db_path, timeout=0, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # the write lock, held
+        busy = client.post("/api/conversations", json={}, headers=auth)
+        assert busy.status_code == 503, busy.text
+        assert busy.headers["retry-after"] == "1"
+        assert busy.json() == {"detail": "the database is busy; try again", "code": "storage.busy",
+                               "params": {}}  # fmt: skip
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert client.post("/api/conversations", json={}, headers=auth).status_code == 201
+
+
+def test_another_database_error_is_still_a_bug(settings):
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from sage_sidecar.app import create_app
+
+    app = create_app(settings)
+
+    @app.get("/api/broken")
+    async def broken() -> None:
+        raise OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: x"))
+
+    key = settings.api_key.get_secret_value()
+    with TestClient(app, base_url="http://127.0.0.1:8765", raise_server_exceptions=False) as c:
+        response = c.get("/api/broken", headers={"Authorization": f"Bearer {key}"})
+    assert response.status_code == 500 and response.json()["code"] == "internal"

@@ -5,6 +5,7 @@ Every error body is an `ErrorBody`: `{"detail": "<readable English>", "code": "<
 and every route declares the statuses it can answer with it (`error_responses`). Request validation
 (422) uses it too (`code: "request.invalid"`, each problem in `params.errors`); other HTTP errors (an
 unknown route: 404, a wrong method: 405, a body that is not JSON: 400) get the code `http.<status>`;
+a database locked by another writer past the busy timeout is a 503 `storage.busy` with Retry-After;
 a bug is a 500 with the code `internal`, its traceback in the log, never in the answer.
 """
 
@@ -15,10 +16,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from sage_sidecar.core.errors import DomainError, ErrorKind
 from sage_sidecar.providers.base import ProviderError
+from sage_sidecar.storage.locked import is_database_locked
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ STATUS_MEANING = {
     415: "An unsupported file type",
     422: "Invalid request: `code` says what, `params.errors` lists each problem",
     502: "A service the sidecar called failed (a provider, an embedding API)",
+    503: "The database stayed locked by another writer past its timeout: try again (Retry-After)",
 }
 
 
@@ -64,8 +68,10 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-# Every route: the Host check and a body that is not JSON (400), the key check (401).
-COMMON_ERRORS = error_responses(400, 401)
+# Every route: the Host check and a body that is not JSON (400), the key check (401), a database
+# write lock held elsewhere past the busy timeout (503).
+COMMON_ERRORS = error_responses(400, 401, 503)
+BUSY_RETRY_AFTER_S = 1
 
 
 def error_body(detail: str, code: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -122,6 +128,16 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(error, RequestValidationError)
         return validation_error_response(error)
 
+    async def on_database_error(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, OperationalError)
+        if not is_database_locked(error):
+            raise error  # a bug: the 500 below
+        # Transient (a long write elsewhere): the client may try again, unlike after a 500.
+        log.warning("%s %s: the database is locked; answered 503", request.method, request.url.path)
+        body = error_body("the database is busy; try again", code="storage.busy")
+        headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)}
+        return JSONResponse(body, status_code=503, headers=headers)
+
     async def on_unexpected_error(request: Request, _error: Exception) -> JSONResponse:
         # Starlette logs the traceback after this answer; the client gets no internals.
         body = error_body(f"internal error in {request.method} {request.url.path}", "internal")
@@ -131,4 +147,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ProviderError, on_provider_error)
+    app.add_exception_handler(OperationalError, on_database_error)
     app.add_exception_handler(Exception, on_unexpected_error)
