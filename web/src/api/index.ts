@@ -42,6 +42,10 @@ import type {
   ReplayResult,
   RunTrace,
   TraceSettings,
+  Workspace,
+  WorkspaceEntry,
+  WorkspacePreview,
+  WorkspaceTrashItem,
 } from './types'
 
 export { ApiError } from './http'
@@ -203,4 +207,37 @@ export const runs = {
   resetPrice: (model: string) => http.request<null>(`/api/prices?model=${q(model)}`, { method: 'DELETE' }),
   settings: () => http.request<TraceSettings>('/api/traces/settings'),
   setSettings: (body: TraceSettings) => http.request<TraceSettings>('/api/traces/settings', { method: 'PUT', body }),
+}
+
+/** A file to upload into a workspace, with its path under the chosen folder (a dropped folder's
+ * files keep their relative paths: `photos/2024/a.jpg`). */
+export interface WorkspaceUpload {
+  file: File
+  path: string
+}
+
+const ws = (agentId: string, route = '') => `/api/workspaces/${q(agentId)}${route}`
+
+export const workspaces = {
+  get: (agentId: string) => http.request<Workspace>(ws(agentId)),
+  upload: (agentId: string, uploads: WorkspaceUpload[], folder = '') => {
+    const form = new FormData()
+    for (const { file, path } of uploads) form.append('files', file, path)
+    return http.request<WorkspaceEntry[]>(`${ws(agentId, '/files')}?folder=${q(folder)}`, { method: 'POST', form })
+  },
+  preview: (agentId: string, path: string) => http.request<WorkspacePreview>(`${ws(agentId, '/preview')}?path=${q(path)}`),
+  /** The bytes of an image, PDF or HTML file for its preview (served inert: no script, no request). */
+  raw: (agentId: string, path: string) => http.request<Blob>(`${ws(agentId, '/raw')}?path=${q(path)}`, { as: 'blob' }),
+  download: (agentId: string, path: string) => http.request<Blob>(`${ws(agentId, '/download')}?path=${q(path)}`, { as: 'blob' }),
+  makeFolder: (agentId: string, path: string) =>
+    http.request<WorkspaceEntry>(ws(agentId, '/folders'), { method: 'POST', body: { path } }),
+  /** Rename or move: `to` is the entry's new path. */
+  move: (agentId: string, from: string, to: string) =>
+    http.request<WorkspaceEntry>(ws(agentId, '/move'), { method: 'POST', body: { from_path: from, to_path: to } }),
+  remove: (agentId: string, path: string) =>
+    http.request<WorkspaceTrashItem>(`${ws(agentId, '/files')}?path=${q(path)}`, { method: 'DELETE' }),
+  trash: (agentId: string) => http.request<WorkspaceTrashItem[]>(ws(agentId, '/trash')),
+  restore: (agentId: string, trashId: string) =>
+    http.request<WorkspaceEntry>(ws(agentId, `/trash/${q(trashId)}/restore`), { method: 'POST' }),
+  emptyTrash: (agentId: string) => http.request<null>(ws(agentId, '/trash'), { method: 'DELETE' }),
 }

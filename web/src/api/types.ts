@@ -89,3 +89,9 @@ export type ModelPrice = Schemas['PriceOut']
 export type ModelPriceIn = Schemas['PriceIn']
 export type TraceSettings = Schemas['TraceSettings']
 export type ReplayResult = Schemas['ReplayOut']
+
+/** Agents' workspaces (services/workspace.py): files, trash and previews. */
+export type Workspace = Schemas['WorkspaceOut']
+export type WorkspaceEntry = Schemas['WorkspaceEntryOut']
+export type WorkspaceTrashItem = Schemas['TrashItemOut']
+export type WorkspacePreview = Schemas['PreviewOut']
