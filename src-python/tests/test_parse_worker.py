@@ -255,3 +255,18 @@ def test_the_event_loop_keeps_its_pace_during_hostile_parses(tmp_path: Path):
         return worst
 
     assert asyncio.run(asyncio.wait_for(run(), 120)) < 0.1
+
+
+@linux_only
+def test_an_idle_worker_ends_after_its_idle_time(tmp_path: Path):
+    async def run() -> None:
+        pool = ParserPool(ParseLimits(idle_s=0.3))
+        try:
+            await pool.chunks(good_text(tmp_path / "a.txt"), "txt", 200, 40)
+            (pid,) = pool.worker_pids()
+            assert await asyncio.to_thread(wait_gone, pid, 3.0)
+            assert pool.worker_pids() == []
+        finally:
+            await pool.close()
+
+    asyncio.run(asyncio.wait_for(run(), 60))

@@ -118,6 +118,7 @@ class ParserPool:
         self._idle: list[_Worker] = []
         self._live: set[_Worker] = set()
         self._slots: asyncio.Semaphore | None = None
+        self._reaping: set[asyncio.Task[None]] = set()  # retired workers being waited for
         self.started = 0  # workers started so far (tests and the bench read it)
 
     def worker_pids(self) -> list[int]:
@@ -248,7 +249,9 @@ class ParserPool:
                 self._idle.remove(worker)
                 self._live.discard(worker)
                 worker.kill()
-                asyncio.get_running_loop().create_task(_reap(worker))
+                task = asyncio.get_running_loop().create_task(_reap(worker))
+                self._reaping.add(task)
+                task.add_done_callback(self._reaping.discard)
 
         worker.idle_timer = asyncio.get_running_loop().call_later(self.limits.idle_s, retire)
         self._idle.append(worker)
