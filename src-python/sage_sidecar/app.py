@@ -62,7 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
         http = httpx.AsyncClient(follow_redirects=False)
         mcp = McpManager()
         events = EventBus()
-        traces = TraceSink(db, secrets=(settings.api_key.get_secret_value(),))
+        traces = TraceSink(db, secrets=(settings.api_key.get_secret_value(),),
+                           enabled=settings.trace_recording)  # fmt: skip
         traces.start()
         knowledge = Knowledge(db, events, http, settings.storage_dir, settings.vectors_dir,
                               settings.max_upload_bytes, parse_limits(settings))  # fmt: skip

@@ -301,3 +301,13 @@ def test_runs_left_running_by_a_crash_are_interrupted_at_start(settings, tmp_pat
         return count, status
 
     assert asyncio.run(scenario()) == (1, "interrupted")
+
+
+@pytest.mark.settings(trace_recording=False)
+def test_recording_can_be_switched_off_for_the_benchmark(client, auth, api_key, scripted):
+    add_scripted_provider(client, auth, scripted)
+    accepted, frames = send_once(client, api_key, "Hi")
+    assert frames[-1]["type"] == "message.completed"
+    assert (
+        client.get(f"/api/messages/{accepted['messageId']}/trace", headers=auth).status_code == 404
+    )

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # The most an agent's workspace may hold, in MB: an upload or a file tool's write that would
     # pass it is refused (workspace.quota_exceeded). The trash is not counted.
     workspace_quota_mb: float = Field(default=1024.0, gt=0)
+    # Record every reply's steps (services/traces). Off only to measure what recording costs
+    # (bench/traces); the UI's Details then finds no trace.
+    trace_recording: bool = True
     log_level: str = "INFO"
 
     @field_validator("api_key")
