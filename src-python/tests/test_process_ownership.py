@@ -74,8 +74,8 @@ def test_sigterm_ends_every_process_the_sidecar_started(tmp_path: Path, marker: 
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)  # what the shell's quit sends
         proc.wait(timeout=5)
-        # Well inside the shell's 3 s grace, so the shell never has to kill anything.
-        assert time.monotonic() - started < 2.5
+        # Well inside the shell's 5 s grace (STOP_GRACE), so the shell has nothing to kill.
+        assert time.monotonic() - started < 4
         assert marked(marker) == [], "processes the sidecar started outlived its clean shutdown"
     finally:
         proc.kill()

@@ -230,8 +230,9 @@ def own_descendants() -> None:
 
 def end_descendants() -> None:
     """SIGKILL everything below the sidecar (last step of its shutdown; at once when the shell is
-    gone). A no-op in a process that did not call `own_descendants`."""
-    if _owns_tree:
+    gone). A no-op in a process that did not call `own_descendants`, and on Windows (the shell's
+    Job object holds the whole tree; there is no `ps` to list it)."""
+    if _owns_tree and os.name != "nt":
         kill_descendants(timeout=1.0)
 
 

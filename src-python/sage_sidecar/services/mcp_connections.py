@@ -178,12 +178,13 @@ class Connection:
         await asyncio.wait({self.task}, timeout=CLOSE_GRACE_S)
         if not self.task.done():
             # It ignored the end of its stdin: end it and its children now rather than after the
-            # SDK's own SIGTERM-then-SIGKILL escalation (4 s).
-            below = descendants(os.getpid())  # still ours (not exited and its pid reused)
+            # SDK's own SIGTERM-then-SIGKILL escalation (4 s), which is all Windows has (the
+            # SDK's spawn and Job object: no pids here).
+            below = descendants(os.getpid()) if self.pids else []  # not exited, pid not reused
             for pid in self.pids:
                 if pid in below:
                     kill_tree(pid)
-            await asyncio.wait({self.task}, timeout=CLOSE_GRACE_S)
+            await asyncio.wait({self.task}, timeout=CLOSE_GRACE_S if self.pids else 5)
         if not self.task.done():
             self.task.cancel()
 

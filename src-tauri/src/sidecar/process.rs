@@ -23,9 +23,10 @@ use super::ownership::{self, OwnedTree};
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How many trailing stderr lines an early-exit error carries.
 const STDERR_TAIL_LINES: usize = 8;
-/// A quit asks the sidecar to stop and waits this long for its clean shutdown (replies saved,
-/// ingest paused, MCP servers, scripts and workers ended: about a second) before killing the tree.
-pub const STOP_GRACE: Duration = Duration::from_secs(3);
+/// A quit asks the sidecar to stop and waits at most this long for its clean shutdown (replies
+/// saved, ingest paused, MCP servers, scripts and workers ended: 1.4–1.8 s with an MCP server that
+/// ignores its stdin, on a loaded 2-core machine) before killing the tree.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SidecarError {
