@@ -311,3 +311,34 @@ def test_recording_can_be_switched_off_for_the_benchmark(client, auth, api_key, 
     assert (
         client.get(f"/api/messages/{accepted['messageId']}/trace", headers=auth).status_code == 404
     )
+
+
+@pytest.mark.settings(chat_retry_delays_s=(0.01,))
+def test_a_failed_attempt_is_a_step_with_its_error_and_the_retry_another(
+    client, auth, api_key, scripted
+):
+    add_scripted_provider(client, auth, scripted)
+    scripted.load([{"error": {"status": 503, "message": "busy"}}, {"error": {"status": 401}}])
+    accepted, frames = send_once(client, api_key, "Hi")
+    assert frames[-1]["type"] == "message.failed"
+    trace = trace_of(client, auth, accepted["messageId"])
+    assert trace["status"] == "failed" and "API key" in trace["error"]
+    errors = [s["error"] for s in trace["steps"]]
+    assert errors[0].startswith("server: ") and errors[1].startswith("auth: ")
+    assert all(
+        s["ttft_ms"] is None and s["detail"]["finish_reason"] is None for s in trace["steps"]
+    )
+
+
+def test_a_stopped_reply_ends_its_open_step_as_interrupted(client, auth, api_key, scripted):
+    add_scripted_provider(client, auth, scripted)
+    scripted.load([{"chunks": ["one ", "two ", "three"], "hang_after_chunks": 2}])
+    with ChatSocket(client, api_key) as chat:
+        accepted = chat.request({"type": "chat.send", "content": "count"})
+        chat.until(lambda f: f["type"] == "message.delta" and "two" in f["delta"])
+        chat.ws.send_json({"type": "chat.cancel", "messageId": accepted["messageId"]})
+        chat.finish(accepted["messageId"])
+    trace = trace_of(client, auth, accepted["messageId"])
+    assert trace["status"] == "interrupted" and trace["error"] == "Stopped by the user."
+    [step] = trace["steps"]
+    assert step["error"] == "interrupted" and step["ttft_ms"] is not None
