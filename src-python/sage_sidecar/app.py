@@ -20,6 +20,7 @@ from sage_sidecar.core.events import EventBus, run_heartbeat
 from sage_sidecar.core.logging import silence_parameter_logging
 from sage_sidecar.core.processes import end_descendants
 from sage_sidecar.core.security import ApiKeyMiddleware, LoopbackHostMiddleware
+from sage_sidecar.demo.scripted import ScriptedProvider
 from sage_sidecar.schemas.protocol.events import LocalServer, ProvidersDetected
 from sage_sidecar.services import agents, app_meta, conversations, providers
 from sage_sidecar.services.chat import ChatEngine, ChatSettings
@@ -122,6 +123,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.include_router(api_router)
     install_protocol_schemas(app)  # the WebSocket frames' models, for the UI's generated types
+    # Replaying a run's trace sends its requests to the scripted test model (services/traces).
+    app.state.replay_targets = ScriptedProvider
 
     install_error_handlers(app)
 

@@ -3,7 +3,7 @@ export, replay; the model prices and the retention setting they depend on."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from sage_sidecar.api.deps import SessionDep, StateDep
@@ -56,13 +56,14 @@ async def export_run(run_id: str, session: SessionDep, state: StateDep) -> JSONR
 )
 async def replay_run(
     run_id: str,
+    request: Request,
     session: SessionDep,
     state: StateDep,
     seq: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
 ) -> ReplayOut:
     """Send the run's model requests (or the one at `seq`) to the scripted test provider."""
     await _written(state)
-    return await replay.replay(session, run_id, seq)
+    return await replay.replay(session, run_id, request.app.state.replay_targets, seq)
 
 
 @router.get(

@@ -1,13 +1,18 @@
 """Replay: send a recorded run's model requests again, to the scripted test provider
 (demo/scripted.py) served in-process, and report what it received and produced. It shows what
 the model saw (the request as recorded, secrets and attachments already replaced) without
-calling the real provider or spending tokens."""
+calling the real provider or spending tokens.
+
+The scripted provider is handed in by the wiring layer (app.py): services/ may not import demo/.
+"""
+
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.errors import InvalidError
-from sage_sidecar.demo.scripted import ScriptedProvider
 from sage_sidecar.providers.base import ChatRequest, TextDelta, ToolCalls, ToolSpec
 from sage_sidecar.providers.openai_compat import OpenAICompatClient
 from sage_sidecar.schemas.runs import ReplayOut, ReplayStep, StepOut
@@ -15,6 +20,16 @@ from sage_sidecar.services.traces.recorder import message_from_json
 from sage_sidecar.services.traces.store import run_trace
 
 SCRIPTED_BASE = "http://scripted.invalid/v1"  # never resolved: the transport is the app itself
+
+
+class ScriptedTarget(Protocol):
+    """What replay needs of demo/scripted.py's ScriptedProvider."""
+
+    app: Any  # an OpenAI-compatible ASGI app
+    requests: list[dict[str, Any]]  # the request bodies it received, in order
+
+
+ReplayTargets = Callable[[], ScriptedTarget]  # a fresh provider per replay
 
 
 def recorded_request(step: StepOut) -> ChatRequest:
@@ -31,12 +46,14 @@ def recorded_request(step: StepOut) -> ChatRequest:
     )
 
 
-async def replay(session: AsyncSession, run_id: str, seq: int | None = None) -> ReplayOut:
+async def replay(
+    session: AsyncSession, run_id: str, targets: ReplayTargets, seq: int | None = None
+) -> ReplayOut:
     trace = await run_trace(session, run_id)
     steps = [s for s in trace.steps if s.kind == "model" and (seq is None or s.seq == seq)]
     if not steps:
         raise InvalidError("this run has no model call to replay", code="runs.nothing_to_replay")
-    scripted = ScriptedProvider()
+    scripted = targets()
     replayed: list[ReplayStep] = []
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=scripted.app)) as http:
         client = OpenAICompatClient(SCRIPTED_BASE, None, http)
