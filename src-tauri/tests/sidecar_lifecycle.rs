@@ -95,3 +95,58 @@ fn a_program_that_cannot_be_spawned_is_an_error() {
         block_on(SidecarProcess::start(&launch, data.path(), Duration::from_secs(5))).err().expect("spawn must fail");
     assert!(matches!(error, SidecarError::Spawn(_)), "{error}");
 }
+
+/// The pid and session id of `pid`, from /proc.
+fn session_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// The pids a stand-in sidecar wrote to `file`, once it has written `count` of them.
+fn pids_in(file: &std::path::Path, count: usize) -> Vec<u32> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let pids: Vec<u32> = std::fs::read_to_string(file)
+            .unwrap_or_default()
+            .split_whitespace()
+            .filter_map(|p| p.parse().ok())
+            .collect();
+        if pids.len() >= count {
+            return pids;
+        }
+        assert!(std::time::Instant::now() < deadline, "the stand-in never wrote {count} pids");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_sidecar_leads_a_session_whose_whole_tree_ends_with_it() {
+    let data = tempfile::tempdir().unwrap();
+    let pids = data.path().join("pids");
+    // A child in the sidecar's session and a grandchild that moved to a session of its own.
+    let launch = shell_script(&format!(
+        "sleep 301 & echo $! >> '{0}'; setsid sleep 302 & echo $! >> '{0}'; \
+         printf 'SAGE_SIDECAR_READY {{\"port\":1,\"pid\":%s,\"version\":\"x\"}}\\n' $$; exec sleep 303",
+        pids.display()
+    ));
+    let (process, _ready) = block_on(SidecarProcess::start(&launch, data.path(), Duration::from_secs(5))).unwrap();
+    let sidecar = process.pid();
+    assert_eq!(session_of(sidecar), Some(sidecar), "the sidecar leads its own session");
+    let tree = [vec![sidecar], pids_in(&pids, 2)].concat();
+    drop(process);
+    for pid in tree {
+        assert!(common::wait_gone(pid, Duration::from_secs(2)), "{pid} outlived the sidecar's stop");
+    }
+}
+
+#[test]
+fn a_sidecar_spawned_by_a_thread_that_ends_keeps_running() {
+    // PR_SET_PDEATHSIG follows the thread that forked: the shell's spawner thread must do it, not
+    // the caller's (an idle runtime worker that ends would take the sidecar with it).
+    let data = tempfile::tempdir().unwrap();
+    let path = data.path().to_owned();
+    let launch = shell_script("exec sleep 30");
+    let (process, _events) = std::thread::spawn(move || SidecarProcess::spawn(&launch, &path).unwrap()).join().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(common::pid_alive(process.pid()), "the sidecar died with the thread that asked for it");
+}
