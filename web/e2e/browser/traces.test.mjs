@@ -49,6 +49,9 @@ describe('trace viewer in a real browser', () => {
     assert.equal(await page.getByTestId('trace-bar').count(), 5)
     assert.match(await page.getByTestId('trace-status').textContent(), /completed · plan-mode reply/)
     assert.match(await page.getByTestId('trace-cost').textContent(), /price unknown/)
+    const totals = await page.getByTestId('trace-totals').textContent()
+    await page.getByTestId('trace-conversation-total').waitFor()
+    assert.match(await page.getByTestId('trace-conversation-total').textContent(), new RegExp(`${totals.trim()}\\s+· price unknown`))
     // The first step (the hidden plan call) is open: what was sent, redacted, and what came back.
     assert.match(await page.getByTestId('trace-messages').textContent(), /What is 6\*7\?/)
     assert.match(await page.getByTestId('trace-output').textContent(), /Compute 6\*7/)

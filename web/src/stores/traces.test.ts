@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiError, type RunStep, type RunTrace } from '@/api'
 
 const api = vi.hoisted(() => ({
-  forMessage: vi.fn(), export: vi.fn(), replay: vi.fn(), prices: vi.fn(), settings: vi.fn(),
+  forMessage: vi.fn(), ofConversation: vi.fn(), export: vi.fn(), replay: vi.fn(), prices: vi.fn(), settings: vi.fn(),
   usageDaily: vi.fn(), setPrice: vi.fn(), resetPrice: vi.fn(), setSettings: vi.fn(),
 }))
 
@@ -53,8 +53,11 @@ describe('traces store', () => {
   it('loads a reply trace, places its steps, and replays it', async () => {
     const store = useTracesStore()
     api.forMessage.mockResolvedValue(run([step(1, 0, 100, { purpose: 'plan' }), step(2, 100, 900)]))
+    api.ofConversation.mockResolvedValue({ runs: [], totals: { ...totals, prompt_tokens: 99 } })
     await store.loadForMessage('m1')
     expect(api.forMessage).toHaveBeenCalledWith('m1')
+    expect(api.ofConversation).toHaveBeenCalledWith('c1')
+    expect(store.conversationTotals?.prompt_tokens).toBe(99)
     expect(store.timeline.map((p) => p.step.purpose)).toEqual(['plan', 'answer'])
     api.replay.mockResolvedValue({ run_id: 'r1', steps: [] })
     await store.replay()

@@ -36,6 +36,8 @@ export function formatUsd(usd: number): string {
 
 export const useTracesStore = defineStore('traces', () => {
   const trace = ref<RunTrace | null>(null)
+  /** The whole conversation's tokens and cost, regenerated replies included. */
+  const conversationTotals = ref<RunTotals | null>(null)
   const replayed = ref<ReplayResult | null>(null)
   const prices = ref<ModelPrice[]>([])
   const usage = ref<DailyUsage[]>([])
@@ -47,8 +49,14 @@ export const useTracesStore = defineStore('traces', () => {
   async function loadForMessage(messageId: string): Promise<void> {
     trace.value = null
     replayed.value = null
+    conversationTotals.value = null
     const found = await attempt(() => api.forMessage(messageId))
-    if (found) trace.value = found
+    if (!found) return
+    trace.value = found
+    if (found.conversation_id) {
+      const runs = await attempt(() => api.ofConversation(found.conversation_id as string))
+      if (runs) conversationTotals.value = runs.totals
+    }
   }
 
   async function exportRun(): Promise<Blob | undefined> {
@@ -90,7 +98,7 @@ export const useTracesStore = defineStore('traces', () => {
   }
 
   return {
-    trace, replayed, prices, usage, retentionDays, error, timeline,
+    trace, conversationTotals, replayed, prices, usage, retentionDays, error, timeline,
     loadForMessage, exportRun, replay, loadSettings, setPrice, resetPrice, setRetention,
   }
 })
