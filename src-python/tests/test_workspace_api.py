@@ -34,6 +34,8 @@ HOSTILE_PATHS = {
     "file.txt:stream": "forbidden_character",
     "a\x00b.txt": "nul",
     "bad\nname": "control",
+    "x" * 256: "too_long",
+    "/".join(["y" * 200] * 6): "too_long",
     "link/secret.txt": "symlink",  # `link` points outside (made by the agent's tools)
     "inner-link": "symlink",  # points inside, but a link is never followed
 }

@@ -28,6 +28,7 @@ from sage_sidecar.core.errors import InvalidError
 
 MAX_PART = 255  # bytes of one name on every common file system
 MAX_DEPTH = 64
+MAX_PATH = 1024  # bytes of the whole relative path: the data dir's own path must still fit PATH_MAX
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$)$", re.I)
 _FORBIDDEN = set('<>:"|?*')
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -68,8 +69,10 @@ def path_parts(raw: str, *, allow_root: bool = False) -> tuple[str, ...]:
     parts = tuple(p for p in PurePosixPath(text).parts if p not in ("", "."))
     if not parts and not allow_root:
         raise PathRefused(raw, "empty", "a path is required")
-    if len(parts) > MAX_DEPTH:
-        raise PathRefused(raw, "too_long", f"a path can be at most {MAX_DEPTH} folders deep")
+    if len(parts) > MAX_DEPTH or len("/".join(parts).encode()) > MAX_PATH:
+        raise PathRefused(
+            raw, "too_long", f"a path can be at most {MAX_PATH} bytes, {MAX_DEPTH} folders deep"
+        )
     for part in parts:
         _check_part(raw, part)
     return parts
