@@ -342,3 +342,22 @@ def test_a_stopped_reply_ends_its_open_step_as_interrupted(client, auth, api_key
     assert trace["status"] == "interrupted" and trace["error"] == "Stopped by the user."
     [step] = trace["steps"]
     assert step["error"] == "interrupted" and step["ttft_ms"] is not None
+
+
+def test_a_regenerated_reply_keeps_its_run_and_a_deleted_conversation_takes_them(
+    client, auth, api_key, scripted, settings
+):
+    add_scripted_provider(client, auth, scripted)
+    scripted.load([{"text": "first"}, {"text": "second"}])
+    with ChatSocket(client, api_key) as chat:
+        accepted, _ = chat.send("Hi")
+        again = chat.request({"type": "chat.regenerate", "messageId": accepted["messageId"]})
+        chat.finish(again["messageId"])
+    conversation = accepted["conversationId"]
+    runs = client.get(f"/api/conversations/{conversation}/runs", headers=auth).json()
+    assert [r["message_id"] for r in runs["runs"]] == [again["messageId"], accepted["messageId"]]
+    assert runs["totals"]["completion_tokens"] == 2  # both replies' tokens were spent
+    assert client.delete(f"/api/conversations/{conversation}", headers=auth).status_code == 204
+    with sqlite3.connect(settings.db_path) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM run_steps").fetchone()[0] == 0

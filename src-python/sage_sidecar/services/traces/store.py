@@ -1,7 +1,6 @@
 """Reading runs back (with their totals and estimated cost), the retention setting, pruning."""
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -198,11 +197,13 @@ async def mark_interrupted_runs(session: AsyncSession) -> int:
 async def prune_daily(db: Database, every_s: float = PRUNE_EVERY_S) -> None:
     """Prune at start, then once a day while the sidecar runs."""
     while True:
-        with contextlib.suppress(Exception):
+        try:
             async with db.session() as session:
                 removed = await prune(session)
             if removed:
                 log.info("pruned %d run trace(s) past the retention window", removed)
+        except Exception:  # a locked database today is tried again tomorrow, the app goes on
+            log.exception("pruning traces failed")
         await asyncio.sleep(every_s)
 
 
