@@ -342,6 +342,7 @@ def test_a_stopped_reply_ends_its_open_step_as_interrupted(client, auth, api_key
     assert trace["status"] == "interrupted" and trace["error"] == "Stopped by the user."
     [step] = trace["steps"]
     assert step["error"] == "interrupted" and step["ttft_ms"] is not None
+    assert step["detail"]["output"] == "one two "  # what it had received when stopped
 
 
 def test_a_regenerated_reply_keeps_its_run_and_a_deleted_conversation_takes_them(

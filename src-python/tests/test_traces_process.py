@@ -84,4 +84,5 @@ def test_a_clean_shutdown_mid_reply_writes_the_cut_off_step(tmp_path):
     assert run["status"] == "interrupted" and run["ended_at"] is not None
     [step] = run["steps"]
     assert step["purpose"] == "answer" and step["error"] == "interrupted"
-    assert step["ttft_ms"] is not None and step["detail"]["output"] == ""
+    assert step["ttft_ms"] is not None
+    assert step["detail"]["output"].startswith("w0 w1 w2 ")  # what it had received

@@ -155,7 +155,7 @@ class Turn:
             received = False  # text or tool calls: from then on a failure is final
             text_parts: list[str] = []
             calls: list[ToolCall] = []
-            step = self.trace.model_call(request, purpose)  # each attempt is a step
+            step = self.trace.model_call(request, purpose, text_parts)  # each attempt a step
             try:
                 async for event in self.client.stream_chat(request):
                     step.saw(event)

@@ -52,6 +52,8 @@ class ModelStep:
     request: ChatRequest  # never changed after it is sent: serialised later, by the sink
     provider: str
     headers: dict[str, str]
+    # The caller's list of received text, shared, not copied: what a cut-off step had received.
+    received: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     started_at: datetime = field(default_factory=utcnow)
     ttft_ms: int | None = None
@@ -138,9 +140,13 @@ class RunRecorder:
         if self._sink is not None and self.info is not None:
             self._sink.submit((self.info.id, step))
 
-    def model_call(self, request: ChatRequest, purpose: str) -> ModelStep:
+    def model_call(
+        self, request: ChatRequest, purpose: str, received: list[str] | None = None
+    ) -> ModelStep:
         provider = self.info.provider_name if self.info else ""
         step = ModelStep(self._next(), purpose, request, provider, self._headers)
+        if received is not None:
+            step.received = received
         self._open_models.append(step)
         return step
 
@@ -149,7 +155,7 @@ class RunRecorder:
         if step.ended:
             return
         step.duration_ms = _ms(step.started)
-        step.output, step.tool_calls = output, calls or []
+        step.output, step.tool_calls = output or "".join(step.received), calls or []
         if error is not None:
             step.error = str(error) or type(error).__name__
             if isinstance(error, ProviderError):
