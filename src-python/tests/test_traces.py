@@ -4,6 +4,7 @@ secret stored, totals and cost from editable prices, pruning, export and replay.
 import asyncio
 import json
 import sqlite3
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -362,3 +363,28 @@ def test_a_regenerated_reply_keeps_its_run_and_a_deleted_conversation_takes_them
     with sqlite3.connect(settings.db_path) as conn:
         assert conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM run_steps").fetchone()[0] == 0
+
+
+def test_old_traces_are_pruned_when_the_sidecar_starts(settings):
+    from sage_sidecar.app import create_app
+    from sage_sidecar.storage.migrate import upgrade_to_head
+
+    from conftest import TEST_ORIGIN
+
+    settings.ensure_layout()
+    upgrade_to_head(settings.db_path)
+    old = (datetime.now(UTC) - timedelta(days=45)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    with sqlite3.connect(settings.db_path) as conn:
+        for run_id, started in (("old", old), ("today", datetime.now(UTC).isoformat(" "))):
+            conn.execute("INSERT INTO runs (id, kind, status, agent_name, provider_name, "
+                         "provider_kind, model, started_at) VALUES (?, 'chat', 'completed', '', "
+                         "'', '', '', ?)", (run_id, started[:26]))  # fmt: skip
+    with TestClient(create_app(settings), base_url=TEST_ORIGIN):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with sqlite3.connect(settings.db_path) as conn:
+                left = [r[0] for r in conn.execute("SELECT id FROM runs")]
+            if left == ["today"]:
+                break
+            time.sleep(0.05)
+    assert left == ["today"]
