@@ -157,5 +157,6 @@ describe('the Workspace screen in a real browser', () => {
     await trashed.waitFor({ state: 'detached' })
     await entry('docs/readme.md').getByTestId('ws-open').click()
     assert.equal(await page.locator('[data-testid="ws-preview-markdown"] strong').textContent(), 'tomatoes')
+    saveArtifact('workspace-markdown.png', (await page.screenshot({ fullPage: true })).toString('base64'))
   })
 })
