@@ -64,16 +64,21 @@ impl OwnedTree {
 
     /// SIGKILL (TerminateJobObject) the sidecar, if it still runs, and everything it started;
     /// returns how many processes there were.
+    #[cfg(target_os = "linux")]
     pub fn kill(&self) -> usize {
-        #[cfg(target_os = "linux")]
-        return linux::kill_session(self.leader);
-        #[cfg(all(unix, not(target_os = "linux")))]
-        unsafe {
-            // SAFETY: a plain syscall; the group is the sidecar's own (it leads its session).
-            return usize::from(libc::killpg(self.leader as libc::pid_t, libc::SIGKILL) == 0);
-        }
-        #[cfg(windows)]
-        return self.job.terminate();
+        linux::kill_session(self.leader)
+    }
+
+    /// (macOS: the sidecar's process group, which is all there is to find without /proc.)
+    #[cfg(all(unix, not(target_os = "linux")))]
+    pub fn kill(&self) -> usize {
+        // SAFETY: a plain syscall; the group is the sidecar's own (it leads its session).
+        usize::from(unsafe { libc::killpg(self.leader as libc::pid_t, libc::SIGKILL) } == 0)
+    }
+
+    #[cfg(windows)]
+    pub fn kill(&self) -> usize {
+        self.job.terminate()
     }
 }
 
