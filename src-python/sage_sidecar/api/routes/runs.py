@@ -1,6 +1,7 @@
 """Runs and traces: a reply's steps, a conversation's runs and totals, daily usage per agent,
 export, replay; the model prices and the retention setting they depend on."""
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -25,9 +26,10 @@ ModelName = Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[^\x00
 
 
 async def _written(state: StateDep) -> None:
-    """What the recorders collected so far is written before it is read."""
+    """What the recorders collected so far is written before it is read. Shielded: a client that
+    goes away must not cut the batch's transaction off half-way."""
     if state.chat.traces is not None:
-        await state.chat.traces.flush()
+        await asyncio.shield(state.chat.traces.flush())
 
 
 @router.get("/api/runs/{run_id}", response_model=RunTrace, responses=error_responses(404))
