@@ -348,3 +348,17 @@ def test_large_text_previews_are_cut_and_downloads_stream(client, auth, agent, w
         "GET", url(agent, "/download"), params={"path": "big.log"}, headers=auth
     ) as response:
         assert sum(len(chunk) for chunk in response.iter_bytes()) == 1_000_000
+
+
+async def test_a_python_run_announces_that_the_workspace_may_have_changed(tmp_path):
+    """run_python can write any file: the screen hears of it (path None) however the run ends."""
+    from sage_sidecar.tools.base import ToolContext, WorkspaceHooks
+    from sage_sidecar.tools.python_runner import RUN_PYTHON
+
+    heard: list[tuple[str, str | None]] = []
+    hooks = WorkspaceHooks(written=lambda agent, path: heard.append((agent, path)))
+    ctx = ToolContext(agent_id="a1", workspace=tmp_path / "ws", hooks=hooks)
+    await RUN_PYTHON.run({"code": "open('made.txt', 'w').write('x')"}, ctx)
+    assert heard == [("a1", None)] and (tmp_path / "ws" / "made.txt").exists()
+    await RUN_PYTHON.run({"code": "raise SystemExit(3)"}, ctx)
+    assert heard == [("a1", None), ("a1", None)]

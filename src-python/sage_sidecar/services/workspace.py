@@ -89,7 +89,7 @@ class Workspaces:
     def tool_hooks(self) -> WorkspaceHooks:
         """For the chat engine: the agent's writes count against the limit and are announced."""
 
-        def written(agent_id: str, path: str) -> None:
+        def written(agent_id: str, path: str | None) -> None:
             self._announce(agent_id, "written", path, by="agent")
 
         return WorkspaceHooks(quota_bytes=self.quota_bytes, written=written)

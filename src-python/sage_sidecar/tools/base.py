@@ -19,8 +19,9 @@ class WorkspaceHooks:
     """What the file tools need from the sidecar beyond the folder (services/workspace.py)."""
 
     quota_bytes: int | None = None  # the workspace's size limit; None: no limit
-    # (agent id, path) after a tool wrote a file: announced on /ws/events for the Workspace screen
-    written: Callable[[str, str], None] | None = None
+    # (agent id, path) after a tool wrote a file (path None: run_python, which may have written
+    # anything): announced on /ws/events for the Workspace screen
+    written: Callable[[str, str | None], None] | None = None
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,12 @@ async def _run(args: dict[str, Any], ctx: ToolContext) -> str:
     if len(code) > MAX_CODE:
         raise ToolError("the code is too long")
     ctx.workspace.mkdir(parents=True, exist_ok=True)
-    return await run_code(code, ctx.workspace)
+    try:
+        return await run_code(code, ctx.workspace)
+    finally:
+        # A script may have written anything in the workspace: the Workspace screen reloads.
+        if ctx.hooks.written is not None:
+            ctx.hooks.written(ctx.agent_id, None)
 
 
 RUN_PYTHON = Tool(

@@ -86,7 +86,7 @@ class WorkspaceChanged(BusEvent):
     type: Literal["workspace.changed"] = "workspace.changed"
     agent_id: str
     action: WorkspaceAction
-    path: str | None  # none for trash_emptied
+    path: str | None  # none for trash_emptied, and for `written` by run_python (any file)
     to_path: str | None  # moved: the new path
     by: Literal["agent", "user"]
 
@@ -111,4 +111,3 @@ EventFrame = Annotated[
     | WorkspaceChanged,
     Field(discriminator="type"),
 ]
-
