@@ -229,7 +229,8 @@ class TraceSink:
             await asyncio.sleep(self._interval)
             if self._pending:
                 try:
-                    await self.flush()
+                    # Shielded: close() cancels this loop, never a batch half-written.
+                    await asyncio.shield(self.flush())
                 except Exception:  # a trace must never end the writer: the next batch tries again
                     log.exception("writing traces failed")
 
