@@ -362,3 +362,40 @@ async def test_a_python_run_announces_that_the_workspace_may_have_changed(tmp_pa
     assert heard == [("a1", None)] and (tmp_path / "ws" / "made.txt").exists()
     await RUN_PYTHON.run({"code": "raise SystemExit(3)"}, ctx)
     assert heard == [("a1", None), ("a1", None)]
+
+
+async def test_links_the_agents_own_script_makes_lead_nowhere(
+    client, auth, agent, settings, tmp_path
+):
+    """run_python (the real tool, contained as in a chat) makes links out of the workspace; neither
+    the API nor the agent's file tools follow them, and deleting one leaves its target alone."""
+    from sage_sidecar.tools.base import ToolContext, ToolError
+    from sage_sidecar.tools.python_runner import RUN_PYTHON
+    from sage_sidecar.tools.registry import BUILTIN_TOOLS
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("top secret")
+    root = settings.storage_dir / "workspaces" / agent["id"]
+    ctx = ToolContext(agent_id=agent["id"], workspace=root)
+    code = (
+        f"import os\nos.symlink('/etc', 'etc-link')\nos.symlink({str(secret)!r}, 'secret-link')\n"
+    )
+    result = await RUN_PYTHON.run({"code": code}, ctx)
+    assert result.startswith("exit code 0"), result
+    assert (root / "secret-link").is_symlink()
+
+    for path in ("etc-link/passwd", "secret-link"):
+        for route in ("/download", "/raw", "/preview"):
+            response = client.get(url(agent, route), params={"path": path}, headers=auth)
+            assert response.json()["params"]["reason"] == "symlink", (route, path)
+        with pytest.raises(ToolError):
+            await BUILTIN_TOOLS["read_file"].run({"path": path}, ctx)
+    with pytest.raises(ToolError):
+        await BUILTIN_TOOLS["write_file"].run({"path": "secret-link", "content": "pwned"}, ctx)
+    assert (
+        client.delete(
+            url(agent, "/files"), params={"path": "secret-link"}, headers=auth
+        ).status_code
+        == 200
+    )
+    assert secret.read_text() == "top secret"
