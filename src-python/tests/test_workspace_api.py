@@ -240,6 +240,10 @@ def test_uploads_past_the_size_limit_are_refused_whole(client, auth, agent, work
     assert not (workspace / "small.txt").exists() and not (workspace / "big.bin").exists()
     assert not any((workspace.parent.parent / "workspace-trash").rglob("*.part"))  # staging cleaned
     assert upload(client, auth, agent, [("fits.txt", b"c" * 5_000)]).status_code == 201
+    # A declared length far past the room is refused before the body is read.
+    huge = upload(client, auth, agent, [("huge.bin", b"h" * 200_000)])
+    assert huge.json()["code"] == "workspace.quota_exceeded"
+    assert huge.json()["params"]["adding"] > 200_000  # the declared length: nothing was read
 
 
 @pytest.mark.settings(workspace_quota_mb=0.01)

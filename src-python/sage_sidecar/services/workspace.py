@@ -44,6 +44,9 @@ WORKSPACES_FOLDER = "workspaces"
 TRASH_FOLDER = "workspace-trash"
 MAX_ENTRIES = 5_000  # listed per workspace; the rest is marked truncated
 MAX_UPLOAD_FILES = 1_000
+MULTIPART_OVERHEAD = (
+    64 * 1024
+)  # boundaries and part headers: a body this much over the room may still fit
 _TRASH_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -248,7 +251,12 @@ class Workspaces:
     # --- uploads ---------------------------------------------------------------------------
 
     async def upload(
-        self, agent_id: str, folder: str, content_type: str, body: AsyncIterator[bytes]
+        self,
+        agent_id: str,
+        folder: str,
+        content_type: str,
+        body: AsyncIterator[bytes],
+        length: int | None = None,
     ) -> list[WorkspaceEntryOut]:
         """Every file part of a multipart body into `folder` (`""`: the top). A part's filename
         may carry a relative path (a dropped folder: `photos/2024/a.jpg`), confined like any
@@ -256,7 +264,10 @@ class Workspaces:
         reached keeps none of the upload. A file of the same name is replaced."""
         root = self._root(agent_id)
         base = path_parts(folder, allow_root=True)
-        room = self.quota_bytes - await asyncio.to_thread(used_bytes, root)
+        used = await asyncio.to_thread(used_bytes, root)
+        room = self.quota_bytes - used
+        if length is not None and length > room + MULTIPART_OVERHEAD:
+            raise QuotaExceeded(self.quota_bytes, used, length)  # before reading any of it
         staging = self.trash_folder(agent_id) / ".incoming"
         uploads: list[_Upload] = []
         received = 0

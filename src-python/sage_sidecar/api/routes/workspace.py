@@ -55,9 +55,11 @@ async def upload_files(
 ) -> list[WorkspaceEntryOut]:
     """Multipart upload into `folder`; a filename may hold a relative path (a dropped folder).
     Past the workspace's size limit: 413 `workspace.quota_exceeded`, and nothing is kept."""
+    length = request.headers.get("content-length", "")
     return await workspaces.upload(
-        agent_id, folder, request.headers.get("content-type", ""), request.stream()
-    )
+        agent_id, folder, request.headers.get("content-type", ""), request.stream(),
+        int(length) if length.isdigit() else None,
+    )  # fmt: skip
 
 
 def _file_response(path_on_disk: str, name: str, disposition: str) -> FileResponse:
