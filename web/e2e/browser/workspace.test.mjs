@@ -159,4 +159,13 @@ describe('the Workspace screen in a real browser', () => {
     assert.equal(await page.locator('[data-testid="ws-preview-markdown"] strong').textContent(), 'tomatoes')
     saveArtifact('workspace-markdown.png', (await page.screenshot({ fullPage: true })).toString('base64'))
   })
+
+  it('opens a file from a link (as a chat tool card does), and the nav link keeps the agent', async () => {
+    await page.goto(`${ui.origin}/#/chat`)
+    await page.goto(`${ui.origin}/#/workspace?agent=${agent.id}&path=garden/plan.txt`)
+    assert.equal(await page.getByTestId('ws-preview-text').textContent(), 'north bed: beans')
+    await page.getByTestId('nav-workspace').click()
+    await entry('garden/plan.txt').waitFor()
+    assert.equal(await page.getByTestId('ws-agent').inputValue(), agent.id)
+  })
 })
