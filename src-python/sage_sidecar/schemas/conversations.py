@@ -128,7 +128,11 @@ class ExportedMessage(BaseModel):
 
 class ConversationExport(BaseModel):
     format: Literal["sage.conversation.v1"] = "sage.conversation.v1"
+    # The conversation's id where it was exported: a re-import of the same file skips it.
+    id: str | None = Field(default=None, min_length=1, max_length=200)
     title: str = Field(min_length=1, max_length=300)
+    created_at: UtcDateTime | None = None
+    updated_at: UtcDateTime | None = None
     messages: list[ExportedMessage] = Field(max_length=100_000)
 
 

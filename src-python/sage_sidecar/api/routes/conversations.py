@@ -1,11 +1,11 @@
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
-from fastapi.responses import PlainTextResponse
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from sage_sidecar.api.deps import SessionDep
 from sage_sidecar.api.errors import error_responses
-from sage_sidecar.core.errors import InvalidError
+from sage_sidecar.core.errors import InvalidError, TooLargeError
 from sage_sidecar.schemas.conversations import (
     ConversationCreate,
     ConversationExport,
@@ -15,14 +15,30 @@ from sage_sidecar.schemas.conversations import (
     ModelChoiceOut,
     SearchHit,
 )
+from sage_sidecar.schemas.history_import import ImportReport
 from sage_sidecar.services import conversations as service
 from sage_sidecar.services import model_choice
+from sage_sidecar.services.conversation_html import export_html
+from sage_sidecar.services.history_import import reading as history_reading
+from sage_sidecar.services.history_import import service as history_import
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 # SQLite's full-text query parser reads a NUL as the end of the query ("unterminated string").
 SearchText = Annotated[str, Query(max_length=1000, pattern=r"^[^\x00]*$")]
-# `?format=markdown` answers the same export as Markdown text.
-_MARKDOWN_TOO = {"content": {"text/markdown": {"schema": {"type": "string"}}}}
+# `?format=markdown` (or `html`) answers the same export as Markdown text (or an HTML page).
+_MARKDOWN_TOO = {
+    "content": {
+        "text/markdown": {"schema": {"type": "string"}},
+        "text/html": {"schema": {"type": "string"}},
+    }
+}
+# The history import takes the file itself as the body: JSON, or a data export's zip.
+_FILE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
 
 
 @router.get("", response_model=list[ConversationOut])
@@ -59,6 +75,43 @@ async def search(q: SearchText, session: SessionDep) -> list[SearchHit]:
 )
 async def import_conversation(data: ConversationExport, session: SessionDep) -> ConversationOut:
     return ConversationOut.model_validate(await service.import_json(session, data))
+
+
+@router.post(
+    "/import/history",
+    response_model=ImportReport,
+    openapi_extra=_FILE_BODY,
+    responses=error_responses(404, 413, 422),
+)
+async def import_history(
+    request: Request,
+    session: SessionDep,
+    agent_id: Annotated[str | None, Query(max_length=64)] = None,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import a ChatGPT or Claude data export (its `conversations.json`, or the whole `.zip`) or
+    Sage's own JSON export, for `agent_id` (the default agent when omitted). `dry_run` counts
+    and stores nothing: the preview. A conversation imported before is skipped, never doubled."""
+    data = await _read_capped(request, history_reading.MAX_UPLOAD)
+    parsed = history_reading.parse_upload(data)
+    return await history_import.run(session, parsed, agent_id=agent_id, dry_run=dry_run)
+
+
+async def _read_capped(request: Request, limit: int) -> bytes:
+    too_large = TooLargeError(
+        "the file is too large to import", code="import.too_large", limit=limit
+    )
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut, responses=error_responses(404))
@@ -110,12 +163,24 @@ async def list_messages(conversation_id: str, session: SessionDep) -> list[Messa
     responses={**error_responses(404), 200: _MARKDOWN_TOO},
 )
 async def export_conversation(
-    conversation_id: str, session: SessionDep, format: Literal["json", "markdown"] = "json"
-) -> ConversationExport | PlainTextResponse:
+    conversation_id: str,
+    session: SessionDep,
+    format: Literal["json", "markdown", "html"] = "json",
+) -> ConversationExport | PlainTextResponse | HTMLResponse:
     conversation = await service.get_conversation(session, conversation_id)
     messages = await service.list_messages(session, conversation_id)
     if format == "markdown":
         return PlainTextResponse(
             service.export_markdown(conversation, messages), media_type="text/markdown"
         )
-    return service.export_json(conversation, messages)
+    if format == "html":
+        return HTMLResponse(export_html(conversation, messages))
+    exported = service.export_json(conversation, messages)
+    # Where it came from and when: a re-import of this file skips it instead of doubling it.
+    return exported.model_copy(
+        update={
+            "id": conversation.id,
+            "created_at": conversation.created_at,
+            "updated_at": conversation.updated_at,
+        }
+    )

@@ -1,0 +1,177 @@
+"""Importing history from ChatGPT and Claude data exports and Sage's own JSON, and exporting a
+conversation as Markdown, JSON and one HTML page, through the API on a database on disk."""
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+DATA = Path(__file__).parent / "data" / "history_import"
+CHATGPT = (DATA / "chatgpt_conversations.json").read_bytes()
+CLAUDE = (DATA / "claude_conversations.json").read_bytes()
+URL = "/api/conversations/import/history"
+
+
+def upload(client: TestClient, auth, body: bytes, **params):
+    headers = {**auth, "content-type": "application/octet-stream"}
+    return client.post(URL, content=body, params=params, headers=headers)
+
+
+def messages(client, auth, conversation_id):
+    got = client.get(f"/api/conversations/{conversation_id}/messages", headers=auth)
+    assert got.status_code == 200
+    return [(m["role"], m["content"]) for m in got.json()]
+
+
+def test_chatgpt_preview_counts_and_stores_nothing(client, auth):
+    report = upload(client, auth, CHATGPT, dry_run="true").json()
+    assert report["source"] == "chatgpt" and report["dry_run"] is True
+    assert (report["conversations"], report["messages"], report["skipped"]) == (2, 7, 1)
+    assert report["branches_left_out"] == 2
+    assert [(i["title"], i["outcome"]) for i in report["items"]] == [
+        ("数学 help 🧮", "new"), ("Empty", "empty"), ("Imported chat", "new")]  # fmt: skip
+    assert client.get("/api/conversations", headers=auth).json() == []
+
+
+def test_chatgpt_imports_the_current_branch_only(client, auth):
+    report = upload(client, auth, CHATGPT).json()
+    first = report["items"][0]
+    assert (first["messages"], first["skipped_messages"], first["branches_left_out"]) == (5, 3, 2)
+    assert messages(client, auth, first["id"]) == [
+        ("user", "What is 2+2? 二加二"),
+        ("assistant", "2 + 2 = **4**."),
+        ("user", "[image]\n\nWhat does this chart show?"),
+        ("assistant", "```python\nprint(sum([1, 2, 3]))\n```"),
+        ("assistant", "It sums to 6.\n\n```js\nconsole.log('<b>ok</b>')\n```"),
+    ]  # no system prompt, hidden thinking, tool output, or the edited/regenerated branches
+    listed = {c["id"]: c for c in client.get("/api/conversations", headers=auth).json()}
+    assert listed[first["id"]]["title"] == "数学 help 🧮"
+    assert listed[first["id"]]["created_at"].startswith("2024-11-30")  # the source's dates
+
+
+def test_reimport_skips_instead_of_duplicating(client, auth):
+    assert upload(client, auth, CHATGPT).json()["conversations"] == 2
+    again = upload(client, auth, CHATGPT).json()
+    assert (again["conversations"], again["messages"], again["skipped"]) == (0, 0, 3)
+    assert {i["outcome"] for i in again["items"]} == {"already_imported", "empty"}
+    assert len(client.get("/api/conversations", headers=auth).json()) == 2
+
+
+def test_a_whole_export_zip_is_accepted(client, auth):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("user.json", "{}")
+        archive.writestr("chat.html", "<html></html>")
+        archive.writestr("conversations.json", CHATGPT)
+    assert upload(client, auth, buffer.getvalue()).json()["conversations"] == 2
+
+
+def test_claude_export(client, auth):
+    report = upload(client, auth, CLAUDE).json()
+    assert report["source"] == "claude"
+    assert (report["conversations"], report["messages"], report["skipped"]) == (1, 3, 1)
+    item = report["items"][0]
+    assert (item["title"], item["skipped_messages"]) == ("Rust lifetimes", 1)
+    assert messages(client, auth, item["id"]) == [
+        ("user", "Explain 'a lifetimes"),
+        ("assistant", "A lifetime names how long a borrow lives.\n\n"
+                      "```rust\nfn f<'a>(x: &'a str) -> &'a str { x }\n```"),
+        ("user", "谢谢!"),
+    ]  # fmt: skip
+    assert upload(client, auth, CLAUDE).json()["conversations"] == 0
+
+
+def test_imported_conversations_go_to_the_chosen_agent(client, auth):
+    agent = client.post("/api/agents", json={"name": "Archivist"}, headers=auth).json()
+    report = upload(client, auth, CLAUDE, agent_id=agent["id"]).json()
+    assert report["agent_id"] == agent["id"]
+    listed = client.get("/api/conversations", params={"agent_id": agent["id"]}, headers=auth)
+    assert [c["title"] for c in listed.json()] == ["Rust lifetimes"]
+    missing = upload(client, auth, CLAUDE, agent_id="nope")
+    assert missing.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"", 422, "import.unreadable"),
+        (b"\xff\xfe not json", 422, "import.unreadable"),
+        (b'{"hello": "world"}', 422, "import.unknown_format"),
+        (b'[{"mapping": {"a": {"children": "not a list"}}}]', 422, "import.invalid"),
+        (b'[{"uuid": "x", "chat_messages": [{"text": "no sender"}]}]', 422, "import.invalid"),
+        (b'{"format": "sage.conversation.v1", "title": "", "messages": []}', 422, "import.invalid"),
+        (b"PK\x03\x04 broken zip", 422, "import.unreadable"),
+    ],
+)
+def test_bad_files_are_refused_with_a_code(client, auth, body, status, code):
+    response = upload(client, auth, body)
+    assert response.status_code == status, response.text
+    assert response.json()["code"] == code
+    assert client.get("/api/conversations", headers=auth).json() == []
+
+
+def test_a_zip_without_conversations_json_and_a_zip_bomb(client, auth, monkeypatch):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", "hi")
+    response = upload(client, auth, buffer.getvalue())
+    assert response.json()["code"] == "import.no_conversations_json"
+
+    from sage_sidecar.services.history_import import reading
+
+    monkeypatch.setattr(reading, "MAX_JSON", 1000)
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("conversations.json", b"[" + b" " * 100_000 + b"]")
+    response = upload(client, auth, bomb.getvalue())
+    assert (response.status_code, response.json()["code"]) == (413, "import.too_large")
+
+
+def test_an_upload_past_the_cap_is_413(client, auth, monkeypatch):
+    from sage_sidecar.services.history_import import reading
+
+    monkeypatch.setattr(reading, "MAX_UPLOAD", 100)
+    response = upload(client, auth, b"[" + b" " * 200 + b"]")
+    assert (response.status_code, response.json()["code"]) == (413, "import.too_large")
+
+
+def test_sage_json_round_trip_is_idempotent(client, auth):
+    source = upload(client, auth, CHATGPT).json()["items"][0]["id"]
+    exported = client.get(f"/api/conversations/{source}/export", headers=auth).json()
+    assert exported["format"] == "sage.conversation.v1" and exported["id"] == source
+    report = upload(client, auth, json.dumps(exported).encode()).json()
+    assert (report["source"], report["conversations"]) == ("sage", 1)
+    copy = report["items"][0]["id"]
+    assert copy != source
+    assert messages(client, auth, copy) == messages(client, auth, source)
+    again = client.get(f"/api/conversations/{copy}/export", headers=auth).json()
+    assert [m["content"] for m in again["messages"]] == [m["content"] for m in exported["messages"]]
+    assert upload(client, auth, json.dumps(exported).encode()).json()["conversations"] == 0
+
+
+def test_html_export_is_self_contained_and_inert(client, auth):
+    report = upload(client, auth, CHATGPT).json()
+    hostile = report["items"][2]["id"]  # "Hi <script>alert(1)</script>"
+    client.patch(f"/api/conversations/{hostile}", json={"title": '</title><script>x()</script>'},
+                 headers=auth)  # fmt: skip
+    response = client.get(
+        f"/api/conversations/{hostile}/export", params={"format": "html"}, headers=auth
+    )
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "<script" not in page.lower() and "</title><script" not in page
+    assert "Hi &lt;script&gt;alert(1)&lt;/script&gt;" in page and "Hello! 👋" in page
+    assert "<style>" in page and "Content-Security-Policy" in page
+    assert "http://" not in page and "https://" not in page  # nothing to fetch
+
+
+def test_markdown_export_of_an_imported_conversation(client, auth):
+    first = upload(client, auth, CHATGPT).json()["items"][0]["id"]
+    text = client.get(
+        f"/api/conversations/{first}/export", params={"format": "markdown"}, headers=auth
+    ).text
+    assert text.startswith("# 数学 help 🧮")
+    assert "```python\nprint(sum([1, 2, 3]))\n```" in text
