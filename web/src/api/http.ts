@@ -25,8 +25,9 @@ export class ApiError extends Error {
 export interface RequestOptions {
   method?: string
   body?: unknown
-  /** A multipart body (file uploads); the browser sets its Content-Type with the boundary. */
-  form?: FormData
+  /** A multipart body (file uploads); the browser sets its Content-Type with the boundary.
+   * A Blob is sent as the raw body (a file the sidecar reads whole, e.g. a history import). */
+  form?: FormData | Blob
   /** Network-failure retries for idempotent requests (GET by default). */
   retries?: number
   signal?: AbortSignal

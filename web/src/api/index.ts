@@ -22,6 +22,7 @@ import type {
   ToolInfo,
   Conversation,
   Health,
+  ImportReport,
   KnowledgeBase,
   KnowledgeBaseFields,
   KnowledgeFile,
@@ -122,7 +123,18 @@ export const conversations = {
   modelChoice: (id: string) => http.request<ModelChoice>(`/api/conversations/${q(id)}/model-choice`),
   exportMarkdown: (id: string) =>
     http.request<string>(`/api/conversations/${q(id)}/export?format=markdown`, { as: 'text' }),
+  /** The conversation as Markdown, Sage's JSON (re-importable) or a self-contained HTML page. */
+  exportAs: (id: string, format: ExportFormat) =>
+    http.request<string>(`/api/conversations/${q(id)}/export?format=${format}`, { as: 'text' }),
+  /** Import a ChatGPT/Claude data export or Sage JSON; `dryRun` only counts (the preview). */
+  importHistory: (file: Blob, options: { agentId?: string | null; dryRun: boolean }) => {
+    const params = new URLSearchParams({ dry_run: String(options.dryRun) })
+    if (options.agentId) params.set('agent_id', options.agentId)
+    return http.request<ImportReport>(`/api/conversations/import/history?${params}`, { method: 'POST', form: file })
+  },
 }
+
+export type ExportFormat = 'markdown' | 'json' | 'html'
 
 export const providers = {
   list: () => http.request<Provider[]>('/api/providers'),

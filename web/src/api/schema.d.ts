@@ -59,6 +59,46 @@ export interface paths {
         patch: operations["update_agent_api_agents__agent_id__patch"];
         trace?: never;
     };
+    "/api/agents/{agent_id}/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Approvals
+         * @description Every standing "always" the user gave this agent, oldest first.
+         */
+        get: operations["list_approvals_api_agents__agent_id__approvals_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/{agent_id}/approvals/{approval_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Approval
+         * @description The tool asks again from its next call on.
+         */
+        delete: operations["revoke_approval_api_agents__agent_id__approvals__approval_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/agents/{agent_id}/export": {
         parameters: {
             query?: never;
@@ -117,6 +157,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Events
+         * @description Newest first.
+         */
+        get: operations["list_events_api_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Events
+         * @description The same filters, every matching event, as one JSON document.
+         */
+        get: operations["export_events_api_audit_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Settings */
+        get: operations["get_settings_api_audit_settings_get"];
+        /**
+         * Put Settings
+         * @description A shorter window applies at once: older events are pruned now.
+         */
+        put: operations["put_settings_api_audit_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/conversations": {
         parameters: {
             query?: never;
@@ -146,6 +247,28 @@ export interface paths {
         put?: never;
         /** Import Conversation */
         post: operations["import_conversation_api_conversations_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/import/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import History
+         * @description Import a ChatGPT or Claude data export (its `conversations.json`, or the whole `.zip`) or
+         *     Sage's own JSON export, for `agent_id` (the default agent when omitted). `dry_run` counts
+         *     and stores nothing: the preview. A conversation imported before is skipped, never doubled.
+         */
+        post: operations["import_history_api_conversations_import_history_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -988,6 +1111,15 @@ export interface components {
              */
             avatar: string;
             /**
+             * @default {
+             *       "fetch_allow": [],
+             *       "fetch_default": "ask",
+             *       "fetch_deny": [],
+             *       "run_code": true
+             *     }
+             */
+            capabilities: components["schemas"]["Capabilities"];
+            /**
              * Knowledge Base Ids
              * @default []
              */
@@ -1042,6 +1174,15 @@ export interface components {
              * @default 🌿
              */
             avatar: string;
+            /**
+             * @default {
+             *       "fetch_allow": [],
+             *       "fetch_default": "ask",
+             *       "fetch_deny": [],
+             *       "run_code": true
+             *     }
+             */
+            capabilities: components["schemas"]["Capabilities"];
             /** Max Tokens */
             max_tokens?: number | null;
             /**
@@ -1069,13 +1210,20 @@ export interface components {
         };
         /** AgentOut */
         AgentOut: {
-            /** Approved Tools */
-            approved_tools: string[];
             /**
              * Avatar
              * @default 🌿
              */
             avatar: string;
+            /**
+             * @default {
+             *       "fetch_allow": [],
+             *       "fetch_default": "ask",
+             *       "fetch_deny": [],
+             *       "run_code": true
+             *     }
+             */
+            capabilities: components["schemas"]["Capabilities"];
             /**
              * Created At
              * Format: date-time
@@ -1123,6 +1271,7 @@ export interface components {
         AgentUpdate: {
             /** Avatar */
             avatar?: string | null;
+            capabilities?: components["schemas"]["Capabilities"] | null;
             /** Knowledge Base Ids */
             knowledge_base_ids?: string[] | null;
             /** Max Tokens */
@@ -1141,6 +1290,24 @@ export interface components {
             temperature?: number | null;
             /** Tools */
             tools?: string[] | null;
+        };
+        /**
+         * ApprovalOut
+         * @description A standing "always": the tool, what it covers (scope: "builtin", "mcp:<server identity>"
+         *     or "domain:<host>") and when it was given.
+         */
+        ApprovalOut: {
+            /**
+             * Granted At
+             * Format: date-time
+             */
+            granted_at: string;
+            /** Id */
+            id: string;
+            /** Scope */
+            scope: string;
+            /** Tool */
+            tool: string;
         };
         /** ApprovalRequiredEvent */
         ApprovalRequiredEvent: {
@@ -1214,6 +1381,85 @@ export interface components {
              */
             type: "attachment";
         };
+        /**
+         * AuditEventOut
+         * @description One tool execution (status, duration) or one approval decision (decision, decided_by,
+         *     reason). `arguments` is a shortened summary with secrets redacted.
+         */
+        AuditEventOut: {
+            /** Agent Id */
+            agent_id: string | null;
+            /** Agent Name */
+            agent_name: string;
+            /** Arguments */
+            arguments: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Call Id */
+            call_id: string;
+            /** Conversation Id */
+            conversation_id: string | null;
+            /**
+             * Decided By
+             * @description user | always | trusted | policy | none | -
+             */
+            decided_by: string;
+            /**
+             * Decision
+             * @description approve | deny | always | timeout | auto | refused | -
+             */
+            decision: string;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description execution | approval
+             */
+            kind: string;
+            /** Message Id */
+            message_id: string | null;
+            /**
+             * Reason
+             * @description a coded why: domain, tainted, capability.*
+             */
+            reason: string | null;
+            /**
+             * Status
+             * @description ok | error | refused | denied (executions)
+             */
+            status: string | null;
+            /** Tool */
+            tool: string;
+        };
+        /** AuditExport */
+        AuditExport: {
+            /** Events */
+            events: components["schemas"]["AuditEventOut"][];
+            /**
+             * Exported At
+             * Format: date-time
+             */
+            exported_at: string;
+            /**
+             * Format
+             * @default sage.audit.v1
+             * @constant
+             */
+            format: "sage.audit.v1";
+        };
+        /** AuditSettings */
+        AuditSettings: {
+            /**
+             * Retention Days
+             * @description Audit events older than this are pruned
+             */
+            retention_days: number;
+        };
         /** AuthFrame */
         AuthFrame: {
             /** apiKey */
@@ -1235,6 +1481,32 @@ export interface components {
              * @constant
              */
             type: "auth.ok";
+        };
+        /** Capabilities */
+        Capabilities: {
+            /**
+             * Fetch Allow
+             * @default []
+             */
+            fetch_allow: string[];
+            /**
+             * Fetch Default
+             * @default ask
+             * @enum {string}
+             */
+            fetch_default: "ask" | "allow" | "deny";
+            /**
+             * Fetch Deny
+             * @default []
+             */
+            fetch_deny: string[];
+            /**
+             * Run Code
+             * @default true
+             */
+            run_code: boolean;
+            /** Write Paths */
+            write_paths?: string[] | null;
         };
         /** ChatAccepted */
         ChatAccepted: {
@@ -1410,16 +1682,22 @@ export interface components {
         };
         /** ConversationExport */
         ConversationExport: {
+            /** Created At */
+            created_at?: string | null;
             /**
              * Format
              * @default sage.conversation.v1
              * @constant
              */
             format: "sage.conversation.v1";
+            /** Id */
+            id?: string | null;
             /** Messages */
             messages: components["schemas"]["ExportedMessage"][];
             /** Title */
             title: string;
+            /** Updated At */
+            updated_at?: string | null;
         };
         /** ConversationOut */
         ConversationOut: {
@@ -1689,6 +1967,66 @@ export interface components {
             type: "hello";
             /** uptimeS */
             uptimeS: number;
+        };
+        /** ImportReport */
+        ImportReport: {
+            /**
+             * Agent Id
+             * @description The agent the conversations are (or would be) given to
+             */
+            agent_id: string;
+            /** Branches Left Out */
+            branches_left_out: number;
+            /**
+             * Conversations
+             * @description New conversations imported (or to import)
+             */
+            conversations: number;
+            /** Dry Run */
+            dry_run: boolean;
+            /** Items */
+            items: components["schemas"]["ImportedItem"][];
+            /**
+             * Messages
+             * @description Their messages
+             */
+            messages: number;
+            /**
+             * Skipped
+             * @description Conversations skipped: already imported, or empty
+             */
+            skipped: number;
+            /** Skipped Messages */
+            skipped_messages: number;
+            /** Source */
+            source: ("chatgpt" | "claude" | "sage") | null;
+        };
+        /** ImportedItem */
+        ImportedItem: {
+            /**
+             * Branches Left Out
+             * @description ChatGPT: branches off the one imported
+             */
+            branches_left_out: number;
+            /**
+             * Id
+             * @description The conversation's id here (None for an empty one)
+             */
+            id: string | null;
+            /** Messages */
+            messages: number;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "new" | "already_imported" | "empty";
+            /**
+             * Skipped Messages
+             * @description System, tool, hidden or empty messages left out
+             */
+            skipped_messages: number;
+            /** Title */
+            title: string;
         };
         /** KnowledgeBaseCreate */
         KnowledgeBaseCreate: {
@@ -2105,7 +2443,7 @@ export interface components {
             /** Model */
             model: string | null;
             /** Parts */
-            parts: (components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"])[];
+            parts: (components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ReasoningPart"])[];
             /** Role */
             role: string;
             /** Seq */
@@ -2121,7 +2459,7 @@ export interface components {
          * MessageParts
          * @description One entry of a message's `parts`.
          */
-        MessagePart: components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"];
+        MessagePart: components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ReasoningPart"];
         /** MessageStarted */
         MessageStarted: {
             /** conversationId */
@@ -2476,6 +2814,44 @@ export interface components {
              */
             type: "providers.detected";
         };
+        /**
+         * ReasoningDeltaFrame
+         * @description A piece of the model's thinking. `started` says it opens a new reasoning part (a new model
+         *     call); `durationMs` is the thinking's time so far.
+         */
+        ReasoningDeltaFrame: {
+            /** conversationId */
+            conversationId: string;
+            /** delta */
+            delta: string;
+            /** durationMs */
+            durationMs: number;
+            /** messageId */
+            messageId: string;
+            /** started */
+            started: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "reasoning.delta";
+        };
+        /**
+         * ReasoningPart
+         * @description A model's thinking before (or between) its answers: shown collapsed, never sent back to
+         *     the model, exported or used for titles. One part per model call that thought.
+         */
+        ReasoningPart: {
+            /** durationMs */
+            durationMs: number;
+            /** text */
+            text: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "reasoning";
+        };
         /** ReplayOut */
         ReplayOut: {
             /** Run Id */
@@ -2707,7 +3083,7 @@ export interface components {
          * ServerChatFrames
          * @description A frame the sidecar sends on `/ws/chat` after `auth.ok`.
          */
-        ServerChatFrame: components["schemas"]["ChatAccepted"] | components["schemas"]["MessageStarted"] | components["schemas"]["CitationsFrame"] | components["schemas"]["MessageDelta"] | components["schemas"]["ToolCallFrame"] | components["schemas"]["ToolApprovalRequired"] | components["schemas"]["ToolResultFrame"] | components["schemas"]["NoticeFrame"] | components["schemas"]["PlanCreated"] | components["schemas"]["PlanStepFrame"] | components["schemas"]["PlanCheckFrame"] | components["schemas"]["ConversationTitled"] | components["schemas"]["UsageFrame"] | components["schemas"]["MessageCompleted"] | components["schemas"]["MessageFailed"] | components["schemas"]["ErrorFrame"];
+        ServerChatFrame: components["schemas"]["ChatAccepted"] | components["schemas"]["MessageStarted"] | components["schemas"]["CitationsFrame"] | components["schemas"]["MessageDelta"] | components["schemas"]["ReasoningDeltaFrame"] | components["schemas"]["ToolCallFrame"] | components["schemas"]["ToolApprovalRequired"] | components["schemas"]["ToolResultFrame"] | components["schemas"]["NoticeFrame"] | components["schemas"]["PlanCreated"] | components["schemas"]["PlanStepFrame"] | components["schemas"]["PlanCheckFrame"] | components["schemas"]["ConversationTitled"] | components["schemas"]["UsageFrame"] | components["schemas"]["MessageCompleted"] | components["schemas"]["MessageFailed"] | components["schemas"]["ErrorFrame"];
         /** StepOut */
         StepOut: {
             /** Completion Tokens */
@@ -2801,6 +3177,18 @@ export interface components {
             messageId: string;
             /** name */
             name: string;
+            /**
+             * reason
+             * @default null
+             */
+            reason: ("domain" | "tainted") | null;
+            /**
+             * reasonParams
+             * @default {}
+             */
+            reasonParams: {
+                [key: string]: string;
+            };
             /** timeoutS */
             timeoutS: number;
             /**
@@ -3438,6 +3826,139 @@ export interface operations {
             };
         };
     };
+    list_approvals_api_agents__agent_id__approvals_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalOut"][];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_approval_api_agents__agent_id__approvals__approval_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+                approval_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     export_agent_api_agents__agent_id__export_get: {
         parameters: {
             query?: never;
@@ -3652,6 +4173,238 @@ export interface operations {
             };
         };
     };
+    list_events_api_audit_get: {
+        parameters: {
+            query?: {
+                agent_id?: string | null;
+                tool?: string | null;
+                decision?: string | null;
+                since?: string | null;
+                until?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventOut"][];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_events_api_audit_export_get: {
+        parameters: {
+            query?: {
+                agent_id?: string | null;
+                tool?: string | null;
+                decision?: string | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditExport"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings_api_audit_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditSettings"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_settings_api_audit_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuditSettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditSettings"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_conversations_api_conversations_get: {
         parameters: {
             query?: {
@@ -3821,6 +4574,87 @@ export interface operations {
             };
             /** @description Not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_history_api_conversations_import_history_post: {
+        parameters: {
+            query?: {
+                agent_id?: string | null;
+                dry_run?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportReport"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too large */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4112,7 +4946,7 @@ export interface operations {
     export_conversation_api_conversations__conversation_id__export_get: {
         parameters: {
             query?: {
-                format?: "json" | "markdown";
+                format?: "json" | "markdown" | "html";
             };
             header?: never;
             path: {
@@ -4129,6 +4963,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationExport"];
+                    "text/html": string;
                     "text/markdown": string;
                 };
             };

@@ -13,6 +13,8 @@ type WithDefaults<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>
 export type Health = Schemas['Health']
 export type Conversation = Schemas['ConversationOut']
 export type SearchHit = Schemas['SearchHit']
+/** What a history import found (a preview) or did. */
+export type ImportReport = Schemas['ImportReport']
 /** Who answers next: agent, provider and model, as the sidecar's chat engine will pick them. */
 export type ModelChoice = Schemas['ModelChoiceOut']
 export type Provider = Schemas['ProviderOut']
