@@ -91,7 +91,8 @@ def test_timestamps_are_utc_with_an_offset(far_from_utc, client: TestClient, aut
     # Read back, from the database (naive UTC there), not the object that was just saved.
     conversation = client.get(f"/api/conversations/{created['id']}", headers=auth).json()
     kb = client.post("/api/knowledge/bases", json={"name": "Docs"}, headers=auth).json()
-    for item in (agent, conversation, kb):
+    export = client.get(f"/api/conversations/{created['id']}/export", headers=auth).json()
+    for item in (agent, conversation, kb, export):
         for field in ("created_at", "updated_at"):
             assert item[field].endswith("Z") and _is_utc_with_offset(item[field]), item
     # The instant is now, not now shifted by the local time zone.

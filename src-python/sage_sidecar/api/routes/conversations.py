@@ -16,6 +16,7 @@ from sage_sidecar.schemas.conversations import (
     SearchHit,
 )
 from sage_sidecar.schemas.history_import import ImportReport
+from sage_sidecar.schemas.timestamps import as_utc
 from sage_sidecar.services import conversations as service
 from sage_sidecar.services import model_choice
 from sage_sidecar.services.conversation_html import export_html
@@ -177,10 +178,11 @@ async def export_conversation(
         return HTMLResponse(export_html(conversation, messages))
     exported = service.export_json(conversation, messages)
     # Where it came from and when: a re-import of this file skips it instead of doubling it.
+    # model_copy does not validate: the stored naive UTC times get their offset here.
     return exported.model_copy(
         update={
             "id": conversation.id,
-            "created_at": conversation.created_at,
-            "updated_at": conversation.updated_at,
+            "created_at": as_utc(conversation.created_at),
+            "updated_at": as_utc(conversation.updated_at),
         }
     )
