@@ -196,7 +196,7 @@ describe('chat in a real browser', () => {
     await page.getByTestId('conversations').waitFor()
   })
 
-  it('renames the open conversation and exports it as Markdown', async () => {
+  it('renames the open conversation and exports it as Markdown and HTML', async () => {
     await page.getByTestId('conversation').filter({ hasText: 'Say hello' }).click()
     await page.getByTestId('rename').click()
     await page.getByTestId('rename-input').fill('Greetings')
@@ -204,8 +204,12 @@ describe('chat in a real browser', () => {
     await page.getByTestId('conversation').filter({ hasText: 'Greetings' }).waitFor()
     const renamed = (await sidecar.api('GET', '/api/conversations')).map((c) => c.title)
     assert.ok(renamed.includes('Greetings'))
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export').click()])
+    await page.getByTestId('export').click()
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-markdown').click()])
     assert.equal(download.suggestedFilename(), 'Greetings.md')
+    await page.getByTestId('export').click()
+    const [html] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-html').click()])
+    assert.equal(html.suggestedFilename(), 'Greetings.html')
   })
 
   it('has keyboard shortcuts for search and a new chat', async () => {
