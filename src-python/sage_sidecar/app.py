@@ -23,6 +23,8 @@ from sage_sidecar.core.security import ApiKeyMiddleware, LoopbackHostMiddleware
 from sage_sidecar.demo.scripted import ScriptedProvider
 from sage_sidecar.schemas.protocol.events import LocalServer, ProvidersDetected
 from sage_sidecar.services import agents, app_meta, conversations, providers
+from sage_sidecar.services import audit as audit_service
+from sage_sidecar.services.audit import AuditLog
 from sage_sidecar.services.chat import ChatEngine, ChatSettings
 from sage_sidecar.services.knowledge import Knowledge, parse_limits
 from sage_sidecar.services.mcp_connections import McpManager
@@ -66,12 +68,14 @@ def create_app(settings: Settings) -> FastAPI:
         traces = TraceSink(db, secrets=(settings.api_key.get_secret_value(),),
                            enabled=settings.trace_recording)  # fmt: skip
         traces.start()
+        audit = AuditLog(db, secrets=(settings.api_key.get_secret_value(),))
         knowledge = Knowledge(db, events, http, settings.storage_dir, settings.vectors_dir,
                               settings.max_upload_bytes, parse_limits(settings))  # fmt: skip
         workspaces = Workspaces(settings.storage_dir, settings.workspace_quota_bytes, events)
         chat = ChatEngine(db, http, settings.storage_dir / "workspaces", mcp,
                           settings=ChatSettings.of(settings), knowledge=knowledge,
-                          events=events, traces=traces, workspace_hooks=workspaces.tool_hooks())  # fmt: skip
+                          events=events, traces=traces, workspace_hooks=workspaces.tool_hooks(),
+                          audit=audit)  # fmt: skip
         state = AppState(
             settings=settings,
             db=db,
@@ -91,6 +95,7 @@ def create_app(settings: Settings) -> FastAPI:
         # and announced on /ws/events; GET /api/providers/detect looks again on demand.
         detection = asyncio.create_task(announce_local_servers(state))
         pruning = asyncio.create_task(traces_store.prune_daily(db))  # traces past retention
+        audit_pruning = asyncio.create_task(audit_service.prune_daily(db))  # and audit events
         # Files a crash left mid-ingest are queued again (or failed), then the worker resumes.
         await knowledge.start()
         log.info(
@@ -99,7 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             yield
         finally:
-            for task in (heartbeat, detection, pruning):
+            for task in (heartbeat, detection, pruning, audit_pruning):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

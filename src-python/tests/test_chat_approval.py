@@ -71,8 +71,8 @@ def test_always_approves_this_tool_for_this_agent(
     accepted, _ = ask_to_write(chat, scripted, writer_agent)
     chat.ws.send_json({"type": "tool.approval", "callId": "w1", "decision": "always"})
     chat.finish(accepted["messageId"])
-    agent = client.get(f"/api/agents/{writer_agent['id']}", headers=auth).json()
-    assert agent["approved_tools"] == ["write_file"]
+    approvals = client.get(f"/api/agents/{writer_agent['id']}/approvals", headers=auth).json()
+    assert [(a["tool"], a["scope"]) for a in approvals] == [("write_file", "builtin")]
     # Next time: no approval prompt.
     workspace_file(settings, writer_agent["id"]).unlink()
     scripted.load([{"tool_calls": [WRITE]}, {"text": "done"}])

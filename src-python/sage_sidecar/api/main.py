@@ -6,6 +6,7 @@ from sage_sidecar.api.errors import COMMON_ERRORS
 from sage_sidecar.api.routes import (
     agents,
     attachments,
+    audit,
     chat,
     conversations,
     events,
@@ -34,5 +35,6 @@ for module in (
     attachments,
     workspace,
     runs,
+    audit,
 ):
     api_router.include_router(module.router, responses=COMMON_ERRORS)

@@ -3,6 +3,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sage_sidecar.schemas.capabilities import Capabilities
 from sage_sidecar.schemas.timestamps import UtcDateTime
 
 EXPORT_FORMAT: Literal["sage.agent.v1"] = "sage.agent.v1"
@@ -27,6 +28,8 @@ class AgentFields(BaseModel):
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
     tools: list[str] = []
     mode: Literal["chat", "plan"] = "chat"
+    # Enforced by the tool layer (tools/policy.py): where it may write, what it may fetch, code.
+    capabilities: Capabilities = Capabilities()
 
     _check_tools = field_validator("tools")(classmethod(lambda cls, v: _unique_tools(v)))
 
@@ -55,6 +58,7 @@ class AgentUpdate(BaseModel):
     tools: list[str] | None = None
     mode: Literal["chat", "plan"] | None = None
     knowledge_base_ids: list[str] | None = Field(default=None, max_length=50)
+    capabilities: Capabilities | None = None
 
     _check_tools = field_validator("tools")(classmethod(lambda cls, v: _unique_tools(v)))
     _unique_kbs = field_validator("knowledge_base_ids")(classmethod(lambda cls, v: _unique(v)))
@@ -66,10 +70,21 @@ class AgentOut(AgentFields):
     id: str
     provider_id: str | None
     knowledge_base_ids: list[str]
-    approved_tools: list[str]
     is_default: bool
     created_at: UtcDateTime
     updated_at: UtcDateTime
+
+
+class ApprovalOut(BaseModel):
+    """A standing "always": the tool, what it covers (scope: "builtin", "mcp:<server identity>"
+    or "domain:<host>") and when it was given."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    tool: str
+    scope: str
+    granted_at: UtcDateTime
 
 
 class AgentExport(BaseModel):

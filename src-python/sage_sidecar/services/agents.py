@@ -5,6 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.errors import ConflictError, InvalidError, NotFoundError
 from sage_sidecar.schemas.agents import MCP_REF, AgentCreate, AgentExport, AgentFields, AgentUpdate
+from sage_sidecar.services import approvals
 from sage_sidecar.storage.models import Agent, KnowledgeBase, McpServer, Provider
 from sage_sidecar.storage.rows import get_or_raise
 from sage_sidecar.tools.registry import BUILTIN_TOOLS
@@ -96,8 +97,8 @@ async def update_agent(session: AsyncSession, agent_id: str, data: AgentUpdate) 
     for field, value in changes.items():
         if value is not None or field in ("provider_id", "model", "temperature", "max_tokens"):
             setattr(agent, field, value)
-    if "tools" in changes:  # approvals only stand for tools the agent still has
-        agent.approved_tools = [t for t in agent.approved_tools if t in agent.tools]
+    if "tools" in changes:
+        await approvals.drop_removed_tools(session, agent.id, agent.tools)
     await session.commit()
     return agent
 
@@ -108,13 +109,6 @@ async def delete_agent(session: AsyncSession, agent_id: str) -> None:
         raise ConflictError("the default agent cannot be deleted", code="agent.default_undeletable")
     await session.delete(agent)
     await session.commit()
-
-
-async def approve_tool_always(session: AsyncSession, agent_id: str, tool: str) -> None:
-    agent = await get_agent(session, agent_id)
-    if tool not in agent.approved_tools:
-        agent.approved_tools = [*agent.approved_tools, tool]
-        await session.commit()
 
 
 def export_agent(agent: Agent) -> AgentExport:

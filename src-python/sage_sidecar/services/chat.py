@@ -33,6 +33,7 @@ from sage_sidecar.schemas.protocol.parts import AttachmentPart, Failure, Failure
 from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services import attachments, mcp_servers, model_choice, page_reader
 from sage_sidecar.services import providers as providers_service
+from sage_sidecar.services.audit import AuditLog
 from sage_sidecar.services.conversations import get_conversation, next_seq
 from sage_sidecar.services.grounding import ground
 from sage_sidecar.services.mcp_connections import McpManager
@@ -41,7 +42,15 @@ from sage_sidecar.services.plan import run_plan
 from sage_sidecar.services.reply_events import announcing
 from sage_sidecar.services.titles import name_conversation, shorten
 from sage_sidecar.services.traces.recorder import RunInfo, TraceSink, new_run_id
-from sage_sidecar.services.turn import ActiveStream, ChatFailure, Emit, Limits, Turn, safe_emit
+from sage_sidecar.services.turn import (
+    ActiveStream,
+    ChatFailure,
+    Emit,
+    Limits,
+    Turn,
+    safe_emit,
+    taint_from_inputs,
+)
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent, Conversation, Message, Provider
 from sage_sidecar.tools.base import Tool, WorkspaceHooks
@@ -96,8 +105,10 @@ class ChatEngine:
         events: EventBus | None = None,
         traces: TraceSink | None = None,
         workspace_hooks: WorkspaceHooks | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self._db = db
+        self.audit = audit  # every tool execution and approval decision (services/audit.py)
         self._http = http
         self._workspaces = workspaces_dir
         self._mcp = mcp
@@ -295,7 +306,7 @@ class ChatEngine:
             db=self._db, stream=stream, emit_raw=emit, writer=writer, agent=agent,
             client=providers_service.client_for(provider, self._http), model=model, tools=[],
             workspaces=self._workspaces, workspace_hooks=self.workspace_hooks,
-            limits=self.settings.limits, history=history,
+            limits=self.settings.limits, history=history, audit=self.audit,
         )  # fmt: skip
         if self.traces is not None:
             info = RunInfo(new_run_id(), "plan" if agent.mode == "plan" else "chat",
@@ -304,6 +315,7 @@ class ChatEngine:
             turn.trace = self.traces.begin(info, turn.client._headers())
         turn.tools = await self._tools(turn)
         await ground(turn, self.knowledge)  # agents with knowledge bases get cited sources
+        taint_from_inputs(turn)
         return turn
 
     async def _tools(self, turn: Turn) -> list[Tool]:

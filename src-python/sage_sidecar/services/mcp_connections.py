@@ -15,6 +15,7 @@ in the sidecar's session, where the shell's sweep finds it if the sidecar itself
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -34,6 +35,15 @@ from sage_sidecar.tools.base import Tool, ToolContext, ToolError
 log = logging.getLogger(__name__)
 
 PREFIX = "mcp__"
+
+
+def server_scope(config: "ServerConfig") -> str:
+    """The server's identity for approvals: what it runs (transport, command and args) or where
+    it connects (URL), hashed; never its name, which a re-created server can reuse."""
+    what = [config.transport, config.command or "", *config.args, config.url or ""]
+    return "mcp:" + hashlib.sha256("\0".join(what).encode()).hexdigest()[:32]
+
+
 START_TIMEOUT_S = 30.0
 CALL_TIMEOUT_S = 120.0
 CLOSE_GRACE_S = 1.0
@@ -263,9 +273,8 @@ class McpManager:
         async def run(args: dict[str, Any], _ctx: ToolContext) -> str:
             return await self.call(config, original, args)
 
-        return Tool(
-            item.name, item.description, item.input_schema, run, needs_approval=not config.trusted
-        )
+        return Tool(item.name, item.description, item.input_schema, run,
+                    needs_approval=not config.trusted, scope=server_scope(config))  # fmt: skip
 
     async def forget(self, server_id: str) -> None:
         connection = self._connections.pop(server_id, None)

@@ -79,8 +79,10 @@ class Agent(Timestamped, Base):
     temperature: Mapped[float | None] = mapped_column(Float, default=None)
     max_tokens: Mapped[int | None] = mapped_column(Integer, default=None)
     tools: Mapped[list[Any]] = mapped_column(default=list)
-    # Tools the user approved "always for this agent".
+    # Legacy (before 0011): standing approvals are rows of tool_approvals now; kept empty.
     approved_tools: Mapped[list[Any]] = mapped_column(default=list)
+    # What the tool layer lets this agent do (schemas/capabilities.py; {} = the defaults).
+    capabilities: Mapped[dict[str, Any]] = mapped_column(default=dict)
     knowledge_base_ids: Mapped[list[Any]] = mapped_column(default=list)
     mode: Mapped[str] = mapped_column(String(16), default="chat")  # chat | plan
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -265,3 +267,42 @@ class ModelPrice(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class ToolApproval(Base):
+    """A standing "always" the user gave an agent for one tool. `scope` ties it to what was
+    approved: "builtin", an MCP server's identity (a hash of its command and args or its URL,
+    services/approvals.py) or a fetch_url domain ("domain:example.com")."""
+
+    __tablename__ = "tool_approvals"
+    __table_args__ = (UniqueConstraint("agent_id", "tool", "scope"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    tool: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(300))
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """One tool execution or approval decision (services/audit.py). Not tied to other rows by
+    foreign keys: the log outlives the agent or conversation it names; pruned by age."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # execution | approval
+    agent_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    agent_name: Mapped[str] = mapped_column(String(200), default="")
+    conversation_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    message_id: Mapped[str | None] = mapped_column(String(32), default=None)
+    call_id: Mapped[str] = mapped_column(String(200), default="")
+    tool: Mapped[str] = mapped_column(String(200), index=True)
+    arguments: Mapped[str] = mapped_column(Text, default="")  # redacted, shortened
+    # approve | deny | always | timeout | auto (no approval needed) | refused (capability limit)
+    decision: Mapped[str] = mapped_column(String(16), index=True)
+    decided_by: Mapped[str] = mapped_column(String(16))  # user | always | trusted | policy | none
+    reason: Mapped[str | None] = mapped_column(String(64), default=None)  # a coded why
+    status: Mapped[str | None] = mapped_column(String(16), default=None)  # ok | error | refused
+    duration_ms: Mapped[int | None] = mapped_column(Integer, default=None)

@@ -40,6 +40,10 @@ class Tool:
     run: Callable[[dict[str, Any], ToolContext], Awaitable[str]]
     # Tools that write or execute wait for the user's approval before running.
     needs_approval: bool = False
+    # What an "always" approval is tied to: "builtin", or an MCP server's identity
+    # ("mcp:<hash of its command and args or URL>"), so a server re-created under the same name
+    # with another command is asked about again (services/approvals.py).
+    scope: str = "builtin"
 
     def spec(self) -> ToolSpec:
         return ToolSpec(self.name, self.description, self.parameters)

@@ -2,10 +2,16 @@ from fastapi import APIRouter, status
 
 from sage_sidecar.api.deps import SessionDep
 from sage_sidecar.api.errors import error_responses
-from sage_sidecar.schemas.agents import AgentCreate, AgentExport, AgentOut, AgentUpdate
+from sage_sidecar.schemas.agents import (
+    AgentCreate,
+    AgentExport,
+    AgentOut,
+    AgentUpdate,
+    ApprovalOut,
+)
 from sage_sidecar.schemas.conversations import ModelChoiceOut
 from sage_sidecar.services import agents as service
-from sage_sidecar.services import model_choice
+from sage_sidecar.services import approvals, model_choice
 
 router = APIRouter(prefix="/api/agents", tags=["agents"])
 
@@ -61,3 +67,22 @@ async def delete_agent(agent_id: str, session: SessionDep) -> None:
 @router.get("/{agent_id}/export", response_model=AgentExport, responses=error_responses(404))
 async def export_agent(agent_id: str, session: SessionDep) -> AgentExport:
     return service.export_agent(await service.get_agent(session, agent_id))
+
+
+@router.get(
+    "/{agent_id}/approvals", response_model=list[ApprovalOut], responses=error_responses(404)
+)
+async def list_approvals(agent_id: str, session: SessionDep) -> list[ApprovalOut]:
+    """Every standing "always" the user gave this agent, oldest first."""
+    await service.get_agent(session, agent_id)
+    return [ApprovalOut.model_validate(a) for a in await approvals.list_for(session, agent_id)]
+
+
+@router.delete(
+    "/{agent_id}/approvals/{approval_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses=error_responses(404),
+)
+async def revoke_approval(agent_id: str, approval_id: str, session: SessionDep) -> None:
+    """The tool asks again from its next call on."""
+    await approvals.revoke(session, agent_id, approval_id)
