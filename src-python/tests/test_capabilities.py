@@ -234,7 +234,10 @@ def test_every_tool_call_and_decision_is_audited(chat, client, auth, scripted, m
     status = {c: rows[c, "execution"]["status"] for c in ("w1", "k1", "p1", "d1")}
     assert status == {"w1": "ok", "k1": "ok", "p1": "refused", "d1": "denied"}
     assert all(e["duration_ms"] is not None for e in events if e["kind"] == "execution")
-    assert provider_key not in json.dumps(events) and "[redacted]" in rows["w1", "execution"]["arguments"]
+    assert (
+        provider_key not in json.dumps(events)
+        and "[redacted]" in rows["w1", "execution"]["arguments"]
+    )
     assert all(e["agent_name"] == "Limited" and e["conversation_id"] for e in events)
 
     by_tool = client.get("/api/audit", params={"tool": "write_file"}, headers=auth).json()

@@ -2443,7 +2443,7 @@ export interface components {
             /** Model */
             model: string | null;
             /** Parts */
-            parts: (components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ReasoningPart"])[];
+            parts: (components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"])[];
             /** Role */
             role: string;
             /** Seq */
@@ -2459,7 +2459,7 @@ export interface components {
          * MessageParts
          * @description One entry of a message's `parts`.
          */
-        MessagePart: components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ReasoningPart"];
+        MessagePart: components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"];
         /** MessageStarted */
         MessageStarted: {
             /** conversationId */
@@ -2814,44 +2814,6 @@ export interface components {
              */
             type: "providers.detected";
         };
-        /**
-         * ReasoningDeltaFrame
-         * @description A piece of the model's thinking. `started` says it opens a new reasoning part (a new model
-         *     call); `durationMs` is the thinking's time so far.
-         */
-        ReasoningDeltaFrame: {
-            /** conversationId */
-            conversationId: string;
-            /** delta */
-            delta: string;
-            /** durationMs */
-            durationMs: number;
-            /** messageId */
-            messageId: string;
-            /** started */
-            started: boolean;
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            type: "reasoning.delta";
-        };
-        /**
-         * ReasoningPart
-         * @description A model's thinking before (or between) its answers: shown collapsed, never sent back to
-         *     the model, exported or used for titles. One part per model call that thought.
-         */
-        ReasoningPart: {
-            /** durationMs */
-            durationMs: number;
-            /** text */
-            text: string;
-            /**
-             * @description discriminator enum property added by openapi-typescript
-             * @enum {string}
-             */
-            type: "reasoning";
-        };
         /** ReplayOut */
         ReplayOut: {
             /** Run Id */
@@ -3083,7 +3045,7 @@ export interface components {
          * ServerChatFrames
          * @description A frame the sidecar sends on `/ws/chat` after `auth.ok`.
          */
-        ServerChatFrame: components["schemas"]["ChatAccepted"] | components["schemas"]["MessageStarted"] | components["schemas"]["CitationsFrame"] | components["schemas"]["MessageDelta"] | components["schemas"]["ReasoningDeltaFrame"] | components["schemas"]["ToolCallFrame"] | components["schemas"]["ToolApprovalRequired"] | components["schemas"]["ToolResultFrame"] | components["schemas"]["NoticeFrame"] | components["schemas"]["PlanCreated"] | components["schemas"]["PlanStepFrame"] | components["schemas"]["PlanCheckFrame"] | components["schemas"]["ConversationTitled"] | components["schemas"]["UsageFrame"] | components["schemas"]["MessageCompleted"] | components["schemas"]["MessageFailed"] | components["schemas"]["ErrorFrame"];
+        ServerChatFrame: components["schemas"]["ChatAccepted"] | components["schemas"]["MessageStarted"] | components["schemas"]["CitationsFrame"] | components["schemas"]["MessageDelta"] | components["schemas"]["ToolCallFrame"] | components["schemas"]["ToolApprovalRequired"] | components["schemas"]["ToolResultFrame"] | components["schemas"]["NoticeFrame"] | components["schemas"]["PlanCreated"] | components["schemas"]["PlanStepFrame"] | components["schemas"]["PlanCheckFrame"] | components["schemas"]["ConversationTitled"] | components["schemas"]["UsageFrame"] | components["schemas"]["MessageCompleted"] | components["schemas"]["MessageFailed"] | components["schemas"]["ErrorFrame"];
         /** StepOut */
         StepOut: {
             /** Completion Tokens */
