@@ -105,7 +105,9 @@ class ScriptedProvider:
     `delay_ms` (before each chunk); or `error` {status, message, headers}. Failures mid-stream,
     each at a chunk index: `drop_after_chunks` (connection reset), `end_after_chunks` (the body
     ends cleanly), `malformed_after_chunks`, `hang_after_chunks`; `no_finish` sends the whole
-    answer but no finish / stop reason."""
+    answer but no finish / stop reason. `reasoning` (chunks) is thinking sent before the text, as
+    `reasoning_content` deltas (or the delta field `reasoning_field` names, e.g. `reasoning`) and
+    as an Anthropic thinking block; `<think>` tags are just text chunks."""
 
     def __init__(self) -> None:
         self.turns: deque[dict[str, Any]] = deque()
@@ -206,6 +208,13 @@ class ScriptedProvider:
         usage = turn.get("usage") or {"prompt_tokens": 10, "completion_tokens": max(1, len(chunks))}
         yield event("message_start", {"message": {"id": "msg_scripted", "role": "assistant",
                     "model": MODEL, "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": 0}}})  # fmt: skip
+        if turn.get("reasoning"):  # a thinking block before the text (same index: unread)
+            yield event("content_block_start", {"index": 0, "content_block": {
+                "type": "thinking", "thinking": ""}})  # fmt: skip
+            for piece in turn["reasoning"]:
+                yield event("content_block_delta", {"index": 0, "delta": {
+                    "type": "thinking_delta", "thinking": piece}})  # fmt: skip
+            yield event("content_block_stop", {"index": 0})
         yield event(
             "content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}
         )
@@ -251,6 +260,10 @@ class ScriptedProvider:
             yield "data: [DONE]\n\n"
             return
         yield _chunk({"role": "assistant", "content": ""})
+        for piece in turn.get("reasoning") or []:
+            if delay:
+                await asyncio.sleep(delay)
+            yield _chunk({turn.get("reasoning_field", "reasoning_content"): piece})
         for index, text in enumerate(chunks):
             if index == turn.get("drop_after_chunks"):
                 raise ConnectionResetError("scripted drop")  # uvicorn cuts the connection

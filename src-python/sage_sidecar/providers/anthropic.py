@@ -13,6 +13,7 @@ from sage_sidecar.providers.base import (
     ChatRequest,
     Finish,
     ProviderError,
+    ReasoningDelta,
     StreamEvent,
     TextDelta,
     ToolCall,
@@ -127,6 +128,8 @@ async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
             delta = data.get("delta") or {}
             if delta.get("type") == "text_delta" and delta.get("text"):
                 yield TextDelta(delta["text"])
+            elif delta.get("type") == "thinking_delta" and delta.get("thinking"):
+                yield ReasoningDelta(delta["thinking"])
             elif delta.get("type") == "input_json_delta":
                 calls.setdefault(int(data.get("index", 0)), {"id": "", "name": "", "arguments": ""})
                 calls[int(data.get("index", 0))]["arguments"] += delta.get("partial_json", "")

@@ -111,6 +111,14 @@ class TextDelta:
 
 
 @dataclass
+class ReasoningDelta:
+    """The model's thinking (`reasoning_content`, Anthropic thinking, `<think>` text): shown
+    apart from the answer, never part of it."""
+
+    text: str
+
+
+@dataclass
 class ToolCalls:
     """All tool calls of one model turn, assembled from the stream's fragments."""
 
@@ -130,4 +138,4 @@ class Finish:
     reason: str
 
 
-StreamEvent = TextDelta | ToolCalls | Usage | Finish
+StreamEvent = TextDelta | ReasoningDelta | ToolCalls | Usage | Finish

@@ -13,12 +13,13 @@ from sage_sidecar.providers.base import (
     ChatRequest,
     Finish,
     ProviderError,
+    ReasoningDelta,
     StreamEvent,
-    TextDelta,
     ToolCall,
     ToolCalls,
     Usage,
 )
+from sage_sidecar.providers.think_tags import ThinkSplitter
 from sage_sidecar.providers.transport import HttpProviderClient, error_detail
 
 
@@ -77,8 +78,10 @@ class OpenAICompatClient(HttpProviderClient):
 async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
     """Turn SSE chunks into events. Tool-call fragments are assembled and emitted once, at the end
     of the turn. Only a finish reason says the answer is whole: a stream that ends without one
-    (even with `[DONE]`) was cut off, and is `dropped`."""
+    (even with `[DONE]`) was cut off, and is `dropped`. Thinking comes as `reasoning_content`
+    (DeepSeek, vLLM), `reasoning` (OpenRouter, Ollama) or `<think>` text (local models)."""
     partial: dict[int, dict[str, str]] = {}
+    think = ThinkSplitter()
     finished = False
     async for sse in EventSource(response).aiter_sse():
         if sse.data == "[DONE]":
@@ -98,8 +101,12 @@ async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
             )
         for choice in chunk.get("choices") or []:
             delta = choice.get("delta") or {}
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                yield ReasoningDelta(reasoning)
             if delta.get("content"):
-                yield TextDelta(delta["content"])
+                for piece in think.feed(str(delta["content"])):
+                    yield piece
             for fragment in delta.get("tool_calls") or []:
                 slot = partial.setdefault(
                     int(fragment.get("index", 0)), {"id": "", "name": "", "arguments": ""}
@@ -109,6 +116,8 @@ async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
                 slot["name"] += function.get("name") or ""
                 slot["arguments"] += function.get("arguments") or ""
             if choice.get("finish_reason"):
+                for piece in think.flush():
+                    yield piece
                 finished = True
                 yield Finish(str(choice["finish_reason"]))
     if not finished:

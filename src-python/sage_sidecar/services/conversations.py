@@ -102,10 +102,10 @@ async def mark_interrupted_streams(session: AsyncSession) -> int:
 
 
 def export_json(conversation: Conversation, messages: list[Message]) -> ConversationExport:
-    return ConversationExport(
-        title=conversation.title,
-        messages=[ExportedMessage.model_validate(m, from_attributes=True) for m in messages],
-    )
+    exported = [ExportedMessage.model_validate(m, from_attributes=True) for m in messages]
+    for item in exported:  # a model's thinking is not part of the conversation one shares
+        item.parts = [p for p in item.parts if p.get("type") != "reasoning"]
+    return ConversationExport(title=conversation.title, messages=exported)
 
 
 def export_markdown(conversation: Conversation, messages: list[Message]) -> str:

@@ -3,7 +3,6 @@ event streamed through `emit` and every piece written through the MessageWriter.
 
 import asyncio
 import contextlib
-import functools
 import logging
 import math
 import time
@@ -16,19 +15,18 @@ from sage_sidecar.providers.base import (
     ChatMessage,
     ChatRequest,
     ProviderError,
+    ReasoningDelta,
     TextDelta,
     ToolCall,
     ToolCalls,
     Usage,
 )
 from sage_sidecar.providers.transport import HttpProviderClient
-from sage_sidecar.schemas.capabilities import Capabilities
 from sage_sidecar.schemas.protocol.chat import (
-    ApprovalReason,
     MessageDelta,
     NoticeFrame,
+    ReasoningDeltaFrame,
     ServerChatFrame,
-    TaintSource,
     ToolApprovalRequired,
     ToolCallFrame,
     ToolResultFrame,
@@ -36,28 +34,23 @@ from sage_sidecar.schemas.protocol.chat import (
 from sage_sidecar.schemas.protocol.parts import (
     FailureCode,
     NoticePart,
+    ReasoningPart,
     ToolCallPart,
     ToolResultPart,
 )
 from sage_sidecar.schemas.protocol.parts import Usage as ReplyUsage
-from sage_sidecar.services import approvals, page_reader
-from sage_sidecar.services.audit import AuditLog, Who
+from sage_sidecar.services import agents as agents_service
+from sage_sidecar.services import page_reader
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.services.traces.recorder import RunRecorder
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent
-from sage_sidecar.tools import policy
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError, WorkspaceHooks
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[[ServerChatFrame], Awaitable[None]]
 TOOL_OUTPUT_LIMIT = 20_000
-ATTACHMENT_MARK = "<attachment name="  # how attachments.for_model wraps a file's text
-
-
-class Denied(ToolError):
-    """The user said no, or did not answer in time."""
 
 
 class ChatFailure(Exception):
@@ -78,6 +71,14 @@ class ActiveStream:
     approvals: dict[str, asyncio.Future[str]] = field(default_factory=dict)
 
 
+@dataclass
+class _Thinking:
+    """The reasoning part of one model call, opened by its first piece of thinking."""
+
+    part: ReasoningPart | None = None
+    began: float = 0.0
+
+
 @dataclass(frozen=True)
 class Limits:
     approval_timeout: float
@@ -89,16 +90,6 @@ async def safe_emit(emit: Emit, frame: ServerChatFrame) -> None:
     """A client that went away must not stop the reply: it is still written to the database."""
     with contextlib.suppress(Exception):
         await emit(frame)
-
-
-def taint_from_inputs(turn: "Turn") -> None:
-    """A reply that starts with an attached file or knowledge passages has read untrusted
-    content before its first tool call (the taint rule, tools/policy.py)."""
-    last_user = next((m for m in reversed(turn.history) if m.role == "user"), None)
-    if turn.writer.citations:
-        turn.taint = "knowledge"
-    elif last_user is not None and ATTACHMENT_MARK in (last_user.content or ""):
-        turn.taint = "attachment"
 
 
 @dataclass
@@ -119,14 +110,6 @@ class Turn:
         default_factory=lambda: ReplyUsage(prompt_tokens=0, completion_tokens=0)
     )
     trace: RunRecorder = field(default_factory=RunRecorder)  # every model and tool call, timed
-    audit: AuditLog | None = None  # every tool execution and approval decision
-    # What untrusted content this reply has read (fetched_page, mcp_result, attachment,
-    # knowledge): from then on writing files or running code asks again (tools/policy.py).
-    taint: TaintSource | None = None
-
-    @functools.cached_property
-    def capabilities(self) -> Capabilities:
-        return policy.capabilities_of(self.agent.capabilities)
 
     @property
     def ids(self) -> dict[str, Any]:
@@ -183,12 +166,17 @@ class Turn:
             received = False  # text or tool calls: from then on a failure is final
             text_parts: list[str] = []
             calls: list[ToolCall] = []
+            thinking = _Thinking()
             step = self.trace.model_call(request, purpose, text_parts)  # each attempt a step
             try:
                 async for event in self.client.stream_chat(request):
                     step.saw(event)
-                    received = received or isinstance(event, TextDelta | ToolCalls)
-                    if isinstance(event, TextDelta):
+                    shown = isinstance(event, TextDelta | ToolCalls | ReasoningDelta)
+                    received = received or shown
+                    if isinstance(event, ReasoningDelta):
+                        if visible:  # a hidden call's thinking is nobody's business
+                            await self._show_reasoning(thinking, event.text)
+                    elif isinstance(event, TextDelta):
                         text_parts.append(event.text)
                         if visible:
                             self.writer.append_text(event.text)
@@ -218,6 +206,19 @@ class Turn:
                 await asyncio.sleep(wait)
                 attempt += 1
 
+    async def _show_reasoning(self, thinking: "_Thinking", text: str) -> None:
+        """Keep thinking in its own part (never the answer text) and stream it."""
+        started = thinking.part is None
+        if thinking.part is None:
+            thinking.part = ReasoningPart(text="", duration_ms=0)
+            thinking.began = time.perf_counter()
+            self.writer.add_part(thinking.part)
+        thinking.part.text += text
+        thinking.part.duration_ms = round((time.perf_counter() - thinking.began) * 1000)
+        self.writer.touch()
+        await self.emit(ReasoningDeltaFrame(**self.ids, delta=text, started=started,
+                                            duration_ms=thinking.part.duration_ms))  # fmt: skip
+
     async def _announce_retry(self, error: ProviderError, wait: float) -> None:
         """Tell the user why nothing arrives yet ("rate limited, retrying in N s")."""
         seconds = str(max(1, math.ceil(wait)))
@@ -243,24 +244,19 @@ class Turn:
 
         async def run_one(call: ToolCall) -> str:
             started = time.perf_counter()
-            is_error, status = True, "error"
+            is_error = True
             try:
                 tool = by_name.get(call.name)
                 if tool is None:
-                    raise policy.Refused("capability.tool_not_allowed",
-                                         f"this agent has no tool {call.name!r}", tool=call.name)  # fmt: skip
+                    raise ToolError(f"unknown tool {call.name!r}")
                 args = call.parsed_arguments()
-                await self._authorize(call, tool, args)
+                if tool.needs_approval:
+                    approved = call.name in agent.approved_tools
+                    self.trace.approval(call.id, "preapproved" if approved else "asked")
+                if tool.needs_approval and call.name not in agent.approved_tools:
+                    await self._await_approval(call)
                 result = (await tool.run(args, context))[:TOOL_OUTPUT_LIMIT]
-                is_error, status = False, "ok"
-                if policy.reads_untrusted(tool):
-                    self.taint = self.taint or ("fetched_page" if tool.name == policy.FETCH
-                                                else "mcp_result")  # fmt: skip
-            except policy.Refused as error:
-                result, status = f"Error: {error}", "refused"
-                await self._audit("approval", call, "refused", "policy", reason=error.code)
-            except Denied as error:
-                result, status = f"Error: {error}", "denied"
+                is_error = False
             except (ToolError, ValueError) as error:
                 result = f"Error: {error}"
             except Exception:  # a tool bug must not end the reply
@@ -268,7 +264,6 @@ class Turn:
                 result = "Error: the tool failed unexpectedly."
             duration = round((time.perf_counter() - started) * 1000)
             self.trace.tool_end(call.id, result, is_error)
-            await self._audit("execution", call, "-", "-", status=status, duration_ms=duration)
             self.writer.add_part(ToolResultPart(id=call.id, name=call.name, content=result,
                                                 is_error=is_error, duration_ms=duration))  # fmt: skip
             await self.emit(ToolResultFrame(**self.ids, call_id=call.id, name=call.name,
@@ -277,60 +272,23 @@ class Turn:
 
         return list(await asyncio.gather(*(run_one(call) for call in calls)))
 
-    async def _authorize(self, call: ToolCall, tool: Tool, args: dict[str, Any]) -> None:
-        """The agent's limits, then the approval the call needs: a standing "always" (unless the
-        taint rule says to ask again) or the user's answer. Raises Refused or Denied."""
-        ask = policy.check(tool, args, self.capabilities)  # Refused for a forbidden call
-        if ask is None and not tool.needs_approval:
-            by = "trusted" if tool.scope != "builtin" else "none"
-            await self._audit("approval", call, "auto", by)
-            return
-        scope = ask.scope if ask else tool.scope
-        reason: ApprovalReason | None = ask.reason if ask else None
-        params = ask.params if ask else {}
-        tainted = self.taint is not None and policy.taint_applies(tool)
-        if tainted:
-            reason, params = "tainted", {"source": self.taint or ""}
-        async with self.db.session() as session:
-            standing = await approvals.granted(session, self.agent.id, tool.name, scope)
-        self.trace.approval(call.id, "preapproved" if standing and not tainted else "asked")
-        if standing and not tainted:
-            await self._audit("approval", call, "always", "always")
-            return
-        decision = await self._await_approval(call, reason, params)
-        await self._audit("approval", call, decision, "user", reason=reason)
-        if decision == "always":
-            async with self.db.session() as session:
-                await approvals.grant(session, self.agent.id, tool.name, scope)
-        elif decision == "timeout":
-            raise Denied("not approved in time; the user did not answer")
-        elif decision != "approve":
-            raise Denied("the user denied this tool call")
-
-    async def _await_approval(
-        self, call: ToolCall, reason: ApprovalReason | None, params: dict[str, str]
-    ) -> str:
-        stream = self.stream
+    async def _await_approval(self, call: ToolCall) -> None:
+        agent, stream = self.agent, self.stream
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         stream.approvals[call.id] = future
         await self.emit(ToolApprovalRequired(**self.ids, call_id=call.id, name=call.name,
-                        arguments=call.arguments, timeout_s=self.limits.approval_timeout,
-                        reason=reason, reason_params=params))  # fmt: skip
+                        arguments=call.arguments, timeout_s=self.limits.approval_timeout))  # fmt: skip
         try:
             decision = await asyncio.wait_for(future, self.limits.approval_timeout)
         except TimeoutError:
-            decision = "timeout"
+            self.trace.approval(call.id, "timeout")
+            raise ToolError("not approved in time; the user did not answer") from None
         finally:
             stream.approvals.pop(call.id, None)
         self.trace.approval(call.id, decision)
-        return decision
-
-    async def _audit(self, kind: str, call: ToolCall, decision: str, by: str,
-                     reason: str | None = None, status: str | None = None,
-                     duration_ms: int | None = None) -> None:  # fmt: skip
-        if self.audit is None:
-            return
-        who = Who(self.agent.id, self.agent.name, self.stream.conversation_id,
-                  self.stream.message_id)  # fmt: skip
-        await self.audit.record(who, kind, call.id, call.name, call.arguments, decision, by,
-                                reason=reason, status=status, duration_ms=duration_ms)  # fmt: skip
+        if decision == "always":
+            async with self.db.session() as session:
+                await agents_service.approve_tool_always(session, agent.id, call.name)
+            agent.approved_tools = [*agent.approved_tools, call.name]
+        elif decision != "approve":
+            raise ToolError("the user denied this tool call")

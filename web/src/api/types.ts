@@ -61,6 +61,7 @@ export type PlanStep = Schemas['PlanStep']
 export type PlanCheck = Schemas['PlanCheck']
 /** A file attached to a user message (its text went to the model with it). */
 export type AttachmentPart = Schemas['AttachmentPart']
+export type ReasoningPart = Schemas['ReasoningPart']
 /** One numbered source behind a `[n]` marker in a reply. */
 export type Citation = Schemas['Citation']
 export type Usage = Schemas['Usage']

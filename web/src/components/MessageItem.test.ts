@@ -101,3 +101,29 @@ describe('MessageItem failures', () => {
     expect(error.find('small').exists()).toBe(false)
   })
 })
+
+describe('MessageItem reasoning', () => {
+  it('shows thinking collapsed, with its duration, apart from the answer', () => {
+    const message: Message = {
+      ...placeholder('a1', 'c1', 'assistant', 'The answer.'),
+      status: 'completed',
+      parts: [{ type: 'reasoning', text: 'Secret steps', durationMs: 3400 }],
+    }
+    const wrapper = show(message)
+    const block = wrapper.find('[data-testid="reasoning"]')
+    expect(block.attributes('open')).toBeUndefined()
+    expect(block.find('summary').text()).toBe('已思考 3 秒')
+    expect(block.find('[data-testid="reasoning-text"]').text()).toBe('Secret steps')
+    expect(wrapper.find('[data-testid="message-text"]').text()).toBe('The answer.')
+  })
+
+  it('says it is still thinking while the reply has no text yet', () => {
+    const message: Message = {
+      ...placeholder('a1', 'c1', 'assistant'),
+      parts: [{ type: 'reasoning', text: 'Hmm', durationMs: 200 }],
+    }
+    const wrapper = show(message)
+    expect(wrapper.find('[data-testid="reasoning"] summary').text()).toBe('思考中… 1 秒')
+    expect(wrapper.find('.typing').exists()).toBe(false)
+  })
+})

@@ -30,6 +30,22 @@ describe('applyFrame', () => {
     expect(messages[0].content).toBe('hi')
   })
 
+  it('keeps thinking in reasoning parts, one per model call, never in the text', () => {
+    const thought = (delta: string, started: boolean, durationMs: number): ServerChatFrameOf<'reasoning.delta'> => ({
+      type: 'reasoning.delta', ...ids, delta, started, durationMs,
+    })
+    let messages = start()
+    messages = applyFrame(messages, thought('Let me ', true, 0))
+    messages = applyFrame(messages, thought('think.', false, 900))
+    messages = applyFrame(messages, { type: 'message.delta', ...ids, delta: 'Answer' })
+    messages = applyFrame(messages, thought('Again.', true, 10))
+    expect(messages[1].content).toBe('Answer')
+    expect(messages[1].parts).toEqual([
+      { type: 'reasoning', text: 'Let me think.', durationMs: 900 },
+      { type: 'reasoning', text: 'Again.', durationMs: 10 },
+    ])
+  })
+
   it('keeps the numbered sources sent before the first token', () => {
     const source = {
       number: 1, chunkId: 7, kbId: 'kb', fileId: 'f', fileName: 'guide.md', heading: 'Install', page: null,

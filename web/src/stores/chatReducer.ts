@@ -6,7 +6,9 @@
  * frame the sidecar can send but the UI ignores is a type error (vue-tsc), and
  * chatReducer.test.ts checks the table against `api/frames.json` as well.
  */
-import type { Message, MessagePart, PlanPart, PlanStep, ServerChatFrame, ServerChatFrameOf, ServerChatFrameType } from '@/api'
+import type {
+  Message, MessagePart, PlanPart, PlanStep, ReasoningPart, ServerChatFrame, ServerChatFrameOf, ServerChatFrameType,
+} from '@/api'
 
 type Handler<T extends ServerChatFrameType> = (messages: Message[], frame: ServerChatFrameOf<T>) => Message[]
 
@@ -31,6 +33,20 @@ function updatePlan(messages: Message[], id: string, change: (plan: PlanPart) =>
   return update(messages, id, (m) => ({ ...m, parts: m.parts.map((p) => (p.type === 'plan' ? change(p) : p)) }))
 }
 
+/** Thinking goes into its own part, never the answer: `started` opens a new one (a new model call),
+ * else it extends the latest. */
+function addReasoning(messages: Message[], f: ServerChatFrameOf<'reasoning.delta'>): Message[] {
+  return update(messages, f.messageId, (m) => {
+    const at = m.parts.map((p) => p.type).lastIndexOf('reasoning')
+    if (f.started || at < 0) {
+      return { ...m, parts: [...m.parts, { type: 'reasoning', text: f.delta, durationMs: f.durationMs }] }
+    }
+    const last = m.parts[at] as ReasoningPart
+    const parts = m.parts.map((p, i) => (i === at ? { ...last, text: last.text + f.delta, durationMs: f.durationMs } : p))
+    return { ...m, parts }
+  })
+}
+
 /** Frames the store handles itself (they are not about one message's content). */
 const keep = (messages: Message[]): Message[] => messages
 
@@ -48,6 +64,7 @@ export const frameHandlers: { [T in ServerChatFrameType]: Handler<T> } = {
       // Timed on arrival while live; a reload shows the server's own timestamps.
       first_token_at: m.first_token_at ?? new Date().toISOString(),
     })),
+  'reasoning.delta': addReasoning,
   'tool.call': (messages, f) =>
     addPart(messages, f.messageId, { type: 'tool_call', id: f.callId, name: f.name, arguments: f.arguments }),
   'tool.result': (messages, f) =>

@@ -51,18 +51,21 @@ class MessageDelta(ReplyFrame):
     delta: str
 
 
+class ReasoningDeltaFrame(ReplyFrame):
+    """A piece of the model's thinking. `started` says it opens a new reasoning part (a new model
+    call); `durationMs` is the thinking's time so far."""
+
+    type: Literal["reasoning.delta"] = "reasoning.delta"
+    delta: str
+    started: bool
+    duration_ms: int
+
+
 class ToolCallFrame(ReplyFrame):
     type: Literal["tool.call"] = "tool.call"
     call_id: str
     name: str
     arguments: str
-
-
-# Why a call asks although it might not have: `domain` — fetch_url to a host the agent's limits
-# neither allow nor refuse (params: domain); `tainted` — the reply has read untrusted content and
-# now wants to write files or run code, so a standing "always" does not apply (params: source).
-ApprovalReason = Literal["domain", "tainted"]
-TaintSource = Literal["fetched_page", "mcp_result", "attachment", "knowledge"]
 
 
 class ToolApprovalRequired(ReplyFrame):
@@ -71,8 +74,6 @@ class ToolApprovalRequired(ReplyFrame):
     name: str
     arguments: str
     timeout_s: float
-    reason: ApprovalReason | None = None  # None: the tool always asks (writes, runs code, MCP)
-    reason_params: dict[str, str] = {}
 
 
 class ToolResultFrame(ReplyFrame):
@@ -162,6 +163,7 @@ ServerChatFrame = Annotated[
     | MessageStarted
     | CitationsFrame
     | MessageDelta
+    | ReasoningDeltaFrame
     | ToolCallFrame
     | ToolApprovalRequired
     | ToolResultFrame

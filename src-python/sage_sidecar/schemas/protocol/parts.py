@@ -108,7 +108,16 @@ class AttachmentPart(ProtocolModel):
     text: str = ""
 
 
+class ReasoningPart(ProtocolModel):
+    """A model's thinking before (or between) its answers: shown collapsed, never sent back to
+    the model, exported or used for titles. One part per model call that thought."""
+
+    type: Literal["reasoning"] = "reasoning"
+    text: str
+    duration_ms: int  # from its first piece to its last
+
+
 MessagePart = Annotated[
-    ToolCallPart | ToolResultPart | NoticePart | PlanPart | AttachmentPart,
+    ToolCallPart | ToolResultPart | NoticePart | PlanPart | AttachmentPart | ReasoningPart,
     Field(discriminator="type"),
 ]
