@@ -39,7 +39,7 @@ EXCLUDED_PATHS = ("/api/mcp-servers/{server_id}/tools",)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "--max-examples", type=int, default=50, help="cases per operation and phase"
+        "--max-examples", type=int, default=40, help="cases per operation and phase"
     )
     parser.add_argument("--seed", type=int, default=20261130)
     parser.add_argument("--workers", default="2")
