@@ -3,6 +3,7 @@ event streamed through `emit` and every piece written through the MessageWriter.
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import time
@@ -22,11 +23,14 @@ from sage_sidecar.providers.base import (
     Usage,
 )
 from sage_sidecar.providers.transport import HttpProviderClient
+from sage_sidecar.schemas.capabilities import Capabilities
 from sage_sidecar.schemas.protocol.chat import (
+    ApprovalReason,
     MessageDelta,
     NoticeFrame,
     ReasoningDeltaFrame,
     ServerChatFrame,
+    TaintSource,
     ToolApprovalRequired,
     ToolCallFrame,
     ToolResultFrame,
@@ -39,18 +43,24 @@ from sage_sidecar.schemas.protocol.parts import (
     ToolResultPart,
 )
 from sage_sidecar.schemas.protocol.parts import Usage as ReplyUsage
-from sage_sidecar.services import agents as agents_service
-from sage_sidecar.services import page_reader
+from sage_sidecar.services import approvals, page_reader
+from sage_sidecar.services.audit import AuditLog, Who
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.services.traces.recorder import RunRecorder
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent
+from sage_sidecar.tools import policy
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError, WorkspaceHooks
 
 log = logging.getLogger(__name__)
 
 Emit = Callable[[ServerChatFrame], Awaitable[None]]
 TOOL_OUTPUT_LIMIT = 20_000
+ATTACHMENT_MARK = "<attachment name="  # how attachments.for_model wraps a file's text
+
+
+class Denied(ToolError):
+    """The user said no, or did not answer in time."""
 
 
 class ChatFailure(Exception):
@@ -92,6 +102,16 @@ async def safe_emit(emit: Emit, frame: ServerChatFrame) -> None:
         await emit(frame)
 
 
+def taint_from_inputs(turn: "Turn") -> None:
+    """A reply that starts with an attached file or knowledge passages has read untrusted
+    content before its first tool call (the taint rule, tools/policy.py)."""
+    last_user = next((m for m in reversed(turn.history) if m.role == "user"), None)
+    if turn.writer.citations:
+        turn.taint = "knowledge"
+    elif last_user is not None and ATTACHMENT_MARK in (last_user.content or ""):
+        turn.taint = "attachment"
+
+
 @dataclass
 class Turn:
     db: Database
@@ -110,6 +130,14 @@ class Turn:
         default_factory=lambda: ReplyUsage(prompt_tokens=0, completion_tokens=0)
     )
     trace: RunRecorder = field(default_factory=RunRecorder)  # every model and tool call, timed
+    audit: AuditLog | None = None  # every tool execution and approval decision
+    # What untrusted content this reply has read (fetched_page, mcp_result, attachment,
+    # knowledge): from then on writing files or running code asks again (tools/policy.py).
+    taint: TaintSource | None = None
+
+    @functools.cached_property
+    def capabilities(self) -> Capabilities:
+        return policy.capabilities_of(self.agent.capabilities)
 
     @property
     def ids(self) -> dict[str, Any]:
@@ -244,19 +272,24 @@ class Turn:
 
         async def run_one(call: ToolCall) -> str:
             started = time.perf_counter()
-            is_error = True
+            is_error, status = True, "error"
             try:
                 tool = by_name.get(call.name)
                 if tool is None:
-                    raise ToolError(f"unknown tool {call.name!r}")
+                    raise policy.Refused("capability.tool_not_allowed",
+                                         f"this agent has no tool {call.name!r}", tool=call.name)  # fmt: skip
                 args = call.parsed_arguments()
-                if tool.needs_approval:
-                    approved = call.name in agent.approved_tools
-                    self.trace.approval(call.id, "preapproved" if approved else "asked")
-                if tool.needs_approval and call.name not in agent.approved_tools:
-                    await self._await_approval(call)
+                await self._authorize(call, tool, args)
                 result = (await tool.run(args, context))[:TOOL_OUTPUT_LIMIT]
-                is_error = False
+                is_error, status = False, "ok"
+                if policy.reads_untrusted(tool):
+                    self.taint = self.taint or ("fetched_page" if tool.name == policy.FETCH
+                                                else "mcp_result")  # fmt: skip
+            except policy.Refused as error:
+                result, status = f"Error: {error}", "refused"
+                await self._audit("approval", call, "refused", "policy", reason=error.code)
+            except Denied as error:
+                result, status = f"Error: {error}", "denied"
             except (ToolError, ValueError) as error:
                 result = f"Error: {error}"
             except Exception:  # a tool bug must not end the reply
@@ -264,6 +297,7 @@ class Turn:
                 result = "Error: the tool failed unexpectedly."
             duration = round((time.perf_counter() - started) * 1000)
             self.trace.tool_end(call.id, result, is_error)
+            await self._audit("execution", call, "-", "-", status=status, duration_ms=duration)
             self.writer.add_part(ToolResultPart(id=call.id, name=call.name, content=result,
                                                 is_error=is_error, duration_ms=duration))  # fmt: skip
             await self.emit(ToolResultFrame(**self.ids, call_id=call.id, name=call.name,
@@ -272,23 +306,60 @@ class Turn:
 
         return list(await asyncio.gather(*(run_one(call) for call in calls)))
 
-    async def _await_approval(self, call: ToolCall) -> None:
-        agent, stream = self.agent, self.stream
+    async def _authorize(self, call: ToolCall, tool: Tool, args: dict[str, Any]) -> None:
+        """The agent's limits, then the approval the call needs: a standing "always" (unless the
+        taint rule says to ask again) or the user's answer. Raises Refused or Denied."""
+        ask = policy.check(tool, args, self.capabilities)  # Refused for a forbidden call
+        if ask is None and not tool.needs_approval:
+            by = "trusted" if tool.scope != "builtin" else "none"
+            await self._audit("approval", call, "auto", by)
+            return
+        scope = ask.scope if ask else tool.scope
+        reason: ApprovalReason | None = ask.reason if ask else None
+        params = ask.params if ask else {}
+        tainted = self.taint is not None and policy.taint_applies(tool)
+        if tainted:
+            reason, params = "tainted", {"source": self.taint or ""}
+        async with self.db.session() as session:
+            standing = await approvals.granted(session, self.agent.id, tool.name, scope)
+        self.trace.approval(call.id, "preapproved" if standing and not tainted else "asked")
+        if standing and not tainted:
+            await self._audit("approval", call, "always", "always")
+            return
+        decision = await self._await_approval(call, reason, params)
+        await self._audit("approval", call, decision, "user", reason=reason)
+        if decision == "always":
+            async with self.db.session() as session:
+                await approvals.grant(session, self.agent.id, tool.name, scope)
+        elif decision == "timeout":
+            raise Denied("not approved in time; the user did not answer")
+        elif decision != "approve":
+            raise Denied("the user denied this tool call")
+
+    async def _await_approval(
+        self, call: ToolCall, reason: ApprovalReason | None, params: dict[str, str]
+    ) -> str:
+        stream = self.stream
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         stream.approvals[call.id] = future
         await self.emit(ToolApprovalRequired(**self.ids, call_id=call.id, name=call.name,
-                        arguments=call.arguments, timeout_s=self.limits.approval_timeout))  # fmt: skip
+                        arguments=call.arguments, timeout_s=self.limits.approval_timeout,
+                        reason=reason, reason_params=params))  # fmt: skip
         try:
             decision = await asyncio.wait_for(future, self.limits.approval_timeout)
         except TimeoutError:
-            self.trace.approval(call.id, "timeout")
-            raise ToolError("not approved in time; the user did not answer") from None
+            decision = "timeout"
         finally:
             stream.approvals.pop(call.id, None)
         self.trace.approval(call.id, decision)
-        if decision == "always":
-            async with self.db.session() as session:
-                await agents_service.approve_tool_always(session, agent.id, call.name)
-            agent.approved_tools = [*agent.approved_tools, call.name]
-        elif decision != "approve":
-            raise ToolError("the user denied this tool call")
+        return decision
+
+    async def _audit(self, kind: str, call: ToolCall, decision: str, by: str,
+                     reason: str | None = None, status: str | None = None,
+                     duration_ms: int | None = None) -> None:  # fmt: skip
+        if self.audit is None:
+            return
+        who = Who(self.agent.id, self.agent.name, self.stream.conversation_id,
+                  self.stream.message_id)  # fmt: skip
+        await self.audit.record(who, kind, call.id, call.name, call.arguments, decision, by,
+                                reason=reason, status=status, duration_ms=duration_ms)  # fmt: skip

@@ -59,6 +59,46 @@ export interface paths {
         patch: operations["update_agent_api_agents__agent_id__patch"];
         trace?: never;
     };
+    "/api/agents/{agent_id}/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Approvals
+         * @description Every standing "always" the user gave this agent, oldest first.
+         */
+        get: operations["list_approvals_api_agents__agent_id__approvals_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/agents/{agent_id}/approvals/{approval_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Approval
+         * @description The tool asks again from its next call on.
+         */
+        delete: operations["revoke_approval_api_agents__agent_id__approvals__approval_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/agents/{agent_id}/export": {
         parameters: {
             query?: never;
@@ -111,6 +151,67 @@ export interface paths {
          *     Too large: 413; unsupported type: 415; unreadable: 422 with the reason.
          */
         post: operations["upload_attachments_api_attachments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Events
+         * @description Newest first.
+         */
+        get: operations["list_events_api_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Events
+         * @description The same filters, every matching event, as one JSON document.
+         */
+        get: operations["export_events_api_audit_export_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Settings */
+        get: operations["get_settings_api_audit_settings_get"];
+        /**
+         * Put Settings
+         * @description A shorter window applies at once: older events are pruned now.
+         */
+        put: operations["put_settings_api_audit_settings_put"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1010,6 +1111,15 @@ export interface components {
              */
             avatar: string;
             /**
+             * @default {
+             *       "fetch_allow": [],
+             *       "fetch_default": "ask",
+             *       "fetch_deny": [],
+             *       "run_code": true
+             *     }
+             */
+            capabilities: components["schemas"]["Capabilities"];
+            /**
              * Knowledge Base Ids
              * @default []
              */
@@ -1064,6 +1174,15 @@ export interface components {
              * @default 🌿
              */
             avatar: string;
+            /**
+             * @default {
+             *       "fetch_allow": [],
+             *       "fetch_default": "ask",
+             *       "fetch_deny": [],
+             *       "run_code": true
+             *     }
+             */
+            capabilities: components["schemas"]["Capabilities"];
             /** Max Tokens */
             max_tokens?: number | null;
             /**
@@ -1091,13 +1210,20 @@ export interface components {
         };
         /** AgentOut */
         AgentOut: {
-            /** Approved Tools */
-            approved_tools: string[];
             /**
              * Avatar
              * @default 🌿
              */
             avatar: string;
+            /**
+             * @default {
+             *       "fetch_allow": [],
+             *       "fetch_default": "ask",
+             *       "fetch_deny": [],
+             *       "run_code": true
+             *     }
+             */
+            capabilities: components["schemas"]["Capabilities"];
             /**
              * Created At
              * Format: date-time
@@ -1145,6 +1271,7 @@ export interface components {
         AgentUpdate: {
             /** Avatar */
             avatar?: string | null;
+            capabilities?: components["schemas"]["Capabilities"] | null;
             /** Knowledge Base Ids */
             knowledge_base_ids?: string[] | null;
             /** Max Tokens */
@@ -1163,6 +1290,24 @@ export interface components {
             temperature?: number | null;
             /** Tools */
             tools?: string[] | null;
+        };
+        /**
+         * ApprovalOut
+         * @description A standing "always": the tool, what it covers (scope: "builtin", "mcp:<server identity>"
+         *     or "domain:<host>") and when it was given.
+         */
+        ApprovalOut: {
+            /**
+             * Granted At
+             * Format: date-time
+             */
+            granted_at: string;
+            /** Id */
+            id: string;
+            /** Scope */
+            scope: string;
+            /** Tool */
+            tool: string;
         };
         /** ApprovalRequiredEvent */
         ApprovalRequiredEvent: {
@@ -1236,6 +1381,85 @@ export interface components {
              */
             type: "attachment";
         };
+        /**
+         * AuditEventOut
+         * @description One tool execution (status, duration) or one approval decision (decision, decided_by,
+         *     reason). `arguments` is a shortened summary with secrets redacted.
+         */
+        AuditEventOut: {
+            /** Agent Id */
+            agent_id: string | null;
+            /** Agent Name */
+            agent_name: string;
+            /** Arguments */
+            arguments: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Call Id */
+            call_id: string;
+            /** Conversation Id */
+            conversation_id: string | null;
+            /**
+             * Decided By
+             * @description user | always | trusted | policy | none | -
+             */
+            decided_by: string;
+            /**
+             * Decision
+             * @description approve | deny | always | timeout | auto | refused | -
+             */
+            decision: string;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description execution | approval
+             */
+            kind: string;
+            /** Message Id */
+            message_id: string | null;
+            /**
+             * Reason
+             * @description a coded why: domain, tainted, capability.*
+             */
+            reason: string | null;
+            /**
+             * Status
+             * @description ok | error | refused | denied (executions)
+             */
+            status: string | null;
+            /** Tool */
+            tool: string;
+        };
+        /** AuditExport */
+        AuditExport: {
+            /** Events */
+            events: components["schemas"]["AuditEventOut"][];
+            /**
+             * Exported At
+             * Format: date-time
+             */
+            exported_at: string;
+            /**
+             * Format
+             * @default sage.audit.v1
+             * @constant
+             */
+            format: "sage.audit.v1";
+        };
+        /** AuditSettings */
+        AuditSettings: {
+            /**
+             * Retention Days
+             * @description Audit events older than this are pruned
+             */
+            retention_days: number;
+        };
         /** AuthFrame */
         AuthFrame: {
             /** apiKey */
@@ -1257,6 +1481,32 @@ export interface components {
              * @constant
              */
             type: "auth.ok";
+        };
+        /** Capabilities */
+        Capabilities: {
+            /**
+             * Fetch Allow
+             * @default []
+             */
+            fetch_allow: string[];
+            /**
+             * Fetch Default
+             * @default ask
+             * @enum {string}
+             */
+            fetch_default: "ask" | "allow" | "deny";
+            /**
+             * Fetch Deny
+             * @default []
+             */
+            fetch_deny: string[];
+            /**
+             * Run Code
+             * @default true
+             */
+            run_code: boolean;
+            /** Write Paths */
+            write_paths?: string[] | null;
         };
         /** ChatAccepted */
         ChatAccepted: {
@@ -2927,6 +3177,18 @@ export interface components {
             messageId: string;
             /** name */
             name: string;
+            /**
+             * reason
+             * @default null
+             */
+            reason: ("domain" | "tainted") | null;
+            /**
+             * reasonParams
+             * @default {}
+             */
+            reasonParams: {
+                [key: string]: string;
+            };
             /** timeoutS */
             timeoutS: number;
             /**
@@ -3564,6 +3826,139 @@ export interface operations {
             };
         };
     };
+    list_approvals_api_agents__agent_id__approvals_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalOut"][];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_approval_api_agents__agent_id__approvals__approval_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agent_id: string;
+                approval_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     export_agent_api_agents__agent_id__export_get: {
         parameters: {
             query?: never;
@@ -3751,6 +4146,238 @@ export interface operations {
             };
             /** @description An unsupported file type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_events_api_audit_get: {
+        parameters: {
+            query?: {
+                agent_id?: string | null;
+                tool?: string | null;
+                decision?: string | null;
+                since?: string | null;
+                until?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEventOut"][];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_events_api_audit_export_get: {
+        parameters: {
+            query?: {
+                agent_id?: string | null;
+                tool?: string | null;
+                decision?: string | null;
+                since?: string | null;
+                until?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditExport"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings_api_audit_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditSettings"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_settings_api_audit_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuditSettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditSettings"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

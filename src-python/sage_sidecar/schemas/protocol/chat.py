@@ -68,12 +68,21 @@ class ToolCallFrame(ReplyFrame):
     arguments: str
 
 
+# Why a call asks although it might not have: `domain` — fetch_url to a host the agent's limits
+# neither allow nor refuse (params: domain); `tainted` — the reply has read untrusted content and
+# now wants to write files or run code, so a standing "always" does not apply (params: source).
+ApprovalReason = Literal["domain", "tainted"]
+TaintSource = Literal["fetched_page", "mcp_result", "attachment", "knowledge"]
+
+
 class ToolApprovalRequired(ReplyFrame):
     type: Literal["tool.approval_required"] = "tool.approval_required"
     call_id: str
     name: str
     arguments: str
     timeout_s: float
+    reason: ApprovalReason | None = None  # None: the tool always asks (writes, runs code, MCP)
+    reason_params: dict[str, str] = {}
 
 
 class ToolResultFrame(ReplyFrame):
