@@ -175,3 +175,56 @@ def test_markdown_export_of_an_imported_conversation(client, auth):
     ).text
     assert text.startswith("# 数学 help 🧮")
     assert "```python\nprint(sum([1, 2, 3]))\n```" in text
+
+
+def _continued(extra_turns: int) -> bytes:
+    """The ChatGPT export again, after the first conversation went on there."""
+    data = json.loads(CHATGPT)
+    mapping = data[0]["mapping"]
+    parent = data[0]["current_node"]
+    for n in range(extra_turns):
+        node_id = f"more-{n}"
+        mapping[parent]["children"].append(node_id)
+        role = "user" if n % 2 == 0 else "assistant"
+        mapping[node_id] = {"id": node_id, "parent": parent, "children": [], "message": {
+            "author": {"role": role}, "create_time": 1733000000.0 + n,
+            "content": {"content_type": "text", "parts": [f"later turn {n}"]}}}  # fmt: skip
+        parent = node_id
+    data[0]["current_node"] = parent
+    data[0]["update_time"] = 1733000100.0
+    return json.dumps(data).encode()
+
+
+def test_reimport_after_the_chat_went_on_adds_only_the_new_messages(client, auth):
+    first = upload(client, auth, CHATGPT).json()["items"][0]["id"]
+    preview = upload(client, auth, _continued(2), dry_run="true").json()
+    assert (preview["conversations"], preview["updated"], preview["messages"]) == (0, 1, 2)
+    assert preview["items"][0]["outcome"] == "updated" and preview["items"][0]["added"] == 2
+    assert len(messages(client, auth, first)) == 5  # the preview changed nothing
+    report = upload(client, auth, _continued(2)).json()
+    assert report["updated"] == 1
+    got = messages(client, auth, first)
+    assert len(got) == 7 and got[-2:] == [("user", "later turn 0"), ("assistant", "later turn 1")]
+    listed = {c["id"]: c for c in client.get("/api/conversations", headers=auth).json()}
+    assert listed[first]["updated_at"].startswith("2024-11-30T20:55")  # the source's update_time
+    assert upload(client, auth, _continued(2)).json()["updated"] == 0  # nothing new the 2nd time
+
+
+def test_a_conversation_that_differs_from_the_file_gets_nothing_appended(client, auth):
+    def sage(*texts: str) -> bytes:
+        roles = ["user", "assistant"]
+        return json.dumps({"format": "sage.conversation.v1", "id": "conv-1", "title": "T",
+                           "messages": [{"role": roles[i % 2], "content": t}
+                                        for i, t in enumerate(texts)]}).encode()  # fmt: skip
+
+    conversation = upload(client, auth, sage("q", "a")).json()["items"][0]["id"]
+    differs = upload(client, auth, sage("q edited", "a", "q2")).json()
+    assert (differs["items"][0]["outcome"], differs["messages"]) == ("already_imported", 0)
+    assert messages(client, auth, conversation) == [("user", "q"), ("assistant", "a")]
+    grew = upload(client, auth, sage("q", "a", "q2")).json()
+    assert (grew["items"][0]["outcome"], grew["messages"]) == ("updated", 1)
+    assert messages(client, auth, conversation)[-1] == ("user", "q2")
+    deleted = client.delete(f"/api/conversations/{conversation}", headers=auth)
+    assert deleted.status_code == 204
+    back = upload(client, auth, sage("q", "a")).json()  # deleted here: the user asks again
+    assert back["items"][0]["outcome"] == "new"

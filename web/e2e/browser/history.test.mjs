@@ -28,7 +28,7 @@ describe('history import in a real browser', { timeout: 120_000 }, () => {
     await page.getByTestId('history-file').setInputFiles(CHATGPT)
     const preview = page.getByTestId('history-preview')
     await preview.waitFor()
-    assert.match(await preview.textContent(), /ChatGPT:\s*2 conversations, 7 messages to import; 1 skipped/)
+    assert.match(await preview.textContent(), /ChatGPT:\s*2 new conversations, 0 with new messages, 7 messages to import; 1 skipped/)
     assert.match(await page.getByTestId('history-branches').textContent(), /2 other branches/)
     assert.deepEqual(await page.getByTestId('history-item').allTextContents(), [
       '数学 help 🧮 · 5 · new', 'Empty · 0 · empty', 'Imported chat · 2 · new'])

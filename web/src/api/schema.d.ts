@@ -1988,7 +1988,7 @@ export interface components {
             items: components["schemas"]["ImportedItem"][];
             /**
              * Messages
-             * @description Their messages
+             * @description Messages added, to new and updated conversations
              */
             messages: number;
             /**
@@ -2000,9 +2000,19 @@ export interface components {
             skipped_messages: number;
             /** Source */
             source: ("chatgpt" | "claude" | "sage") | null;
+            /**
+             * Updated
+             * @description Conversations imported before that get new messages
+             */
+            updated: number;
         };
         /** ImportedItem */
         ImportedItem: {
+            /**
+             * Added
+             * @description Messages this import adds (all of a new one's, an update's new)
+             */
+            added: number;
             /**
              * Branches Left Out
              * @description ChatGPT: branches off the one imported
@@ -2013,13 +2023,16 @@ export interface components {
              * @description The conversation's id here (None for an empty one)
              */
             id: string | null;
-            /** Messages */
+            /**
+             * Messages
+             * @description Its messages in the file (the imported branch)
+             */
             messages: number;
             /**
              * Outcome
              * @enum {string}
              */
-            outcome: "new" | "already_imported" | "empty";
+            outcome: "new" | "updated" | "already_imported" | "empty";
             /**
              * Skipped Messages
              * @description System, tool, hidden or empty messages left out

@@ -12,11 +12,11 @@ vi.mock('@/api', async () => ({ ApiError: (await import('@/api/http')).ApiError,
 import HistoryImport from './HistoryImport.vue'
 
 const report = (dryRun: boolean, extra: Partial<ImportReport> = {}): ImportReport => ({
-  source: 'chatgpt', dry_run: dryRun, agent_id: 'a2', conversations: 1, messages: 5, skipped: 1,
+  source: 'chatgpt', dry_run: dryRun, agent_id: 'a2', conversations: 1, updated: 0, messages: 5, skipped: 1,
   skipped_messages: 3, branches_left_out: 2,
   items: [
-    { id: 'c1', title: '数学 help', messages: 5, skipped_messages: 3, branches_left_out: 2, outcome: 'new' },
-    { id: null, title: 'Empty', messages: 0, skipped_messages: 1, branches_left_out: 0, outcome: 'empty' },
+    { id: 'c1', title: '数学 help', messages: 5, added: 5, skipped_messages: 3, branches_left_out: 2, outcome: 'new' },
+    { id: null, title: 'Empty', messages: 0, added: 0, skipped_messages: 1, branches_left_out: 0, outcome: 'empty' },
   ],
   ...extra,
 })
@@ -44,7 +44,7 @@ describe('HistoryImport', () => {
     expect(api.importHistory).toHaveBeenCalledWith(file, { agentId: 'a2', dryRun: true })
     const preview = wrapper.find('[data-testid="history-preview"]').text()
     expect(preview).toContain('ChatGPT')
-    expect(preview).toContain('1 conversations, 5 messages to import; 1 skipped')
+    expect(preview).toContain('1 new conversations, 0 with new messages, 5 messages to import; 1 skipped')
     expect(wrapper.find('[data-testid="history-branches"]').text()).toContain('2 other branches')
     expect(wrapper.findAll('[data-testid="history-item"]').map((li) => li.text())).toEqual([
       '数学 help · 5 · new', 'Empty · 0 · empty'])
