@@ -228,3 +228,27 @@ def test_a_conversation_that_differs_from_the_file_gets_nothing_appended(client,
     assert deleted.status_code == 204
     back = upload(client, auth, sage("q", "a")).json()  # deleted here: the user asks again
     assert back["items"][0]["outcome"] == "new"
+
+
+def test_a_list_of_sage_exports_and_hostile_tool_parts_in_html(client, auth):
+    hostile = '<img src=x onerror="alert(1)">'
+    exports = [
+        {"format": "sage.conversation.v1", "id": "a", "title": "One", "messages": [
+            {"role": "user", "content": "run it"},
+            {"role": "assistant", "content": "done", "parts": [
+                {"type": "tool_call", "id": "c1", "name": hostile, "arguments": hostile},
+                {"type": "tool_result", "id": "c1", "name": "x", "content": "</div><script>x()</script>"},
+            ]},
+        ]},
+        {"format": "sage.conversation.v1", "id": "b", "title": "Two",
+         "messages": [{"role": "user", "content": "hi"}]},
+    ]  # fmt: skip
+    report = upload(client, auth, json.dumps(exports).encode()).json()
+    assert (report["source"], report["conversations"], report["messages"]) == ("sage", 2, 3)
+    page = client.get(
+        f"/api/conversations/{report['items'][0]['id']}/export",
+        params={"format": "html"},
+        headers=auth,
+    ).text
+    assert "<img" not in page and "<script" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
