@@ -8,6 +8,10 @@ import { HttpClient } from './http'
 import type {
   Agent,
   AgentCreate,
+  Approval,
+  AuditEvent,
+  AuditExport,
+  AuditSettings,
   ClientChatFrame,
   SageEvent,
   ServerChatFrame,
@@ -158,6 +162,31 @@ export const agents = {
   /** The provider and model a new conversation with this agent will use. */
   modelChoice: (id: string) => http.request<ModelChoice>(`/api/agents/${q(id)}/model-choice`),
   import: (body: AgentExport) => http.request<Agent>('/api/agents/import', { method: 'POST', body }),
+  /** Standing "always" approvals, oldest first; revoking one makes its tool ask again. */
+  approvals: (id: string) => http.request<Approval[]>(`/api/agents/${q(id)}/approvals`),
+  revokeApproval: (id: string, approvalId: string) =>
+    http.request<null>(`/api/agents/${q(id)}/approvals/${q(approvalId)}`, { method: 'DELETE' }),
+}
+
+/** Filters of the audit log; empty values are left out. */
+export interface AuditFilters {
+  agent_id?: string
+  tool?: string
+  decision?: string
+  since?: string
+  until?: string
+}
+
+function auditQuery(filters: AuditFilters): string {
+  const pairs = Object.entries(filters).filter(([, v]) => v)
+  return pairs.length ? `?${pairs.map(([k, v]) => `${k}=${q(String(v))}`).join('&')}` : ''
+}
+
+export const audit = {
+  list: (filters: AuditFilters = {}) => http.request<AuditEvent[]>(`/api/audit${auditQuery(filters)}`),
+  export: (filters: AuditFilters = {}) => http.request<AuditExport>(`/api/audit/export${auditQuery(filters)}`),
+  settings: () => http.request<AuditSettings>('/api/audit/settings'),
+  setSettings: (body: AuditSettings) => http.request<AuditSettings>('/api/audit/settings', { method: 'PUT', body }),
 }
 
 export const tools = {

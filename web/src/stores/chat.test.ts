@@ -75,8 +75,10 @@ describe('chat store', () => {
     fake.open = true
     fake.onState?.('open')
     chat.currentId = 'c1'
-    fake.onEvent?.({ type: 'tool.approval_required', conversationId: 'c1', messageId: 'a1', callId: 'w1', name: 'write_file', arguments: '{}', timeoutS: 120 })
+    fake.onEvent?.({ type: 'tool.approval_required', conversationId: 'c1', messageId: 'a1', callId: 'w1', name: 'write_file', arguments: '{}', timeoutS: 120, reason: 'tainted', reasonParams: { source: 'fetched_page' } })
     expect(chat.approvals).toHaveLength(1)
+    // The prompt says why it asks (the reducer keeps the frame's coded reason).
+    expect([chat.approvals[0].reason, chat.approvals[0].reasonParams]).toEqual(['tainted', { source: 'fetched_page' }])
     chat.answerApproval('w1', 'deny')
     expect(chat.approvals).toEqual([])
     await vi.waitFor(() => expect(fake.sent.at(-1)).toMatchObject({ type: 'tool.approval', callId: 'w1', decision: 'deny' }))
@@ -117,7 +119,7 @@ describe('chat store', () => {
     chat.send('hi')
     await vi.waitFor(() => expect(fake.sent).toHaveLength(1))
     fake.onEvent?.({ type: 'chat.accepted', requestId: fake.sent[0].requestId, conversationId: 'c1', userMessageId: 'u1', messageId: 'a1' })
-    fake.onEvent?.({ type: 'tool.approval_required', conversationId: 'c1', messageId: 'a1', callId: 'w1', name: 'write_file', arguments: '{}', timeoutS: 120 })
+    fake.onEvent?.({ type: 'tool.approval_required', conversationId: 'c1', messageId: 'a1', callId: 'w1', name: 'write_file', arguments: '{}', timeoutS: 120, reason: null, reasonParams: {} })
     chat.onAppEvent(approvalEvent('c1', 'a1', 'w1', '{}'))
     expect(chat.approvals).toHaveLength(1)
   })

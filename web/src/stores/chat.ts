@@ -26,6 +26,9 @@ export interface PendingApproval {
   messageId: string
   name: string
   arguments: string
+  /** Why this call asks (a domain to fetch from, or untrusted content read first); see docs/protocol.md. */
+  reason?: 'domain' | 'tainted' | null
+  reasonParams?: Record<string, string>
 }
 
 type Intent =
@@ -140,6 +143,7 @@ export const useChatStore = defineStore('chat', () => {
       // The same call may have been heard on /ws/events first (see onAppEvent).
       approvals.value = [...approvals.value.filter((a) => a.callId !== frame.callId), {
         callId: frame.callId, messageId: frame.messageId, name: frame.name, arguments: frame.arguments,
+        reason: frame.reason ?? null, reasonParams: frame.reasonParams ?? {},
       }]
       return
     }
