@@ -252,3 +252,33 @@ def test_a_list_of_sage_exports_and_hostile_tool_parts_in_html(client, auth):
     ).text
     assert "<img" not in page and "<script" not in page
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (CHATGPT[:-40], "import.unreadable"),  # cut off mid-file
+        (CHATGPT + b" trailing", "import.unreadable"),
+        (CHATGPT.replace(b'"title": "Empty"', b'"title": Empty', 1), "import.unreadable"),
+        (b"[" + b"[" * 100_000, "import.unreadable"),  # nested past any recursion limit
+    ],
+)
+def test_an_export_broken_after_its_first_conversation_is_refused_whole(client, auth, body, code):
+    response = upload(client, auth, body)
+    assert (response.status_code, response.json()["code"]) == (422, code)
+    assert client.get("/api/conversations", headers=auth).json() == []
+
+
+def test_a_bad_conversation_is_named_by_its_place_in_the_file(client, auth):
+    data = json.loads(CHATGPT)
+    data[2]["mapping"]["u"]["children"] = "not a list"
+    response = upload(client, auth, json.dumps(data).encode())
+    assert response.json()["code"] == "import.invalid"
+    assert response.json()["params"]["where"] == "2.mapping.u.children"
+    assert client.get("/api/conversations", headers=auth).json() == []
+
+
+def test_a_utf8_bom_and_an_empty_list_are_read(client, auth):
+    assert upload(client, auth, b"\xef\xbb\xbf" + CLAUDE).json()["conversations"] == 1
+    empty = upload(client, auth, b" [ ] ").json()
+    assert (empty["source"], empty["conversations"], empty["items"]) == (None, 0, [])

@@ -38,8 +38,8 @@ def looks_like(item: Any) -> bool:
     return isinstance(item, dict) and "chat_messages" in item
 
 
-def parse(items: list[Any]) -> list[ParsedConversation]:
-    return [_conversation(Conversation.model_validate(item)) for item in items]
+def parse_one(item: Any) -> ParsedConversation:
+    return _conversation(Conversation.model_validate(item))
 
 
 def _conversation(conv: Conversation) -> ParsedConversation:

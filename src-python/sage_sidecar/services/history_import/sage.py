@@ -12,8 +12,8 @@ def looks_like(item: Any) -> bool:
     return isinstance(item, dict) and item.get("format") == FORMAT
 
 
-def parse(items: list[Any]) -> list[ParsedConversation]:
-    return [_conversation(ConversationExport.model_validate(item)) for item in items]
+def parse_one(item: Any) -> ParsedConversation:
+    return _conversation(ConversationExport.model_validate(item))
 
 
 def _conversation(data: ConversationExport) -> ParsedConversation:
