@@ -3,6 +3,7 @@
 // sidecar; the conversation shows the branch the user last saw, and exports as a page.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 import { ROOT, saveArtifact, startSidecar, startUi, waitFor } from '../support.mjs'
@@ -34,7 +35,6 @@ describe('history import in a real browser', { timeout: 120_000 }, () => {
       '数学 help 🧮 · 5 · new', 'Empty · 0 · empty', 'Imported chat · 2 · new'])
     // The preview stored nothing.
     assert.deepEqual(await sidecar.api('GET', '/api/conversations'), [])
-    saveArtifact('history-import-preview.png', (await page.screenshot()).toString('base64'))
     await page.getByTestId('history-confirm').click()
     await page.getByTestId('import-done').waitFor()
     await page.getByTestId('conversation').filter({ hasText: '数学 help 🧮' }).waitFor()
@@ -64,5 +64,16 @@ describe('history import in a real browser', { timeout: 120_000 }, () => {
     await page.getByTestId('export').click()
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-html').click()])
     assert.match(download.suggestedFilename(), /\.html$/)
+  })
+
+  it('previews another export for the docs screenshot (titles every font has)', async () => {
+    const data = JSON.parse(readFileSync(CHATGPT, 'utf8'))
+    const titles = ['Planning a week in Lisbon', 'Empty', 'Regex for ISO dates']
+    data.forEach((c, i) => Object.assign(c, { id: `doc-${i}`, conversation_id: `doc-${i}`, title: titles[i] }))
+    await page.getByTestId('import-history').click()
+    await page.getByTestId('history-file').setInputFiles({ name: 'conversations.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(data)) })
+    await page.getByTestId('history-item').filter({ hasText: 'Lisbon' }).waitFor()
+    saveArtifact('history-import.png', (await page.getByTestId('history-import').screenshot()).toString('base64'))
+    await page.getByRole('button', { name: 'Cancel' }).click()
   })
 })
