@@ -18,7 +18,7 @@ import re
 import secrets
 import shutil
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -155,7 +155,11 @@ def stage_paths(paths: list[str], folder: Path, limit: int) -> list[StagedFile]:
 
 
 async def stage_multipart(
-    content_type: str, body: AsyncIterator[bytes], folder: Path, limit: int
+    content_type: str,
+    body: AsyncIterator[bytes],
+    folder: Path,
+    limit: int,
+    kind_for: Callable[[str], str] = check_kind,  # attachments also take images
 ) -> list[StagedFile]:
     """Every file part of a multipart/form-data body, streamed into staging. Other fields are
     ignored. All or nothing, like `stage_paths`."""
@@ -185,7 +189,7 @@ async def stage_multipart(
         if b"filename" not in params:
             return  # a plain field
         name = safe_filename(params[b"filename"].decode("utf-8", errors="replace"))
-        item = StagedFile(name, check_kind(name), _staging_path(folder))
+        item = StagedFile(name, kind_for(name), _staging_path(folder))
         staged.append(item)
         state["file"], state["out"] = item, item.path.open("wb")
 

@@ -84,6 +84,7 @@ class ChatMessage:
     content: str | None = None
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
+    images: list[str] = field(default_factory=list)  # data URLs (user messages)
 
 
 @dataclass

@@ -9,7 +9,7 @@ through the plan executor (plan.py).
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from sage_sidecar.core.errors import InvalidError, NotFoundError
 from sage_sidecar.core.events import EventBus
 from sage_sidecar.knowledge.citations import Retriever
 from sage_sidecar.providers.base import ChatMessage, ProviderError
+from sage_sidecar.providers.vision import takes_images
 from sage_sidecar.schemas.protocol.base import dump
 from sage_sidecar.schemas.protocol.chat import (
     MessageCompleted,
@@ -29,7 +30,13 @@ from sage_sidecar.schemas.protocol.chat import (
     NoticeFrame,
     UsageFrame,
 )
-from sage_sidecar.schemas.protocol.parts import AttachmentPart, Failure, FailureReason, NoticePart
+from sage_sidecar.schemas.protocol.parts import (
+    AttachmentPart,
+    Failure,
+    FailureReason,
+    ImagePart,
+    NoticePart,
+)
 from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services import attachments, mcp_servers, model_choice, page_reader
 from sage_sidecar.services import providers as providers_service
@@ -77,6 +84,7 @@ class ChatSettings:
     approval_timeout: float  # a tool call not approved in time is denied
     retry_delays: tuple[float, ...]  # before the first token only
     max_steps: int  # model calls per tool loop
+    attachments_dir: Path | None = None  # where attached images are (services/attachments.py)
 
     @classmethod
     def of(cls, settings: Settings) -> "ChatSettings":
@@ -85,6 +93,7 @@ class ChatSettings:
             approval_timeout=settings.chat_approval_timeout_s,
             retry_delays=settings.chat_retry_delays_s,
             max_steps=settings.chat_max_tool_steps,
+            attachments_dir=attachments.folder(settings),
         )
 
     @property
@@ -128,7 +137,7 @@ class ChatEngine:
         emit: Emit,
         conversation_id: str | None = None,
         agent_id: str | None = None,
-        attachment_parts: list[AttachmentPart] | None = None,
+        attachment_parts: list[AttachmentPart | ImagePart] | None = None,
     ) -> Started:
         """Add the user's message (with its attached files' parts) and start a reply."""
         if not content.strip() and not attachment_parts:
@@ -298,6 +307,7 @@ class ChatEngine:
                 agent=agent.name,
                 provider=provider.name,
             )
+        history = _images_for(model, history)
         await safe_emit(emit, MessageStarted(conversation_id=stream.conversation_id,
                                              message_id=stream.message_id, model=model))  # fmt: skip
         writer.model = model
@@ -356,9 +366,21 @@ class ChatEngine:
             for row in rows:
                 if row.role == "user":
                     # Attached files travel with the message they were attached to.
-                    history.append(
-                        ChatMessage("user", attachments.for_model(row.content, row.parts))
-                    )
+                    text = attachments.for_model(row.content, row.parts)
+                    urls = attachments.images_for_model(self.settings.attachments_dir, row.parts)
+                    history.append(ChatMessage("user", text, images=urls))
                 elif row.content and row.status in ("completed", "interrupted"):
                     history.append(ChatMessage(row.role, row.content))  # type: ignore[arg-type]
             return agent, provider, choice.model, history
+
+
+def _images_for(model: str, history: list[ChatMessage]) -> list[ChatMessage]:
+    """A model known to be text-only (providers/vision.py) is never sent an image: asked about
+    one just attached it fails with `no_vision`; older images are left out of its history."""
+    if takes_images(model) or not any(m.images for m in history):
+        return history
+    last_user = next((m for m in reversed(history) if m.role == "user"), None)
+    if last_user is not None and last_user.images:
+        raise ChatFailure(f"{model} cannot read images: choose a model that can, or send the "
+                          "message without them.", "no_vision", model=model)  # fmt: skip
+    return [replace(m, images=[]) for m in history]

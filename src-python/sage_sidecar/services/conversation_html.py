@@ -20,7 +20,10 @@ color:#57606a;margin-bottom:.35rem}.text{white-space:pre-wrap;overflow-wrap:anyw
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
-def export_html(conversation: Conversation, messages: list[Message]) -> str:
+def export_html(
+    conversation: Conversation, messages: list[Message], images: dict[str, str] | None = None
+) -> str:
+    """`images`: attached images' data URLs by attachment id (the CSP allows `data:` images)."""
     body = [f"<h1>{escape(conversation.title)}</h1>"]
     for message in messages:
         who = "You" if message.role == "user" else "Assistant"
@@ -38,6 +41,9 @@ def export_html(conversation: Conversation, messages: list[Message]) -> str:
                     f'<div class="tool">Result of {escape(str(part.get("name")))}: '
                     f"{escape(str(part.get('content')))}</div>"
                 )
+            elif part.get("type") == "image" and (images or {}).get(str(part.get("id"))):
+                body.append(f'<img src="{escape((images or {})[str(part["id"])])}" '
+                            f'alt="{escape(str(part.get("name")))}" style="max-width:100%">')  # fmt: skip
         body.append(f'<div class="text">{escape(message.content or "")}</div>')
         if message.status != "completed":
             note = message.status + (f": {message.error}" if message.error else "")

@@ -101,14 +101,25 @@ async def mark_interrupted_streams(session: AsyncSession) -> int:
     return cast("CursorResult[Any]", result).rowcount or 0
 
 
-def export_json(conversation: Conversation, messages: list[Message]) -> ConversationExport:
+def export_json(
+    conversation: Conversation, messages: list[Message], images: dict[str, str] | None = None
+) -> ConversationExport:
+    """`images`: attached images' data URLs by attachment id, written into their parts
+    (`dataUrl`) so the file holds them."""
     exported = [ExportedMessage.model_validate(m, from_attributes=True) for m in messages]
     for item in exported:  # a model's thinking is not part of the conversation one shares
-        item.parts = [p for p in item.parts if p.get("type") != "reasoning"]
+        item.parts = [_with_image(p, images) for p in item.parts if p.get("type") != "reasoning"]
     return ConversationExport(title=conversation.title, messages=exported)
 
 
-def export_markdown(conversation: Conversation, messages: list[Message]) -> str:
+def _with_image(part: dict[str, Any], images: dict[str, str] | None) -> dict[str, Any]:
+    url = (images or {}).get(str(part.get("id"))) if part.get("type") == "image" else None
+    return {**part, "dataUrl": url} if url else part
+
+
+def export_markdown(
+    conversation: Conversation, messages: list[Message], images: dict[str, str] | None = None
+) -> str:
     lines = [f"# {conversation.title}", ""]
     for message in messages:
         speaker = "You" if message.role == "user" else "Assistant"
@@ -119,6 +130,8 @@ def export_markdown(conversation: Conversation, messages: list[Message]) -> str:
                 lines.append(f"> Tool call `{part.get('name')}` `{part.get('arguments')}`")
             elif part.get("type") == "tool_result":
                 lines.append(f"> Result of `{part.get('name')}`: {part.get('content')}")
+            elif part.get("type") == "image" and (images or {}).get(str(part.get("id"))):
+                lines.append(f"![{part.get('name')}]({(images or {})[str(part['id'])]})")
         if message.parts:
             lines.append("")
         lines.append(message.content or "")

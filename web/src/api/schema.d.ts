@@ -157,6 +157,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/attachments/{attachment_id}/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attachment Image
+         * @description An attached image as stored (downscaled), for the message's thumbnail and full view.
+         */
+        get: operations["attachment_image_api_attachments__attachment_id__image_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/audit": {
         parameters: {
             query?: never;
@@ -1346,14 +1366,26 @@ export interface components {
         AttachmentOut: {
             /** Chars */
             chars: number;
+            /** Height */
+            height?: number | null;
             /** Id */
             id: string;
+            /**
+             * Kind
+             * @default text
+             * @enum {string}
+             */
+            kind: "text" | "image";
+            /** Mime */
+            mime?: string | null;
             /** Name */
             name: string;
             /** Size */
             size: number;
             /** Truncated */
             truncated: boolean;
+            /** Width */
+            width?: number | null;
         };
         /**
          * AttachmentPart
@@ -1909,7 +1941,7 @@ export interface components {
          */
         Failure: {
             /** code */
-            code: ("no_provider" | "no_model" | "tool_steps") | null;
+            code: ("no_provider" | "no_model" | "tool_steps" | "no_vision") | null;
             /**
              * params
              * @default {}
@@ -1967,6 +1999,30 @@ export interface components {
             type: "hello";
             /** uptimeS */
             uptimeS: number;
+        };
+        /**
+         * ImagePart
+         * @description An image attached to a user message, stored (downscaled) as
+         *     `<storage>/attachments/<id><suffix>`; sent to models that take images.
+         */
+        ImagePart: {
+            /** height */
+            height: number;
+            /** id */
+            id: string;
+            /** mime */
+            mime: string;
+            /** name */
+            name: string;
+            /** size */
+            size: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "image";
+            /** width */
+            width: number;
         };
         /** ImportReport */
         ImportReport: {
@@ -2399,7 +2455,7 @@ export interface components {
              * code
              * @default null
              */
-            code: ("no_provider" | "no_model" | "tool_steps") | null;
+            code: ("no_provider" | "no_model" | "tool_steps" | "no_vision") | null;
             /** content */
             content: string;
             /** conversationId */
@@ -2456,7 +2512,7 @@ export interface components {
             /** Model */
             model: string | null;
             /** Parts */
-            parts: (components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ReasoningPart"])[];
+            parts: (components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ImagePart"] | components["schemas"]["ReasoningPart"])[];
             /** Role */
             role: string;
             /** Seq */
@@ -2472,7 +2528,7 @@ export interface components {
          * MessageParts
          * @description One entry of a message's `parts`.
          */
-        MessagePart: components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ReasoningPart"];
+        MessagePart: components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ImagePart"] | components["schemas"]["ReasoningPart"];
         /** MessageStarted */
         MessageStarted: {
             /** conversationId */
@@ -2617,7 +2673,7 @@ export interface components {
             /** error */
             error: string | null;
             /** errorCode */
-            errorCode: ("no_provider" | "no_model" | "tool_steps") | null;
+            errorCode: ("no_provider" | "no_model" | "tool_steps" | "no_vision") | null;
             /**
              * errorParams
              * @default {}
@@ -2653,7 +2709,7 @@ export interface components {
              * errorCode
              * @default null
              */
-            errorCode: ("no_provider" | "no_model" | "tool_steps") | null;
+            errorCode: ("no_provider" | "no_model" | "tool_steps" | "no_vision") | null;
             /**
              * errorParams
              * @default {}
@@ -4159,6 +4215,73 @@ export interface operations {
             };
             /** @description An unsupported file type */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    attachment_image_api_attachments__attachment_id__image_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

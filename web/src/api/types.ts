@@ -67,6 +67,8 @@ export type PlanCheck = Schemas['PlanCheck']
 /** A file attached to a user message (its text went to the model with it). */
 export type AttachmentPart = Schemas['AttachmentPart']
 export type ReasoningPart = Schemas['ReasoningPart']
+/** An image attached to a user message (GET /api/attachments/{id}/image). */
+export type ImagePart = Schemas['ImagePart']
 /** One numbered source behind a `[n]` marker in a reply. */
 export type Citation = Schemas['Citation']
 export type Usage = Schemas['Usage']

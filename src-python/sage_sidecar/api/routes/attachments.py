@@ -1,4 +1,5 @@
 from fastapi import APIRouter, Request, status
+from fastapi.responses import FileResponse
 
 from sage_sidecar.api.deps import StateDep
 from sage_sidecar.api.errors import error_responses
@@ -25,3 +26,10 @@ async def upload_attachments(request: Request, state: StateDep) -> list[Attachme
         request.headers.get("content-type", ""),
         request.stream(),
     )
+
+
+@router.get("/{attachment_id}/image", responses=error_responses(404))
+async def attachment_image(attachment_id: str, state: StateDep) -> FileResponse:
+    """An attached image as stored (downscaled), for the message's thumbnail and full view."""
+    path, mime = service.image_path(state.settings, attachment_id)
+    return FileResponse(path, media_type=mime, headers={"Cache-Control": "private, max-age=3600"})

@@ -1,9 +1,10 @@
+import asyncio
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
-from sage_sidecar.api.deps import SessionDep
+from sage_sidecar.api.deps import SessionDep, StateDep
 from sage_sidecar.api.errors import error_responses
 from sage_sidecar.core.errors import InvalidError, TooLargeError
 from sage_sidecar.schemas.conversations import (
@@ -17,8 +18,8 @@ from sage_sidecar.schemas.conversations import (
 )
 from sage_sidecar.schemas.history_import import ImportReport
 from sage_sidecar.schemas.timestamps import as_utc
+from sage_sidecar.services import attachments, model_choice
 from sage_sidecar.services import conversations as service
-from sage_sidecar.services import model_choice
 from sage_sidecar.services.conversation_html import export_html
 from sage_sidecar.services.history_import import reading as history_reading
 from sage_sidecar.services.history_import import service as history_import
@@ -166,17 +167,21 @@ async def list_messages(conversation_id: str, session: SessionDep) -> list[Messa
 async def export_conversation(
     conversation_id: str,
     session: SessionDep,
+    state: StateDep,
     format: Literal["json", "markdown", "html"] = "json",
 ) -> ConversationExport | PlainTextResponse | HTMLResponse:
     conversation = await service.get_conversation(session, conversation_id)
     messages = await service.list_messages(session, conversation_id)
+    images = await asyncio.to_thread(  # attached images travel inside the export
+        attachments.export_images, state.settings, [m.parts for m in messages]
+    )
     if format == "markdown":
         return PlainTextResponse(
-            service.export_markdown(conversation, messages), media_type="text/markdown"
+            service.export_markdown(conversation, messages, images), media_type="text/markdown"
         )
     if format == "html":
-        return HTMLResponse(export_html(conversation, messages))
-    exported = service.export_json(conversation, messages)
+        return HTMLResponse(export_html(conversation, messages, images))
+    exported = service.export_json(conversation, messages, images)
     # Where it came from and when: a re-import of this file skips it instead of doubling it.
     # model_copy does not validate: the stored naive UTC times get their offset here.
     return exported.model_copy(

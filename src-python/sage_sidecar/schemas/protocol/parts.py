@@ -13,7 +13,7 @@ from sage_sidecar.schemas.protocol.base import ProtocolModel
 # `rate_limited` and `provider_retry`: a model call failed before its first token and is tried
 # again in `seconds` (turn.py).
 NoticeCode = Literal["mcp_unavailable", "knowledge_search_failed", "rate_limited", "provider_retry"]
-FailureCode = Literal["no_provider", "no_model", "tool_steps"]
+FailureCode = Literal["no_provider", "no_model", "tool_steps", "no_vision"]
 FailureReason = Literal[
     "auth", "rate_limit", "server", "unreachable", "timeout", "bad_url", "bad_response",
     "dropped", "bad_request", "setup", "cancelled", "internal", "app_stopped",
@@ -108,6 +108,19 @@ class AttachmentPart(ProtocolModel):
     text: str = ""
 
 
+class ImagePart(ProtocolModel):
+    """An image attached to a user message, stored (downscaled) as
+    `<storage>/attachments/<id><suffix>`; sent to models that take images."""
+
+    type: Literal["image"] = "image"
+    id: str
+    name: str
+    size: int  # bytes as stored
+    mime: str
+    width: int
+    height: int
+
+
 class ReasoningPart(ProtocolModel):
     """A model's thinking before (or between) its answers: shown collapsed, never sent back to
     the model, exported or used for titles. One part per model call that thought."""
@@ -118,6 +131,12 @@ class ReasoningPart(ProtocolModel):
 
 
 MessagePart = Annotated[
-    ToolCallPart | ToolResultPart | NoticePart | PlanPart | AttachmentPart | ReasoningPart,
+    ToolCallPart
+    | ToolResultPart
+    | NoticePart
+    | PlanPart
+    | AttachmentPart
+    | ImagePart
+    | ReasoningPart,
     Field(discriminator="type"),
 ]
