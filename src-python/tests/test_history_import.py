@@ -29,7 +29,7 @@ def messages(client, auth, conversation_id):
 def test_chatgpt_preview_counts_and_stores_nothing(client, auth):
     report = upload(client, auth, CHATGPT, dry_run="true").json()
     assert report["source"] == "chatgpt" and report["dry_run"] is True
-    assert (report["conversations"], report["messages"], report["skipped"]) == (2, 7, 1)
+    assert (report["conversations"], report["messages"], report["skipped"]) == (2, 6, 1)
     assert report["branches_left_out"] == 2
     assert [(i["title"], i["outcome"]) for i in report["items"]] == [
         ("数学 help 🧮", "new"), ("Empty", "empty"), ("Imported chat", "new")]  # fmt: skip
@@ -39,13 +39,17 @@ def test_chatgpt_preview_counts_and_stores_nothing(client, auth):
 def test_chatgpt_imports_the_current_branch_only(client, auth):
     report = upload(client, auth, CHATGPT).json()
     first = report["items"][0]
-    assert (first["messages"], first["skipped_messages"], first["branches_left_out"]) == (5, 3, 2)
+    assert (first["messages"], first["skipped_messages"], first["branches_left_out"]) == (4, 3, 2)
     assert messages(client, auth, first["id"]) == [
         ("user", "What is 2+2? 二加二"),
         ("assistant", "2 + 2 = **4**."),
         ("user", "[image]\n\nWhat does this chart show?"),
-        ("assistant", "```python\nprint(sum([1, 2, 3]))\n```"),
-        ("assistant", "It sums to 6.\n\n```js\nconsole.log('<b>ok</b>')\n```"),
+        # The code it ran and what it said after are one turn, as ChatGPT shows them.
+        (
+            "assistant",
+            "```python\nprint(sum([1, 2, 3]))\n```\n\n"
+            "It sums to 6.\n\n```js\nconsole.log('<b>ok</b>')\n```",
+        ),
     ]  # no system prompt, hidden thinking, tool output, or the edited/regenerated branches
     listed = {c["id"]: c for c in client.get("/api/conversations", headers=auth).json()}
     assert listed[first["id"]]["title"] == "数学 help 🧮"
@@ -200,11 +204,11 @@ def test_reimport_after_the_chat_went_on_adds_only_the_new_messages(client, auth
     preview = upload(client, auth, _continued(2), dry_run="true").json()
     assert (preview["conversations"], preview["updated"], preview["messages"]) == (0, 1, 2)
     assert preview["items"][0]["outcome"] == "updated" and preview["items"][0]["added"] == 2
-    assert len(messages(client, auth, first)) == 5  # the preview changed nothing
+    assert len(messages(client, auth, first)) == 4  # the preview changed nothing
     report = upload(client, auth, _continued(2)).json()
     assert report["updated"] == 1
     got = messages(client, auth, first)
-    assert len(got) == 7 and got[-2:] == [("user", "later turn 0"), ("assistant", "later turn 1")]
+    assert len(got) == 6 and got[-2:] == [("user", "later turn 0"), ("assistant", "later turn 1")]
     listed = {c["id"]: c for c in client.get("/api/conversations", headers=auth).json()}
     assert listed[first]["updated_at"].startswith("2024-11-30T20:55")  # the source's update_time
     assert upload(client, auth, _continued(2)).json()["updated"] == 0  # nothing new the 2nd time

@@ -29,10 +29,10 @@ describe('history import in a real browser', { timeout: 120_000 }, () => {
     await page.getByTestId('history-file').setInputFiles(CHATGPT)
     const preview = page.getByTestId('history-preview')
     await preview.waitFor()
-    assert.match(await preview.textContent(), /ChatGPT:\s*2 new conversations, 0 with new messages, 7 messages to import; 1 skipped/)
+    assert.match(await preview.textContent(), /ChatGPT:\s*2 new conversations, 0 with new messages, 6 messages to import; 1 skipped/)
     assert.match(await page.getByTestId('history-branches').textContent(), /2 other branches/)
     assert.deepEqual(await page.getByTestId('history-item').allTextContents(), [
-      '数学 help 🧮 · 5 · new', 'Empty · 0 · empty', 'Imported chat · 2 · new'])
+      '数学 help 🧮 · 4 · new', 'Empty · 0 · empty', 'Imported chat · 2 · new'])
     // The preview stored nothing.
     assert.deepEqual(await sidecar.api('GET', '/api/conversations'), [])
     await page.getByTestId('history-confirm').click()
@@ -43,7 +43,7 @@ describe('history import in a real browser', { timeout: 120_000 }, () => {
   it('shows the branch the user last saw, not the edited-away one', async () => {
     await page.getByTestId('conversation').filter({ hasText: '数学 help 🧮' }).click()
     const messages = page.getByTestId('message')
-    await waitFor(async () => (await messages.count()) === 5, { what: 'the 5 imported messages' })
+    await waitFor(async () => (await messages.count()) === 4, { what: 'the 4 imported turns' })
     const text = (await messages.allTextContents()).join('\n')
     assert.match(text, /What is 2\+2\? 二加二/)
     assert.match(text, /It sums to 6\./)

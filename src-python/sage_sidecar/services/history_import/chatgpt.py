@@ -11,6 +11,7 @@ from sage_sidecar.services.history_import.parsed import (
     ParsedMessage,
     Role,
     from_epoch,
+    merge_turns,
     short_title,
 )
 
@@ -80,7 +81,7 @@ def _conversation(conv: Conversation) -> ParsedConversation:
         source="chatgpt",
         source_id=conv.conversation_id or conv.id or _fallback_id(conv),
         title=short_title(conv.title),
-        messages=messages,
+        messages=merge_turns(messages),
         created_at=from_epoch(conv.create_time),
         updated_at=from_epoch(conv.update_time),
         skipped_messages=skipped,

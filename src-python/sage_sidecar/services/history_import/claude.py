@@ -10,6 +10,7 @@ from sage_sidecar.services.history_import.parsed import (
     ParsedConversation,
     ParsedMessage,
     Role,
+    merge_turns,
     short_title,
 )
 
@@ -56,7 +57,7 @@ def _conversation(conv: Conversation) -> ParsedConversation:
         source="claude",
         source_id=conv.uuid,
         title=short_title(conv.name),
-        messages=messages,
+        messages=merge_turns(messages),
         created_at=conv.created_at,
         updated_at=conv.updated_at,
         skipped_messages=skipped,

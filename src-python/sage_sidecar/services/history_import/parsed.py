@@ -49,3 +49,16 @@ def from_epoch(value: float | None) -> datetime | None:
         return datetime.fromtimestamp(value, UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def merge_turns(messages: list[ParsedMessage]) -> list[ParsedMessage]:
+    """One message per turn: ChatGPT splits a reply that ran code into several assistant
+    messages, and a left-out message can leave two of one role in a row. Providers expect turns
+    to alternate, and the other app showed them as one."""
+    merged: list[ParsedMessage] = []
+    for message in messages:
+        if merged and merged[-1].role == message.role:
+            merged[-1].content = f"{merged[-1].content}\n\n{message.content}"
+        else:
+            merged.append(message)
+    return merged
