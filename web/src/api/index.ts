@@ -232,6 +232,8 @@ export const system = {
 export const attachments = {
   /** Files for the next message; send their ids with it (`chat.send`). */
   upload: (files: File[]) => http.request<Attachment[]>('/api/attachments', { method: 'POST', form: filesForm(files) }),
+  /** An attached image as stored (downscaled): thumbnails and the full view. */
+  image: (id: string) => http.request<Blob>(`/api/attachments/${q(id)}/image`, { as: 'blob' }),
 }
 
 export const runs = {
