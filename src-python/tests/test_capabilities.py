@@ -255,3 +255,54 @@ def test_audit_retention_prunes_old_events(client, auth):
     put = client.put("/api/audit/settings", json={"retention_days": 7}, headers=auth)
     assert put.status_code == 200
     assert client.get("/api/audit/settings", headers=auth).json() == {"retention_days": 7}
+
+
+def test_migration_keeps_builtin_approvals_and_drops_name_bound_mcp_ones(tmp_path: Path):
+    """0011: an old built-in "always" becomes a row; an MCP one (tied to a name only) is asked
+    again."""
+    import shutil
+    import sqlite3
+
+    from sage_sidecar.storage.migrate import MIGRATIONS_DIR, upgrade_to_head
+
+    before = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, before)
+    for newer in (before / "versions").glob("0011_*.py"):
+        newer.unlink()
+    db = tmp_path / "old.db"
+    assert upgrade_to_head(db, before) == "0010"
+    with sqlite3.connect(db) as conn:
+        columns = conn.execute("PRAGMA table_info(agents)").fetchall()
+        values = {c[1]: "[]" if c[1] in ("tools", "knowledge_base_ids") else "x" for c in columns
+                  if c[3] and c[4] is None}  # fmt: skip
+        values |= {"id": "a1", "approved_tools": '["write_file", "mcp__echo__add", "write_file"]'}
+        values["created_at"] = values["updated_at"] = "2026-01-01 00:00:00"
+        conn.execute(f"INSERT INTO agents ({', '.join(values)}) VALUES "
+                     f"({', '.join('?' for _ in values)})", list(values.values()))  # fmt: skip
+    assert upgrade_to_head(db) == "0011"
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT agent_id, tool, scope FROM tool_approvals").fetchall()
+        legacy = conn.execute("SELECT approved_tools, capabilities FROM agents").fetchone()
+    assert rows == [("a1", "write_file", "builtin")]
+    assert legacy == ("[]", "{}")
+
+
+def test_audit_events_past_retention_are_pruned(app, client, settings):
+    from datetime import UTC, datetime, timedelta
+
+    from sage_sidecar.services import audit
+    from sage_sidecar.storage.models import AuditEvent
+
+    db = app.state.sage.db
+    now = datetime.now(UTC)
+
+    async def scenario() -> tuple[int, list[str]]:
+        async with db.session() as session:
+            for days, tool in ((100, "old"), (10, "recent")):
+                session.add(AuditEvent(at=now - timedelta(days=days), kind="execution",
+                                       tool=tool, decision="-", decided_by="-"))  # fmt: skip
+            await session.commit()
+            removed = await audit.prune(session)
+            return removed, [e.tool for e in await audit.list_events(session)]
+
+    assert client.portal.call(scenario) == (1, ["recent"])  # type: ignore[attr-defined]

@@ -277,7 +277,7 @@ class Turn:
                 tool = by_name.get(call.name)
                 if tool is None:
                     raise policy.Refused("capability.tool_not_allowed",
-                                         f"this agent has no tool {call.name!r}", tool=call.name)  # fmt: skip
+                                         f"unknown tool {call.name!r} for this agent", tool=call.name)  # fmt: skip
                 args = call.parsed_arguments()
                 await self._authorize(call, tool, args)
                 result = (await tool.run(args, context))[:TOOL_OUTPUT_LIMIT]
