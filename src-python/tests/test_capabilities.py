@@ -306,3 +306,25 @@ def test_audit_events_past_retention_are_pruned(app, client, settings):
             return removed, [e.tool for e in await audit.list_events(session)]
 
     assert client.portal.call(scenario) == (1, ["recent"])  # type: ignore[attr-defined]
+
+
+def test_an_mcp_result_taints_the_reply_and_a_trusted_server_is_audited_as_such(
+    chat, client, auth, scripted, make_agent
+):
+    body = {"name": "echo", "transport": "stdio", "command": sys.executable,
+            "args": [ECHO_SERVER], "trusted": True}  # fmt: skip
+    assert client.post("/api/mcp-servers", json=body, headers=auth).status_code == 201
+    agent = make_agent(["mcp:echo", "write_file"])
+    write = call("w1", "write_file", path="a.txt", content="x")
+    run(chat, scripted, agent, [{"tool_calls": [write]}, {"text": "ok"}], {"w1": "always"})
+    frames = run(chat, scripted, agent, [
+        {"tool_calls": [call("m1", "mcp__echo__add", a=1, b=1)]},
+        {"tool_calls": [call("w2", "write_file", path="a.txt", content="y")]},
+        {"text": "ok"},
+    ], {"w2": "approve"})  # fmt: skip
+    assert "m1" not in prompts(frames)  # trusted: runs without asking
+    asked = prompts(frames)["w2"]
+    assert (asked["reason"], asked["reasonParams"]) == ("tainted", {"source": "mcp_result"})
+    events = client.get("/api/audit", params={"tool": "mcp__echo__add"}, headers=auth).json()
+    approval = next(e for e in events if e["kind"] == "approval")
+    assert (approval["decision"], approval["decided_by"]) == ("auto", "trusted")
