@@ -166,7 +166,7 @@ def test_a_parse_over_budget_is_killed_and_the_next_file_is_read(tmp_path: Path)
             with pytest.raises(ParseError, match="took longer than 1 s") as failure:
                 await pool.chunks(slow, "html", 200, 40)
             assert failure.value.code == "parse.timeout"
-            assert time.perf_counter() - started < 3
+            assert time.perf_counter() - started < 10  # 1 s budget + the worker's start-up
             assert pool.worker_pids() == [] and children_of(os.getpid()) == set()
             chunks = await pool.chunks(good_text(tmp_path / "a.txt"), "txt", 200, 40)
             assert chunks and pool.started == 2
