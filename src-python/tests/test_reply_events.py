@@ -68,7 +68,7 @@ def test_a_tool_waiting_for_approval_is_announced(
         assert waiting == {**waiting, "conversationId": accepted["conversationId"],
                            "messageId": accepted["messageId"], "callId": "w1",
                            "tool": "write_file", "arguments": call["arguments"],
-                           "title": "write a.txt"}  # fmt: skip
+                           "title": "write a.txt", "reason": None, "reasonParams": {}}  # fmt: skip
         chat.ws.send_json({"type": "tool.approval", "callId": "w1", "decision": "approve"})
         chat.finish(accepted["messageId"])
     assert events.next_of("chat.reply_finished")["status"] == "completed"

@@ -53,7 +53,8 @@ async def _announce(
     title = await _title(db, frame.conversation_id)
     if isinstance(frame, ToolApprovalRequired):
         bus.publish(ApprovalRequiredEvent(**ids, call_id=frame.call_id, tool=frame.name,
-                                          arguments=frame.arguments, title=title))  # fmt: skip
+                                          arguments=frame.arguments, title=title,
+                                          reason=frame.reason, reason_params=frame.reason_params))  # fmt: skip
         return
     error = frame.error if isinstance(frame, MessageFailed) else None
     bus.publish(ReplyFinished(**ids, status=frame.status, title=title,

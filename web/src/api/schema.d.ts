@@ -1340,6 +1340,18 @@ export interface components {
             /** messageId */
             messageId: string;
             /**
+             * reason
+             * @default null
+             */
+            reason: ("domain" | "tainted") | null;
+            /**
+             * reasonParams
+             * @default {}
+             */
+            reasonParams: {
+                [key: string]: string;
+            };
+            /**
              * seq
              * @default null
              */

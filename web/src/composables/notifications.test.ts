@@ -54,7 +54,7 @@ const finished = (extra: Partial<SageEventOf<'chat.reply_finished'>>): SageEvent
 })
 const approval = (extra: Partial<SageEventOf<'chat.approval_required'>>): SageEventOf<'chat.approval_required'> => ({
   type: 'chat.approval_required', seq: 6, time: 0, conversationId: 'c2', messageId: 'm2', callId: 'w1', tool: 'write_file',
-  arguments: '{}', title: 'Notes', ...extra,
+  arguments: '{}', title: 'Notes', reason: null, reasonParams: {}, ...extra,
 })
 
 beforeEach(() => {

@@ -29,6 +29,7 @@ import { useChatStore } from './chat'
 
 const approvalEvent = (conversationId: string, messageId: string, callId: string, args: string): SageEventOf<'chat.approval_required'> => ({
   type: 'chat.approval_required', seq: 1, time: 0, conversationId, messageId, callId, tool: 'write_file', arguments: args, title: 'T',
+  reason: 'tainted', reasonParams: { source: 'attachment' },
 })
 
 beforeEach(() => {
@@ -92,7 +93,7 @@ describe('chat store', () => {
     chat.onAppEvent(approvalEvent('c9', 'a9', 'w9', '{"path":"x"}'))
     expect(chat.approvals).toEqual([]) // another conversation is open
     await chat.open('c9')
-    expect(chat.approvals).toEqual([{ callId: 'w9', messageId: 'a9', name: 'write_file', arguments: '{"path":"x"}' }])
+    expect(chat.approvals).toEqual([{ callId: 'w9', messageId: 'a9', name: 'write_file', arguments: '{"path":"x"}', reason: 'tainted', reasonParams: { source: 'attachment' } }])
     chat.answerApproval('w9', 'approve')
     await vi.waitFor(() => expect(fake.sent.at(-1)).toMatchObject({ type: 'tool.approval', callId: 'w9', decision: 'approve' }))
     await chat.open('c9')

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from sage_sidecar.schemas.knowledge import FileStatus
 from sage_sidecar.schemas.protocol.base import ProtocolModel
+from sage_sidecar.schemas.protocol.chat import ApprovalReason
 from sage_sidecar.schemas.workspace import WorkspaceAction
 
 
@@ -77,6 +78,8 @@ class ApprovalRequiredEvent(BusEvent):
     tool: str
     arguments: str
     title: str
+    reason: ApprovalReason | None = None  # why it asks, as on tool.approval_required
+    reason_params: dict[str, str] = {}
 
 
 class WorkspaceChanged(BusEvent):
