@@ -110,7 +110,9 @@ export const useChatStore = defineStore('chat', () => {
     const target = currentId.value ? { conversationId: currentId.value } : { agentId: agentId.value ?? undefined }
     const attachments = files.length ? { attachments: files.map((f) => f.id) } : {}
     // The message shows its files at once, as the sidecar will store them.
-    const parts = files.map((f): MessagePart => ({ type: 'attachment', ...f, text: '' }))
+    const parts = files.map((f): MessagePart => (f.kind === 'image'
+      ? { type: 'image', id: f.id, name: f.name, size: f.size, mime: f.mime ?? 'image/png', width: f.width ?? 0, height: f.height ?? 0 }
+      : { type: 'attachment', id: f.id, name: f.name, size: f.size, chars: f.chars, truncated: f.truncated, text: '' }))
     void request({ type: 'chat.send', content: text, ...target, ...attachments }, { kind: 'send', content: text, parts })
     return true
   }
