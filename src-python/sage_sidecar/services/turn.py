@@ -103,12 +103,12 @@ async def safe_emit(emit: Emit, frame: ServerChatFrame) -> None:
 
 
 def taint_from_inputs(turn: "Turn") -> None:
-    """A reply that starts with an attached file or knowledge passages has read untrusted
-    content before its first tool call (the taint rule, tools/policy.py)."""
-    last_user = next((m for m in reversed(turn.history) if m.role == "user"), None)
+    """A reply that starts with knowledge passages or an attached file has read untrusted
+    content before its first tool call (the taint rule, tools/policy.py). Files attached to any
+    earlier message count too: they travel with the history, so the model reads them again."""
     if turn.writer.citations:
         turn.taint = "knowledge"
-    elif last_user is not None and ATTACHMENT_MARK in (last_user.content or ""):
+    elif any(m.role == "user" and ATTACHMENT_MARK in (m.content or "") for m in turn.history):
         turn.taint = "attachment"
 
 
