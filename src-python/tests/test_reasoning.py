@@ -130,7 +130,7 @@ def test_reasoning_is_kept_apart_from_answer_history_title_and_exports(
         client.get(f"/api/conversations/{conversation_id}", headers=auth).json()["title"]
         == "A title"
     )
-    for fmt in ("markdown", "json"):
+    for fmt in ("markdown", "json", "html"):
         exported = client.get(f"/api/conversations/{conversation_id}/export",
                               params={"format": fmt}, headers=auth).text  # fmt: skip
         assert "Deep" not in exported and "Secret" not in exported
