@@ -356,3 +356,18 @@ def test_an_attached_file_taints_every_reply_that_carries_it(
     assert (second["callId"], second["reason"]) == ("w3", "tainted")
     chat.ws.send_json({"type": "tool.approval", "callId": "w3", "decision": "deny"})
     chat.finish(again["messageId"])
+
+
+@pytest.mark.settings(chat_approval_timeout_s=0.2)
+def test_an_unanswered_prompt_is_audited_as_a_timeout_nobody_decided(
+    chat, client, auth, scripted, make_agent
+):
+    agent = make_agent(["write_file"])
+    scripted.load([{"tool_calls": [call("w1", "write_file", path="a.txt", content="x")]},
+                   {"text": "ok"}])  # fmt: skip
+    accepted = chat.request({"type": "chat.send", "content": "go", "agentId": agent["id"]})
+    chat.finish(accepted["messageId"])
+    events = client.get("/api/audit", params={"agent_id": agent["id"]}, headers=auth).json()
+    rows = {e["kind"]: e for e in events}
+    assert (rows["approval"]["decision"], rows["approval"]["decided_by"]) == ("timeout", "none")
+    assert rows["execution"]["status"] == "denied"

@@ -327,7 +327,8 @@ class Turn:
             await self._audit("approval", call, "always", "always")
             return
         decision = await self._await_approval(call, reason, params)
-        await self._audit("approval", call, decision, "user", reason=reason)
+        by = "none" if decision == "timeout" else "user"  # nobody answered in time
+        await self._audit("approval", call, decision, by, reason=reason)
         if decision == "always":
             async with self.db.session() as session:
                 await approvals.grant(session, self.agent.id, tool.name, scope)

@@ -91,7 +91,7 @@ describe('limits, approvals and audit in a real browser', () => {
     await page.getByTestId('audit-decision').selectOption('deny')
     await page.getByTestId('audit-apply').click()
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-row"]').length === 1)
-    assert.match(await rows.first().textContent(), /write_file[\s\S]*Denied · by you[\s\S]*tainted/)
+    assert.match(await rows.first().textContent(), /write_file[\s\S]*Denied · by you · after untrusted content/)
     const download = page.waitForEvent('download')
     await page.getByTestId('audit-export').click()
     assert.match((await download).suggestedFilename(), /^sage-audit-.*\.json$/)
