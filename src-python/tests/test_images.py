@@ -151,3 +151,22 @@ def test_anthropic_requests_carry_image_blocks():
     blocks = body["messages"][0]["content"]
     assert blocks[0]["type"] == "image" and blocks[0]["source"]["media_type"] == "image/png"
     assert blocks[1] == {"type": "text", "text": "what?"}
+
+
+@pytest.mark.parametrize(
+    ("model", "sees"),
+    [("mistral-7b-instruct", True), ("llava-text", False)],  # Ollama's answer beats the table
+)
+def test_an_ollama_provider_is_asked_which_models_see(client, auth, api_key, scripted, model, sees):
+    body = {"name": "Local", "kind": "ollama", "base_url": scripted.base_url,
+            "default_model": model}  # fmt: skip
+    assert client.post("/api/providers", json=body, headers=auth).status_code == 201
+    (picture,) = upload(client, auth, ("cat.png", image_bytes("PNG"))).json()
+    scripted.load([{"text": "Seen."}])
+    with ChatSocket(client, api_key) as chat:
+        _, frames = chat.send("What is this?", attachments=[picture["id"]])
+    if sees:
+        assert frames[-1]["type"] == "message.completed"
+        assert scripted.recorded()[-1]["messages"][-1]["content"][1]["type"] == "image_url"
+    else:
+        assert frames[-1]["code"] == "no_vision" and scripted.recorded() == []

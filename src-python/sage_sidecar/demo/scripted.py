@@ -121,6 +121,7 @@ class ScriptedProvider:
                 Route("/v1/models", self.models, methods=["GET"]),
                 Route("/v1/embeddings", self.embeddings, methods=["POST"]),
                 Route("/api/embed", self.ollama_embed, methods=["POST"]),
+                Route("/api/show", self.ollama_show, methods=["POST"]),
                 Route("/__script", self.load_script, methods=["POST"]),
                 Route("/__requests", self.recorded, methods=["GET"]),
             ]
@@ -162,6 +163,13 @@ class ScriptedProvider:
         data = [{"object": "embedding", "index": i, "embedding": row} for i, row in enumerate(rows)]
         data.reverse()  # the index, not the order, says which input a row is for
         return JSONResponse({"object": "list", "data": data, "model": MODEL})
+
+    async def ollama_show(self, request: Request) -> Response:
+        """Ollama's model details, as far as Sage reads them: a model named `…-text` does not see
+        images, any other does."""
+        model = str((await request.json()).get("model", ""))
+        capabilities = ["completion"] + ([] if model.endswith("-text") else ["vision"])
+        return JSONResponse({"model_info": {}, "capabilities": capabilities})
 
     async def ollama_embed(self, request: Request) -> Response:
         rows, failure = await self._embed(request)

@@ -20,8 +20,8 @@ from sage_sidecar.core.config import Settings
 from sage_sidecar.core.errors import InvalidError, NotFoundError
 from sage_sidecar.core.events import EventBus
 from sage_sidecar.knowledge.citations import Retriever
+from sage_sidecar.providers import vision
 from sage_sidecar.providers.base import ChatMessage, ProviderError
-from sage_sidecar.providers.vision import takes_images
 from sage_sidecar.schemas.protocol.base import dump
 from sage_sidecar.schemas.protocol.chat import (
     MessageCompleted,
@@ -307,7 +307,9 @@ class ChatEngine:
                 agent=agent.name,
                 provider=provider.name,
             )
-        history = _images_for(model, history)
+        if any(m.images for m in history):
+            sees = await vision.model_sees(self._http, provider.kind, provider.base_url, model)
+            history = _images_for(model, sees, history)
         await safe_emit(emit, MessageStarted(conversation_id=stream.conversation_id,
                                              message_id=stream.message_id, model=model))  # fmt: skip
         writer.model = model
@@ -374,10 +376,10 @@ class ChatEngine:
             return agent, provider, choice.model, history
 
 
-def _images_for(model: str, history: list[ChatMessage]) -> list[ChatMessage]:
+def _images_for(model: str, sees: bool, history: list[ChatMessage]) -> list[ChatMessage]:
     """A model known to be text-only (providers/vision.py) is never sent an image: asked about
     one just attached it fails with `no_vision`; older images are left out of its history."""
-    if takes_images(model) or not any(m.images for m in history):
+    if sees:
         return history
     last_user = next((m for m in reversed(history) if m.role == "user"), None)
     if last_user is not None and last_user.images:
