@@ -170,3 +170,14 @@ def test_an_ollama_provider_is_asked_which_models_see(client, auth, api_key, scr
         assert scripted.recorded()[-1]["messages"][-1]["content"][1]["type"] == "image_url"
     else:
         assert frames[-1]["code"] == "no_vision" and scripted.recorded() == []
+
+
+def test_an_image_alone_is_a_message_of_its_own(chat, client, auth, scripted):
+    (picture,) = upload(client, auth, ("cat.png", image_bytes("PNG"))).json()
+    scripted.load([{"text": "A red square."}])
+    accepted, frames = chat.send("", attachments=[picture["id"]])
+    assert frames[-1]["type"] == "message.completed"
+    content = scripted.recorded()[-1]["messages"][-1]["content"]
+    assert [c["type"] for c in content] == ["image_url"]  # no empty text part
+    conversation = client.get(f"/api/conversations/{accepted['conversationId']}", headers=auth)
+    assert conversation.json()["title"] == "cat.png"

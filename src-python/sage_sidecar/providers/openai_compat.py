@@ -26,10 +26,9 @@ from sage_sidecar.providers.transport import HttpProviderClient, error_detail
 def _message_json(message: ChatMessage) -> dict[str, Any]:
     body: dict[str, Any] = {"role": message.role, "content": message.content}
     if message.images:  # Ollama's /v1 and LM Studio read image_url parts the same way
-        body["content"] = [
-            {"type": "text", "text": message.content or ""},
-            *({"type": "image_url", "image_url": {"url": url}} for url in message.images),
-        ]
+        text = [{"type": "text", "text": message.content}] if message.content else []
+        images = [{"type": "image_url", "image_url": {"url": url}} for url in message.images]
+        body["content"] = text + images  # an image alone: no empty text part (some APIs refuse)
     if message.tool_calls:
         body["tool_calls"] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
