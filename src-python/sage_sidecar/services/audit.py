@@ -11,10 +11,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sage_sidecar.services import app_meta
 from sage_sidecar.services.traces.recorder import _stored_secrets
 from sage_sidecar.services.traces.redact import Redactor
 from sage_sidecar.storage.db import Database
-from sage_sidecar.storage.models import AppMeta, AuditEvent
+from sage_sidecar.storage.models import AuditEvent
 
 log = logging.getLogger(__name__)
 
@@ -79,20 +80,11 @@ async def list_events(session: AsyncSession, agent_id: str | None = None,
 
 
 async def retention_days(session: AsyncSession) -> int:
-    row = await session.get(AppMeta, RETENTION_KEY)
-    try:
-        return max(1, int(row.value)) if row else DEFAULT_RETENTION_DAYS
-    except ValueError:
-        return DEFAULT_RETENTION_DAYS
+    return await app_meta.retention_days(session, RETENTION_KEY, DEFAULT_RETENTION_DAYS)
 
 
 async def set_retention_days(session: AsyncSession, days: int) -> None:
-    row = await session.get(AppMeta, RETENTION_KEY)
-    if row is None:
-        session.add(AppMeta(key=RETENTION_KEY, value=str(days)))
-    else:
-        row.value = str(days)
-    await session.commit()
+    await app_meta.set_retention_days(session, RETENTION_KEY, days)
 
 
 async def prune(session: AsyncSession, now: datetime | None = None) -> int:

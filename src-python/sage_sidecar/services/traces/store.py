@@ -22,9 +22,10 @@ from sage_sidecar.schemas.runs import (
     duration_ms,
 )
 from sage_sidecar.schemas.timestamps import as_utc
+from sage_sidecar.services import app_meta
 from sage_sidecar.services.traces.prices import PriceBook, price_book
 from sage_sidecar.storage.db import Database
-from sage_sidecar.storage.models import AppMeta, Run, RunStep, utcnow
+from sage_sidecar.storage.models import Run, RunStep, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -160,20 +161,11 @@ async def daily_usage(
 
 
 async def retention_days(session: AsyncSession) -> int:
-    row = await session.get(AppMeta, RETENTION_KEY)
-    try:
-        return max(1, int(row.value)) if row else DEFAULT_RETENTION_DAYS
-    except ValueError:
-        return DEFAULT_RETENTION_DAYS
+    return await app_meta.retention_days(session, RETENTION_KEY, DEFAULT_RETENTION_DAYS)
 
 
 async def set_retention_days(session: AsyncSession, days: int) -> None:
-    row = await session.get(AppMeta, RETENTION_KEY)
-    if row is None:
-        session.add(AppMeta(key=RETENTION_KEY, value=str(days)))
-    else:
-        row.value = str(days)
-    await session.commit()
+    await app_meta.set_retention_days(session, RETENTION_KEY, days)
 
 
 async def prune(session: AsyncSession, now: datetime | None = None) -> int:
