@@ -81,7 +81,7 @@ fn main() {
         // No exec on Windows: run it as a child with inherited pipes and pass its exit code on.
         // The launcher first puts itself in a Job object that kills every member when its last
         // handle closes: when the shell kills the launcher (quit, update, crash), the sidecar and
-        // everything it started end at once instead of ~1.5 s later on stdin EOF, so an
+        // everything it started end at once, not a moment later on stdin EOF, so an
         // installer never finds the sidecar's files locked.
         if let Err(error) = windows_job::kill_children_with_launcher() {
             eprintln!("sage-sidecar launcher: no job object ({error}); relying on stdin EOF");
