@@ -2,19 +2,30 @@
 image part (OpenAI-compatible `image_url`, Anthropic `image` block) through the scripted server,
 refused with `no_vision` for a text-only model, and carried by every export."""
 
+import asyncio
 import base64
+import http.client
 import io
+import json
 import struct
+import subprocess
+import sys
+import time
 import zlib
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from sage_sidecar.core.errors import InvalidError
+from sage_sidecar.knowledge.parse_worker import ParseLimits, ParserPool
 from sage_sidecar.providers.anthropic import request_json as anthropic_request
 from sage_sidecar.providers.base import ChatMessage, ChatRequest
+from sage_sidecar.services import images
 
 from chat_client import ChatSocket, add_scripted_provider
+from sidecar_process import read_ready, sidecar_command, sidecar_env
 
 
 def image_bytes(fmt: str, size: tuple[int, int] = (64, 48), frames: int = 1) -> bytes:
@@ -181,3 +192,191 @@ def test_an_image_alone_is_a_message_of_its_own(chat, client, auth, scripted):
     assert [c["type"] for c in content] == ["image_url"]  # no empty text part
     conversation = client.get(f"/api/conversations/{accepted['conversationId']}", headers=auth)
     assert conversation.json()["title"] == "cat.png"
+
+
+# --- decoded in a parse worker, never in the sidecar -------------------------------------------
+
+linux_only = pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS and /proc are Linux")
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def solid_png(width: int, height: int) -> bytes:
+    """A real RGB PNG of one colour: ~1000× smaller on disk than decoded (written row by row, so
+    the test never holds the picture)."""
+    pack = zlib.compressobj(9)
+    row = b"\x00" + b"\x7f" * (width * 3)
+    body = b"".join(pack.compress(row) for _ in range(height)) + pack.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", body)
+            + png_chunk(b"IEND", b""))  # fmt: skip
+
+
+def with_chunk(png: bytes, kind: bytes, data: bytes) -> bytes:
+    """`png` with one more chunk right after its header (IHDR ends at byte 33)."""
+    return png[:33] + png_chunk(kind, data) + png[33:]
+
+
+def many_frames_gif(frames: int) -> bytes:
+    pictures = [Image.new("P", (400, 400), i % 256) for i in range(frames)]
+    out = io.BytesIO()
+    pictures[0].save(out, "GIF", save_all=True, append_images=pictures[1:])
+    return out.getvalue()
+
+
+HOSTILE = {
+    # A compressed ICC profile / text that inflates past Pillow's safe size (64 MB of zeros).
+    "icc.png": (with_chunk(image_bytes("PNG"), b"iCCP", b"p\x00\x00" + zlib.compress(bytes(2**26))),
+                "damaged image"),
+    "ztxt.png": (with_chunk(image_bytes("PNG"), b"zTXt", b"k\x00\x00" + zlib.compress(bytes(2**26))),
+                 "damaged image"),
+    "cut.png": (image_bytes("PNG", (512, 512))[:-300], "damaged image"),
+    "cut.jpg": (image_bytes("JPEG", (512, 512))[:200], "damaged image"),
+    "evil.gif": (b"GIF89a" + b"\xff" * 64, "not a PNG, JPEG, WebP or GIF image"),
+    "icon.png": (image_bytes("BMP"), "not a PNG, JPEG, WebP or GIF image"),  # only four decoders
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_a_hostile_image_is_refused_with_a_readable_reason(client, auth, settings, name):
+    data, reason = HOSTILE[name]
+    response = upload(client, auth, (name, data))
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["code"] == "attachment.bad_image" and body["params"]["name"] == name
+    assert body["params"]["reason"].startswith(reason), body["params"]
+    assert list((settings.storage_dir / "attachments").iterdir()) == []  # nothing left behind
+
+
+def test_a_gif_with_many_frames_keeps_only_its_first(client, auth):
+    started = time.perf_counter()
+    response = upload(client, auth, ("long.gif", many_frames_gif(300)))
+    assert response.status_code == 201, response.text
+    assert (response.json()[0]["width"], response.json()[0]["height"]) == (400, 400)
+    assert time.perf_counter() - started < 20  # the other 299 frames are never decoded
+
+
+@linux_only
+def test_a_bomb_under_the_pixel_cap_is_stopped_by_the_workers_memory_limit(tmp_path):
+    """7000×7000 passes MAX_PIXELS but decodes to ~200 MB, twice (RGB, then RGBA): past a
+    300 MB worker's address space. The worker fails it with the reason, is replaced, and the next
+    image is read; the sidecar's process never held the picture."""
+    bomb = tmp_path / "bomb.png"
+    bomb.write_bytes(solid_png(7000, 7000))
+    good = tmp_path / "good.png"
+    good.write_bytes(image_bytes("PNG"))
+
+    async def run() -> None:
+        pool = ParserPool(ParseLimits(timeout_s=60, memory_mb=300))
+        try:
+            with pytest.raises(InvalidError) as refused:
+                await images.normalise(pool, bomb, tmp_path / "out-bomb", "bomb.png")
+            assert refused.value.code == "attachment.bad_image"
+            assert "more than 300 MB" in refused.value.params["reason"]
+            assert not list(tmp_path.glob("out-bomb.*"))
+            stored = await images.normalise(pool, good, tmp_path / "out-good", "good.png")
+            assert (stored.mime, stored.width, stored.height) == ("image/png", 64, 48)
+            assert Image.open(tmp_path / "out-good.png").size == (64, 48)
+            assert pool.started == 2  # the bomb's worker was not kept
+        finally:
+            await pool.close()
+
+    asyncio.run(asyncio.wait_for(run(), 120))
+
+
+@linux_only
+def test_a_decode_over_budget_is_stopped_and_the_loop_keeps_its_pace(tmp_path):
+    big = tmp_path / "big.png"
+    big.write_bytes(solid_png(6000, 6000))
+
+    async def run() -> float:
+        pool = ParserPool(ParseLimits(timeout_s=0.2))
+        worst, done = 0.0, asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal worst
+            last = time.perf_counter()
+            while not done.is_set():
+                await asyncio.sleep(0.01)
+                now = time.perf_counter()
+                worst, last = max(worst, now - last - 0.01), now
+
+        ticking = asyncio.create_task(ticker())
+        try:
+            with pytest.raises(InvalidError) as refused:
+                await images.normalise(pool, big, tmp_path / "out", "big.png")
+            assert "took longer than 0.2 s" in refused.value.params["reason"]
+            assert pool.worker_pids() == []  # killed
+        finally:
+            done.set()
+            await ticking
+            await pool.close()
+        return worst
+
+    # In a thread, this decode held Python's lock (and the loop) for the whole resize.
+    assert asyncio.run(asyncio.wait_for(run(), 60)) < 0.5
+
+
+def multipart(name: str, data: bytes) -> tuple[bytes, str]:
+    boundary = "sage-test-boundary"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n").encode() + data + (
+            f"\r\n--{boundary}--\r\n").encode()  # fmt: skip
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def mapped_pillow(pid: int) -> bool:
+    """Whether Pillow's decoder library (`PIL/_imaging…so`) is loaded in that process."""
+    return "_imaging" in Path(f"/proc/{pid}/maps").read_text()
+
+
+@linux_only
+def test_the_real_sidecar_never_loads_pillow_its_worker_decodes(tmp_path):
+    """A good image goes end to end through a real sidecar process, a bomb is refused; Pillow's
+    C library is mapped in a parse worker (a child of the sidecar) and never in the sidecar."""
+    env = sidecar_env(tmp_path / "data")
+    proc = subprocess.Popen(sidecar_command(), env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
+    try:
+        ready = read_ready(proc, timeout=60)
+
+        def post(name: str, data: bytes) -> tuple[int, dict]:
+            body, content_type = multipart(name, data)
+            conn = http.client.HTTPConnection("127.0.0.1", ready.port, timeout=60)
+            conn.request("POST", "/api/attachments", body=body, headers={
+                "Authorization": f"Bearer {env['SAGE_API_KEY']}", "Content-Type": content_type})  # fmt: skip
+            response = conn.getresponse()
+            return response.status, json.loads(response.read())
+
+        status, out = post("cat.png", image_bytes("PNG", (3000, 1500)))
+        assert status == 201, out
+        assert (out[0]["kind"], out[0]["width"], out[0]["height"]) == ("image", 2048, 1024)
+        status, refused = post("bomb.png", bomb_png(60_000, 60_000))
+        assert status == 422 and refused["code"] == "attachment.bad_image", refused
+        served = api_call_raw(
+            ready.port, env["SAGE_API_KEY"], f"/api/attachments/{out[0]['id']}/image"
+        )
+        assert Image.open(io.BytesIO(served)).size == (2048, 1024)
+        assert not mapped_pillow(ready.pid), "the sidecar itself loaded Pillow"
+        workers = children_of(ready.pid)
+        assert any(mapped_pillow(pid) for pid in workers), workers
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)
+
+
+def api_call_raw(port: int, key: str, path: str) -> bytes:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", path, headers={"Authorization": f"Bearer {key}"})
+    response = conn.getresponse()
+    assert response.status == 200
+    return response.read()
+
+
+def children_of(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found

@@ -14,6 +14,9 @@ process with:
 - a scrubbed environment (no SAGE_* variables: the API key never reaches it) and, on Linux,
   PR_SET_PDEATHSIG, so a worker never outlives the sidecar.
 
+Attached images are decoded, checked and downscaled here too (op "image", `image_decode.py`):
+the sidecar itself never imports Pillow.
+
 Workers are our own child processes speaking JSON lines over stdin/stdout (not multiprocessing:
 its pool cannot kill one task, and its pipes block; asyncio's subprocess pipes do not). A worker
 that finished cleanly is kept for the next parse (start-up costs ~0.2-0.4 s of imports, a parse of
@@ -153,6 +156,15 @@ class ParserPool:
         text: str = result["text"]
         return text
 
+    async def image(self, path: Path, target_stem: Path) -> dict[str, Any]:
+        """An attached image checked, downscaled and written to `target_stem` + its suffix, in the
+        worker (image_decode.py): its mime, suffix, width and height; ParseError with the reason
+        (code "image.unreadable" for a file that is not a readable image)."""
+        result: dict[str, Any] = {}
+        request = {"op": "image", "path": str(path), "target": str(target_stem)}
+        await self._run(request, result.update)
+        return result
+
     async def close(self) -> None:
         """Kill every worker (the sidecar is stopping)."""
         workers = list(self._live)
@@ -181,7 +193,7 @@ class ParserPool:
                             reusable = error["code"] != "parse.too_much_memory"
                             raise ParseError(error["message"], error["code"])
                         if "done" in message:
-                            if request["op"] == "text":
+                            if request["op"] in ("text", "image"):
                                 on_result(message["done"])
                             reusable = True
                             return
@@ -292,6 +304,12 @@ def _die_with_parent() -> None:
 def _handle(request: dict[str, Any], write: Callable[[dict[str, Any]], None]) -> None:
     from sage_sidecar.knowledge.chunking import chunk_document
     from sage_sidecar.knowledge.parsers import parse_file
+
+    if request["op"] == "image":  # an attached image: decoded here, never in the sidecar
+        from sage_sidecar.knowledge.image_decode import normalise
+
+        write({"done": normalise(Path(request["path"]), Path(request["target"]))})
+        return
 
     if request["op"] == "page_text":  # fetch_url's page: HTML in the request, not a file
         from sage_sidecar.knowledge.page_text import html_to_text

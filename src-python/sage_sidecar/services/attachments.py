@@ -2,9 +2,10 @@
 (up to MAX_CHARS) travels with the message to the model. Uploads reuse the knowledge intake
 (streamed, size-limited, sanitised names) and parsers (txt, md, html, pdf, docx).
 
-Text is extracted by the knowledge parse workers (`knowledge/parse_worker.py`): never inside the
-request's own process, with the same time budget and memory limit as a knowledge-base file; a
-client that gives up mid-parse (the request is cancelled) kills the worker.
+Text is extracted, and images decoded and downscaled, by the knowledge parse workers
+(`knowledge/parse_worker.py`): never inside the request's own process, with the same time budget
+and memory limit as a knowledge-base file; a client that gives up mid-parse (the request is
+cancelled) kills the worker.
 
 Each attachment is `<storage>/attachments/<id>.<ext>` (the file) and `<id>.json` (name, size,
 text). Sending a message copies the text into the message's parts, so a conversation stays
@@ -77,8 +78,10 @@ async def upload(
             attachment_id = new_id()
             record: dict[str, Any] = {"name": item.name, "size": item.size, "kind": item.kind,
                                       "text": text, "chars": chars}  # fmt: skip
-            if item.kind == "image":
-                await asyncio.to_thread(_keep_image, settings, item, attachment_id, record)
+            if item.kind == "image":  # decoded in a parse worker; only paths move here
+                stem = folder(settings) / attachment_id
+                stored = await images.normalise(parser, item.path, stem, item.name)
+                await asyncio.to_thread(_keep_image, settings, item, stem, stored, record)
             else:
                 await asyncio.to_thread(_keep, settings, item, attachment_id, record)
             results.append(_out(attachment_id, record))
@@ -89,11 +92,11 @@ async def upload(
 
 
 def _keep_image(
-    settings: Settings, item: StagedFile, attachment_id: str, record: dict[str, Any]
-) -> None:
-    """Check and downscale; the staged original is dropped, the reduced copy kept."""
-    stem = folder(settings) / attachment_id
-    stored = images.normalise(item.path, stem, item.name)
+    settings: Settings, item: StagedFile, stem: Path, stored: images.StoredImage,
+    record: dict[str, Any],
+) -> None:  # fmt: skip
+    """The staged original is dropped, the worker's reduced copy kept."""
+    attachment_id = stem.name
     item.discard()
     record.update(mime=stored.mime, suffix=stored.suffix, width=stored.width,
                   height=stored.height, size=stem.with_suffix(stored.suffix).stat().st_size)  # fmt: skip

@@ -2,24 +2,23 @@
 at most MAX_SIDE pixels on the longest side, and stored beside the other attachments. They are
 never parsed for text; models that take images get them as they are stored.
 
-Pillow reads only the header to decide what a file is and how large it would be in memory, so a
-decompression bomb (a tiny file of a huge image) is refused before it is decoded."""
+The sidecar never decodes an image, nor imports Pillow: the checks and the downscaling run in a
+parse worker process (`knowledge/image_decode.py`) under its time budget and memory limit, so a
+decompression bomb, a damaged file or a slow decode costs that worker, not the event loop. Here
+only paths move, and a failure becomes `attachment.bad_image` with a readable reason."""
 
 import base64
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from sage_sidecar.core.errors import InvalidError
+from sage_sidecar.knowledge.image_decode import MAX_PIXELS, MAX_SIDE
+from sage_sidecar.knowledge.parse_worker import ParserPool
+from sage_sidecar.knowledge.parsers import ParseError
 
-MAX_SIDE = 2048
-MAX_PIXELS = 50_000_000  # width × height before downscaling; beyond it the file is refused
+__all__ = ["MAX_PIXELS", "MAX_SIDE", "StoredImage", "data_url", "is_image_name", "normalise"]
+
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".gif"})
-# What Pillow calls a format → how it is stored (a GIF keeps its first frame, as PNG; WebP stays).
-_STORED = {"PNG": ("PNG", "image/png", ".png"), "JPEG": ("JPEG", "image/jpeg", ".jpg"),
-           "WEBP": ("WEBP", "image/webp", ".webp"), "GIF": ("PNG", "image/png", ".png")}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -34,34 +33,23 @@ def is_image_name(name: str) -> bool:
     return Path(name).suffix.lower() in IMAGE_SUFFIXES
 
 
-def _unreadable(name: str, reason: str) -> InvalidError:
-    return InvalidError(f"{name}: {reason}", code="attachment.bad_image", name=name, reason=reason)
-
-
-def normalise(source: Path, target_stem: Path, name: str) -> StoredImage:
+async def normalise(parser: ParserPool, source: Path, target_stem: Path, name: str) -> StoredImage:
     """Check `source` is a PNG, JPEG, WebP or GIF image, downscale it and write it to
-    `target_stem` + its suffix. Blocking: call it in a thread."""
+    `target_stem` + its suffix, in a parse worker. A file that is not a readable image, is too
+    large, or overruns the worker's budget or memory is refused with the reason."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # MAX_PIXELS decides
-            image = Image.open(source)
-        with image:
-            if image.format not in _STORED:
-                raise _unreadable(name, f"not a PNG, JPEG, WebP or GIF image ({image.format})")
-            if image.width * image.height > MAX_PIXELS:
-                raise _unreadable(name, f"too large ({image.width}×{image.height} pixels)")
-            fmt, mime, suffix = _STORED[image.format]
-            image.seek(0)  # an animation's first frame
-            frame = image.convert("RGBA" if fmt != "JPEG" else "RGB")
-    except UnidentifiedImageError:
-        raise _unreadable(name, "not an image Sage can read") from None
-    except Image.DecompressionBombError:
-        raise _unreadable(name, "too large (pixels)") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise _unreadable(name, f"damaged image ({error})") from None
-    frame.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
-    frame.save(target_stem.with_suffix(suffix), fmt, **({"quality": 90} if fmt == "JPEG" else {}))
-    return StoredImage(mime, suffix, frame.width, frame.height)
+        done = await parser.image(source, target_stem)
+    except BaseException as error:  # a worker killed mid-save may leave half a file
+        for suffix in (".png", ".jpg", ".webp"):
+            target_stem.with_suffix(suffix).unlink(missing_ok=True)
+        if not isinstance(error, ParseError):
+            raise
+        reason = str(error)
+        raise InvalidError(
+            f"{name}: {reason}", code="attachment.bad_image", name=name, reason=reason
+        ) from None
+    return StoredImage(str(done["mime"]), str(done["suffix"]), int(done["width"]),
+                       int(done["height"]))  # fmt: skip
 
 
 def data_url(path: Path, mime: str) -> str:
