@@ -116,3 +116,34 @@ def test_frozen_sidecar_loads_the_model_only_for_a_knowledge_base(tmp_path):
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_frozen_parse_worker_decodes_and_downscales_an_image(tmp_path):
+    """The bundle carries Pillow and the four decoders the parse worker uses for attached images
+    (the sidecar itself never imports them): a PNG, JPEG, WebP and GIF come back downscaled."""
+    import io
+    import json
+
+    from PIL import Image
+
+    requests = []
+    for fmt in ("PNG", "JPEG", "WEBP", "GIF"):
+        source = tmp_path / f"in.{fmt.lower()}"
+        Image.new("RGB", (3000, 1500), (200, 30, 30)).save(source, fmt)
+        requests.append({"op": "image", "path": str(source), "target": str(tmp_path / fmt)})
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\nbroken")
+    requests.append({"op": "image", "path": str(bad), "target": str(tmp_path / "bad")})
+    result = subprocess.run(
+        [str(FROZEN), "--parse-worker", "1024"], capture_output=True, timeout=60,
+        input="".join(json.dumps(r) + "\n" for r in requests).encode(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    ready, *answers = [json.loads(line) for line in result.stdout.splitlines()]
+    assert ready == {"ready": True}
+    done = [a["done"] for a in answers[:4]]
+    assert [d["mime"] for d in done] == ["image/png", "image/jpeg", "image/webp", "image/png"]
+    assert all((d["width"], d["height"]) == (2048, 1024) for d in done)
+    stored = Image.open(io.BytesIO((tmp_path / "WEBP.webp").read_bytes()))
+    assert stored.size == (2048, 1024)
+    assert answers[4]["error"]["code"] == "image.unreadable", answers[4]
