@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from sage_sidecar.storage import sqlite_driver
+
 # How long a statement waits for another connection's write lock before "database is locked".
 BUSY_TIMEOUT_MS = 5000
 
@@ -41,9 +43,12 @@ class Database:
     def __init__(self, db_path: Path) -> None:
         self.path = db_path
         # hide_parameters: a failing statement's error (logged, maybe shown) must not carry its
-        # values, which include provider API keys and MCP secrets.
+        # values, which include provider API keys and MCP secrets. async_creator_fn: connections
+        # a cancelled task cannot leave holding the write lock (storage/sqlite_driver.py).
         self.engine: AsyncEngine = create_async_engine(
-            sqlite_url(db_path, asynchronous=True), hide_parameters=True
+            sqlite_url(db_path, asynchronous=True),
+            hide_parameters=True,
+            connect_args={"async_creator_fn": sqlite_driver.connect},
         )
         event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
