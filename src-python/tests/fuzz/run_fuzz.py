@@ -79,7 +79,6 @@ def main() -> int:
             "--max-examples", str(args.max_examples),
             "--seed", str(args.seed),
             "--workers", args.workers,
-            "--request-timeout", "30",
             "--suppress-health-check", "all",
             "--no-color",
         ]  # fmt: skip
