@@ -1,3 +1,5 @@
+from typing import Any
+
 from fastapi import APIRouter, Request, status
 from fastapi.responses import FileResponse
 
@@ -28,7 +30,16 @@ async def upload_attachments(request: Request, state: StateDep) -> list[Attachme
     )
 
 
-@router.get("/{attachment_id}/image", responses=error_responses(404))
+# A stored image is PNG, JPEG or WebP (services/images.py); the schema says so, not JSON.
+_IMAGE: dict[int | str, dict[str, Any]] = {200: {"content": {m: {"schema": {"type": "string", "format": "binary"}}
+                            for m in ("image/png", "image/jpeg", "image/webp")}}}  # fmt: skip
+
+
+@router.get(
+    "/{attachment_id}/image",
+    response_class=FileResponse,
+    responses={**_IMAGE, **error_responses(404)},
+)
 async def attachment_image(attachment_id: str, state: StateDep) -> FileResponse:
     """An attached image as stored (downscaled), for the message's thumbnail and full view."""
     path, mime = service.image_path(state.settings, attachment_id)
