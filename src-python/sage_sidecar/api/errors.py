@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 
 from sage_sidecar.core.errors import DomainError, ErrorKind
 from sage_sidecar.providers.base import ProviderError
-from sage_sidecar.storage.locked import is_database_locked
+from sage_sidecar.storage.locked import is_database_locked, release_leaked_connections
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +134,7 @@ def install_error_handlers(app: FastAPI) -> None:
             raise error  # a bug: the 500 below
         # Transient (a long write elsewhere): the client may try again, unlike after a 500.
         log.warning("%s %s: the database is locked; answered 503", request.method, request.url.path)
+        release_leaked_connections()
         body = error_body("the database is busy; try again", code="storage.busy")
         headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)}
         return JSONResponse(body, status_code=503, headers=headers)

@@ -31,7 +31,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # numpy loads with the first embedding, not at start-up
     import numpy
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 EMBED_BATCH = 64
 # Rows per INSERT: SQLAlchemy builds each statement on the event loop (4,000 rows at once held it
@@ -68,6 +69,19 @@ EmbedderFor = Callable[[str], Awaitable[Embedder]]
 
 class IngestFailure(Exception):
     """This file cannot be indexed; the message is shown to the user."""
+
+
+async def _to_the_end(work: Awaitable[T]) -> T:
+    """Run a database write to its end even if this task is cancelled meanwhile, then let the
+    cancel go on. `cancel()` lands at any await; inside a commit it would cut a transaction off
+    mid-statement and could leave its connection holding SQLite's write lock (docs/architecture.md,
+    "Cancellation and the database"). Parsing and embedding stay cancellable."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait({task})
+        raise
 
 
 @dataclass(frozen=True)
@@ -224,8 +238,8 @@ class IngestWorker:
     async def _process(self, job: Job) -> None:
         started = time.perf_counter()
         try:
-            await unindex_files(
-                self._db, self._indexes, job.kb_id, job.embedding_dim, [job.file_id]
+            await _to_the_end(
+                unindex_files(self._db, self._indexes, job.kb_id, job.embedding_dim, [job.file_id])
             )
             chunks = await self._parser.chunks(
                 job.path, job.kind, job.chunk_tokens, job.chunk_overlap
@@ -234,12 +248,7 @@ class IngestWorker:
                 raise IngestFailure("No text found in the file.")
             embedder = await self._embedder_for(job.embedder)
             await _import_numpy()
-            async with self._db.session() as session:
-                ids: list[int] = []
-                for start in range(0, len(chunks), INSERT_BATCH):  # one transaction, many steps
-                    batch = chunks[start : start + INSERT_BATCH]
-                    ids += await store.insert_chunks(session, job.kb_id, job.file_id, batch)
-                await self._set(session, job, status="embedding", chunk_count=len(chunks))
+            ids = await _to_the_end(self._insert_chunks(job, chunks))
             vectors = await self._embed(job, embedder, chunks)
             await self._store_vectors(job, ids, vectors)
             if not self._pending:
@@ -258,6 +267,15 @@ class IngestWorker:
             detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
             await self._fail(job, f"Indexing failed: {detail or type(error).__name__}")
 
+    async def _insert_chunks(self, job: Job, chunks: list[Chunk]) -> list[int]:
+        async with self._db.session() as session:
+            ids: list[int] = []
+            for start in range(0, len(chunks), INSERT_BATCH):  # one transaction, many steps
+                batch = chunks[start : start + INSERT_BATCH]
+                ids += await store.insert_chunks(session, job.kb_id, job.file_id, batch)
+            await self._set(session, job, status="embedding", chunk_count=len(chunks))
+        return ids
+
     async def _embed(self, job: Job, embedder: Embedder, chunks: list[Chunk]) -> numpy.ndarray:
         import numpy
 
@@ -272,14 +290,15 @@ class IngestWorker:
                 progress=progress, error=None, chunk_count=len(chunks)))  # fmt: skip
             if time.monotonic() - written >= PROGRESS_WRITE_S:
                 written = time.monotonic()
-                async with self._db.session() as session:
-                    await session.execute(
-                        update(KnowledgeFile)
-                        .where(KnowledgeFile.id == job.file_id)
-                        .values(progress=progress)
-                    )
-                    await session.commit()
+                await _to_the_end(self._write_progress(job.file_id, progress))
         return numpy.concatenate(parts) if parts else numpy.zeros((0, embedder.dim or 0))
+
+    async def _write_progress(self, file_id: str, progress: float) -> None:
+        async with self._db.session() as session:
+            await session.execute(
+                update(KnowledgeFile).where(KnowledgeFile.id == file_id).values(progress=progress)
+            )
+            await session.commit()
 
     async def _store_vectors(self, job: Job, ids: list[int], vectors: numpy.ndarray) -> None:
         import numpy
@@ -287,8 +306,19 @@ class IngestWorker:
         if not ids:
             return
         dim = int(vectors.shape[1])
+        await _to_the_end(self._claim_dimension(job.kb_id, dim))
+        index = await asyncio.to_thread(self._indexes.get, job.kb_id, dim)
+        keys = numpy.asarray(ids, dtype=numpy.int64)
+        added = await asyncio.to_thread(
+            self._indexes.write, job.kb_id, index, lambda i: i.add(keys, vectors), save=False
+        )
+        if not added:
+            raise IngestFailure("The knowledge base was re-indexed or deleted meanwhile.")
+
+    async def _claim_dimension(self, kb_id: str, dim: int) -> None:
+        """The base's first vectors fix its dimension; later ones must match it."""
         async with self._db.session() as session:
-            kb = await session.get(KnowledgeBase, job.kb_id)
+            kb = await session.get(KnowledgeBase, kb_id)
             if kb is None:
                 raise IngestFailure("The knowledge base was deleted.")
             if kb.embedding_dim is None:
@@ -299,13 +329,6 @@ class IngestWorker:
                     f"The embedder returned {dim}-dimensional vectors, but this knowledge base "
                     f"holds {kb.embedding_dim}-dimensional ones; re-embed the knowledge base."
                 )
-        index = await asyncio.to_thread(self._indexes.get, job.kb_id, dim)
-        keys = numpy.asarray(ids, dtype=numpy.int64)
-        added = await asyncio.to_thread(
-            self._indexes.write, job.kb_id, index, lambda i: i.add(keys, vectors), save=False
-        )
-        if not added:
-            raise IngestFailure("The knowledge base was re-indexed or deleted meanwhile.")
 
     async def _save_pending(self) -> None:
         """One durable save of the base's index, then every file waiting for it is ready. If the
@@ -363,6 +386,9 @@ class IngestWorker:
             publish_base(self._events, kb)
 
     async def _fail(self, job: Job, error: str) -> None:
+        await _to_the_end(self._mark_failed(job, error))
+
+    async def _mark_failed(self, job: Job, error: str) -> None:
         log.warning("file %s failed: %s", job.file_id, error)
         with contextlib.suppress(Exception):  # whatever was written of it goes
             await unindex_files(

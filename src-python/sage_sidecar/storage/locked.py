@@ -6,6 +6,7 @@ SQLite-specific: PostgreSQL's equivalents would be recognised here too.
 """
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -20,10 +21,29 @@ _LOCKED = ("database is locked", "database table is locked", "database is busy")
 FIRST_DELAY_S = 0.25
 MAX_DELAY_S = 10.0
 CALM_AFTER_S = 60.0  # a lock this long after the last one starts the backoff afresh
+COLLECT_EVERY_S = 10.0  # at most one full garbage collection per this many seconds
+_last_collect = float("-inf")
 
 
 def is_database_locked(error: BaseException) -> bool:
     return isinstance(error, OperationalError) and any(m in str(error.orig) for m in _LOCKED)
+
+
+def release_leaked_connections() -> None:
+    """Safety net: close sqlite3 connections nothing refers to any more, so a lock they hold ends.
+
+    A connection abandoned mid-transaction (seen under the fuzz layer's storm of cancelled
+    requests; docs/architecture.md, "Cancellation and the database") sits in a reference cycle
+    with its statement cache, keeping SQLite's write lock until a full collection frees it:
+    minutes, during which every write waits out the busy timeout. Collecting when a lock times
+    out ends that at once. Rate-limited: a lock held by a live writer is not helped by it."""
+    global _last_collect
+    now = time.monotonic()
+    if now - _last_collect < COLLECT_EVERY_S:
+        return
+    _last_collect = now
+    if unreachable := gc.collect():
+        log.warning("database locked: a full collection freed %d unreachable objects", unreachable)
 
 
 class LockBackoff:
@@ -52,6 +72,7 @@ async def retry_while_locked(what: str, operation: Callable[..., Awaitable[T]], 
         except OperationalError as error:
             if not is_database_locked(error):
                 raise
+            release_leaked_connections()
             delay = backoff.next_delay()
             log.warning("%s: the database is locked; trying again in %.2f s", what, delay)
             await asyncio.sleep(delay)
