@@ -59,8 +59,10 @@ def test_the_upgrade_renumbers_existing_duplicates_in_insertion_order(settings):
         conn.execute("DROP INDEX ux_messages_conversation_seq")
         conn.execute("CREATE INDEX ix_messages_conversation_id ON messages (conversation_id, seq)")
         conn.execute("UPDATE alembic_version SET version_num = '0008'")
-        for table in ("model_prices", "run_steps", "runs"):  # 0010's, made again on the way up
+        # what 0010 and 0011 made, made again on the way up
+        for table in ("audit_events", "tool_approvals", "model_prices", "run_steps", "runs"):
             conn.execute(f"DROP TABLE {table}")
+        conn.execute("ALTER TABLE agents DROP COLUMN capabilities")
         for cid in ("raced", "calm"):
             conn.execute("INSERT INTO conversations (id, title, created_at, updated_at) "
                          "VALUES (?, 't', '2026-01-01', '2026-01-01')", (cid,))  # fmt: skip

@@ -320,8 +320,10 @@ def test_an_agent_reads_a_page_through_the_chat_engines_page_reader(
     thread = serve(site)
     try:
         add_scripted_provider(client, auth, scripted)
-        agent = client.post("/api/agents", json={"name": "Reader", "tools": ["fetch_url"]},
-                            headers=auth).json()  # fmt: skip
+        # The site is allowed up front: by default fetch_url asks before each new host.
+        reader = {"name": "Reader", "tools": ["fetch_url"],
+                  "capabilities": {"fetch_allow": ["127.0.0.1"]}}  # fmt: skip
+        agent = client.post("/api/agents", json=reader, headers=auth).json()
         url = f"http://127.0.0.1:{site.server_port}/news"
         scripted.load([
             {"tool_calls": [{"id": "f1", "name": "fetch_url", "arguments": json.dumps({"url": url})}]},
