@@ -184,10 +184,14 @@ describe('tray, quick ask and notifications', () => {
   test('a kind turned off in Settings sends nothing', async () => {
     await toMain()
     await (await find(app.driver, '[data-testid="nav-settings"]')).click()
+    // Settings has sections that load on their own (usage, audit, the shell's settings) and move
+    // the page as they arrive: wait for the shell's part, bring the toggle to the middle, then click.
+    await waitFor(() => find(app.driver, '[data-testid="close-to-tray"]'), { what: "the shell's settings" })
     const toggle = await waitFor(() => find(app.driver, '[data-testid="notify-replyFinished"]'), { what: 'the desktop settings' })
     assert.equal(await toggle.isSelected(), true)
+    await app.driver.executeScript('arguments[0].scrollIntoView({ block: "center" })', toggle)
     await toggle.click()
-    assert.equal(await toggle.isSelected(), false)
+    await waitFor(async () => !(await toggle.isSelected()), { what: 'the toggle turned off', timeoutMs: 5_000 })
     saveArtifact('desktop-settings.png', await app.driver.takeScreenshot())
     await hideMain()
     await model.script([{ text: 'Quietly done.' }])
