@@ -298,11 +298,14 @@ def test_audit_events_past_retention_are_pruned(app, client, settings):
 
     async def scenario() -> tuple[int, list[str]]:
         async with db.session() as session:
-            for days, tool in ((100, "old"), (10, "recent")):
+            # Both inside the 90-day window today, so the app's own start-up prune (a background
+            # task that may run at any point here) leaves them; pruning "50 days from now" keeps
+            # only what is younger than 40 days.
+            for days, tool in ((60, "old"), (10, "recent")):
                 session.add(AuditEvent(at=now - timedelta(days=days), kind="execution",
                                        tool=tool, decision="-", decided_by="-"))  # fmt: skip
             await session.commit()
-            removed = await audit.prune(session)
+            removed = await audit.prune(session, now=now + timedelta(days=50))
             return removed, [e.tool for e in await audit.list_events(session)]
 
     assert client.portal.call(scenario) == (1, ["recent"])  # type: ignore[attr-defined]
