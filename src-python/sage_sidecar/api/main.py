@@ -13,6 +13,7 @@ from sage_sidecar.api.routes import (
     health,
     knowledge,
     mcp,
+    prompts,
     providers,
     runs,
     system,
@@ -36,5 +37,6 @@ for module in (
     workspace,
     runs,
     audit,
+    prompts,
 ):
     api_router.include_router(module.router, responses=COMMON_ERRORS)
