@@ -26,7 +26,8 @@ APT_BUILD_PACKAGES=(
 )
 # sudo: the auto-update test installs .deb updates the way the updater does, with `sudo dpkg -i`.
 # shellcheck: actionlint checks the workflows' `run:` scripts with it (scripts/check-release.sh).
-APT_TEST_PACKAGES=(xauth dbus-x11 dbus xvfb webkit2gtk-driver chromium sudo shellcheck)
+# gnome-keyring, libsecret-tools: a real Secret Service for the keychain tests (tests/secret_service.py).
+APT_TEST_PACKAGES=(xauth dbus-x11 dbus xvfb webkit2gtk-driver chromium sudo shellcheck gnome-keyring libsecret-tools)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }

@@ -15,6 +15,15 @@ TEST_ORIGIN = "http://127.0.0.1:8765"
 WS_BASE = "ws://127.0.0.1:8765"
 
 
+@pytest.fixture(autouse=True)
+def test_keychain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test keeps its keychain secrets in a file of its own (core/keychain.py's tests-only
+    store), never in the developer's keychain; tests/test_keychain.py uses a real one."""
+    path = tmp_path / "test-keychain.json"
+    monkeypatch.setenv("SAGE_TEST_KEYCHAIN_FILE", str(path))
+    return path
+
+
 @pytest.fixture
 def api_key() -> str:
     return secrets.token_hex(32)

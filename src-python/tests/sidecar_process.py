@@ -19,7 +19,11 @@ def sidecar_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAGE_")}
     env.update({"SAGE_API_KEY": secrets.token_hex(32), "SAGE_DATA_DIR": str(data_dir)})
     env["PYTHONPATH"] = str(SRC_PYTHON)
+    # Keychain secrets in a file beside the data dir (tests only; "" means the real keychain).
+    env["SAGE_TEST_KEYCHAIN_FILE"] = str(data_dir.parent / "test-keychain.json")
     env.update(extra)
+    if not env["SAGE_TEST_KEYCHAIN_FILE"]:
+        del env["SAGE_TEST_KEYCHAIN_FILE"]
     return env
 
 
