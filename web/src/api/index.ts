@@ -23,6 +23,11 @@ import type {
   McpServerCreate,
   McpServerUpdate,
   McpToolList,
+  Prompt,
+  PromptCreate,
+  PromptExport,
+  PromptImportResult,
+  PromptUpdate,
   ToolInfo,
   Conversation,
   Health,
@@ -200,6 +205,17 @@ export const mcpServers = {
     http.request<McpServer>(`/api/mcp-servers/${q(id)}`, { method: 'PATCH', body }),
   remove: (id: string) => http.request<null>(`/api/mcp-servers/${q(id)}`, { method: 'DELETE' }),
   tools: (id: string) => http.request<McpToolList>(`/api/mcp-servers/${q(id)}/tools`),
+}
+
+/** The prompt library (`/` in the composer). */
+export const prompts = {
+  list: () => http.request<Prompt[]>('/api/prompts'),
+  create: (body: PromptCreate) => http.request<Prompt>('/api/prompts', { method: 'POST', body }),
+  update: (id: string, body: PromptUpdate) => http.request<Prompt>(`/api/prompts/${q(id)}`, { method: 'PATCH', body }),
+  remove: (id: string) => http.request<null>(`/api/prompts/${q(id)}`, { method: 'DELETE' }),
+  exportAll: () => http.request<PromptExport>('/api/prompts/export'),
+  importAll: (body: PromptExport) =>
+    http.request<PromptImportResult>('/api/prompts/import', { method: 'POST', body }),
 }
 
 export const knowledge = {

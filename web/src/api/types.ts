@@ -37,6 +37,11 @@ export type McpServer = Schemas['McpServerOut']
 export type McpServerCreate = WithDefaults<Schemas['McpServerCreate'], 'args' | 'env' | 'headers' | 'enabled' | 'trusted'>
 export type McpToolList = Schemas['McpToolList']
 export type McpServerUpdate = Schemas['McpServerUpdate']
+export type Prompt = Schemas['PromptOut']
+export type PromptCreate = WithDefaults<Schemas['PromptCreate'], 'description'>
+export type PromptUpdate = Schemas['PromptUpdate']
+export type PromptExport = WithDefaults<Schemas['PromptExport'], 'format' | 'version'>
+export type PromptImportResult = Schemas['PromptImportResult']
 export type KnowledgeBase = Schemas['KnowledgeBaseOut']
 export type KnowledgeBaseFields = WithDefaults<
   Schemas['KnowledgeBaseCreate'],

@@ -1,4 +1,5 @@
 import { flushPromises, mount } from '@vue/test-utils'
+import { createPinia } from 'pinia'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { createI18n } from 'vue-i18n'
 
@@ -13,7 +14,7 @@ const { default: ChatComposer } = await import('./ChatComposer.vue')
 const { default: ImageThumbs } = await import('./ImageThumbs.vue')
 
 const i18n = createI18n({ legacy: false, locale: 'en', fallbackLocale: 'en', messages: { en, zh } })
-const global = { plugins: [i18n] }
+const global = { plugins: [i18n, createPinia()] } // the composer's prompt picker uses a store
 
 function pasteEvent(files: File[]): Event {
   const event = new Event('paste', { bubbles: true, cancelable: true })

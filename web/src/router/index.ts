@@ -11,6 +11,7 @@ export const router = createRouter({
     { path: '/knowledge', name: 'knowledge', component: () => import('@/views/KnowledgeView.vue') },
     // An agent's files: `?agent=<id>&path=<file>` opens one (chat tool cards link here).
     { path: '/workspace', name: 'workspace', component: () => import('@/views/WorkspaceView.vue') },
+    { path: '/prompts', name: 'prompts', component: () => import('@/views/PromptsView.vue') },
     { path: '/settings', name: 'settings', component: () => import('@/views/SettingsView.vue') },
     // A reply's trace ("Details" on an assistant message): services/traces in the sidecar.
     { path: '/trace/:messageId', name: 'trace', component: () => import('@/views/TraceView.vue') },
