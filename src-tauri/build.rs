@@ -13,6 +13,7 @@ fn main() {
         "hide_quick_ask",
         "open_in_main",
         "app_has_focus",
+        "scheduler_changed",
     ])))
     .expect("failed to run tauri-build");
 }

@@ -87,3 +87,10 @@ pub fn open_in_main<R: Runtime>(app: AppHandle<R>, window: Window<R>, conversati
 pub fn app_has_focus<R: Runtime>(app: AppHandle<R>) -> bool {
     main_window::app_has_focus(&app)
 }
+
+/// The main window heard `task.scheduler_changed` (the Tasks screen paused or resumed scheduled
+/// tasks): the tray's item follows.
+#[tauri::command]
+pub fn scheduler_changed<R: Runtime>(app: AppHandle<R>, paused: bool) {
+    tray::set_tasks_paused(&app, Some(paused));
+}

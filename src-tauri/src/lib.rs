@@ -7,6 +7,7 @@ pub mod logging;
 pub mod main_window;
 pub mod paths;
 pub mod quick;
+pub mod scheduler;
 pub mod settings;
 #[cfg(test)]
 mod shell_types;
@@ -64,6 +65,7 @@ pub fn run() {
             commands::hide_quick_ask,
             commands::open_in_main,
             commands::app_has_focus,
+            commands::scheduler_changed,
         ])
         .on_window_event(window_events::on_window_event)
         .setup(move |app| {
@@ -90,6 +92,7 @@ pub fn run() {
                 // Without a tray, closing the window quits (see window_events).
                 log::error!("no tray icon: {error}");
             }
+            scheduler::follow(app.handle().clone());
             Ok(())
         })
         .build(context)

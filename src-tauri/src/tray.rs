@@ -1,5 +1,5 @@
 //! The system tray: an icon whose menu shows or hides the window, starts a chat, opens quick ask,
-//! asks for an update check, opens the data folder and quits. On Linux it is a
+//! pauses or resumes scheduled tasks, asks for an update check, opens the data folder and quits. On Linux it is a
 //! StatusNotifierItem (libayatana-appindicator) with its menu exported over D-Bus.
 //!
 //! Events: `sage://new-chat` (to the main window: start a new conversation) and
@@ -14,7 +14,7 @@ use ts_rs::TS;
 
 use crate::sidecar::SidecarState;
 use crate::updater::CHECK_REQUEST_EVENT;
-use crate::{main_window, quick};
+use crate::{main_window, quick, scheduler};
 
 pub const TRAY_ID: &str = "sage";
 
@@ -24,6 +24,8 @@ pub enum TrayAction {
     ToggleWindow,
     NewChat,
     QuickAsk,
+    /// "Pause scheduled tasks" or "Resume scheduled tasks", after the sidecar's state.
+    ToggleTasks,
     CheckUpdates,
     OpenDataFolder,
     Quit,
@@ -36,12 +38,13 @@ pub enum Entry {
     Separator,
 }
 
-/// The menu, top to bottom. "Pause/resume scheduled tasks" joins it once the sidecar has
-/// scheduled tasks (it has none yet).
-pub const MENU: [Entry; 8] = [
+/// The menu, top to bottom.
+pub const MENU: [Entry; 10] = [
     Entry::Item(TrayAction::ToggleWindow),
     Entry::Item(TrayAction::NewChat),
     Entry::Item(TrayAction::QuickAsk),
+    Entry::Separator,
+    Entry::Item(TrayAction::ToggleTasks),
     Entry::Separator,
     Entry::Item(TrayAction::CheckUpdates),
     Entry::Item(TrayAction::OpenDataFolder),
@@ -50,14 +53,22 @@ pub const MENU: [Entry; 8] = [
 ];
 
 impl TrayAction {
-    pub const ALL: [TrayAction; 6] =
-        [Self::ToggleWindow, Self::NewChat, Self::QuickAsk, Self::CheckUpdates, Self::OpenDataFolder, Self::Quit];
+    pub const ALL: [TrayAction; 7] = [
+        Self::ToggleWindow,
+        Self::NewChat,
+        Self::QuickAsk,
+        Self::ToggleTasks,
+        Self::CheckUpdates,
+        Self::OpenDataFolder,
+        Self::Quit,
+    ];
 
     pub fn id(self) -> &'static str {
         match self {
             Self::ToggleWindow => "toggle-window",
             Self::NewChat => "new-chat",
             Self::QuickAsk => "quick-ask",
+            Self::ToggleTasks => "toggle-tasks",
             Self::CheckUpdates => "check-updates",
             Self::OpenDataFolder => "open-data-folder",
             Self::Quit => "quit",
@@ -76,6 +87,8 @@ pub struct TrayLabels {
     pub toggle_window: String,
     pub new_chat: String,
     pub quick_ask: String,
+    pub pause_tasks: String,
+    pub resume_tasks: String,
     pub check_updates: String,
     pub open_data_folder: String,
     pub quit: String,
@@ -87,6 +100,8 @@ impl Default for TrayLabels {
             toggle_window: "Show/Hide window".into(),
             new_chat: "New chat".into(),
             quick_ask: "Quick ask…".into(),
+            pause_tasks: "Pause scheduled tasks".into(),
+            resume_tasks: "Resume scheduled tasks".into(),
             check_updates: "Check for updates…".into(),
             open_data_folder: "Open data folder".into(),
             quit: "Quit Sage".into(),
@@ -95,11 +110,14 @@ impl Default for TrayLabels {
 }
 
 impl TrayLabels {
-    pub fn label(&self, action: TrayAction) -> &str {
+    /// An item's words; scheduled tasks say what a click will do (`paused`: resume).
+    pub fn label(&self, action: TrayAction, tasks_paused: bool) -> &str {
         match action {
             TrayAction::ToggleWindow => &self.toggle_window,
             TrayAction::NewChat => &self.new_chat,
             TrayAction::QuickAsk => &self.quick_ask,
+            TrayAction::ToggleTasks if tasks_paused => &self.resume_tasks,
+            TrayAction::ToggleTasks => &self.pause_tasks,
             TrayAction::CheckUpdates => &self.check_updates,
             TrayAction::OpenDataFolder => &self.open_data_folder,
             TrayAction::Quit => &self.quit,
@@ -113,6 +131,8 @@ impl TrayLabels {
             (&mut self.toggle_window, english.toggle_window),
             (&mut self.new_chat, english.new_chat),
             (&mut self.quick_ask, english.quick_ask),
+            (&mut self.pause_tasks, english.pause_tasks),
+            (&mut self.resume_tasks, english.resume_tasks),
             (&mut self.check_updates, english.check_updates),
             (&mut self.open_data_folder, english.open_data_folder),
             (&mut self.quit, english.quit),
@@ -125,19 +145,49 @@ impl TrayLabels {
     }
 }
 
-/// The labels the tray shows now, so an unchanged language does not rebuild the menu.
-#[derive(Default)]
-pub struct TrayState {
-    labels: Mutex<TrayLabels>,
+/// Everything the menu shows: its words, whether scheduled tasks are paused (`None`: not known,
+/// the item is disabled) and quick ask's global shortcut (shown as the item's accelerator).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrayView {
+    pub labels: TrayLabels,
+    pub tasks_paused: Option<bool>,
+    pub quick_ask_shortcut: Option<String>,
 }
 
-fn build_menu<R: Runtime>(app: &AppHandle<R>, labels: &TrayLabels) -> tauri::Result<Menu<R>> {
+impl TrayView {
+    pub fn label(&self, action: TrayAction) -> &str {
+        self.labels.label(action, self.tasks_paused == Some(true))
+    }
+
+    pub fn enabled(&self, action: TrayAction) -> bool {
+        action != TrayAction::ToggleTasks || self.tasks_paused.is_some()
+    }
+
+    pub fn accelerator(&self, action: TrayAction) -> Option<&str> {
+        match action {
+            TrayAction::QuickAsk => self.quick_ask_shortcut.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// What the tray shows now, so an unchanged view does not rebuild the menu.
+#[derive(Default)]
+pub struct TrayState {
+    view: Mutex<TrayView>,
+}
+
+fn build_menu<R: Runtime>(app: &AppHandle<R>, view: &TrayView) -> tauri::Result<Menu<R>> {
     let menu = Menu::new(app)?;
     for entry in MENU {
         match entry {
-            Entry::Item(action) => {
-                menu.append(&MenuItem::with_id(app, action.id(), labels.label(action), true, None::<&str>)?)?
-            }
+            Entry::Item(action) => menu.append(&MenuItem::with_id(
+                app,
+                action.id(),
+                view.label(action),
+                view.enabled(action),
+                view.accelerator(action),
+            )?)?,
             Entry::Separator => menu.append(&PredefinedMenuItem::separator(app)?)?,
         }
     }
@@ -147,10 +197,10 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, labels: &TrayLabels) -> tauri::Res
 /// Put the icon in the tray. On Linux it appears once a StatusNotifierWatcher (the desktop's
 /// panel) is on the session bus; libayatana-appindicator registers whenever one shows up.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let labels = TrayLabels::default();
+    let view = TrayView::default();
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Sage")
-        .menu(&build_menu(app, &labels)?)
+        .menu(&build_menu(app, &view)?)
         // Left click toggles the window (Windows, macOS); Linux trays always open the menu.
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match TrayAction::from_id(event.id().as_ref()) {
@@ -166,7 +216,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
         builder = builder.icon(icon.clone());
     }
     builder.build(app)?;
-    app.manage(TrayState { labels: Mutex::new(labels) });
+    app.manage(TrayState { view: Mutex::new(view) });
     Ok(())
 }
 
@@ -176,6 +226,10 @@ pub fn perform<R: Runtime>(app: &AppHandle<R>, action: TrayAction) {
         TrayAction::ToggleWindow => main_window::toggle(app),
         TrayAction::NewChat => main_window::new_chat(app),
         TrayAction::QuickAsk => quick::toggle(app),
+        TrayAction::ToggleTasks => {
+            let app = app.clone();
+            tauri::async_runtime::spawn(async move { scheduler::toggle(&app).await });
+        }
         TrayAction::CheckUpdates => {
             if let Err(error) = app.emit(CHECK_REQUEST_EVENT, ()) {
                 log::warn!("could not ask for an update check: {error}");
@@ -201,21 +255,47 @@ pub fn exists<R: Runtime>(app: &AppHandle<R>) -> bool {
     app.tray_by_id(TRAY_ID).is_some()
 }
 
-/// The UI's language changed: relabel the menu (blank labels stay English).
-pub fn set_labels<R: Runtime>(app: &AppHandle<R>, labels: TrayLabels) -> tauri::Result<()> {
-    let labels = labels.or_defaults();
+/// Rebuild the menu after `change`, unless it left the view as it was.
+fn update<R: Runtime>(app: &AppHandle<R>, change: impl FnOnce(&mut TrayView)) -> tauri::Result<()> {
     let Some(state) = app.try_state::<TrayState>() else {
-        return Ok(()); // no tray: nothing to relabel
+        return Ok(()); // no tray: nothing to show
     };
-    let mut current = state.labels.lock();
-    if *current == labels {
+    let mut current = state.view.lock();
+    let mut next = current.clone();
+    change(&mut next);
+    if *current == next {
         return Ok(());
     }
     if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        tray.set_menu(Some(build_menu(app, &labels)?))?;
+        tray.set_menu(Some(build_menu(app, &next)?))?;
     }
-    *current = labels;
+    *current = next;
     Ok(())
+}
+
+/// The UI's language changed: relabel the menu (blank labels stay English).
+pub fn set_labels<R: Runtime>(app: &AppHandle<R>, labels: TrayLabels) -> tauri::Result<()> {
+    let labels = labels.or_defaults();
+    update(app, |view| view.labels = labels)
+}
+
+/// Whether the sidecar's scheduled tasks are paused (`None`: not known; the item is disabled).
+pub fn set_tasks_paused<R: Runtime>(app: &AppHandle<R>, paused: Option<bool>) {
+    if let Err(error) = update(app, |view| view.tasks_paused = paused) {
+        log::warn!("could not relabel the scheduled-tasks item: {error}");
+    }
+}
+
+/// What the tray believes about scheduled tasks now.
+pub fn tasks_paused<R: Runtime>(app: &AppHandle<R>) -> Option<bool> {
+    app.try_state::<TrayState>().and_then(|state| state.view.lock().tasks_paused)
+}
+
+/// Quick ask's global shortcut changed (`None`: none registered).
+pub fn set_quick_ask_shortcut<R: Runtime>(app: &AppHandle<R>, shortcut: Option<String>) {
+    if let Err(error) = update(app, |view| view.quick_ask_shortcut = shortcut) {
+        log::warn!("could not show the quick-ask shortcut in the tray: {error}");
+    }
 }
 
 #[cfg(test)]
@@ -250,11 +330,19 @@ mod tests {
 
     #[test]
     fn english_labels_by_default() {
-        let labels = TrayLabels::default();
-        let shown: Vec<_> = TrayAction::ALL.iter().map(|a| labels.label(*a)).collect();
+        let view = TrayView::default();
+        let shown: Vec<_> = TrayAction::ALL.iter().map(|a| view.label(*a)).collect();
         assert_eq!(
             shown,
-            ["Show/Hide window", "New chat", "Quick ask…", "Check for updates…", "Open data folder", "Quit Sage"]
+            [
+                "Show/Hide window",
+                "New chat",
+                "Quick ask…",
+                "Pause scheduled tasks",
+                "Check for updates…",
+                "Open data folder",
+                "Quit Sage"
+            ]
         );
     }
 
@@ -262,8 +350,29 @@ mod tests {
     fn labels_from_the_ui_fall_back_to_english_when_blank() {
         let labels: TrayLabels = serde_json::from_str(r#"{"newChat": "新对话", "quit": "  "}"#).unwrap();
         let labels = labels.or_defaults();
-        assert_eq!(labels.label(TrayAction::NewChat), "新对话");
-        assert_eq!(labels.label(TrayAction::Quit), "Quit Sage");
-        assert_eq!(labels.label(TrayAction::ToggleWindow), "Show/Hide window");
+        assert_eq!(labels.label(TrayAction::NewChat, false), "新对话");
+        assert_eq!(labels.label(TrayAction::Quit, false), "Quit Sage");
+        assert_eq!(labels.label(TrayAction::ToggleWindow, false), "Show/Hide window");
+        assert_eq!(labels.label(TrayAction::ToggleTasks, true), "Resume scheduled tasks");
+    }
+
+    #[test]
+    fn the_tasks_item_says_what_a_click_does_and_is_disabled_while_unknown() {
+        let mut view = TrayView::default();
+        assert!(!view.enabled(TrayAction::ToggleTasks));
+        assert_eq!(view.label(TrayAction::ToggleTasks), "Pause scheduled tasks");
+        view.tasks_paused = Some(false);
+        assert!(view.enabled(TrayAction::ToggleTasks));
+        assert_eq!(view.label(TrayAction::ToggleTasks), "Pause scheduled tasks");
+        view.tasks_paused = Some(true);
+        assert_eq!(view.label(TrayAction::ToggleTasks), "Resume scheduled tasks");
+        assert!(TrayAction::ALL.iter().filter(|a| **a != TrayAction::ToggleTasks).all(|a| view.enabled(*a)));
+    }
+
+    #[test]
+    fn quick_ask_shows_its_shortcut_and_nothing_else_has_one() {
+        let view = TrayView { quick_ask_shortcut: Some("Ctrl+Shift+Space".into()), ..TrayView::default() };
+        assert_eq!(view.accelerator(TrayAction::QuickAsk), Some("Ctrl+Shift+Space"));
+        assert!(TrayAction::ALL.iter().filter(|a| **a != TrayAction::QuickAsk).all(|a| view.accelerator(*a).is_none()));
     }
 }

@@ -64,6 +64,11 @@ impl SidecarState {
         self.connection.borrow().clone()
     }
 
+    /// Hear every change of the connection (the tray follows the sidecar's scheduler through it).
+    pub fn watch_connection(&self) -> watch::Receiver<Connection> {
+        self.connection.subscribe()
+    }
+
     /// The connection once the start under way has finished: the running sidecar's, or the
     /// error that stopped it.
     pub async fn settled_connection(&self) -> Result<SageConfig, StartupError> {

@@ -26,4 +26,4 @@ closeToTray: boolean, };
 /**
  * The menu's words. English until the UI sends its language's (`set_tray_labels`).
  */
-export type TrayLabels = { toggleWindow: string, newChat: string, quickAsk: string, checkUpdates: string, openDataFolder: string, quit: string, };
+export type TrayLabels = { toggleWindow: string, newChat: string, quickAsk: string, pauseTasks: string, resumeTasks: string, checkUpdates: string, openDataFolder: string, quit: string, };

@@ -91,6 +91,8 @@ export function isQuickAskWindow(): boolean {
 export const getShellSettings = () => command<ShellSettings>('get_shell_settings')
 export const setShellSettings = (settings: ShellSettings) => command<ShellSettings>('set_shell_settings', { settings })
 export const setTrayLabels = (labels: TrayLabels) => command<null>('set_tray_labels', { labels })
+/** The main window heard `task.scheduler_changed`: the tray's pause/resume item follows. */
+export const schedulerChanged = (paused: boolean) => command<null>('scheduler_changed', { paused })
 export const hideQuickAsk = () => command<null>('hide_quick_ask')
 /** Show the main window on that conversation (a new chat for null); quick ask hides itself. */
 export const openInMain = (conversationId: string | null) => command<null>('open_in_main', { conversationId })

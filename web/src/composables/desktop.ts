@@ -4,14 +4,22 @@ import { onMounted, onUnmounted, watch } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { useRouter } from 'vue-router'
 
-import { inTauri, onNewChat, onOpenConversation, setTrayLabels, type TrayLabels } from '@/api/shell'
+import { inTauri, onNewChat, onOpenConversation, schedulerChanged, setTrayLabels, type TrayLabels } from '@/api/shell'
 import { onUpdateStatus } from '@/api/updates'
 import { useChatStore } from '@/stores/chat'
 import { useConnectionStore } from '@/stores/connection'
 
 import { deliver, startNotifications, updateNotice } from './notifications'
 
-const TRAY_KEYS: (keyof TrayLabels)[] = ['toggleWindow', 'newChat', 'quickAsk', 'checkUpdates', 'openDataFolder', 'quit']
+const TRAY_KEYS: (keyof TrayLabels)[] = [
+  'toggleWindow', 'newChat', 'quickAsk', 'pauseTasks', 'resumeTasks', 'checkUpdates', 'openDataFolder', 'quit',
+]
+
+/** Whether an event says scheduled tasks are now paused (`null`: it is about something else). */
+export function schedulerPausedOf(event: { type: string }): boolean | null {
+  const frame = event as { type: string; paused?: unknown }
+  return frame.type === 'task.scheduler_changed' && typeof frame.paused === 'boolean' ? frame.paused : null
+}
 
 export function useDesktopIntegration(): void {
   const { t, locale } = useI18n()
@@ -34,6 +42,11 @@ export function useDesktopIntegration(): void {
     cleanups.push(await onOpenConversation((id) => id && void show(id)))
     // Replies started in quick ask: their approvals can be answered here, their ends shown.
     cleanups.push(connection.subscribe((event) => chat.onAppEvent(event)))
+    // Paused or resumed anywhere (the Tasks screen, the tray): the tray's item says what a click does.
+    cleanups.push(connection.subscribe((event) => {
+      const paused = schedulerPausedOf(event)
+      if (paused !== null) schedulerChanged(paused).catch((error) => console.warn('tray tasks item:', error))
+    }))
     cleanups.push(await startNotifications(connection.subscribe, (key, values) => t(key, values ?? {})))
     let announced: string | null = null
     cleanups.push(await onUpdateStatus((status) => {
