@@ -31,6 +31,7 @@ from sage_sidecar.services.mcp_connections import McpManager
 from sage_sidecar.services.traces import store as traces_store
 from sage_sidecar.services.traces.recorder import TraceSink
 from sage_sidecar.services.workspace import Workspaces
+from sage_sidecar.storage import secrets as stored_secrets
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.migrate import upgrade_to_head
 
@@ -53,6 +54,8 @@ def create_app(settings: Settings) -> FastAPI:
         db = Database(settings.db_path)
         async with db.session() as session:
             await app_meta.record_start(session, __version__)
+            # The secrets key from the keychain; stored plaintext secrets sealed (storage/secrets.py).
+            await stored_secrets.open_at_start(session)
             interrupted = await conversations.mark_interrupted_streams(session)
             await traces_store.mark_interrupted_runs(session)
             await agents.default_agent(session)

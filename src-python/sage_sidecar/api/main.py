@@ -13,6 +13,7 @@ from sage_sidecar.api.routes import (
     health,
     knowledge,
     mcp,
+    privacy,
     prompts,
     providers,
     runs,
@@ -37,6 +38,7 @@ for module in (
     workspace,
     runs,
     audit,
+    privacy,
     prompts,
 ):
     api_router.include_router(module.router, responses=COMMON_ERRORS)

@@ -5,7 +5,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.errors import ConflictError
+from sage_sidecar.core.urls import same_origin
 from sage_sidecar.schemas.mcp import McpServerCreate, McpServerOut, McpServerUpdate
+from sage_sidecar.storage import secrets
 from sage_sidecar.storage.models import McpServer
 from sage_sidecar.storage.rows import get_or_raise
 
@@ -39,6 +41,8 @@ async def create_server(session: AsyncSession, data: McpServerCreate) -> McpServ
             code="mcp_server.name_taken",
             name=data.name,
         )
+    if data.env or data.headers:
+        await secrets.BOX.ready()  # their values are sealed with the keychain's key
     server = McpServer(**data.model_dump())
     session.add(server)
     await session.commit()
@@ -47,7 +51,14 @@ async def create_server(session: AsyncSession, data: McpServerCreate) -> McpServ
 
 async def update_server(session: AsyncSession, server_id: str, data: McpServerUpdate) -> McpServer:
     server = await get_server(session, server_id)
-    for key, value in data.model_dump(exclude_unset=True).items():
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("env") or changes.get("headers"):
+        await secrets.BOX.ready()
+    if changes.get("url") and changes.get("headers") is None:
+        if not same_origin(server.url, changes["url"]):
+            # Headers (tokens) were given for the old host: a new one gets them only when sent.
+            server.headers = {}
+    for key, value in changes.items():
         if value is not None:
             setattr(server, key, value)
     await session.commit()

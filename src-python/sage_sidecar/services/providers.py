@@ -6,6 +6,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sage_sidecar.core.urls import same_origin
 from sage_sidecar.providers.anthropic import AnthropicClient
 from sage_sidecar.providers.base import ProviderError
 from sage_sidecar.providers.openai_compat import OpenAICompatClient
@@ -18,6 +19,7 @@ from sage_sidecar.schemas.providers import (
     ProviderOut,
     ProviderUpdate,
 )
+from sage_sidecar.storage import secrets
 from sage_sidecar.storage.models import Provider
 from sage_sidecar.storage.rows import get_or_raise
 
@@ -47,6 +49,8 @@ async def get_provider(session: AsyncSession, provider_id: str) -> Provider:
 
 
 async def create_provider(session: AsyncSession, data: ProviderCreate) -> Provider:
+    if data.api_key:
+        await secrets.BOX.ready()  # the key is sealed with the keychain's key when there is one
     provider = Provider(
         name=data.name,
         kind=data.kind,
@@ -67,8 +71,13 @@ async def update_provider(
     changes = data.model_dump(exclude_unset=True)
     if "api_key" in changes:
         secret = data.api_key.get_secret_value() if data.api_key else ""
+        if secret:
+            await secrets.BOX.ready()
         provider.api_key = secret or None
         del changes["api_key"]
+    elif changes.get("base_url") and not same_origin(provider.base_url, changes["base_url"]):
+        # A key is for the host it was given for: a new host gets it only when sent again.
+        provider.api_key = None
     if changes.get("base_url"):
         changes["base_url"] = changes["base_url"].rstrip("/")
     for field, value in changes.items():

@@ -19,6 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from sage_sidecar.storage import secrets
+
 
 class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
@@ -60,7 +62,8 @@ class Provider(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))  # openai | ollama | lmstudio | anthropic
     base_url: Mapped[str] = mapped_column(String(2000))
-    api_key: Mapped[str | None] = mapped_column(Text, default=None)
+    # Encrypted with the keychain-held key (storage/secrets.py); plaintext only in memory.
+    api_key: Mapped[str | None] = mapped_column(secrets.SecretText(secrets.PROVIDER_KEY))
     default_model: Mapped[str | None] = mapped_column(String(200), default=None)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -136,9 +139,12 @@ class McpServer(Timestamped, Base):
     transport: Mapped[str] = mapped_column(String(16))  # stdio | http
     command: Mapped[str | None] = mapped_column(String(2000), default=None)
     args: Mapped[list[Any]] = mapped_column(default=list)
-    env: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The values of env and headers are encrypted (storage/secrets.py), their names are not.
+    env: Mapped[dict[str, Any]] = mapped_column(secrets.SecretValues(secrets.MCP_ENV), default=dict)
     url: Mapped[str | None] = mapped_column(String(2000), default=None)
-    headers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    headers: Mapped[dict[str, Any]] = mapped_column(
+        secrets.SecretValues(secrets.MCP_HEADERS), default=dict
+    )
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     # Tools of a trusted server run without asking; otherwise every call needs approval.
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -681,6 +681,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/privacy/secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Secrets Status */
+        get: operations["secrets_status_api_privacy_secrets_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/privacy/secrets/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Retry Keychain
+         * @description Look for the keychain again (after unlocking or installing one) and encrypt whatever was
+         *     stored in plaintext meanwhile.
+         */
+        post: operations["retry_keychain_api_privacy_secrets_retry_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/prompts": {
         parameters: {
             query?: never;
@@ -2183,6 +2221,24 @@ export interface components {
             /** Title */
             title: string;
         };
+        /** KeychainOut */
+        KeychainOut: {
+            /**
+             * Available
+             * @description A keychain is there and answered (or was found).
+             */
+            available: boolean;
+            /**
+             * Backend
+             * @description e.g. 'Secret Service', 'macOS Keychain', or 'none'.
+             */
+            backend: string;
+            /**
+             * Reason
+             * @description Why the keychain cannot be used, in English.
+             */
+            reason: string | null;
+        };
         /** KnowledgeBaseCreate */
         KnowledgeBaseCreate: {
             /**
@@ -3310,6 +3366,20 @@ export interface components {
              * @default 5
              */
             top_k: number;
+        };
+        /** SecretsStatusOut */
+        SecretsStatusOut: {
+            keychain: components["schemas"]["KeychainOut"];
+            /**
+             * Secrets Encrypted
+             * @description Stored secrets are encrypted with the keychain-held key, and new ones will be.
+             */
+            secrets_encrypted: boolean;
+            /**
+             * Unreadable Secrets
+             * @description Stored secrets that cannot be decrypted (their key is gone); they read as unset and must be entered again.
+             */
+            unreadable_secrets: number;
         };
         /**
          * ServerChatFrames
@@ -7091,6 +7161,100 @@ export interface operations {
             };
             /** @description Invalid request: `code` says what, `params.errors` lists each problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    secrets_status_api_privacy_secrets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretsStatusOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retry_keychain_api_privacy_secrets_retry_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretsStatusOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
