@@ -14,7 +14,12 @@ import { closeWindow, fakeOpener, startDesktopBus } from './desktop-bus.mjs'
 import { ROOT, alive, saveArtifact, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
-const MENU = ['Show/Hide window', 'New chat', 'Quick ask…', 'Check for updates…', 'Open data folder', 'Quit Sage']
+const MENU = [
+  'Show/Hide window', 'New chat', 'Quick ask…', 'Pause scheduled tasks', 'Check for updates…', 'Open data folder',
+  'Quit Sage',
+]
+// Enabled once the sidecar said whether its scheduler is paused (comfort.test.mjs clicks it).
+const TASKS_ITEM = /scheduled tasks$/
 
 const find = async (driver, css) => (await driver.findElements(By.css(css)))[0]
 // Each test gets its own limit: a WebDriver call on a window that vanished must fail, not hang.
@@ -95,8 +100,9 @@ describe('tray, quick ask and notifications', () => {
     assert.match(item.Menu, /\/Menu$/)
     const menu = await bus.menu()
     assert.deepEqual(menu.filter((row) => row.type !== 'separator').map((row) => row.label), MENU)
-    assert.equal(menu.filter((row) => row.type === 'separator').length, 2)
-    assert.ok(menu.every((row) => row.enabled && row.visible))
+    assert.equal(menu.filter((row) => row.type === 'separator').length, 3)
+    assert.ok(menu.every((row) => row.visible))
+    assert.ok(menu.filter((row) => !TASKS_ITEM.test(row.label)).every((row) => row.enabled))
   })
 
   test('Show/Hide hides the main window and brings it back', async () => {
