@@ -14,6 +14,8 @@ fn main() {
         "open_in_main",
         "app_has_focus",
         "scheduler_changed",
+        "get_start_at_login",
+        "set_start_at_login",
     ])))
     .expect("failed to run tauri-build");
 }

@@ -8,7 +8,7 @@ use crate::settings::{SettingsStore, ShellSettings};
 use crate::sidecar::{supervisor, SageConfig, SidecarState};
 use crate::tray::{self, TrayLabels};
 use crate::updater::{self, UpdateStatus, UpdaterState};
-use crate::{main_window, quick};
+use crate::{autostart, main_window, quick};
 
 /// The connection to use now: waits while the sidecar is starting, fails with the startup error
 /// if it could not start. The UI asks on every (re)load, so it never uses a stale one.
@@ -93,4 +93,16 @@ pub fn app_has_focus<R: Runtime>(app: AppHandle<R>) -> bool {
 #[tauri::command]
 pub fn scheduler_changed<R: Runtime>(app: AppHandle<R>, paused: bool) {
     tray::set_tasks_paused(&app, Some(paused));
+}
+
+/// Settings → Desktop's "Start Sage at login": whether the system starts it.
+#[tauri::command]
+pub fn get_start_at_login<R: Runtime>(app: AppHandle<R>) -> Result<bool, CommandError> {
+    autostart::is_enabled(&app)
+}
+
+/// Turn "Start Sage at login" on or off; answers what the system has now.
+#[tauri::command]
+pub fn set_start_at_login<R: Runtime>(app: AppHandle<R>, enabled: bool) -> Result<bool, CommandError> {
+    autostart::set(&app, enabled)
 }

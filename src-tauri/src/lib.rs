@@ -1,5 +1,6 @@
 //! Sage Desktop's shell. This file is the table of contents: plugins, managed state, start-up,
 //! commands and the exit hook. Each concern lives in its own module.
+pub mod autostart;
 pub mod commands;
 pub mod data_lock;
 pub mod error;
@@ -51,6 +52,7 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(autostart::plugin())
         .manage(sidecar)
         .invoke_handler(tauri::generate_handler![
             commands::get_connection,
@@ -66,6 +68,8 @@ pub fn run() {
             commands::open_in_main,
             commands::app_has_focus,
             commands::scheduler_changed,
+            commands::get_start_at_login,
+            commands::set_start_at_login,
         ])
         .on_window_event(window_events::on_window_event)
         .setup(move |app| {

@@ -90,6 +90,9 @@ export function isQuickAskWindow(): boolean {
 
 export const getShellSettings = () => command<ShellSettings>('get_shell_settings')
 export const setShellSettings = (settings: ShellSettings) => command<ShellSettings>('set_shell_settings', { settings })
+/** "Start Sage at login": the system's autostart entry is the setting (docs/desktop.md). */
+export const getStartAtLogin = () => command<boolean>('get_start_at_login')
+export const setStartAtLogin = (enabled: boolean) => command<boolean>('set_start_at_login', { enabled })
 export const setTrayLabels = (labels: TrayLabels) => command<null>('set_tray_labels', { labels })
 /** The main window heard `task.scheduler_changed`: the tray's pause/resume item follows. */
 export const schedulerChanged = (paused: boolean) => command<null>('scheduler_changed', { paused })
