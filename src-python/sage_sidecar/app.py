@@ -28,6 +28,8 @@ from sage_sidecar.services.audit import AuditLog
 from sage_sidecar.services.chat import ChatEngine, ChatSettings
 from sage_sidecar.services.knowledge import Knowledge, parse_limits
 from sage_sidecar.services.mcp_connections import McpManager
+from sage_sidecar.services.skills import builtin as skills_builtin
+from sage_sidecar.services.skills.store import SkillStore
 from sage_sidecar.services.traces import store as traces_store
 from sage_sidecar.services.traces.recorder import TraceSink
 from sage_sidecar.services.workspace import Workspaces
@@ -52,6 +54,7 @@ def create_app(settings: Settings) -> FastAPI:
         settings.ensure_layout()
         revision = await asyncio.to_thread(upgrade_to_head, settings.db_path)
         db = Database(settings.db_path)
+        skills = SkillStore(settings.storage_dir)
         async with db.session() as session:
             await app_meta.record_start(session, __version__)
             # The secrets key from the keychain; stored plaintext secrets sealed (storage/secrets.py).
@@ -59,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
             interrupted = await conversations.mark_interrupted_streams(session)
             await traces_store.mark_interrupted_runs(session)
             await agents.default_agent(session)
+            await skills_builtin.seed_once(session, skills)  # the shipped skills, once
             if settings.demo_provider_url:
                 await providers.ensure_demo_provider(session, settings.demo_provider_url)
         if interrupted:
@@ -78,7 +82,7 @@ def create_app(settings: Settings) -> FastAPI:
         chat = ChatEngine(db, http, settings.storage_dir / "workspaces", mcp,
                           settings=ChatSettings.of(settings), knowledge=knowledge,
                           events=events, traces=traces, workspace_hooks=workspaces.tool_hooks(),
-                          audit=audit)  # fmt: skip
+                          audit=audit, skills=skills)  # fmt: skip
         state = AppState(
             settings=settings,
             db=db,

@@ -17,6 +17,7 @@ from sage_sidecar.api.routes import (
     prompts,
     providers,
     runs,
+    skills,
     system,
     tools,
     workspace,
@@ -38,6 +39,7 @@ for module in (
     workspace,
     runs,
     audit,
+    skills,
     privacy,
     prompts,
 ):

@@ -47,6 +47,8 @@ from sage_sidecar.services.mcp_connections import McpManager
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.services.plan import run_plan
 from sage_sidecar.services.reply_events import announcing
+from sage_sidecar.services.skills import runtime as skills_runtime
+from sage_sidecar.services.skills.store import SkillStore
 from sage_sidecar.services.titles import name_conversation, shorten
 from sage_sidecar.services.traces.recorder import RunInfo, TraceSink, new_run_id
 from sage_sidecar.services.turn import (
@@ -115,8 +117,10 @@ class ChatEngine:
         traces: TraceSink | None = None,
         workspace_hooks: WorkspaceHooks | None = None,
         audit: AuditLog | None = None,
+        skills: SkillStore | None = None,
     ) -> None:
         self._db = db
+        self.skills = skills  # the agent's enabled skills (services/skills/runtime.py)
         self.audit = audit  # every tool execution and approval decision (services/audit.py)
         self._http = http
         self._workspaces = workspaces_dir
@@ -326,6 +330,8 @@ class ChatEngine:
                            provider.name, provider.kind, model)  # fmt: skip
             turn.trace = self.traces.begin(info, turn.client._headers())
         turn.tools = await self._tools(turn)
+        if self.skills is not None:
+            await skills_runtime.equip(turn, self.skills)  # names in the prompt, skill tools
         await ground(turn, self.knowledge)  # agents with knowledge bases get cited sources
         taint_from_inputs(turn)
         return turn

@@ -20,7 +20,7 @@ from sage_sidecar.schemas.protocol.chat import ApprovalReason
 from sage_sidecar.tools.base import Tool, ToolError
 
 WRITES_FILES = frozenset({"write_file"})
-RUNS_CODE = frozenset({"run_python"})
+RUNS_CODE = frozenset({"run_python", "run_skill_script"})  # tools/skills.py runs scripts
 FETCH = "fetch_url"
 # Tools whose results are untrusted text from outside (MCP tools are added by their scope).
 READS_UNTRUSTED = frozenset({FETCH})

@@ -10,6 +10,7 @@ In the frozen app `sys.executable` is the sidecar itself, which runs a script wh
 
 import asyncio
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -59,12 +60,18 @@ def _describe_exit(code: int) -> str:
     return f"exit code {code}"
 
 
-async def run_code(code: str, workspace: Path) -> str:
+async def run_code(code: str, workspace: Path, support: Path | None = None) -> str:
+    """`support`: a folder copied into the run's own folder, its path in $SKILL_DIR (a skill's
+    script reads its resources there: the data dir the skill lives in stays hidden)."""
     with tempfile.TemporaryDirectory(prefix="sage-run-", ignore_cleanup_errors=True) as run_dir:
         script = Path(run_dir) / "script.py"
         script.write_text(code, encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV}
         env.update(PYTHONIOENCODING="utf-8", TMPDIR=run_dir, TEMP=run_dir, TMP=run_dir)
+        if support is not None:
+            copy = Path(run_dir) / "skill"
+            await asyncio.to_thread(shutil.copytree, support, copy, symlinks=True)
+            env["SKILL_DIR"] = str(copy)
         hidden = data_dir_of(workspace)
         sandbox = processes.Sandbox(str(hidden) if hidden else None, (str(workspace), run_dir))
         child = await processes.spawn_contained(
