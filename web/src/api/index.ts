@@ -57,6 +57,7 @@ import type {
   WorkspacePreview,
   WorkspaceTrashItem,
 } from './types'
+import type { SecretsStatus } from './types'
 
 export { ApiError } from './http'
 export type { SageConfig, StartupError, ConfigSource } from './config'
@@ -243,6 +244,13 @@ export const system = {
   info: () => http.request<SystemInfo>('/api/system'),
   /** Everything in one zip (secrets removed): see services/backup.py. */
   exportAll: () => http.request<Blob>('/api/system/export', { as: 'blob' }),
+}
+
+/** Settings → Privacy: whether stored secrets are encrypted, and the keychain holding their key. */
+export const privacy = {
+  secrets: () => http.request<SecretsStatus>('/api/privacy/secrets'),
+  /** Look for the keychain again (after unlocking one) and encrypt what was stored without it. */
+  retryKeychain: () => http.request<SecretsStatus>('/api/privacy/secrets/retry', { method: 'POST' }),
 }
 
 export const attachments = {
