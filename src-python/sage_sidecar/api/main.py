@@ -9,6 +9,7 @@ from sage_sidecar.api.routes import (
     audit,
     chat,
     conversations,
+    database_encryption,
     events,
     health,
     knowledge,
@@ -42,5 +43,6 @@ for module in (
     skills,
     privacy,
     prompts,
+    database_encryption,
 ):
     api_router.include_router(module.router, responses=COMMON_ERRORS)

@@ -4,11 +4,15 @@ SQLite specifics (WAL, busy timeout, foreign keys) stay in this module so the re
 portable to PostgreSQL (see docs/architecture.md, "Beyond one machine").
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
+import sqlcipher3.dbapi2
 from sqlalchemy import event, text
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_dbapi
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from sage_sidecar.storage import sqlite_driver
+from sage_sidecar.storage import cipher, sqlite_driver
 
 # How long a statement waits for another connection's write lock before "database is locked".
 BUSY_TIMEOUT_MS = 5000
@@ -39,16 +43,40 @@ def sqlite_url(db_path: Path, *, asynchronous: bool) -> str:
     return f"{driver}:///{db_path}"
 
 
+class _SqlCipherDbapi(AsyncAdapt_aiosqlite_dbapi):
+    """SQLAlchemy's aiosqlite adapter with SQLCipher's exception classes: SQLAlchemy recognises
+    a driver error (IntegrityError, "database is locked") by the adapter's classes, and
+    SQLCipher's are not sqlite3's, so without this they would escape unwrapped."""
+
+    def _init_dbapi_attributes(self) -> None:
+        super()._init_dbapi_attributes()
+        for name in _DBAPI_ERRORS:
+            setattr(self, name, getattr(self.sqlite, name))
+
+
+_DBAPI_ERRORS = ("DatabaseError", "Error", "IntegrityError", "NotSupportedError",
+                 "OperationalError", "ProgrammingError")  # fmt: skip
+
+
 class Database:
     def __init__(self, db_path: Path) -> None:
         self.path = db_path
+        # An encrypted database (storage/cipher.py) opens with its key from the keychain, on
+        # SQLCipher connections driven exactly like the plain ones.
+        key = cipher.key_for(db_path)
+        extra: dict[str, Any] = {}
+        creator: Callable[..., Any] = sqlite_driver.connect
+        if key is not None:
+            creator = sqlite_driver.encrypted_connector(key)
+            extra["module"] = _SqlCipherDbapi(aiosqlite, sqlcipher3.dbapi2)
         # hide_parameters: a failing statement's error (logged, maybe shown) must not carry its
         # values, which include provider API keys and MCP secrets. async_creator_fn: connections
         # a cancelled task cannot leave holding the write lock (storage/sqlite_driver.py).
         self.engine: AsyncEngine = create_async_engine(
             sqlite_url(db_path, asynchronous=True),
             hide_parameters=True,
-            connect_args={"async_creator_fn": sqlite_driver.connect},
+            connect_args={"async_creator_fn": creator},
+            **extra,
         )
         event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)

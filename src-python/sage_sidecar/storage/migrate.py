@@ -29,12 +29,15 @@ import os
 import sqlite3
 import time
 from pathlib import Path
+from typing import Any
 
+import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from sage_sidecar.core.errors import StartupFailure
+from sage_sidecar.storage import cipher, conversion
 from sage_sidecar.storage.db import BUSY_TIMEOUT_MS, sqlite_url
 
 log = logging.getLogger(__name__)
@@ -59,11 +62,13 @@ def head_revision(migrations_dir: Path = MIGRATIONS_DIR) -> str:
 def stored_revision(db_path: Path) -> str | None:
     if not db_path.exists():
         return None
-    with sqlite3.connect(db_path) as conn:
-        try:
-            row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        except sqlite3.OperationalError:  # no table yet: a new database
-            return None
+    conn = cipher.connect_sync(db_path)
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except (sqlite3.OperationalError, sqlcipher.OperationalError):  # no table yet: a new database
+        return None
+    finally:
+        conn.close()
     return row[0] if row else None
 
 
@@ -80,9 +85,14 @@ def upgrade_to_head(db_path: Path, migrations_dir: Path = MIGRATIONS_DIR) -> str
     """
     known = known_revisions(migrations_dir)
     head = known[-1]
+    # Turning encryption on or off is done here, with no connection open (storage/conversion.py).
+    conversion.apply_pending(db_path)
     try:
         current = stored_revision(db_path)
-    except sqlite3.DatabaseError as error:  # not a database, or damaged beyond SQLite's reading
+    except (
+        sqlite3.DatabaseError,
+        sqlcipher.DatabaseError,
+    ) as error:  # not a database, or damaged beyond SQLite's reading
         raise StartupFailure(
             f"The database {db_path} cannot be read ({error}); nothing was changed. Restore a "
             f"copy from {backups_dir(db_path)} or move the file away to start afresh.",
@@ -140,8 +150,12 @@ def _backup(db_path: Path, revision: str) -> Path:
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     target = folder / f"{db_path.stem}-{stamp}-schema{revision}{db_path.suffix}"
     partial = target.with_name(target.name + _PARTIAL_SUFFIX)
-    with sqlite3.connect(db_path) as live:
+    # An encrypted database's copy is encrypted with the same key (SQLCipher's VACUUM INTO).
+    live = cipher.connect_sync(db_path)
+    try:
         live.execute("VACUUM INTO ?", (str(partial),))
+    finally:
+        live.close()
     partial.chmod(0o600)  # it holds the API keys like the database itself
     with partial.open("rb+") as copy:
         os.fsync(copy.fileno())
@@ -160,8 +174,8 @@ def _prune_backups(folder: Path, db_path: Path) -> None:
 def _restore(backup: Path, db_path: Path) -> None:
     """Copy the backup's pages over the database. SQLite's backup API writes them in one
     transaction of the destination, so a kill during the restore leaves the database as it was."""
-    source = sqlite3.connect(backup)
-    target = sqlite3.connect(db_path)
+    source = cipher.connect_sync(backup)  # each file plain or encrypted as it is
+    target = cipher.connect_sync(db_path)
     try:
         source.backup(target)
     finally:
@@ -194,7 +208,13 @@ def _alembic_upgrade(db_path: Path, migrations_dir: Path) -> str | None:
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
 
-    engine = create_engine(sqlite_url(db_path, asynchronous=False), hide_parameters=True)
+    key = cipher.key_for(db_path)
+    encrypted: dict[str, Any] = {}
+    if key is not None:  # SQLAlchemy's pysqlite dialect on SQLCipher's module, keyed connections
+        encrypted = {"module": sqlcipher, "creator": lambda: cipher.connect_encrypted(db_path, key)}
+    engine = create_engine(
+        sqlite_url(db_path, asynchronous=False), hide_parameters=True, **encrypted
+    )
     event.listen(engine, "connect", _migration_connection)
     event.listen(engine, "begin", _begin_immediate)
     try:

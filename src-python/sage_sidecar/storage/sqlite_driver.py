@@ -30,6 +30,8 @@ from typing import Any
 import aiosqlite
 from aiosqlite.core import _STOP_RUNNING_SENTINEL
 
+from sage_sidecar.storage import cipher
+
 
 async def finish_then_cancel(future: "asyncio.Future[Any]") -> Any:
     """Await `future` to its end even if this task is cancelled meanwhile; then re-raise the
@@ -81,6 +83,25 @@ def connect(database: str | Path, **kwargs: Any) -> CancelSafeConnection:
         connection: sqlite3.Connection = sqlite3.connect(str(database), **kwargs)
         return connection
 
+    return _cancel_safe(connector)
+
+
+def encrypted_connector(key: bytes) -> Callable[..., CancelSafeConnection]:
+    """`async_creator_fn` for an encrypted database: the same connection on its own thread, but
+    a SQLCipher one keyed first thing on that thread (storage/cipher.py). aiosqlite only calls the
+    connector and the DB-API methods both modules share, so nothing else differs."""
+
+    def connect_encrypted(database: str | Path, **kwargs: Any) -> CancelSafeConnection:
+        def connector() -> sqlite3.Connection:
+            connection: sqlite3.Connection = cipher.connect_encrypted(database, key, **kwargs)
+            return connection
+
+        return _cancel_safe(connector)
+
+    return connect_encrypted
+
+
+def _cancel_safe(connector: Callable[[], sqlite3.Connection]) -> CancelSafeConnection:
     connection = CancelSafeConnection(connector, iter_chunk_size=64)
     connection._thread.daemon = True  # as SQLAlchemy does for its own aiosqlite connections
     return connection

@@ -702,6 +702,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/privacy/database": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Database Encryption */
+        get: operations["get_database_encryption_api_privacy_database_get"];
+        /**
+         * Set Database Encryption
+         * @description Records the change; the database is converted when the sidecar next starts (the app
+         *     restarts it at once). Sending the current state withdraws a change not yet applied.
+         */
+        put: operations["set_database_encryption_api_privacy_database_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/privacy/secrets": {
         parameters: {
             query?: never;
@@ -2079,6 +2101,16 @@ export interface components {
             /** Title */
             title?: string | null;
         };
+        /** ConversionFailure */
+        ConversionFailure: {
+            /** Reason */
+            reason: string;
+            /**
+             * Target
+             * @enum {string}
+             */
+            target: "encrypted" | "plain";
+        };
         /** CsvTable */
         CsvTable: {
             /** Rows */
@@ -2107,6 +2139,31 @@ export interface components {
             bytes: number;
             /** Path */
             path: string;
+        };
+        /** DatabaseEncryptionIn */
+        DatabaseEncryptionIn: {
+            /** Encrypted */
+            encrypted: boolean;
+        };
+        /** DatabaseEncryptionOut */
+        DatabaseEncryptionOut: {
+            /**
+             * Encrypted
+             * @description The database file is encrypted now (SQLCipher).
+             */
+            encrypted: boolean;
+            /**
+             * Keychain
+             * @description The keychain holding the key, or 'none'.
+             */
+            keychain: string;
+            /** @description Why the last requested conversion did not happen (the database is unchanged). */
+            last_failure: components["schemas"]["ConversionFailure"] | null;
+            /**
+             * Pending
+             * @description The form the database takes at the next start of the sidecar, if it changes.
+             */
+            pending: ("encrypted" | "plain") | null;
         };
         /** DatabaseHealth */
         DatabaseHealth: {
@@ -7551,6 +7608,122 @@ export interface operations {
             };
             /** @description Invalid request: `code` says what, `params.errors` lists each problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_database_encryption_api_privacy_database_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseEncryptionOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_database_encryption_api_privacy_database_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DatabaseEncryptionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatabaseEncryptionOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the sidecar called failed (a provider, an embedding API) */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
