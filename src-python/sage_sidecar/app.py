@@ -30,6 +30,8 @@ from sage_sidecar.services.knowledge import Knowledge, parse_limits
 from sage_sidecar.services.mcp_connections import McpManager
 from sage_sidecar.services.skills import builtin as skills_builtin
 from sage_sidecar.services.skills.store import SkillStore
+from sage_sidecar.services.tasks.clock import SystemClock
+from sage_sidecar.services.tasks.service import Tasks
 from sage_sidecar.services.traces import store as traces_store
 from sage_sidecar.services.traces.recorder import TraceSink
 from sage_sidecar.services.workspace import Workspaces
@@ -94,6 +96,9 @@ def create_app(settings: Settings) -> FastAPI:
             schema_revision=revision,
             workspaces=workspaces,
         )
+        # Tests put a ManualClock on app.state.task_clock before start-up (services/tasks/clock.py).
+        clock = getattr(app.state, "task_clock", None) or SystemClock()
+        state.tasks = Tasks.build(db, chat, events, workspaces, clock)
         app.state.sage = state
         heartbeat = asyncio.create_task(
             run_heartbeat(state.events, settings.heartbeat_seconds, state.started_at)
@@ -105,6 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
         audit_pruning = asyncio.create_task(audit_service.prune_daily(db))  # and audit events
         # Files a crash left mid-ingest are queued again (or failed), then the worker resumes.
         await knowledge.start()
+        await state.tasks.scheduler.start()  # interrupted runs marked, then due tasks fire
         log.info(
             "sidecar %s ready, data dir %s, schema %s", __version__, settings.data_dir, revision
         )
@@ -115,7 +121,9 @@ def create_app(settings: Settings) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await state.tasks.scheduler.stop()
             await state.chat.shutdown()  # unfinished replies are saved as interrupted
+            await state.tasks.runner.shutdown()  # task runs write their outcome (interrupted)
             await traces.close()  # and their traces written
             await knowledge.stop()  # a file mid-ingest is resumed at the next start
             await mcp.close_all()  # ends stdio MCP server processes

@@ -10,6 +10,7 @@ from sage_sidecar.core.events import EventBus
 from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.knowledge import Knowledge
 from sage_sidecar.services.mcp_connections import McpManager
+from sage_sidecar.services.tasks.service import Tasks
 from sage_sidecar.services.workspace import Workspaces
 from sage_sidecar.storage.db import Database
 
@@ -26,6 +27,7 @@ class AppState:
     schema_revision: str | None
     workspaces: Workspaces  # agents' files: the Workspace API and the file tools' hooks
     started_at: float = field(default_factory=time.monotonic)
+    tasks: Tasks | None = None  # scheduled tasks: runner and scheduler (services/tasks)
 
     @property
     def uptime_s(self) -> float:

@@ -20,6 +20,7 @@ from sage_sidecar.api.routes import (
     runs,
     skills,
     system,
+    tasks,
     tools,
     workspace,
 )
@@ -40,6 +41,7 @@ for module in (
     workspace,
     runs,
     audit,
+    tasks,
     skills,
     privacy,
     prompts,

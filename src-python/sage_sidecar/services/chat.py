@@ -56,6 +56,7 @@ from sage_sidecar.services.turn import (
     ChatFailure,
     Emit,
     Limits,
+    RunOptions,
     Turn,
     safe_emit,
     taint_from_inputs,
@@ -142,6 +143,7 @@ class ChatEngine:
         conversation_id: str | None = None,
         agent_id: str | None = None,
         attachment_parts: list[AttachmentPart | ImagePart] | None = None,
+        options: RunOptions | None = None,
     ) -> Started:
         """Add the user's message (with its attached files' parts) and start a reply."""
         if not content.strip() and not attachment_parts:
@@ -167,7 +169,7 @@ class ChatEngine:
             session.add(assistant)
             await session.commit()
             started = Started(conversation.id, user.id, assistant.id, not conversation_id)
-        self._launch(started, emit)
+        self._launch(started, emit, options or RunOptions())
         return started
 
     async def regenerate(self, message_id: str, emit: Emit) -> Started:
@@ -250,10 +252,11 @@ class ChatEngine:
             )
         )
 
-    def _launch(self, started: Started, emit: Emit) -> None:
+    def _launch(self, started: Started, emit: Emit, options: RunOptions | None = None) -> None:
+        options = options or RunOptions()
         if self.events is not None:
-            emit = announcing(emit, self.events, self._db)
-        stream = ActiveStream(started.message_id, started.conversation_id)
+            emit = announcing(emit, self.events, self._db, finished=options.announce_finish)
+        stream = ActiveStream(started.message_id, started.conversation_id, options=options)
         self.active[started.message_id] = stream
         stream.task = asyncio.create_task(self._run(stream, emit, started.new_conversation))
 
@@ -325,7 +328,8 @@ class ChatEngine:
             limits=self.settings.limits, history=history, audit=self.audit,
         )  # fmt: skip
         if self.traces is not None:
-            info = RunInfo(new_run_id(), "plan" if agent.mode == "plan" else "chat",
+            kind = stream.options.kind or ("plan" if agent.mode == "plan" else "chat")
+            info = RunInfo(new_run_id(), kind,
                            stream.conversation_id, stream.message_id, agent.id, agent.name,
                            provider.name, provider.kind, model)  # fmt: skip
             turn.trace = self.traces.begin(info, turn.client._headers())

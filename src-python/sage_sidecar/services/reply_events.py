@@ -28,17 +28,20 @@ PREVIEW_CHARS = 280
 _announcing: set[asyncio.Task[None]] = set()
 
 
-def announcing(emit: Emit, bus: EventBus, db: Database) -> Emit:
+def announcing(emit: Emit, bus: EventBus, db: Database, finished: bool = True) -> Emit:
     """`emit`, plus an event on `bus` for the frames that matter outside the chat. The frame goes
     to its client first, and the event is published even if that client has gone away: a reply
     that outlives its window is exactly the one worth announcing. The announcement (it reads the
-    title) runs as a task of its own, so the reply ends as soon as without it."""
+    title) runs as a task of its own, so the reply ends as soon as without it. `finished=False`:
+    only approvals are announced (a scheduled task's run announces its own end)."""
 
     async def emit_and_announce(frame: ServerChatFrame) -> None:
         try:
             await emit(frame)
         finally:
-            if isinstance(frame, MessageCompleted | MessageFailed | ToolApprovalRequired):
+            if isinstance(frame, ToolApprovalRequired) or (
+                finished and isinstance(frame, MessageCompleted | MessageFailed)
+            ):
                 task = asyncio.create_task(_announce(bus, db, frame))
                 _announcing.add(task)
                 task.add_done_callback(_announcing.discard)

@@ -73,12 +73,22 @@ class ChatFailure(Exception):
         self.params = params
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How a reply Sage starts on its own (a scheduled task's run, services/tasks) differs."""
+
+    kind: str | None = None  # the trace's run kind; None: chat or plan, by the agent's mode
+    token_budget: int | None = None  # prompt + completion tokens; checked after each model call
+    announce_finish: bool = True  # False: the caller announces the end itself
+
+
 @dataclass
 class ActiveStream:
     message_id: str
     conversation_id: str
     task: asyncio.Task[None] | None = None
     approvals: dict[str, asyncio.Future[str]] = field(default_factory=dict)
+    options: RunOptions = field(default_factory=RunOptions)
 
 
 @dataclass
@@ -215,6 +225,7 @@ class Turn:
                         self.usage.prompt_tokens += event.prompt_tokens
                         self.usage.completion_tokens += event.completion_tokens
                 self.trace.model_end(step, "".join(text_parts), calls)
+                self._check_budget()
                 return "".join(text_parts), calls
             except ProviderError as error:
                 self.trace.model_end(step, "".join(text_parts), calls, error)
@@ -233,6 +244,14 @@ class Turn:
                 await self._announce_retry(error, wait)
                 await asyncio.sleep(wait)
                 attempt += 1
+
+    def _check_budget(self) -> None:
+        """A run with a token budget stops at the first model call that takes it past it."""
+        budget = self.stream.options.token_budget
+        used = self.usage.prompt_tokens + self.usage.completion_tokens
+        if budget is not None and used > budget:
+            raise ChatFailure(f"Stopped: {used} tokens used, over this run's budget of {budget}.",
+                              "budget_exceeded", budget=str(budget), used=str(used))  # fmt: skip
 
     async def _show_reasoning(self, thinking: "_Thinking", text: str) -> None:
         """Keep thinking in its own part (never the answer text) and stream it."""

@@ -94,6 +94,28 @@ class WorkspaceChanged(BusEvent):
     by: Literal["agent", "user"]
 
 
+class TaskRunFinished(BusEvent):
+    """A scheduled task's run ended (completed, failed, interrupted, budget_exceeded), or an
+    occurrence was recorded as missed or skipped (services/tasks, docs/tasks.md)."""
+
+    type: Literal["task.run_finished"] = "task.run_finished"
+    task_id: str
+    task_name: str
+    run_id: str  # the task run (GET /api/tasks/{task_id}/runs)
+    conversation_id: str | None  # none for missed and skipped
+    message_id: str | None
+    status: Literal["completed", "failed", "interrupted", "budget_exceeded", "missed", "skipped"]
+    error: str | None
+    notify: bool  # the task asks for a notification
+
+
+class TaskSchedulerChanged(BusEvent):
+    """All scheduled tasks were paused or resumed (the UI's switch or the tray's)."""
+
+    type: Literal["task.scheduler_changed"] = "task.scheduler_changed"
+    paused: bool
+
+
 AppEvent = (
     Heartbeat
     | ProvidersDetected
@@ -102,6 +124,8 @@ AppEvent = (
     | ReplyFinished
     | ApprovalRequiredEvent
     | WorkspaceChanged
+    | TaskRunFinished
+    | TaskSchedulerChanged
 )  # what the bus carries
 EventFrame = Annotated[
     Hello
@@ -111,6 +135,8 @@ EventFrame = Annotated[
     | KnowledgeBaseEvent
     | ReplyFinished
     | ApprovalRequiredEvent
-    | WorkspaceChanged,
+    | WorkspaceChanged
+    | TaskRunFinished
+    | TaskSchedulerChanged,
     Field(discriminator="type"),
 ]

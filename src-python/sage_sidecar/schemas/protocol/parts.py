@@ -13,7 +13,7 @@ from sage_sidecar.schemas.protocol.base import ProtocolModel
 # `rate_limited` and `provider_retry`: a model call failed before its first token and is tried
 # again in `seconds` (turn.py).
 NoticeCode = Literal["mcp_unavailable", "knowledge_search_failed", "rate_limited", "provider_retry"]
-FailureCode = Literal["no_provider", "no_model", "tool_steps", "no_vision"]
+FailureCode = Literal["no_provider", "no_model", "tool_steps", "no_vision", "budget_exceeded"]
 FailureReason = Literal[
     "auth", "rate_limit", "server", "unreachable", "timeout", "bad_url", "bad_response",
     "dropped", "bad_request", "setup", "cancelled", "internal", "app_stopped",
