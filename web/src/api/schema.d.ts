@@ -1164,6 +1164,145 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Tasks */
+        get: operations["list_tasks_api_tasks_get"];
+        put?: never;
+        /** Create Task */
+        post: operations["create_task_api_tasks_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview
+         * @description The next fire times of a schedule in a zone, from now (422 `task.bad_cron`, ...).
+         */
+        post: operations["preview_api_tasks_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/scheduler": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Scheduler */
+        get: operations["get_scheduler_api_tasks_scheduler_get"];
+        /**
+         * Put Scheduler
+         * @description Pause or resume every task; announced as `task.scheduler_changed` on /ws/events.
+         */
+        put: operations["put_scheduler_api_tasks_scheduler_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Settings */
+        get: operations["get_settings_api_tasks_settings_get"];
+        /** Put Settings */
+        put: operations["put_settings_api_tasks_settings_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{task_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Task */
+        get: operations["get_task_api_tasks__task_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Task
+         * @description Its history goes too; its conversations stay.
+         */
+        delete: operations["delete_task_api_tasks__task_id__delete"];
+        options?: never;
+        head?: never;
+        /** Update Task */
+        patch: operations["update_task_api_tasks__task_id__patch"];
+        trace?: never;
+    };
+    "/api/tasks/{task_id}/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run Now
+         * @description Run now, whatever the schedule (a running task: 409 `task.running`, or queued).
+         */
+        post: operations["run_now_api_tasks__task_id__run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tasks/{task_id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Task Runs
+         * @description Newest first.
+         */
+        get: operations["task_runs_api_tasks__task_id__runs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tools": {
         parameters: {
             query?: never;
@@ -2111,6 +2250,19 @@ export interface components {
              */
             target: "encrypted" | "plain";
         };
+        /** CronSchedule */
+        CronSchedule: {
+            /**
+             * Expression
+             * @description five fields, read in the task's zone
+             */
+            expression: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "cron";
+        };
         /** CsvTable */
         CsvTable: {
             /** Rows */
@@ -2247,7 +2399,7 @@ export interface components {
          * EventFrames
          * @description A frame the sidecar sends on `/ws/events` after `auth.ok`.
          */
-        EventFrame: components["schemas"]["Hello"] | components["schemas"]["Heartbeat"] | components["schemas"]["ProvidersDetected"] | components["schemas"]["KnowledgeFileEvent"] | components["schemas"]["KnowledgeBaseEvent"] | components["schemas"]["ReplyFinished"] | components["schemas"]["ApprovalRequiredEvent"] | components["schemas"]["WorkspaceChanged"];
+        EventFrame: components["schemas"]["Hello"] | components["schemas"]["Heartbeat"] | components["schemas"]["ProvidersDetected"] | components["schemas"]["KnowledgeFileEvent"] | components["schemas"]["KnowledgeBaseEvent"] | components["schemas"]["ReplyFinished"] | components["schemas"]["ApprovalRequiredEvent"] | components["schemas"]["WorkspaceChanged"] | components["schemas"]["TaskRunFinished"] | components["schemas"]["TaskSchedulerChanged"];
         /** ExportedMessage */
         ExportedMessage: {
             /** Citations */
@@ -2295,7 +2447,7 @@ export interface components {
          */
         Failure: {
             /** code */
-            code: ("no_provider" | "no_model" | "tool_steps" | "no_vision") | null;
+            code: ("no_provider" | "no_model" | "tool_steps" | "no_vision" | "budget_exceeded") | null;
             /**
              * params
              * @default {}
@@ -2450,6 +2602,21 @@ export interface components {
             skipped_messages: number;
             /** Title */
             title: string;
+        };
+        /** IntervalSchedule */
+        IntervalSchedule: {
+            /** Every */
+            every: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "interval";
+            /**
+             * Unit
+             * @enum {string}
+             */
+            unit: "minutes" | "hours";
         };
         /** KeychainOut */
         KeychainOut: {
@@ -2827,7 +2994,7 @@ export interface components {
              * code
              * @default null
              */
-            code: ("no_provider" | "no_model" | "tool_steps" | "no_vision") | null;
+            code: ("no_provider" | "no_model" | "tool_steps" | "no_vision" | "budget_exceeded") | null;
             /** content */
             content: string;
             /** conversationId */
@@ -2986,6 +3153,19 @@ export interface components {
              */
             type: "notice";
         };
+        /** OnceSchedule */
+        OnceSchedule: {
+            /**
+             * At
+             * @description a local date-time in the task's zone, e.g. 2026-12-01T08:00
+             */
+            at: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "once";
+        };
         /** PlanCheck */
         PlanCheck: {
             /** fix */
@@ -3045,7 +3225,7 @@ export interface components {
             /** error */
             error: string | null;
             /** errorCode */
-            errorCode: ("no_provider" | "no_model" | "tool_steps" | "no_vision") | null;
+            errorCode: ("no_provider" | "no_model" | "tool_steps" | "no_vision" | "budget_exceeded") | null;
             /**
              * errorParams
              * @default {}
@@ -3081,7 +3261,7 @@ export interface components {
              * errorCode
              * @default null
              */
-            errorCode: ("no_provider" | "no_model" | "tool_steps" | "no_vision") | null;
+            errorCode: ("no_provider" | "no_model" | "tool_steps" | "no_vision" | "budget_exceeded") | null;
             /**
              * errorParams
              * @default {}
@@ -3106,35 +3286,20 @@ export interface components {
              */
             type: "plan.step";
         };
-        /** PreviewOut */
-        PreviewOut: {
-            /** Content Type */
-            content_type: string;
-            /** Error */
-            error: string | null;
-            /** Language */
-            language: string | null;
+        /** PreviewRequest */
+        PreviewRequest: {
             /**
-             * Modified
-             * Format: date-time
+             * Count
+             * @default 5
              */
-            modified: string;
-            /** Name */
-            name: string;
-            /** Path */
-            path: string;
+            count: number;
+            /** Schedule */
+            schedule: components["schemas"]["OnceSchedule"] | components["schemas"]["IntervalSchedule"] | components["schemas"]["CronSchedule"];
             /**
-             * Preview
-             * @enum {string}
+             * Timezone
+             * @description an IANA time zone
              */
-            preview: "text" | "markdown" | "code" | "csv" | "docx" | "image" | "pdf" | "html" | "binary";
-            /** Size */
-            size: number;
-            table: components["schemas"]["CsvTable"] | null;
-            /** Text */
-            text: string | null;
-            /** Truncated */
-            truncated: boolean;
+            timezone: string;
         };
         /** PriceIn */
         PriceIn: {
@@ -3521,6 +3686,11 @@ export interface components {
             steps: components["schemas"]["StepOut"][];
             totals: components["schemas"]["Totals"];
         };
+        /** SchedulerState */
+        SchedulerState: {
+            /** Paused */
+            paused: boolean;
+        };
         /** SearchHit */
         SearchHit: {
             /** Conversation Id */
@@ -3758,6 +3928,238 @@ export interface components {
             logs_dir: string;
             storage: components["schemas"]["DataLocation"];
             vectors: components["schemas"]["DataLocation"];
+        };
+        /** TaskCreate */
+        TaskCreate: {
+            /** Agent Id */
+            agent_id: string;
+            /**
+             * Append To
+             * @description a file in the agent's workspace, appended to
+             */
+            append_to?: string | null;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Name */
+            name: string;
+            /**
+             * Notify
+             * @default true
+             */
+            notify: boolean;
+            /**
+             * Overlap
+             * @default skip
+             * @enum {string}
+             */
+            overlap: "skip" | "queue";
+            /** Prompt */
+            prompt: string;
+            /** Schedule */
+            schedule: components["schemas"]["OnceSchedule"] | components["schemas"]["IntervalSchedule"] | components["schemas"]["CronSchedule"];
+            /**
+             * Timezone
+             * @description an IANA time zone
+             */
+            timezone: string;
+            /** Token Budget */
+            token_budget?: number | null;
+        };
+        /** TaskOut */
+        TaskOut: {
+            /** Agent Id */
+            agent_id: string;
+            /**
+             * Append To
+             * @description a file in the agent's workspace, appended to
+             */
+            append_to?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            last_run: components["schemas"]["TaskRunOut"] | null;
+            /** Name */
+            name: string;
+            /** Next Run At */
+            next_run_at: string | null;
+            /**
+             * Notify
+             * @default true
+             */
+            notify: boolean;
+            /**
+             * Overlap
+             * @default skip
+             * @enum {string}
+             */
+            overlap: "skip" | "queue";
+            /** Prompt */
+            prompt: string;
+            /** Running */
+            running: boolean;
+            /** Schedule */
+            schedule: components["schemas"]["OnceSchedule"] | components["schemas"]["IntervalSchedule"] | components["schemas"]["CronSchedule"];
+            /**
+             * Timezone
+             * @description an IANA time zone
+             */
+            timezone: string;
+            /** Token Budget */
+            token_budget?: number | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * TaskRunFinished
+         * @description A scheduled task's run ended (completed, failed, interrupted, budget_exceeded), or an
+         *     occurrence was recorded as missed or skipped (services/tasks, docs/tasks.md).
+         */
+        TaskRunFinished: {
+            /** conversationId */
+            conversationId: string | null;
+            /** error */
+            error: string | null;
+            /** messageId */
+            messageId: string | null;
+            /** notify */
+            notify: boolean;
+            /** runId */
+            runId: string;
+            /**
+             * seq
+             * @default null
+             */
+            seq: number | null;
+            /**
+             * status
+             * @enum {string}
+             */
+            status: "completed" | "failed" | "interrupted" | "budget_exceeded" | "missed" | "skipped";
+            /** taskId */
+            taskId: string;
+            /** taskName */
+            taskName: string;
+            /**
+             * time
+             * @default null
+             */
+            time: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task.run_finished";
+        };
+        /** TaskRunOut */
+        TaskRunOut: {
+            /** Completion Tokens */
+            completion_tokens: number;
+            /** Conversation Id */
+            conversation_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Ended At */
+            ended_at: string | null;
+            /** Error */
+            error: string | null;
+            /** Id */
+            id: string;
+            /** Message Id */
+            message_id: string | null;
+            /** Prompt Tokens */
+            prompt_tokens: number;
+            /** Scheduled For */
+            scheduled_for: string | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "completed" | "failed" | "interrupted" | "budget_exceeded" | "missed" | "skipped";
+            /** Task Id */
+            task_id: string;
+            /** Trace Run Id */
+            trace_run_id: string | null;
+            /**
+             * Trigger
+             * @enum {string}
+             */
+            trigger: "schedule" | "manual";
+        };
+        /**
+         * TaskSchedulerChanged
+         * @description All scheduled tasks were paused or resumed (the UI's switch or the tray's).
+         */
+        TaskSchedulerChanged: {
+            /** paused */
+            paused: boolean;
+            /**
+             * seq
+             * @default null
+             */
+            seq: number | null;
+            /**
+             * time
+             * @default null
+             */
+            time: number | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "task.scheduler_changed";
+        };
+        /** TaskSettings */
+        TaskSettings: {
+            /**
+             * Grace Minutes
+             * @description a fire time missed by less than this runs at start
+             */
+            grace_minutes: number;
+        };
+        /** TaskUpdate */
+        TaskUpdate: {
+            /** Agent Id */
+            agent_id?: string | null;
+            /** Append To */
+            append_to?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Name */
+            name?: string | null;
+            /** Notify */
+            notify?: boolean | null;
+            /** Overlap */
+            overlap?: ("skip" | "queue") | null;
+            /** Prompt */
+            prompt?: string | null;
+            /** Schedule */
+            schedule?: (components["schemas"]["OnceSchedule"] | components["schemas"]["IntervalSchedule"] | components["schemas"]["CronSchedule"]) | null;
+            /** Timezone */
+            timezone?: string | null;
+            /** Token Budget */
+            token_budget?: number | null;
         };
         /** ToolApproval */
         ToolApproval: {
@@ -4030,6 +4432,44 @@ export interface components {
             truncated: boolean;
             /** Used Bytes */
             used_bytes: number;
+        };
+        /** PreviewOut */
+        sage_sidecar__schemas__tasks__PreviewOut: {
+            /**
+             * Times
+             * @description the next fire times, as UTC instants
+             */
+            times: string[];
+        };
+        /** PreviewOut */
+        sage_sidecar__schemas__workspace__PreviewOut: {
+            /** Content Type */
+            content_type: string;
+            /** Error */
+            error: string | null;
+            /** Language */
+            language: string | null;
+            /**
+             * Modified
+             * Format: date-time
+             */
+            modified: string;
+            /** Name */
+            name: string;
+            /** Path */
+            path: string;
+            /**
+             * Preview
+             * @enum {string}
+             */
+            preview: "text" | "markdown" | "code" | "csv" | "docx" | "image" | "pdf" | "html" | "binary";
+            /** Size */
+            size: number;
+            table: components["schemas"]["CsvTable"] | null;
+            /** Text */
+            text: string | null;
+            /** Truncated */
+            truncated: boolean;
         };
     };
     responses: never;
@@ -9572,6 +10012,681 @@ export interface operations {
             };
         };
     };
+    list_tasks_api_tasks_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"][];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_task_api_tasks_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    preview_api_tasks_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["sage_sidecar__schemas__tasks__PreviewOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_scheduler_api_tasks_scheduler_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulerState"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_scheduler_api_tasks_scheduler_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchedulerState"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchedulerState"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings_api_tasks_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskSettings"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_settings_api_tasks_settings_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskSettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskSettings"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_task_api_tasks__task_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_task_api_tasks__task_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_task_api_tasks__task_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TaskUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_now_api_tasks__task_id__run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskRunOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    task_runs_api_tasks__task_id__runs_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                task_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskRunOut"][];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_builtin_tools_api_tools_get: {
         parameters: {
             query?: never;
@@ -10263,7 +11378,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PreviewOut"];
+                    "application/json": components["schemas"]["sage_sidecar__schemas__workspace__PreviewOut"];
                 };
             };
             /** @description The body could not be read, or the Host header is not this sidecar's */
