@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     chat_approval_timeout_s: float = Field(default=120.0, gt=0)
     chat_retry_delays_s: tuple[float, ...] = (0.5, 1.0, 2.0)
     chat_max_tool_steps: int = Field(default=8, ge=1)
+    # The context window assumed for a model neither its provider nor Sage's table knows, tokens.
+    chat_context_tokens: int = Field(default=8_192, ge=1_024)
     # `scripts/run.sh --demo`: the scripted provider's base URL, configured as "Demo (scripted)".
     demo_provider_url: str | None = None
     # Largest file a knowledge base accepts (upload or path), in MB; bigger ones get a 413.

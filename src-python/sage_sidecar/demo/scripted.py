@@ -70,6 +70,14 @@ def demo_turn(body: dict[str, Any]) -> dict[str, Any]:
         # Sage asking for a conversation title: the first words of the user's message.
         user: dict[str, Any] = next((m for m in messages if m.get("role") == "user"), {})
         return {"text": " ".join(str(user.get("content") or "Demo chat").split()[:5])}
+    first = messages[0] if messages else {}
+    if (
+        first.get("role") == "system"
+        and "summarise the earlier part" in str(first.get("content")).lower()
+    ):
+        # Sage condensing turns left out of the context window: short, and says what it saw.
+        said = " ".join(str(last.get("content") or "").split()[:12])
+        return {"text": f"Summary of earlier turns: {said}"}
     tool_names = {t["function"]["name"] for t in body.get("tools") or []}
     if last.get("role") == "tool":
         return {"text": f"The tool answered: {last.get('content')}. That is all I needed."}
@@ -114,6 +122,9 @@ class ScriptedProvider:
         self.embed_turns: deque[dict[str, Any]] = deque()
         self.requests: list[dict[str, Any]] = []
         self.request_times: list[float] = []  # time.monotonic() of each chat request
+        # The context window the model list and /api/show declare (`POST /__context`); None:
+        # they say nothing, as OpenAI's list does.
+        self.context_length: int | None = None
         self.app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self.chat, methods=["POST"]),
@@ -124,13 +135,21 @@ class ScriptedProvider:
                 Route("/api/show", self.ollama_show, methods=["POST"]),
                 Route("/__script", self.load_script, methods=["POST"]),
                 Route("/__requests", self.recorded, methods=["GET"]),
+                Route("/__context", self.set_context, methods=["POST"]),
             ]
         )
 
     async def models(self, request: Request) -> Response:
         if request.headers.get("authorization") == "Bearer bad-key":
             return JSONResponse({"error": {"message": "Invalid API key"}}, status_code=401)
-        return JSONResponse({"object": "list", "data": [{"id": MODEL, "object": "model"}]})
+        entry: dict[str, Any] = {"id": MODEL, "object": "model"}
+        if self.context_length is not None:
+            entry["context_length"] = self.context_length
+        return JSONResponse({"object": "list", "data": [entry]})
+
+    async def set_context(self, request: Request) -> Response:
+        self.context_length = (await request.json()).get("tokens")
+        return JSONResponse({"contextLength": self.context_length})
 
     async def load_script(self, request: Request) -> Response:
         self.turns = deque(await request.json())
@@ -169,7 +188,8 @@ class ScriptedProvider:
         images, any other does."""
         model = str((await request.json()).get("model", ""))
         capabilities = ["completion"] + ([] if model.endswith("-text") else ["vision"])
-        return JSONResponse({"model_info": {}, "capabilities": capabilities})
+        info = {} if self.context_length is None else {"llama.context_length": self.context_length}
+        return JSONResponse({"model_info": info, "capabilities": capabilities})
 
     async def ollama_embed(self, request: Request) -> Response:
         rows, failure = await self._embed(request)

@@ -20,6 +20,7 @@ from sage_sidecar.providers.base import (
     ToolCalls,
     Usage,
 )
+from sage_sidecar.providers.params import THINKING_BUDGET, anthropic_thinking
 from sage_sidecar.providers.transport import HttpProviderClient
 
 API_VERSION = "2023-06-01"
@@ -73,13 +74,32 @@ def request_json(request: ChatRequest) -> dict[str, Any]:
     }
     if system:
         body["system"] = system
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
+    body.update(sampling_json(request))
     if request.tools:
         body["tools"] = [
             {"name": t.name, "description": t.description, "input_schema": t.parameters}
             for t in request.tools
         ]
+    return body
+
+
+def sampling_json(request: ChatRequest) -> dict[str, Any]:
+    """Temperature, top_p, stop sequences and the thinking budget (no seed: the API has none).
+    With thinking on, the temperature and top_p are left out (the API refuses changed ones) and
+    max_tokens grows to leave the answer room beyond the budget."""
+    body: dict[str, Any] = {}
+    if request.stop:
+        body["stop_sequences"] = list(request.stop)
+    effort = request.reasoning_effort
+    if effort in THINKING_BUDGET and anthropic_thinking(request.model):
+        budget = THINKING_BUDGET[effort]
+        body["thinking"] = {"type": "enabled", "budget_tokens": budget}
+        body["max_tokens"] = max(request.max_tokens or DEFAULT_MAX_TOKENS, budget + 1024)
+        return body
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if request.top_p is not None:
+        body["top_p"] = request.top_p
     return body
 
 

@@ -85,6 +85,7 @@ class ChatMessage:
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_call_id: str | None = None
     images: list[str] = field(default_factory=list)  # data URLs (user messages)
+    ref: str | None = None  # the stored message it came from (the context-cut marker names it)
 
 
 @dataclass
@@ -101,6 +102,11 @@ class ChatRequest:
     tools: list[ToolSpec] = field(default_factory=list)
     temperature: float | None = None
     max_tokens: int | None = None
+    # Each left out of the request when None; the client sends only what its API takes.
+    top_p: float | None = None
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+    reasoning_effort: str | None = None  # minimal | low | medium | high (providers/params.py)
 
 
 # Stream events --------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from sage_sidecar.providers.base import (
     ToolCalls,
     Usage,
 )
+from sage_sidecar.providers.params import openai_effort, openai_reasoning
 from sage_sidecar.providers.think_tags import ThinkSplitter
 from sage_sidecar.providers.transport import HttpProviderClient, error_detail
 
@@ -58,10 +59,27 @@ def request_json(request: ChatRequest) -> dict[str, Any]:
             }
             for t in request.tools
         ]
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
+    body.update(sampling_json(request))
+    return body
+
+
+def sampling_json(request: ChatRequest) -> dict[str, Any]:
+    """The model parameters, as far as the model takes them (providers/params.py)."""
+    body: dict[str, Any] = {}
+    reasoning = openai_reasoning(request.model)
+    if not reasoning:  # OpenAI's reasoning models refuse a sampling temperature or top_p
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.top_p is not None:
+            body["top_p"] = request.top_p
     if request.max_tokens is not None:
-        body["max_tokens"] = request.max_tokens
+        body["max_completion_tokens" if reasoning else "max_tokens"] = request.max_tokens
+    if request.stop:
+        body["stop"] = list(request.stop)
+    if request.seed is not None:
+        body["seed"] = request.seed
+    if request.reasoning_effort and reasoning:
+        body["reasoning_effort"] = openai_effort(request.model, request.reasoning_effort)
     return body
 
 

@@ -4,6 +4,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from sage_sidecar.schemas.capabilities import Capabilities
+from sage_sidecar.schemas.model_params import (
+    MAX_STOP,
+    SEED_MAX,
+    ContextPolicy,
+    ReasoningEffort,
+    StopSequence,
+    unique_stops,
+)
 from sage_sidecar.schemas.timestamps import UtcDateTime
 
 EXPORT_FORMAT: Literal["sage.agent.v1"] = "sage.agent.v1"
@@ -26,12 +34,20 @@ class AgentFields(BaseModel):
     model: str | None = Field(default=None, max_length=200)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    stop: list[StopSequence] = Field(default=[], max_length=MAX_STOP)
+    seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
+    # Sent only where the provider and model take it (providers/params.py).
+    reasoning_effort: ReasoningEffort | None = None
+    # When the history outgrows the model's context window (services/context).
+    context_policy: ContextPolicy = "drop"
     tools: list[str] = []
     mode: Literal["chat", "plan"] = "chat"
     # Enforced by the tool layer (tools/policy.py): where it may write, what it may fetch, code.
     capabilities: Capabilities = Capabilities()
 
     _check_tools = field_validator("tools")(classmethod(lambda cls, v: _unique_tools(v)))
+    _unique_stops = field_validator("stop")(classmethod(lambda cls, v: unique_stops(v)))
 
 
 def _unique(ids: list[str] | None) -> list[str] | None:
@@ -55,6 +71,11 @@ class AgentUpdate(BaseModel):
     model: str | None = Field(default=None, max_length=200)
     temperature: float | None = Field(default=None, ge=0, le=2)
     max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    stop: list[StopSequence] | None = Field(default=None, max_length=MAX_STOP)
+    seed: int | None = Field(default=None, ge=0, le=SEED_MAX)
+    reasoning_effort: ReasoningEffort | None = None
+    context_policy: ContextPolicy | None = None
     tools: list[str] | None = None
     mode: Literal["chat", "plan"] | None = None
     knowledge_base_ids: list[str] | None = Field(default=None, max_length=50)
@@ -62,6 +83,7 @@ class AgentUpdate(BaseModel):
 
     _check_tools = field_validator("tools")(classmethod(lambda cls, v: _unique_tools(v)))
     _unique_kbs = field_validator("knowledge_base_ids")(classmethod(lambda cls, v: _unique(v)))
+    _unique_stops = field_validator("stop")(classmethod(lambda cls, v: unique_stops(v)))
 
 
 class AgentOut(AgentFields):

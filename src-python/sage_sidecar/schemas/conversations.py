@@ -3,6 +3,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
+from sage_sidecar.schemas.model_params import ModelParams
 from sage_sidecar.schemas.protocol.base import dump
 from sage_sidecar.schemas.protocol.parts import Citation, Failure, MessagePart, Usage
 from sage_sidecar.schemas.timestamps import UtcDateTime
@@ -20,6 +21,8 @@ class ConversationUpdate(BaseModel):
 
     title: str | None = Field(default=None, min_length=1, max_length=300)
     model: str | None = Field(default=None, min_length=1, max_length=200)
+    # The whole override at once (`{}` or null: the agent's parameters again).
+    model_params: ModelParams | None = None
 
 
 class ConversationOut(BaseModel):
@@ -29,6 +32,7 @@ class ConversationOut(BaseModel):
     agent_id: str | None
     title: str
     model: str | None = None
+    model_params: ModelParams = ModelParams()  # only what the conversation sets over its agent
     created_at: UtcDateTime
     updated_at: UtcDateTime
 

@@ -10,6 +10,10 @@ from sage_sidecar.storage.models import Agent, KnowledgeBase, McpServer, Provide
 from sage_sidecar.storage.rows import get_or_raise
 from sage_sidecar.tools.registry import BUILTIN_TOOLS
 
+# Fields an update may set back to null (the provider's default); the others ignore a null.
+NULLABLE = ("provider_id", "model", "temperature", "max_tokens", "top_p", "seed",
+            "reasoning_effort")  # fmt: skip
+
 DEFAULT_AGENT = AgentFields(
     name="Sage",
     avatar="🌿",
@@ -95,7 +99,7 @@ async def update_agent(session: AsyncSession, agent_id: str, data: AgentUpdate) 
     await _check_mcp_refs(session, changes.get("tools"))
     await _check_knowledge_bases(session, changes.get("knowledge_base_ids"))
     for field, value in changes.items():
-        if value is not None or field in ("provider_id", "model", "temperature", "max_tokens"):
+        if value is not None or field in NULLABLE:
             setattr(agent, field, value)
     if "tools" in changes:
         await approvals.drop_removed_tools(session, agent.id, agent.tools)

@@ -41,6 +41,7 @@ from sage_sidecar.services import agents as agents_service
 from sage_sidecar.services import attachments, mcp_servers, model_choice, page_reader
 from sage_sidecar.services import providers as providers_service
 from sage_sidecar.services.audit import AuditLog
+from sage_sidecar.services.context import setup as context_setup
 from sage_sidecar.services.conversations import get_conversation, next_seq
 from sage_sidecar.services.grounding import ground
 from sage_sidecar.services.mcp_connections import McpManager
@@ -88,6 +89,7 @@ class ChatSettings:
     retry_delays: tuple[float, ...]  # before the first token only
     max_steps: int  # model calls per tool loop
     attachments_dir: Path | None = None  # where attached images are (services/attachments.py)
+    context_tokens: int = 8_192  # the window of a model nobody says the size of
 
     @classmethod
     def of(cls, settings: Settings) -> "ChatSettings":
@@ -97,6 +99,7 @@ class ChatSettings:
             retry_delays=settings.chat_retry_delays_s,
             max_steps=settings.chat_max_tool_steps,
             attachments_dir=attachments.folder(settings),
+            context_tokens=settings.chat_context_tokens,
         )
 
     @property
@@ -334,6 +337,7 @@ class ChatEngine:
                            provider.name, provider.kind, model)  # fmt: skip
             turn.trace = self.traces.begin(info, turn.client._headers())
         turn.tools = await self._tools(turn)
+        await context_setup.prepare(turn, provider.kind, self.settings.context_tokens)
         if self.skills is not None:
             await skills_runtime.equip(turn, self.skills)  # names in the prompt, skill tools
         await ground(turn, self.knowledge)  # agents with knowledge bases get cited sources
@@ -380,9 +384,9 @@ class ChatEngine:
                     # Attached files travel with the message they were attached to.
                     text = attachments.for_model(row.content, row.parts)
                     urls = attachments.images_for_model(self.settings.attachments_dir, row.parts)
-                    history.append(ChatMessage("user", text, images=urls))
+                    history.append(ChatMessage("user", text, images=urls, ref=row.id))
                 elif row.content and row.status in ("completed", "interrupted"):
-                    history.append(ChatMessage(row.role, row.content))  # type: ignore[arg-type]
+                    history.append(ChatMessage(row.role, row.content, ref=row.id))  # type: ignore[arg-type]
             return agent, provider, choice.model, history
 
 

@@ -52,6 +52,9 @@ async def update_conversation(
     for field in ("title", "model"):
         if field in changes:
             setattr(conversation, field, changes[field])
+    if "model_params" in changes:  # already validated and dumped by ConversationUpdate
+        conversation.model_params = {k: v for k, v in (changes["model_params"] or {}).items()
+                                     if v is not None}  # fmt: skip
     await session.commit()
     return conversation
 

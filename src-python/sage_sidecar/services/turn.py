@@ -24,8 +24,10 @@ from sage_sidecar.providers.base import (
 )
 from sage_sidecar.providers.transport import HttpProviderClient
 from sage_sidecar.schemas.capabilities import Capabilities
+from sage_sidecar.schemas.model_params import ModelParams
 from sage_sidecar.schemas.protocol.chat import (
     ApprovalReason,
+    ContextTrimmedFrame,
     MessageDelta,
     NoticeFrame,
     ReasoningDeltaFrame,
@@ -36,6 +38,7 @@ from sage_sidecar.schemas.protocol.chat import (
     ToolResultFrame,
 )
 from sage_sidecar.schemas.protocol.parts import (
+    ContextPart,
     FailureCode,
     NoticePart,
     ReasoningPart,
@@ -45,6 +48,8 @@ from sage_sidecar.schemas.protocol.parts import (
 from sage_sidecar.schemas.protocol.parts import Usage as ReplyUsage
 from sage_sidecar.services import approvals, page_reader
 from sage_sidecar.services.audit import AuditLog, Who
+from sage_sidecar.services.context.keeper import ContextKeeper
+from sage_sidecar.services.context.summary import SUMMARY_TOKENS
 from sage_sidecar.services.message_writer import MessageWriter
 from sage_sidecar.services.traces.recorder import RunRecorder
 from sage_sidecar.storage.db import Database
@@ -144,6 +149,10 @@ class Turn:
     # What untrusted content this reply has read (fetched_page, mcp_result, attachment,
     # knowledge): from then on writing files or running code asks again (tools/policy.py).
     taint: TaintSource | None = None
+    # The agent's model parameters with the conversation's over them (services/context/params.py);
+    # None: the agent's temperature and max tokens only.
+    params: ModelParams | None = None
+    context: ContextKeeper | None = None  # keeps each request within the model's window
 
     @functools.cached_property
     def capabilities(self) -> Capabilities:
@@ -160,20 +169,46 @@ class Turn:
     async def emit(self, frame: ServerChatFrame) -> None:
         await safe_emit(self.emit_raw, frame)
 
-    def request(self, messages: list[ChatMessage], with_tools: bool = True) -> ChatRequest:
+    def request(
+        self, messages: list[ChatMessage], with_tools: bool = True, max_tokens: int | None = None
+    ) -> ChatRequest:
+        params = self.params or ModelParams(temperature=self.agent.temperature,
+                                            max_tokens=self.agent.max_tokens)  # fmt: skip
         return ChatRequest(
             model=self.model,
             messages=messages,
             tools=[t.spec() for t in self.tools] if with_tools else [],
-            temperature=self.agent.temperature,
-            max_tokens=self.agent.max_tokens,
+            temperature=params.temperature,
+            max_tokens=max_tokens or params.max_tokens,
+            top_p=params.top_p,
+            stop=params.stop or [],
+            seed=params.seed,
+            reasoning_effort=params.reasoning_effort,
         )
+
+    async def fit(self, messages: list[ChatMessage], with_tools: bool = True) -> list[ChatMessage]:
+        """The messages as they fit the model's context window (services/context/keeper.py)."""
+        if self.context is None:
+            return messages
+        tools = [t.spec() for t in self.tools] if with_tools else []
+        return await self.context.fit(messages, tools, self._summarise, self._announce_cut)
+
+    async def _summarise(self, messages: list[ChatMessage]) -> str:
+        return await self.ask(messages, purpose="summary", fit=False, max_tokens=SUMMARY_TOKENS)
+
+    async def _announce_cut(self, part: ContextPart) -> None:
+        if any(p is part for p in self.writer.parts):
+            self.writer.touch()  # a later step of this reply cut more
+        else:
+            self.writer.add_part(part)
+        await self.emit(ContextTrimmedFrame(**self.ids, part=part))
 
     async def complete(self, messages: list[ChatMessage]) -> str:
         """The tool loop: stream the model's answer to the user, run the tools it calls, feed the
         results back, until it answers without tools. Returns the last step's text."""
         for _step in range(self.limits.max_steps):
-            text, calls = await self._stream_step(self.request(messages), visible=True)
+            request = self.request(await self.fit(messages))
+            text, calls = await self._stream_step(request, visible=True)
             if not calls:
                 return text
             messages = [*messages, ChatMessage("assistant", text or None, tool_calls=calls)]
@@ -188,10 +223,18 @@ class Turn:
             steps=str(self.limits.max_steps),
         )
 
-    async def ask(self, messages: list[ChatMessage], purpose: str = "hidden") -> str:
+    async def ask(
+        self,
+        messages: list[ChatMessage],
+        purpose: str = "hidden",
+        fit: bool = True,
+        max_tokens: int | None = None,
+    ) -> str:
         """A model call whose text is for Sage, not the user (plans, self-checks): not streamed,
         no tools; its tokens still count, and its trace step says what it was for."""
-        request = self.request(messages, with_tools=False)
+        if fit:
+            messages = await self.fit(messages, with_tools=False)
+        request = self.request(messages, with_tools=False, max_tokens=max_tokens)
         text, _ = await self._stream_step(request, visible=False, purpose=purpose)
         return text
 

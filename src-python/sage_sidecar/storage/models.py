@@ -81,6 +81,13 @@ class Agent(Timestamped, Base):
     model: Mapped[str | None] = mapped_column(String(200), default=None)
     temperature: Mapped[float | None] = mapped_column(Float, default=None)
     max_tokens: Mapped[int | None] = mapped_column(Integer, default=None)
+    # The other model parameters (0013); None / [] leaves each to the provider's default.
+    top_p: Mapped[float | None] = mapped_column(Float, default=None)
+    seed: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    stop: Mapped[list[Any]] = mapped_column(default=list)
+    reasoning_effort: Mapped[str | None] = mapped_column(String(16), default=None)
+    # When the history outgrows the model's context window: drop | summarise (services/context).
+    context_policy: Mapped[str] = mapped_column(String(16), default="drop")
     tools: Mapped[list[Any]] = mapped_column(default=list)
     # Legacy (before 0011): standing approvals are rows of tool_approvals now; kept empty.
     approved_tools: Mapped[list[Any]] = mapped_column(default=list)
@@ -101,6 +108,8 @@ class Conversation(Timestamped, Base):
     title: Mapped[str] = mapped_column(String(300), default="New chat")
     # Picked in the composer; None means the agent's model (or its provider's default).
     model: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Model parameters set for this conversation over its agent's (schemas/model_params.py).
+    model_params: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 class Message(Base):

@@ -8,6 +8,7 @@ from pydantic import Field
 from sage_sidecar.schemas.protocol.base import ProtocolModel
 from sage_sidecar.schemas.protocol.parts import (
     Citation,
+    ContextPart,
     FailureCode,
     FailureReason,
     NoticeCode,
@@ -101,6 +102,14 @@ class NoticeFrame(ReplyFrame):
     params: dict[str, str] = {}
 
 
+class ContextTrimmedFrame(ReplyFrame):
+    """The history was cut to fit the model's context window (a `ContextPart`, kept on the reply;
+    sent again when a later step of the same reply cuts more)."""
+
+    type: Literal["context.trimmed"] = "context.trimmed"
+    part: ContextPart
+
+
 class PlanCreated(ReplyFrame):
     type: Literal["plan.created"] = "plan.created"
     steps: list[PlanStep]
@@ -177,6 +186,7 @@ ServerChatFrame = Annotated[
     | ToolApprovalRequired
     | ToolResultFrame
     | NoticeFrame
+    | ContextTrimmedFrame
     | PlanCreated
     | PlanStepFrame
     | PlanCheckFrame

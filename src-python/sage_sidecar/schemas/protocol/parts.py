@@ -121,6 +121,22 @@ class ImagePart(ProtocolModel):
     height: int
 
 
+class ContextPart(ProtocolModel):
+    """The history was cut to fit the model's context window for this reply: `messages` earlier
+    messages were left out (`dropped`) or replaced by a summary (`summarised`), and/or a message
+    too big on its own was shortened (`truncated`). Shown where the cut is: before `keptFrom`,
+    the first stored message still sent (services/context)."""
+
+    type: Literal["context"] = "context"
+    action: Literal["dropped", "summarised"]
+    messages: int
+    kept_from: str | None = None
+    truncated: bool = False
+    window: int  # the model's context window, in tokens
+    summary: str | None = None  # what the model was given instead of the left-out messages
+    covers: str | None = None  # a digest of the summarised messages: the summary cache's key
+
+
 class ReasoningPart(ProtocolModel):
     """A model's thinking before (or between) its answers: shown collapsed, never sent back to
     the model, exported or used for titles. One part per model call that thought."""
@@ -137,6 +153,7 @@ MessagePart = Annotated[
     | PlanPart
     | AttachmentPart
     | ImagePart
-    | ReasoningPart,
+    | ReasoningPart
+    | ContextPart,
     Field(discriminator="type"),
 ]
