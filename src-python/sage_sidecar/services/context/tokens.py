@@ -6,7 +6,7 @@ split the way BPE pre-tokenizers split it (letter runs, digit groups, punctuatio
 each piece costs what it usually costs: a CJK character one token, an English word up to five and a
 half letters one token, punctuation one token per two characters. Measured against OpenAI's
 cl100k_base and o200k_base (tests/test_context_tokens.py, on this repository's README, docs, Python
-and Vue source, and en/zh locale files), the estimate is 3–33 % above the real count and never
+and Vue source, and en/zh locale files), the estimate is 5–40 % above the real count and never
 below it on that text; random base64 or hex-like strings are the known exception (about 40 %
 under), which the request's safety margin (keeper.py) absorbs in a normal conversation."""
 
@@ -14,6 +14,7 @@ import functools
 import json
 import math
 import re
+from collections.abc import Iterator
 
 from sage_sidecar.providers.base import ChatMessage, ToolSpec
 
@@ -41,9 +42,20 @@ def _piece_cost(piece: str) -> float:
     return math.ceil(len(piece) / 2)  # digits (up to three a token), punctuation
 
 
+def _costs(text: str) -> Iterator[tuple[int, float]]:
+    """(start, cost) of each piece. A single space is free before an ASCII word or number (the
+    tokenizers fold it into the word's token), not before CJK text or punctuation."""
+    for match in _PIECE.finditer(text):
+        piece, end = match.group(), match.end()
+        if piece == " " and not (end < len(text) and text[end].isascii() and text[end].isalnum()):
+            yield match.start(), 0.5
+        else:
+            yield match.start(), _piece_cost(piece)
+
+
 @functools.lru_cache(maxsize=4096)  # a history is counted again at every model call
 def _counted(text: str) -> int:
-    return math.ceil(sum(_piece_cost(m.group()) for m in _PIECE.finditer(text)))
+    return math.ceil(sum(cost for _, cost in _costs(text)))
 
 
 def text_tokens(text: str | None) -> int:
@@ -74,8 +86,12 @@ def tools_tokens(tools: list[ToolSpec]) -> int:
 def cut_to_tokens(text: str, tokens: int) -> str:
     """The longest start of `text` that the estimate puts within `tokens`."""
     spent = 0.0
-    for match in _PIECE.finditer(text):
-        spent += _piece_cost(match.group())
-        if spent > tokens:
-            return text[: match.start()]
-    return text
+    cut = text
+    for start, cost in _costs(text):
+        spent += cost
+        if math.ceil(spent) > tokens:
+            cut = text[:start]
+            break
+    while cut and text_tokens(cut) > tokens:  # its last piece costs more at the very end
+        cut = cut[:-1]
+    return cut
