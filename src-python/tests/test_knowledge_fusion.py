@@ -1,9 +1,10 @@
-"""Reciprocal rank fusion and MMR: the orders they produce, and MMR pushing near-duplicates down."""
+"""Score fusion, reciprocal rank fusion and MMR: the orders they produce, and MMR pushing
+near-duplicates down."""
 
 import numpy
 import pytest
 
-from sage_sidecar.knowledge.fusion import mmr, reciprocal_rank_fusion
+from sage_sidecar.knowledge.fusion import mmr, reciprocal_rank_fusion, score_fusion
 
 
 def test_rrf_rewards_agreement_between_rankings():
@@ -38,6 +39,30 @@ def test_rrf_counts_a_repeated_item_once_and_handles_empty_input():
     assert dict(reciprocal_rank_fusion([[1, 1, 2]]))[1] == pytest.approx(1 / 61)
     assert reciprocal_rank_fusion([]) == []
     assert reciprocal_rank_fusion([[], []]) == []
+
+
+def test_score_fusion_keeps_a_clear_winner_that_a_flat_list_disagrees_with():
+    # The vector list is sure of 1; BM25 ranks 1 last but its scores barely differ (a weak
+    # lexical match everywhere). Rank fusion follows BM25's order; score fusion does not.
+    vector = [(1, 0.80), (2, 0.52), (3, 0.51), (4, 0.50), (5, 0.50), (6, 0.49)]
+    bm25 = [(3, 5.02), (2, 5.01), (4, 5.00), (5, 4.99), (6, 4.99), (1, 4.98)]
+    assert reciprocal_rank_fusion([[i for i, _ in vector], [i for i, _ in bm25]])[0][0] != 1
+    assert score_fusion([(0.65, vector), (0.35, bm25)])[0][0] == 1
+    # ... and a list that does separate its items still moves the result
+    sharp = [(3, 20.0), (2, 5.0), (4, 4.9), (5, 4.8), (6, 4.7), (1, 4.6)]
+    assert [i for i, _ in score_fusion([(0.5, vector), (0.5, sharp)])][:2] == [3, 1]
+
+
+def test_score_fusion_weights_missing_items_repeats_and_empty_lists():
+    one = [(1, 3.0), (2, 2.0), (3, 1.0)]
+    two = [(4, 0.9), (3, 0.8)]
+    fused = dict(score_fusion([(1.0, one), (0.0, two)]))
+    assert fused[4] == pytest.approx(0.0) and fused[1] > fused[2] > fused[3]
+    assert [i for i, _ in score_fusion([(0.0, one), (1.0, two)])][:2] == [4, 3]
+    # an item repeated in a list counts once, at its first score; ties break by id
+    assert dict(score_fusion([(1.0, [(1, 2.0), (1, 9.0), (2, 1.0)])]))[1] > 0.5
+    assert score_fusion([(1.0, [(7, 1.0), (5, 1.0)])]) == [(5, 1.0), (7, 1.0)]
+    assert score_fusion([]) == [] and score_fusion([(0.5, []), (0.5, [])]) == []
 
 
 def unit(*rows):

@@ -144,6 +144,19 @@ def test_a_paragraph_without_sentences_is_cut_into_windows(tmp_path: Path):
     assert " ".join(c.text for c in chunks) == path.read_text()
 
 
+def test_chinese_prose_is_cut_at_its_sentences_into_model_sized_chunks(tmp_path: Path):
+    # No spaces in Chinese: a paragraph must not count as one "word" (one chunk far beyond the
+    # embedder's 256-token window), and 。 ends a sentence with nothing after it.
+    sentence = "苍鹭静静地站在芦苇丛中，等待小鱼从它细长的腿边游过。"
+    path = tmp_path / "herons.md"
+    path.write_text("# 苍鹭\n\n" + sentence * 40 + "\n", encoding="utf-8")
+    chunks = chunk_document(parse_file(path, "md"), target=120, overlap=30)
+    assert approx_tokens(sentence) == len(sentence)  # one token per character and mark
+    assert len(chunks) >= 8
+    for chunk in chunks:
+        assert chunk.token_count <= 120 and chunk.text.endswith("。")
+
+
 @pytest.mark.parametrize(
     ("raw", "safe"),
     [

@@ -20,10 +20,14 @@ from dataclasses import dataclass
 
 from sage_sidecar.knowledge.parsers import Block, ParsedDocument
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
-# A sentence ends at . ! ? (or CJK 。！？) followed by space. Prose is often hard-wrapped, so a
-# line break is only the next place to cut when a "sentence" is still too long (code, lists).
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+")
+# Chinese and Japanese are written without spaces: each character counts as a token (MiniLM's
+# WordPiece splits them one by one too), else a paragraph would be one "word" and one chunk.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+|[^\w\s]")
+# A sentence ends at . ! ? followed by space, or at CJK 。！？ (no space follows them). Prose is
+# often hard-wrapped, so a line break is only the next place to cut when a "sentence" is still
+# too long (code, lists).
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 # Only at a newline: `\s*\n\s*` tried every space of a long run as a start (quadratic); the
 # whitespace before the newline is trimmed from the piece instead.
 _LINE_END = re.compile(r"\n\s*")

@@ -21,6 +21,7 @@ from sage_sidecar.knowledge.ingest import IngestWorker
 from sage_sidecar.knowledge.parse_worker import ParseLimits, ParserPool
 from sage_sidecar.knowledge.search import Hit, Query, search
 from sage_sidecar.schemas.knowledge import SearchRequest
+from sage_sidecar.storage import cjk
 from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import KnowledgeBase
@@ -60,6 +61,8 @@ class Knowledge:
         return self.storage_dir / KNOWLEDGE_FOLDER / kb_id
 
     async def start(self) -> None:
+        async with self.db.session() as session:  # before the worker writes any chunk
+            await cjk.ensure_index(session)
         await self.worker.start()
 
     async def stop(self) -> None:

@@ -1,5 +1,5 @@
-"""SQL over the knowledge tables: chunks in and out, BM25 over their FTS5 index, and the counts a
-knowledge base shows. SQLite FTS5 specifics live here and in migration 0005 only (the knowledge
+"""SQL over the knowledge tables: chunks in and out, BM25 over their FTS5 indexes, and the counts a
+knowledge base shows. SQLite FTS5 specifics live here, in storage/cjk.py and in migration 0005 only (the knowledge
 pipeline in knowledge/ calls these functions and writes no SQL of its own)."""
 
 import re
@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, delete, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sage_sidecar.storage import cjk
 from sage_sidecar.storage.models import KnowledgeBase, KnowledgeChunk, KnowledgeFile
 
 ACTIVE = ("queued", "parsing", "embedding")  # a file in one of these is not searchable yet
@@ -49,7 +50,9 @@ async def insert_chunks(
     result = await session.execute(
         insert(KnowledgeChunk).returning(KnowledgeChunk.id, sort_by_parameter_order=True), rows
     )
-    return list(result.scalars().all())
+    ids = list(result.scalars().all())
+    await cjk.insert(session, ((i, c.text, c.heading) for i, c in zip(ids, chunks, strict=True)))
+    return ids
 
 
 async def chunk_ids(session: AsyncSession, file_ids: Collection[str]) -> list[int]:
@@ -164,19 +167,48 @@ async def bm25(
     file_ids: Collection[str] | None,
     limit: int,
 ) -> list[tuple[int, float]]:
-    """(chunk id, BM25 score) best first; higher is better (FTS5's bm25() is negated)."""
-    match = fts_query(query)
-    if match is None or not kb_ids:
+    """(chunk id, BM25 score) best first; higher is better (FTS5's bm25() is negated).
+
+    A query written in Chinese or Japanese searches the bigram index of the chunks that contain
+    such text (storage/cjk.py); if that finds fewer than `limit`, its other words (a product
+    name, a command) search the English index too, and those hits follow, scored below."""
+    if not kb_ids:
+        return []
+    if not cjk.is_cjk_query(query):
+        match = fts_query(query)
+        return await _bm25_in(session, "knowledge_chunks_fts", match, kb_ids, file_ids, limit)
+    found = await _bm25_in(session, cjk.TABLE, cjk.match_query(query), kb_ids, file_ids, limit)
+    other_words = " ".join(t for t in cjk.terms(query) if not cjk.has_cjk(t))
+    if len(found) < limit and other_words:
+        seen = {i for i, _ in found}
+        floor = min((s for _, s in found), default=1.0)
+        english = await _bm25_in(
+            session, "knowledge_chunks_fts", fts_query(other_words), kb_ids, file_ids, limit
+        )
+        top = max((s for _, s in english), default=1.0) or 1.0
+        found += [(i, floor * 0.5 * s / top) for i, s in english if i not in seen]
+    return found[:limit]
+
+
+async def _bm25_in(
+    session: AsyncSession,
+    table: str,
+    match: str | None,
+    kb_ids: Collection[str],
+    file_ids: Collection[str] | None,
+    limit: int,
+) -> list[tuple[int, float]]:
+    if match is None:
         return []
     file_filter = "AND c.file_id IN :file_ids " if file_ids is not None else ""
     sql = text(
-        "SELECT c.id, -bm25(knowledge_chunks_fts, 1.0, 0.5) AS score "
-        "FROM knowledge_chunks_fts "
-        "JOIN knowledge_chunks c ON c.id = knowledge_chunks_fts.rowid "
+        f"SELECT c.id, -bm25({table}, 1.0, 0.5) AS score "
+        f"FROM {table} "
+        f"JOIN knowledge_chunks c ON c.id = {table}.rowid "
         "JOIN knowledge_files f ON f.id = c.file_id "
-        "WHERE knowledge_chunks_fts MATCH :match AND c.kb_id IN :kb_ids "
+        f"WHERE {table} MATCH :match AND c.kb_id IN :kb_ids "
         f"AND f.status = 'ready' {file_filter}"
-        "ORDER BY bm25(knowledge_chunks_fts, 1.0, 0.5) LIMIT :limit"
+        f"ORDER BY bm25({table}, 1.0, 0.5) LIMIT :limit"
     ).bindparams(bindparam("kb_ids", expanding=True))
     params: dict[str, Any] = {"match": match, "kb_ids": list(kb_ids), "limit": limit}
     if file_ids is not None:
