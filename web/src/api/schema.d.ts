@@ -677,6 +677,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/network": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Settings */
+        get: operations["get_settings_api_network_get"];
+        /**
+         * Save Settings
+         * @description Saved and in force for the next request (providers, fetch_url, MCP over HTTP).
+         */
+        put: operations["save_settings_api_network_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/network/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check
+         * @description One GET of `url` with the current settings; a failure says whose it is (the proxy's
+         *     `network.proxy_unreachable`, the certificate's `network.tls_untrusted`, or the server's).
+         */
+        post: operations["check_api_network_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/prices": {
         parameters: {
             query?: never;
@@ -1574,6 +1616,12 @@ export interface components {
              */
             capabilities: components["schemas"]["Capabilities"];
             /**
+             * Context Policy
+             * @default drop
+             * @enum {string}
+             */
+            context_policy: "drop" | "summarise";
+            /**
              * Knowledge Base Ids
              * @default []
              */
@@ -1592,6 +1640,15 @@ export interface components {
             name: string;
             /** Provider Id */
             provider_id?: string | null;
+            /** Reasoning Effort */
+            reasoning_effort?: ("minimal" | "low" | "medium" | "high") | null;
+            /** Seed */
+            seed?: number | null;
+            /**
+             * Stop
+             * @default []
+             */
+            stop: string[];
             /**
              * System Prompt
              * @default
@@ -1604,6 +1661,8 @@ export interface components {
              * @default []
              */
             tools: string[];
+            /** Top P */
+            top_p?: number | null;
         };
         /**
          * AgentExport
@@ -1637,6 +1696,12 @@ export interface components {
              *     }
              */
             capabilities: components["schemas"]["Capabilities"];
+            /**
+             * Context Policy
+             * @default drop
+             * @enum {string}
+             */
+            context_policy: "drop" | "summarise";
             /** Max Tokens */
             max_tokens?: number | null;
             /**
@@ -1649,6 +1714,15 @@ export interface components {
             model?: string | null;
             /** Name */
             name: string;
+            /** Reasoning Effort */
+            reasoning_effort?: ("minimal" | "low" | "medium" | "high") | null;
+            /** Seed */
+            seed?: number | null;
+            /**
+             * Stop
+             * @default []
+             */
+            stop: string[];
             /**
              * System Prompt
              * @default
@@ -1661,6 +1735,8 @@ export interface components {
              * @default []
              */
             tools: string[];
+            /** Top P */
+            top_p?: number | null;
         };
         /** AgentOut */
         AgentOut: {
@@ -1678,6 +1754,12 @@ export interface components {
              *     }
              */
             capabilities: components["schemas"]["Capabilities"];
+            /**
+             * Context Policy
+             * @default drop
+             * @enum {string}
+             */
+            context_policy: "drop" | "summarise";
             /**
              * Created At
              * Format: date-time
@@ -1703,6 +1785,15 @@ export interface components {
             name: string;
             /** Provider Id */
             provider_id: string | null;
+            /** Reasoning Effort */
+            reasoning_effort?: ("minimal" | "low" | "medium" | "high") | null;
+            /** Seed */
+            seed?: number | null;
+            /**
+             * Stop
+             * @default []
+             */
+            stop: string[];
             /**
              * System Prompt
              * @default
@@ -1715,6 +1806,8 @@ export interface components {
              * @default []
              */
             tools: string[];
+            /** Top P */
+            top_p?: number | null;
             /**
              * Updated At
              * Format: date-time
@@ -1738,6 +1831,8 @@ export interface components {
             /** Avatar */
             avatar?: string | null;
             capabilities?: components["schemas"]["Capabilities"] | null;
+            /** Context Policy */
+            context_policy?: ("drop" | "summarise") | null;
             /** Knowledge Base Ids */
             knowledge_base_ids?: string[] | null;
             /** Max Tokens */
@@ -1750,12 +1845,20 @@ export interface components {
             name?: string | null;
             /** Provider Id */
             provider_id?: string | null;
+            /** Reasoning Effort */
+            reasoning_effort?: ("minimal" | "low" | "medium" | "high") | null;
+            /** Seed */
+            seed?: number | null;
+            /** Stop */
+            stop?: string[] | null;
             /** System Prompt */
             system_prompt?: string | null;
             /** Temperature */
             temperature?: number | null;
             /** Tools */
             tools?: string[] | null;
+            /** Top P */
+            top_p?: number | null;
         };
         /**
          * ApprovalOut
@@ -1998,6 +2101,18 @@ export interface components {
             /** Write Paths */
             write_paths?: string[] | null;
         };
+        /** CertificateInfo */
+        CertificateInfo: {
+            /** Not After */
+            not_after: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "pasted" | "file";
+            /** Subject */
+            subject: string;
+        };
         /** ChatAccepted */
         ChatAccepted: {
             /** conversationId */
@@ -2161,7 +2276,59 @@ export interface components {
              * Verdict
              * @enum {string}
              */
-            verdict: "ok" | "bad_key" | "unreachable" | "wrong_url" | "error";
+            verdict: "ok" | "bad_key" | "unreachable" | "proxy_unreachable" | "wrong_url" | "error";
+        };
+        /**
+         * ContextPart
+         * @description The history was cut to fit the model's context window for this reply: `messages` earlier
+         *     messages were left out (`dropped`) or replaced by a summary (`summarised`), and/or a message
+         *     too big on its own was shortened (`truncated`). Shown where the cut is: before `keptFrom`,
+         *     the first stored message still sent (services/context).
+         */
+        ContextPart: {
+            /**
+             * action
+             * @enum {string}
+             */
+            action: "dropped" | "summarised";
+            /** covers */
+            covers: string | null;
+            /** keptFrom */
+            keptFrom: string | null;
+            /** messages */
+            messages: number;
+            /** summary */
+            summary: string | null;
+            /**
+             * truncated
+             * @default false
+             */
+            truncated: boolean;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "context";
+            /** window */
+            window: number;
+        };
+        /**
+         * ContextTrimmedFrame
+         * @description The history was cut to fit the model's context window (a `ContextPart`, kept on the reply;
+         *     sent again when a later step of the same reply cuts more).
+         */
+        ContextTrimmedFrame: {
+            /** conversationId */
+            conversationId: string;
+            /** messageId */
+            messageId: string;
+            /** part */
+            part: components["schemas"]["ContextPart"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "context.trimmed";
         };
         /** ConversationCreate */
         ConversationCreate: {
@@ -2202,6 +2369,8 @@ export interface components {
             id: string;
             /** Model */
             model?: string | null;
+            /** @default {} */
+            model_params: components["schemas"]["ModelParams"];
             /** Title */
             title: string;
             /**
@@ -2237,6 +2406,7 @@ export interface components {
         ConversationUpdate: {
             /** Model */
             model?: string | null;
+            model_params?: components["schemas"]["ModelParams"] | null;
             /** Title */
             title?: string | null;
         };
@@ -3051,7 +3221,7 @@ export interface components {
             /** Model */
             model: string | null;
             /** Parts */
-            parts: (components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ImagePart"] | components["schemas"]["ReasoningPart"])[];
+            parts: (components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ImagePart"] | components["schemas"]["ReasoningPart"] | components["schemas"]["ContextPart"])[];
             /** Role */
             role: string;
             /** Seq */
@@ -3067,7 +3237,7 @@ export interface components {
          * MessageParts
          * @description One entry of a message's `parts`.
          */
-        MessagePart: components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ImagePart"] | components["schemas"]["ReasoningPart"];
+        MessagePart: components["schemas"]["ToolCallPart"] | components["schemas"]["ToolResultPart"] | components["schemas"]["NoticePart"] | components["schemas"]["PlanPart"] | components["schemas"]["AttachmentPart"] | components["schemas"]["ImagePart"] | components["schemas"]["ReasoningPart"] | components["schemas"]["ContextPart"];
         /** MessageStarted */
         MessageStarted: {
             /** conversationId */
@@ -3099,6 +3269,25 @@ export interface components {
             provider_name: string | null;
         };
         /**
+         * ModelParams
+         * @description A conversation's own parameters over its agent's: each one left out (or null) is the
+         *     agent's. Also the shape of the resolved set a reply uses (services/context/params.py).
+         */
+        ModelParams: {
+            /** Max Tokens */
+            max_tokens?: number | null;
+            /** Reasoning Effort */
+            reasoning_effort?: ("minimal" | "low" | "medium" | "high") | null;
+            /** Seed */
+            seed?: number | null;
+            /** Stop */
+            stop?: string[] | null;
+            /** Temperature */
+            temperature?: number | null;
+            /** Top P */
+            top_p?: number | null;
+        };
+        /**
          * MoveRequest
          * @description Rename and move are the same: `to_path` is the entry's new path.
          */
@@ -3107,6 +3296,109 @@ export interface components {
             from_path: string;
             /** To Path */
             to_path: string;
+        };
+        /** NetworkCheck */
+        NetworkCheck: {
+            /** Url */
+            url: string;
+        };
+        /** NetworkCheckResult */
+        NetworkCheckResult: {
+            /** Ok */
+            ok: boolean;
+            /**
+             * Proxy
+             * @description The proxy the request went through (password hidden)
+             */
+            proxy: string | null;
+            /** Status */
+            status: number;
+        };
+        /**
+         * NetworkSettings
+         * @description What is saved. A proxy URL's password is write-only: it comes back as `***`, and a URL
+         *     sent back with `***` keeps the saved password.
+         */
+        NetworkSettings: {
+            /**
+             * Bypass
+             * @description Custom mode: hosts (and their subdomains) reached directly
+             * @default [
+             *       "localhost",
+             *       "127.0.0.1",
+             *       "::1"
+             *     ]
+             */
+            bypass: string[];
+            /**
+             * Extra Ca Path
+             * @description A PEM file read at every start (a CA that is renewed in place)
+             */
+            extra_ca_path?: string | null;
+            /**
+             * Extra Ca Pem
+             * @description PEM certificates trusted besides certifi's
+             * @default
+             */
+            extra_ca_pem: string;
+            /**
+             * Mode
+             * @description system: the environment's or the OS's proxy; custom: `proxy_url`; direct
+             * @default system
+             * @enum {string}
+             */
+            mode: "system" | "custom" | "direct";
+            /**
+             * Proxy Url
+             * @description http://, https://, socks5:// or socks5h://host:port, user:password@ allowed
+             */
+            proxy_url?: string | null;
+        };
+        /** NetworkSettingsOut */
+        NetworkSettingsOut: {
+            /**
+             * Bypass
+             * @description Custom mode: hosts (and their subdomains) reached directly
+             * @default [
+             *       "localhost",
+             *       "127.0.0.1",
+             *       "::1"
+             *     ]
+             */
+            bypass: string[];
+            /**
+             * Certificates
+             * @description The extra CAs, as Sage read them
+             */
+            certificates: components["schemas"]["CertificateInfo"][];
+            /**
+             * Extra Ca Path
+             * @description A PEM file read at every start (a CA that is renewed in place)
+             */
+            extra_ca_path?: string | null;
+            /**
+             * Extra Ca Pem
+             * @description PEM certificates trusted besides certifi's
+             * @default
+             */
+            extra_ca_pem: string;
+            /**
+             * Mode
+             * @description system: the environment's or the OS's proxy; custom: `proxy_url`; direct
+             * @default system
+             * @enum {string}
+             */
+            mode: "system" | "custom" | "direct";
+            /**
+             * Proxy Url
+             * @description http://, https://, socks5:// or socks5h://host:port, user:password@ allowed
+             */
+            proxy_url?: string | null;
+            /**
+             * System Proxy
+             * @description The proxy system mode uses for https:// (environment or OS), if any
+             */
+            system_proxy: string | null;
         };
         /** NoticeFrame */
         NoticeFrame: {
@@ -3785,7 +4077,7 @@ export interface components {
          * ServerChatFrames
          * @description A frame the sidecar sends on `/ws/chat` after `auth.ok`.
          */
-        ServerChatFrame: components["schemas"]["ChatAccepted"] | components["schemas"]["MessageStarted"] | components["schemas"]["CitationsFrame"] | components["schemas"]["MessageDelta"] | components["schemas"]["ReasoningDeltaFrame"] | components["schemas"]["ToolCallFrame"] | components["schemas"]["ToolApprovalRequired"] | components["schemas"]["ToolResultFrame"] | components["schemas"]["NoticeFrame"] | components["schemas"]["PlanCreated"] | components["schemas"]["PlanStepFrame"] | components["schemas"]["PlanCheckFrame"] | components["schemas"]["ConversationTitled"] | components["schemas"]["UsageFrame"] | components["schemas"]["MessageCompleted"] | components["schemas"]["MessageFailed"] | components["schemas"]["ErrorFrame"];
+        ServerChatFrame: components["schemas"]["ChatAccepted"] | components["schemas"]["MessageStarted"] | components["schemas"]["CitationsFrame"] | components["schemas"]["MessageDelta"] | components["schemas"]["ReasoningDeltaFrame"] | components["schemas"]["ToolCallFrame"] | components["schemas"]["ToolApprovalRequired"] | components["schemas"]["ToolResultFrame"] | components["schemas"]["NoticeFrame"] | components["schemas"]["ContextTrimmedFrame"] | components["schemas"]["PlanCreated"] | components["schemas"]["PlanStepFrame"] | components["schemas"]["PlanCheckFrame"] | components["schemas"]["ConversationTitled"] | components["schemas"]["UsageFrame"] | components["schemas"]["MessageCompleted"] | components["schemas"]["MessageFailed"] | components["schemas"]["ErrorFrame"];
         /** SkillDetailOut */
         SkillDetailOut: {
             /** Builtin */
@@ -7885,6 +8177,182 @@ export interface operations {
             };
             /** @description Invalid request: `code` says what, `params.errors` lists each problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings_api_network_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetworkSettingsOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    save_settings_api_network_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NetworkSettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetworkSettingsOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_api_network_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NetworkCheck"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetworkCheckResult"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the sidecar called failed (a provider, an embedding API) */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
