@@ -14,7 +14,6 @@ from sage_sidecar.api.routes import (
     health,
     knowledge,
     mcp,
-    network,
     privacy,
     prompts,
     providers,
@@ -46,7 +45,6 @@ for module in (
     skills,
     privacy,
     prompts,
-    network,
     database_encryption,
 ):
     api_router.include_router(module.router, responses=COMMON_ERRORS)

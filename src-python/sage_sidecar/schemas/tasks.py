@@ -99,13 +99,13 @@ class TaskOut(TaskFields):
     updated_at: UtcDateTime
 
 
-class PreviewRequest(BaseModel):
+class SchedulePreviewRequest(BaseModel):
     schedule: Schedule
     timezone: ZoneName
     count: int = Field(default=5, ge=1, le=20)
 
 
-class PreviewOut(BaseModel):
+class SchedulePreviewOut(BaseModel):
     times: list[UtcDateTime] = Field(description="the next fire times, as UTC instants")
 
 

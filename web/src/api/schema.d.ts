@@ -677,48 +677,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/network": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get Settings */
-        get: operations["get_settings_api_network_get"];
-        /**
-         * Save Settings
-         * @description Saved and in force for the next request (providers, fetch_url, MCP over HTTP).
-         */
-        put: operations["save_settings_api_network_put"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/network/check": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Check
-         * @description One GET of `url` with the current settings; a failure says whose it is (the proxy's
-         *     `network.proxy_unreachable`, the certificate's `network.tls_untrusted`, or the server's).
-         */
-        post: operations["check_api_network_check_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/prices": {
         parameters: {
             query?: never;
@@ -2101,18 +2059,6 @@ export interface components {
             /** Write Paths */
             write_paths?: string[] | null;
         };
-        /** CertificateInfo */
-        CertificateInfo: {
-            /** Not After */
-            not_after: string;
-            /**
-             * Source
-             * @enum {string}
-             */
-            source: "pasted" | "file";
-            /** Subject */
-            subject: string;
-        };
         /** ChatAccepted */
         ChatAccepted: {
             /** conversationId */
@@ -2276,7 +2222,7 @@ export interface components {
              * Verdict
              * @enum {string}
              */
-            verdict: "ok" | "bad_key" | "unreachable" | "proxy_unreachable" | "wrong_url" | "error";
+            verdict: "ok" | "bad_key" | "unreachable" | "wrong_url" | "error";
         };
         /**
          * ContextPart
@@ -3297,109 +3243,6 @@ export interface components {
             /** To Path */
             to_path: string;
         };
-        /** NetworkCheck */
-        NetworkCheck: {
-            /** Url */
-            url: string;
-        };
-        /** NetworkCheckResult */
-        NetworkCheckResult: {
-            /** Ok */
-            ok: boolean;
-            /**
-             * Proxy
-             * @description The proxy the request went through (password hidden)
-             */
-            proxy: string | null;
-            /** Status */
-            status: number;
-        };
-        /**
-         * NetworkSettings
-         * @description What is saved. A proxy URL's password is write-only: it comes back as `***`, and a URL
-         *     sent back with `***` keeps the saved password.
-         */
-        NetworkSettings: {
-            /**
-             * Bypass
-             * @description Custom mode: hosts (and their subdomains) reached directly
-             * @default [
-             *       "localhost",
-             *       "127.0.0.1",
-             *       "::1"
-             *     ]
-             */
-            bypass: string[];
-            /**
-             * Extra Ca Path
-             * @description A PEM file read at every start (a CA that is renewed in place)
-             */
-            extra_ca_path?: string | null;
-            /**
-             * Extra Ca Pem
-             * @description PEM certificates trusted besides certifi's
-             * @default
-             */
-            extra_ca_pem: string;
-            /**
-             * Mode
-             * @description system: the environment's or the OS's proxy; custom: `proxy_url`; direct
-             * @default system
-             * @enum {string}
-             */
-            mode: "system" | "custom" | "direct";
-            /**
-             * Proxy Url
-             * @description http://, https://, socks5:// or socks5h://host:port, user:password@ allowed
-             */
-            proxy_url?: string | null;
-        };
-        /** NetworkSettingsOut */
-        NetworkSettingsOut: {
-            /**
-             * Bypass
-             * @description Custom mode: hosts (and their subdomains) reached directly
-             * @default [
-             *       "localhost",
-             *       "127.0.0.1",
-             *       "::1"
-             *     ]
-             */
-            bypass: string[];
-            /**
-             * Certificates
-             * @description The extra CAs, as Sage read them
-             */
-            certificates: components["schemas"]["CertificateInfo"][];
-            /**
-             * Extra Ca Path
-             * @description A PEM file read at every start (a CA that is renewed in place)
-             */
-            extra_ca_path?: string | null;
-            /**
-             * Extra Ca Pem
-             * @description PEM certificates trusted besides certifi's
-             * @default
-             */
-            extra_ca_pem: string;
-            /**
-             * Mode
-             * @description system: the environment's or the OS's proxy; custom: `proxy_url`; direct
-             * @default system
-             * @enum {string}
-             */
-            mode: "system" | "custom" | "direct";
-            /**
-             * Proxy Url
-             * @description http://, https://, socks5:// or socks5h://host:port, user:password@ allowed
-             */
-            proxy_url?: string | null;
-            /**
-             * System Proxy
-             * @description The proxy system mode uses for https:// (environment or OS), if any
-             */
-            system_proxy: string | null;
-        };
         /** NoticeFrame */
         NoticeFrame: {
             /**
@@ -3578,20 +3421,35 @@ export interface components {
              */
             type: "plan.step";
         };
-        /** PreviewRequest */
-        PreviewRequest: {
+        /** PreviewOut */
+        PreviewOut: {
+            /** Content Type */
+            content_type: string;
+            /** Error */
+            error: string | null;
+            /** Language */
+            language: string | null;
             /**
-             * Count
-             * @default 5
+             * Modified
+             * Format: date-time
              */
-            count: number;
-            /** Schedule */
-            schedule: components["schemas"]["OnceSchedule"] | components["schemas"]["IntervalSchedule"] | components["schemas"]["CronSchedule"];
+            modified: string;
+            /** Name */
+            name: string;
+            /** Path */
+            path: string;
             /**
-             * Timezone
-             * @description an IANA time zone
+             * Preview
+             * @enum {string}
              */
-            timezone: string;
+            preview: "text" | "markdown" | "code" | "csv" | "docx" | "image" | "pdf" | "html" | "binary";
+            /** Size */
+            size: number;
+            table: components["schemas"]["CsvTable"] | null;
+            /** Text */
+            text: string | null;
+            /** Truncated */
+            truncated: boolean;
         };
         /** PriceIn */
         PriceIn: {
@@ -3977,6 +3835,29 @@ export interface components {
             /** Steps */
             steps: components["schemas"]["StepOut"][];
             totals: components["schemas"]["Totals"];
+        };
+        /** SchedulePreviewOut */
+        SchedulePreviewOut: {
+            /**
+             * Times
+             * @description the next fire times, as UTC instants
+             */
+            times: string[];
+        };
+        /** SchedulePreviewRequest */
+        SchedulePreviewRequest: {
+            /**
+             * Count
+             * @default 5
+             */
+            count: number;
+            /** Schedule */
+            schedule: components["schemas"]["OnceSchedule"] | components["schemas"]["IntervalSchedule"] | components["schemas"]["CronSchedule"];
+            /**
+             * Timezone
+             * @description an IANA time zone
+             */
+            timezone: string;
         };
         /** SchedulerState */
         SchedulerState: {
@@ -4724,44 +4605,6 @@ export interface components {
             truncated: boolean;
             /** Used Bytes */
             used_bytes: number;
-        };
-        /** PreviewOut */
-        sage_sidecar__schemas__tasks__PreviewOut: {
-            /**
-             * Times
-             * @description the next fire times, as UTC instants
-             */
-            times: string[];
-        };
-        /** PreviewOut */
-        sage_sidecar__schemas__workspace__PreviewOut: {
-            /** Content Type */
-            content_type: string;
-            /** Error */
-            error: string | null;
-            /** Language */
-            language: string | null;
-            /**
-             * Modified
-             * Format: date-time
-             */
-            modified: string;
-            /** Name */
-            name: string;
-            /** Path */
-            path: string;
-            /**
-             * Preview
-             * @enum {string}
-             */
-            preview: "text" | "markdown" | "code" | "csv" | "docx" | "image" | "pdf" | "html" | "binary";
-            /** Size */
-            size: number;
-            table: components["schemas"]["CsvTable"] | null;
-            /** Text */
-            text: string | null;
-            /** Truncated */
-            truncated: boolean;
         };
     };
     responses: never;
@@ -8195,182 +8038,6 @@ export interface operations {
             };
         };
     };
-    get_settings_api_network_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["NetworkSettingsOut"];
-                };
-            };
-            /** @description The body could not be read, or the Host header is not this sidecar's */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The API key is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    save_settings_api_network_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NetworkSettings"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["NetworkSettingsOut"];
-                };
-            };
-            /** @description The body could not be read, or the Host header is not this sidecar's */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The API key is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
-    check_api_network_check_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["NetworkCheck"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["NetworkCheckResult"];
-                };
-            };
-            /** @description The body could not be read, or the Host header is not this sidecar's */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The API key is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description A service the sidecar called failed (a provider, an embedding API) */
-            502: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
     list_prices_api_prices_get: {
         parameters: {
             query?: never;
@@ -10596,7 +10263,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["PreviewRequest"];
+                "application/json": components["schemas"]["SchedulePreviewRequest"];
             };
         };
         responses: {
@@ -10606,7 +10273,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["sage_sidecar__schemas__tasks__PreviewOut"];
+                    "application/json": components["schemas"]["SchedulePreviewOut"];
                 };
             };
             /** @description The body could not be read, or the Host header is not this sidecar's */
@@ -11846,7 +11513,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["sage_sidecar__schemas__workspace__PreviewOut"];
+                    "application/json": components["schemas"]["PreviewOut"];
                 };
             };
             /** @description The body could not be read, or the Host header is not this sidecar's */

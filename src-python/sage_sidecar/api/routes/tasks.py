@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query, Response
 
 from sage_sidecar.api.deps import SessionDep, StateDep
 from sage_sidecar.schemas.tasks import (
-    PreviewOut,
-    PreviewRequest,
+    SchedulePreviewOut,
+    SchedulePreviewRequest,
     SchedulerState,
     TaskCreate,
     TaskOut,
@@ -40,13 +40,15 @@ async def create_task(data: TaskCreate, session: SessionDep, state: StateDep) ->
     return store.task_out(task, None, False)
 
 
-@router.post("/preview", response_model=PreviewOut)
-async def preview(data: PreviewRequest, state: StateDep) -> PreviewOut:
+@router.post("/preview", response_model=SchedulePreviewOut)
+async def preview(data: SchedulePreviewRequest, state: StateDep) -> SchedulePreviewOut:
     """The next fire times of a schedule in a zone, from now (422 `task.bad_cron`, ...)."""
     schedule = data.schedule.model_dump()
     policies.validate(schedule, data.timezone)
     now = _tasks(state).clock.now()
-    return PreviewOut(times=policies.upcoming(schedule, data.timezone, now, now, data.count))
+    return SchedulePreviewOut(
+        times=policies.upcoming(schedule, data.timezone, now, now, data.count)
+    )
 
 
 @router.get("/scheduler", response_model=SchedulerState)
