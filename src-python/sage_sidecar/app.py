@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
@@ -15,6 +14,7 @@ from sage_sidecar.api.errors import install_error_handlers
 from sage_sidecar.api.main import api_router
 from sage_sidecar.api.openapi import install_protocol_schemas
 from sage_sidecar.app_state import AppState
+from sage_sidecar.core import network
 from sage_sidecar.core.config import Settings
 from sage_sidecar.core.events import EventBus, run_heartbeat
 from sage_sidecar.core.logging import silence_parameter_logging
@@ -24,6 +24,7 @@ from sage_sidecar.demo.scripted import ScriptedProvider
 from sage_sidecar.schemas.protocol.events import LocalServer, ProvidersDetected
 from sage_sidecar.services import agents, app_meta, conversations, providers
 from sage_sidecar.services import audit as audit_service
+from sage_sidecar.services import network as network_settings
 from sage_sidecar.services.audit import AuditLog
 from sage_sidecar.services.chat import ChatEngine, ChatSettings
 from sage_sidecar.services.knowledge import Knowledge, parse_limits
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
             interrupted = await conversations.mark_interrupted_streams(session)
             await traces_store.mark_interrupted_runs(session)
             await agents.default_agent(session)
+            await network_settings.activate_saved(session)  # Settings → Network: proxy, CAs
             await skills_builtin.seed_once(session, skills)  # the shipped skills, once
             if settings.demo_provider_url:
                 await providers.ensure_demo_provider(session, settings.demo_provider_url)
@@ -71,7 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
             log.warning(
                 "%d reply(s) were cut off by the last shutdown; marked interrupted", interrupted
             )
-        http = httpx.AsyncClient(follow_redirects=False)
+        http = network.http_client(follow_redirects=False)  # follows Settings → Network
         mcp = McpManager()
         events = EventBus()
         traces = TraceSink(db, secrets=(settings.api_key.get_secret_value(),),

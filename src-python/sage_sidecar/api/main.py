@@ -14,6 +14,7 @@ from sage_sidecar.api.routes import (
     health,
     knowledge,
     mcp,
+    network,
     privacy,
     prompts,
     providers,
@@ -45,6 +46,7 @@ for module in (
     skills,
     privacy,
     prompts,
+    network,
     database_encryption,
 ):
     api_router.include_router(module.router, responses=COMMON_ERRORS)

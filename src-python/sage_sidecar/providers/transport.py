@@ -84,6 +84,8 @@ async def get_model_ids(http: httpx.AsyncClient, url: str, headers: dict[str, st
         response = await http.get(url, headers=headers, timeout=CONNECT_TIMEOUT_S)
     except httpx.TimeoutException as error:
         raise ProviderError("timeout") from error
+    except httpx.ProxyError as error:  # Settings → Network's proxy (core/network.py)
+        raise ProviderError("unreachable", str(error)) from error
     except httpx.HTTPError as error:
         raise ProviderError("unreachable", type(error).__name__) from error
     if response.status_code != 200:
@@ -117,6 +119,8 @@ async def stream_events(
         raise ProviderError("timeout") from error
     except (httpx.RemoteProtocolError, httpx.ReadError) as error:
         raise ProviderError("dropped", type(error).__name__) from error
+    except httpx.ProxyError as error:
+        raise ProviderError("unreachable", str(error)) from error
     except httpx.HTTPError as error:
         raise ProviderError("unreachable", type(error).__name__) from error
 

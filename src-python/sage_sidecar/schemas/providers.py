@@ -89,7 +89,7 @@ class ProviderOut(BaseModel):
 
 class ConnectionVerdict(BaseModel):
     ok: bool
-    verdict: Literal["ok", "bad_key", "unreachable", "wrong_url", "error"]
+    verdict: Literal["ok", "bad_key", "unreachable", "proxy_unreachable", "wrong_url", "error"]
     message: str
     models: list[str] = []
 

@@ -26,7 +26,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from sage_sidecar.core import processes
+import httpx
+
+from sage_sidecar.core import network, processes
 from sage_sidecar.core.processes import descendants, kill_tree
 from sage_sidecar.schemas.mcp import McpToolOut
 from sage_sidecar.storage.models import McpServer
@@ -146,7 +148,7 @@ class Connection:
     async def _hold(self, ready: asyncio.Future[Any]) -> None:
         from mcp import ClientSession, StdioServerParameters
         from mcp.client.stdio import stdio_client
-        from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+        from mcp.client.streamable_http import streamable_http_client
 
         _use_own_spawn()
         _SPAWNED.set(self.pids)
@@ -159,8 +161,11 @@ class Connection:
                     )  # fmt: skip
                     read, write = await stack.enter_async_context(stdio_client(params))
                 else:
+                    # The SDK's timeouts (30 s, 300 s for the event stream), through Settings →
+                    # Network's proxy and CAs.
+                    timeout = httpx.Timeout(30.0, read=300.0)
                     http = await stack.enter_async_context(
-                        create_mcp_http_client(headers=dict(self.config.headers))
+                        network.http_client(headers=dict(self.config.headers), timeout=timeout)
                     )
                     read, write, _ = await stack.enter_async_context(
                         streamable_http_client(self.config.url or "", http_client=http)

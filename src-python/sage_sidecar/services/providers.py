@@ -101,6 +101,8 @@ async def test_connection(provider: Provider, http: httpx.AsyncClient) -> Connec
         models = await client_for(provider, http).list_models()
     except ProviderError as error:
         verdict = _VERDICTS.get(error.kind, "error")
+        if isinstance(error.__cause__, httpx.ProxyError):  # the proxy failed, not the provider
+            verdict = "proxy_unreachable"
         return ConnectionVerdict(ok=False, verdict=verdict, message=str(error))
     return ConnectionVerdict(ok=True, verdict="ok", message=f"{len(models)} models", models=models)
 

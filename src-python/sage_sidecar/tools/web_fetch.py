@@ -12,11 +12,15 @@ reduced to text in a parse worker process, not in the sidecar (knowledge/page_te
 the `read_page` the chat engine puts in the ToolContext.
 
 SAGE_FETCH_ALLOW_PRIVATE=1 lifts the address check (not the pinning) for tests against a local
-server. Proxy settings from the environment are not used: a proxy would connect on its own.
+server.
+
+Behind a proxy (Settings → Network, core/network.py) the address check still runs here, but the
+proxy resolves the name again and connects on its own: the pinning cannot hold, so a name that
+changes its answer between the two lookups could reach what the proxy can reach. That is the
+proxy's network, not this machine's; the trade-off is written down in docs/security.md.
 """
 
 import asyncio
-import functools
 import ipaddress
 import os
 import socket
@@ -27,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from sage_sidecar.core import network as network_settings
 from sage_sidecar.tools.base import PageReader, Tool, ToolContext, ToolError
 
 MAX_BYTES = 1_000_000
@@ -74,15 +79,8 @@ class Network:
     resolve: Resolver = system_resolve
     allowed: Callable[[IPAddress], bool] = is_public
     deadline_s: float = DEADLINE_S
-    verify: ssl.SSLContext | None = None  # None: the shared default (certifi's CAs)
+    verify: ssl.SSLContext | None = None  # None: Settings → Network's (certifi's CAs + extras)
     read_page: PageReader | None = None  # HTML to text, in a worker process (ToolContext's)
-
-
-@functools.cache
-def default_tls() -> ssl.SSLContext:
-    """Made once: loading the CA bundle takes ~100 ms on the event loop, which httpx would
-    spend again for every client (a client per redirect hop here)."""
-    return httpx.create_ssl_context()
 
 
 async def _checked_addresses(url: httpx.URL, network: Network) -> list[IPAddress]:
@@ -135,14 +133,22 @@ async def _fetch(url: httpx.URL, network: Network) -> tuple[str, str]:
     """(content type, text) of the page at `url`, after at most MAX_REDIRECTS redirects."""
     for _ in range(MAX_REDIRECTS + 1):
         addresses = await _checked_addresses(url, network)
+        # The profile's trust store is built once per change (loading CAs takes ~100 ms).
+        profile = network_settings.current()
+        proxy = profile.proxy_for(url)
         # A client per hop: a pooled connection belongs to one address and one TLS name.
         async with httpx.AsyncClient(
             timeout=TIMEOUT_S,
             follow_redirects=False,
             trust_env=False,
-            verify=network.verify or default_tls(),
+            verify=network.verify or profile.ssl_context,
+            proxy=proxy,
         ) as client:
-            response = await _send_pinned(client, url, addresses)
+            if proxy:  # the proxy connects by name: nothing to pin (see the module's comment)
+                request = client.build_request("GET", url, headers={"User-Agent": "Sage-Desktop"})
+                response = await client.send(request, stream=True)
+            else:
+                response = await _send_pinned(client, url, addresses)
             try:
                 if response.is_redirect and "location" in response.headers:
                     url = url.join(response.headers["location"])

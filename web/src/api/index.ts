@@ -23,6 +23,9 @@ import type {
   McpServerCreate,
   McpServerUpdate,
   McpToolList,
+  NetworkCheckResult,
+  NetworkSettings,
+  NetworkSettingsOut,
   Prompt,
   PromptCreate,
   PromptExport,
@@ -218,6 +221,13 @@ export const prompts = {
   exportAll: () => http.request<PromptExport>('/api/prompts/export'),
   importAll: (body: PromptExport) =>
     http.request<PromptImportResult>('/api/prompts/import', { method: 'POST', body }),
+}
+
+/** Settings → Network: the proxy and extra CAs every outgoing connection uses. */
+export const network = {
+  get: () => http.request<NetworkSettingsOut>('/api/network'),
+  save: (body: NetworkSettings) => http.request<NetworkSettingsOut>('/api/network', { method: 'PUT', body }),
+  check: (url: string) => http.request<NetworkCheckResult>('/api/network/check', { method: 'POST', body: { url } }),
 }
 
 export const knowledge = {

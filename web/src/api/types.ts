@@ -43,6 +43,9 @@ export type PromptCreate = WithDefaults<Schemas['PromptCreate'], 'description'>
 export type PromptUpdate = Schemas['PromptUpdate']
 export type PromptExport = WithDefaults<Schemas['PromptExport'], 'format' | 'version'>
 export type PromptImportResult = Schemas['PromptImportResult']
+export type NetworkSettings = WithDefaults<Schemas['NetworkSettings'], 'mode' | 'bypass' | 'extra_ca_pem' | 'extra_ca_path' | 'proxy_url'>
+export type NetworkSettingsOut = Schemas['NetworkSettingsOut']
+export type NetworkCheckResult = Schemas['NetworkCheckResult']
 export type KnowledgeBase = Schemas['KnowledgeBaseOut']
 export type KnowledgeBaseFields = WithDefaults<
   Schemas['KnowledgeBaseCreate'],
