@@ -677,6 +677,48 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/network": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Settings */
+        get: operations["get_settings_api_network_get"];
+        /**
+         * Save Settings
+         * @description Saved and in force for the next request (providers, fetch_url, MCP over HTTP).
+         */
+        put: operations["save_settings_api_network_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/network/check": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check
+         * @description One GET of `url` with the current settings; a failure says whose it is (the proxy's
+         *     `network.proxy_unreachable`, the certificate's `network.tls_untrusted`, or the server's).
+         */
+        post: operations["check_api_network_check_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/prices": {
         parameters: {
             query?: never;
@@ -2059,6 +2101,18 @@ export interface components {
             /** Write Paths */
             write_paths?: string[] | null;
         };
+        /** CertificateInfo */
+        CertificateInfo: {
+            /** Not After */
+            not_after: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "pasted" | "file";
+            /** Subject */
+            subject: string;
+        };
         /** ChatAccepted */
         ChatAccepted: {
             /** conversationId */
@@ -2222,7 +2276,7 @@ export interface components {
              * Verdict
              * @enum {string}
              */
-            verdict: "ok" | "bad_key" | "unreachable" | "wrong_url" | "error";
+            verdict: "ok" | "bad_key" | "unreachable" | "proxy_unreachable" | "wrong_url" | "error";
         };
         /**
          * ContextPart
@@ -3242,6 +3296,109 @@ export interface components {
             from_path: string;
             /** To Path */
             to_path: string;
+        };
+        /** NetworkCheck */
+        NetworkCheck: {
+            /** Url */
+            url: string;
+        };
+        /** NetworkCheckResult */
+        NetworkCheckResult: {
+            /** Ok */
+            ok: boolean;
+            /**
+             * Proxy
+             * @description The proxy the request went through (password hidden)
+             */
+            proxy: string | null;
+            /** Status */
+            status: number;
+        };
+        /**
+         * NetworkSettings
+         * @description What is saved. A proxy URL's password is write-only: it comes back as `***`, and a URL
+         *     sent back with `***` keeps the saved password.
+         */
+        NetworkSettings: {
+            /**
+             * Bypass
+             * @description Custom mode: hosts (and their subdomains) reached directly
+             * @default [
+             *       "localhost",
+             *       "127.0.0.1",
+             *       "::1"
+             *     ]
+             */
+            bypass: string[];
+            /**
+             * Extra Ca Path
+             * @description A PEM file read at every start (a CA that is renewed in place)
+             */
+            extra_ca_path?: string | null;
+            /**
+             * Extra Ca Pem
+             * @description PEM certificates trusted besides certifi's
+             * @default
+             */
+            extra_ca_pem: string;
+            /**
+             * Mode
+             * @description system: the environment's or the OS's proxy; custom: `proxy_url`; direct
+             * @default system
+             * @enum {string}
+             */
+            mode: "system" | "custom" | "direct";
+            /**
+             * Proxy Url
+             * @description http://, https://, socks5:// or socks5h://host:port, user:password@ allowed
+             */
+            proxy_url?: string | null;
+        };
+        /** NetworkSettingsOut */
+        NetworkSettingsOut: {
+            /**
+             * Bypass
+             * @description Custom mode: hosts (and their subdomains) reached directly
+             * @default [
+             *       "localhost",
+             *       "127.0.0.1",
+             *       "::1"
+             *     ]
+             */
+            bypass: string[];
+            /**
+             * Certificates
+             * @description The extra CAs, as Sage read them
+             */
+            certificates: components["schemas"]["CertificateInfo"][];
+            /**
+             * Extra Ca Path
+             * @description A PEM file read at every start (a CA that is renewed in place)
+             */
+            extra_ca_path?: string | null;
+            /**
+             * Extra Ca Pem
+             * @description PEM certificates trusted besides certifi's
+             * @default
+             */
+            extra_ca_pem: string;
+            /**
+             * Mode
+             * @description system: the environment's or the OS's proxy; custom: `proxy_url`; direct
+             * @default system
+             * @enum {string}
+             */
+            mode: "system" | "custom" | "direct";
+            /**
+             * Proxy Url
+             * @description http://, https://, socks5:// or socks5h://host:port, user:password@ allowed
+             */
+            proxy_url?: string | null;
+            /**
+             * System Proxy
+             * @description The proxy system mode uses for https:// (environment or OS), if any
+             */
+            system_proxy: string | null;
         };
         /** NoticeFrame */
         NoticeFrame: {
@@ -8020,6 +8177,182 @@ export interface operations {
             };
             /** @description Invalid request: `code` says what, `params.errors` lists each problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings_api_network_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetworkSettingsOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    save_settings_api_network_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NetworkSettings"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetworkSettingsOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_api_network_check_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NetworkCheck"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NetworkCheckResult"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the sidecar called failed (a provider, an embedding API) */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };
