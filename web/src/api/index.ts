@@ -61,7 +61,7 @@ import type {
   WorkspaceTrashItem,
 } from './types'
 import type { AgentSkills, Skill, SkillDetail, SkillFileText, SkillUpload } from './skills'
-import type { SecretsStatus } from './types'
+import type { DatabaseEncryption, SecretsStatus } from './types'
 
 export { ApiError } from './http'
 export type { SageConfig, StartupError, ConfigSource } from './config'
@@ -262,6 +262,10 @@ export const privacy = {
   secrets: () => http.request<SecretsStatus>('/api/privacy/secrets'),
   /** Look for the keychain again (after unlocking one) and encrypt what was stored without it. */
   retryKeychain: () => http.request<SecretsStatus>('/api/privacy/secrets/retry', { method: 'POST' }),
+  /** Whether the database is encrypted, and a change the next start of the sidecar carries out. */
+  database: () => http.request<DatabaseEncryption>('/api/privacy/database'),
+  setDatabase: (encrypted: boolean) =>
+    http.request<DatabaseEncryption>('/api/privacy/database', { method: 'PUT', body: { encrypted } }),
 }
 
 export const attachments = {

@@ -6,7 +6,12 @@ import type { SecretsStatus } from '@/api'
 import en from '@/locales/en.json'
 import zh from '@/locales/zh.json'
 
-const api = vi.hoisted(() => ({ secrets: vi.fn(), retryKeychain: vi.fn() }))
+const api = vi.hoisted(() => ({
+  secrets: vi.fn(),
+  retryKeychain: vi.fn(),
+  // The encrypted-database part of the section (DatabaseEncryption.test.ts tests it).
+  database: vi.fn(async () => ({ encrypted: false, pending: null, keychain: 'none', last_failure: null })),
+}))
 vi.mock('@/api', async () => ({ ApiError: (await import('@/api/http')).ApiError, privacy: api }))
 
 import PrivacySettings from './PrivacySettings.vue'
