@@ -187,3 +187,14 @@ def test_agents_enable_skills_and_lose_them_when_deleted(client, auth):
     left = client.get(f"/api/agents/{agent['id']}/skills", headers=auth).json()["skill_ids"]
     assert left == [ids[1]]
     assert client.get("/api/agents/nope/skills", headers=auth).status_code == 404
+
+
+def test_an_import_that_is_not_multipart_is_refused_with_a_code(client, auth):
+    for headers in (
+        {},
+        {"Content-Type": "application/zip"},
+        {"Content-Type": "multipart/form-data"},
+    ):
+        response = client.post("/api/skills/import", content=b"PK", headers={**auth, **headers})
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "skill.bad_upload"

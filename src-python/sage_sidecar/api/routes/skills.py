@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from python_multipart.multipart import parse_options_header
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
@@ -84,6 +85,10 @@ async def import_skill(
     """A skill from a .zip (one file part) or a folder (a part per file, each filename its path
     in the folder). Checked before anything is kept (docs/skills.md): 422 `skill.*` with the
     reason, 413 past the size limits, 409 `skill.exists` for a name taken (send replace=true)."""
+    media_type, options = parse_options_header(request.headers.get("content-type", ""))
+    if media_type != b"multipart/form-data" or not options.get(b"boundary"):
+        raise InvalidError("send a .zip or a folder's files as multipart/form-data",
+                           code="skill.bad_upload", reason="not multipart/form-data")  # fmt: skip
     parser = MultiPartParser(request.headers, _capped(request.stream()),
                              max_files=MAX_FILES, max_fields=10)  # fmt: skip
     try:

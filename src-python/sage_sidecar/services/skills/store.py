@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.confinement import NOFOLLOW, confine
@@ -112,8 +113,11 @@ class SkillStore:
                 session.add(skill)
             try:
                 await session.commit()
-            except BaseException:
-                await asyncio.to_thread(shutil.rmtree, self.root / skill.id, True)
+            except BaseException as error:
+                await asyncio.to_thread(self._swap_back, skill.id, old)
+                if isinstance(error, IntegrityError):  # the same name, imported at the same time
+                    raise ConflictError(f"a skill named {doc.name!r} exists already",
+                                        code="skill.exists", name=doc.name, id="") from None  # fmt: skip
                 raise
             if old is not None:
                 await asyncio.to_thread(shutil.rmtree, old, True)
@@ -131,6 +135,13 @@ class SkillStore:
             os.replace(target, old)
         os.replace(staged, target)
         return old
+
+    def _swap_back(self, skill_id: str, old: Path | None) -> None:
+        """Undo `_swap_in` after its row could not be written: the previous files come back."""
+        target = self.folder(skill_id)
+        shutil.rmtree(target, ignore_errors=True)
+        if old is not None:
+            os.replace(old, target)
 
     async def write_skill_md(self, session: AsyncSession, skill_id: str, text: str) -> Skill:
         """Replace SKILL.md (checked like an import's); a new name must be free."""
