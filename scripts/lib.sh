@@ -28,6 +28,9 @@ APT_BUILD_PACKAGES=(
 # shellcheck: actionlint checks the workflows' `run:` scripts with it (scripts/check-release.sh).
 # gnome-keyring, libsecret-tools: a real Secret Service for the keychain tests (tests/secret_service.py).
 APT_TEST_PACKAGES=(xauth dbus-x11 dbus xvfb webkit2gtk-driver chromium sudo shellcheck gnome-keyring libsecret-tools)
+# manpages, manpages-dev, manpages-zh: the English and Chinese retrieval evaluation sets are
+# built from their pages (src-python/tests/retrieval_sets.py, bench/quality).
+APT_TEST_PACKAGES+=(manpages manpages-dev manpages-zh)
 
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
