@@ -147,3 +147,27 @@ def test_frozen_parse_worker_decodes_and_downscales_an_image(tmp_path):
     stored = Image.open(io.BytesIO((tmp_path / "WEBP.webp").read_bytes()))
     assert stored.size == (2048, 1024)
     assert answers[4]["error"]["code"] == "image.unreadable", answers[4]
+
+
+def test_frozen_build_ships_the_builtin_skills(tmp_path):
+    """The shipped skills' folders are data inside the bundle, and their front matter reads with
+    the bundled YAML parser (services/skills/builtin.py seeds them from there)."""
+    import json
+
+    script = tmp_path / "skills.py"
+    script.write_text(
+        "import json, sys\n"
+        "from sage_sidecar.services.skills.builtin import shipped_folders\n"
+        "from sage_sidecar.services.skills.skill_md import parse\n"
+        "folders = shipped_folders()\n"
+        "print(json.dumps({'bundle': sys._MEIPASS, 'folders': [str(f) for f in folders],\n"
+        "    'names': [parse((f / 'SKILL.md').read_text()).name for f in folders]}))\n"
+    )
+    result = subprocess.run(
+        [str(FROZEN), "--run-python", str(script)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["names"] == ["code-review", "email-reply", "meeting-notes", "summarize-document"]
+    bundle = Path(out["bundle"]).resolve()
+    assert all(bundle in Path(f).resolve().parents for f in out["folders"])

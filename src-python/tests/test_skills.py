@@ -29,11 +29,14 @@ def test_the_shipped_skills_are_there_at_first_start_and_not_again(client, auth,
     assert all(skills[n]["builtin"] and skills[n]["description"] for n in SHIPPED)
     detail = client.get(f"/api/skills/{skills['meeting-notes']['id']}", headers=auth).json()
     assert "template.md" in [f["path"] for f in detail["files"]]
-    # Deleted by the user: a restart does not bring it back; "restore" does.
+    # Deleted by the user: a restart does not bring it back; "restore" does. An imported one stays.
     client.delete(f"/api/skills/{skills['email-reply']['id']}", headers=auth)
+    mine = upload_zip(client, auth, make_zip({"SKILL.md": skill_md(), "a.txt": "kept"})).json()
     client.__exit__(None, None, None)
     with TestClient(app, base_url="http://127.0.0.1:8765") as again:
         assert "email-reply" not in by_name(again, auth)
+        kept = again.get(f"/api/skills/{mine['id']}/file", params={"path": "a.txt"}, headers=auth)
+        assert kept.json()["text"] == "kept"
         restored = again.post("/api/skills/builtin/restore", headers=auth)
         assert restored.status_code == 200
         assert SHIPPED <= by_name(again, auth).keys()
