@@ -62,6 +62,7 @@ import type {
 } from './types'
 import type { AgentSkills, Skill, SkillDetail, SkillFileText, SkillUpload } from './skills'
 import type { DatabaseEncryption, SecretsStatus } from './types'
+import type { ModelParams } from './types'
 
 export { ApiError } from './http'
 export type { SageConfig, StartupError, ConfigSource } from './config'
@@ -132,6 +133,9 @@ export const conversations = {
   /** The model the conversation's next replies use; `null` goes back to the agent's. */
   setModel: (id: string, model: string | null) =>
     http.request<Conversation>(`/api/conversations/${q(id)}`, { method: 'PATCH', body: { model } }),
+  /** Its own model parameters over its agent's (`null`: the agent's again). */
+  setParams: (id: string, params: ModelParams | null) =>
+    http.request<Conversation>(`/api/conversations/${q(id)}`, { method: 'PATCH', body: { model_params: params } }),
   remove: (id: string) => http.request<null>(`/api/conversations/${q(id)}`, { method: 'DELETE' }),
   /** The agent, provider and model its next reply will use (the sidecar decides, not the UI). */
   modelChoice: (id: string) => http.request<ModelChoice>(`/api/conversations/${q(id)}/model-choice`),

@@ -77,6 +77,11 @@ export type PlanCheck = Schemas['PlanCheck']
 /** A file attached to a user message (its text went to the model with it). */
 export type AttachmentPart = Schemas['AttachmentPart']
 export type ReasoningPart = Schemas['ReasoningPart']
+/** Where the history was cut to fit the model's context window (services/context). */
+export type ContextPart = Schemas['ContextPart']
+/** Model parameters a conversation sets over its agent's (each null: the agent's). */
+export type ModelParams = Schemas['ModelParams']
+export type ReasoningEffort = NonNullable<ModelParams['reasoning_effort']>
 /** An image attached to a user message (GET /api/attachments/{id}/image). */
 export type ImagePart = Schemas['ImagePart']
 /** One numbered source behind a `[n]` marker in a reply. */

@@ -7,7 +7,7 @@
  * chatReducer.test.ts checks the table against `api/frames.json` as well.
  */
 import type {
-  Message, MessagePart, PlanPart, PlanStep, ReasoningPart, ServerChatFrame, ServerChatFrameOf, ServerChatFrameType,
+  ContextPart, Message, MessagePart, PlanPart, PlanStep, ReasoningPart, ServerChatFrame, ServerChatFrameOf, ServerChatFrameType,
 } from '@/api'
 
 type Handler<T extends ServerChatFrameType> = (messages: Message[], frame: ServerChatFrameOf<T>) => Message[]
@@ -47,6 +47,16 @@ function addReasoning(messages: Message[], f: ServerChatFrameOf<'reasoning.delta
   })
 }
 
+/** The reply's one context part: a later step of the same reply that cuts more replaces it. */
+function setContext(messages: Message[], id: string, part: ContextPart): Message[] {
+  return update(messages, id, (m) => ({
+    ...m,
+    parts: m.parts.some((p) => p.type === 'context')
+      ? m.parts.map((p) => (p.type === 'context' ? part : p))
+      : [...m.parts, part],
+  }))
+}
+
 /** Frames the store handles itself (they are not about one message's content). */
 const keep = (messages: Message[]): Message[] => messages
 
@@ -72,6 +82,7 @@ export const frameHandlers: { [T in ServerChatFrameType]: Handler<T> } = {
       type: 'tool_result', id: f.callId, name: f.name, content: f.content, isError: f.isError, durationMs: f.durationMs,
     }),
   citations: (messages, f) => update(messages, f.messageId, (m) => ({ ...m, citations: f.citations })),
+  'context.trimmed': (messages, f) => setContext(messages, f.messageId, f.part),
   notice: (messages, f) => addPart(messages, f.messageId, { type: 'notice', text: f.text, code: f.code, params: f.params }),
   'plan.created': (messages, f) => addPart(messages, f.messageId, { type: 'plan', steps: f.steps, check: null }),
   'plan.step': (messages, f) => {
