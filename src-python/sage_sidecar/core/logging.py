@@ -8,6 +8,8 @@ import sys
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
+from sage_sidecar.core.redaction import RedactingFilter
+
 LOG_FILE_NAME = "sidecar.log"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -33,6 +35,7 @@ def configure_logging(logs_dir: Path, level: str = "INFO") -> Path:
     root.handlers.clear()
     for handler in (file_handler, stderr_handler):
         handler.setFormatter(formatter)
+        handler.addFilter(RedactingFilter())  # known secrets and credential shapes never logged
         root.addHandler(handler)
     root.setLevel(level.upper())
     # uvicorn's own loggers propagate to ours instead of installing their handlers.

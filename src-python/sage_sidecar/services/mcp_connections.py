@@ -28,7 +28,7 @@ from typing import Any, TextIO
 
 import httpx
 
-from sage_sidecar.core import network, processes
+from sage_sidecar.core import network, processes, redaction
 from sage_sidecar.core.processes import descendants, kill_tree
 from sage_sidecar.schemas.mcp import McpToolOut
 from sage_sidecar.storage.models import McpServer
@@ -120,6 +120,10 @@ class ServerConfig:
 
     @classmethod
     def of(cls, row: McpServer) -> "ServerConfig":
+        # Tokens in its arguments and URL are secrets too: never in a log line or an error.
+        redaction.KNOWN.add(
+            *redaction.secrets_in_args(row.args), *redaction.secrets_in_url(row.url)
+        )
         return cls(row.id, row.name, row.transport, row.command, tuple(row.args),
                    tuple(sorted(row.env.items())), row.url, tuple(sorted(row.headers.items())),
                    row.trusted)  # fmt: skip
@@ -205,9 +209,12 @@ class Connection:
 
 
 def _describe(error: BaseException) -> str:
+    """An error in words, without secrets: an HTTP error quotes its URL (`?token=`), a failed
+    start can quote the command line."""
     if isinstance(error, BaseExceptionGroup) and error.exceptions:
         return _describe(error.exceptions[0])
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return redaction.KNOWN.redactor().text(text)
 
 
 class McpManager:

@@ -6,6 +6,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sage_sidecar.core import redaction
 from sage_sidecar.core.urls import same_origin
 from sage_sidecar.providers.anthropic import AnthropicClient
 from sage_sidecar.providers.base import ProviderError
@@ -35,6 +36,8 @@ def to_out(provider: Provider) -> ProviderOut:
 
 
 def client_for(provider: Provider, http: httpx.AsyncClient) -> HttpProviderClient:
+    # Credentials in the base URL (`?api_key=`, `user:pass@`) are never logged or shown in errors.
+    redaction.KNOWN.add(*redaction.secrets_in_url(provider.base_url))
     if provider.kind == "anthropic":
         return AnthropicClient(provider.base_url, provider.api_key, http)
     return OpenAICompatClient(provider.base_url, provider.api_key, http)
@@ -103,7 +106,8 @@ async def test_connection(provider: Provider, http: httpx.AsyncClient) -> Connec
         verdict = _VERDICTS.get(error.kind, "error")
         if isinstance(error.__cause__, httpx.ProxyError):  # the proxy failed, not the provider
             verdict = "proxy_unreachable"
-        return ConnectionVerdict(ok=False, verdict=verdict, message=str(error))
+        message = redaction.KNOWN.redactor().text(str(error))
+        return ConnectionVerdict(ok=False, verdict=verdict, message=message)
     return ConnectionVerdict(ok=True, verdict="ok", message=f"{len(models)} models", models=models)
 
 

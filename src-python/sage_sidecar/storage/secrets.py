@@ -29,7 +29,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
-from sage_sidecar.core import keychain
+from sage_sidecar.core import keychain, redaction
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ class SecretBox:
         return self._aead is not None
 
     def seal(self, value: str, purpose: str) -> str:
+        redaction.KNOWN.add(value)  # the log file replaces it wherever it turns up
         aead = self._aead
         if aead is None or not value or value.startswith(PREFIX):
             return value
@@ -120,12 +121,14 @@ class SecretBox:
     def open(self, stored: str, purpose: str) -> str | None:
         """The plaintext; None when it is encrypted and cannot be decrypted."""
         if not stored.startswith(PREFIX):
+            redaction.KNOWN.add(stored)
             return stored
         aead = self._aead
         if aead is not None:
             try:
                 raw = base64.urlsafe_b64decode(stored[len(PREFIX) :].encode("ascii"))
                 plain = aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], purpose.encode())
+                redaction.KNOWN.add(plain.decode("utf-8"))
                 return plain.decode("utf-8")
             except (InvalidTag, ValueError):
                 pass

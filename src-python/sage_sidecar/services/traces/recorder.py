@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from sage_sidecar.core.redaction import secrets_in_args, secrets_in_url
 from sage_sidecar.providers.base import (
     ChatMessage,
     ChatRequest,
@@ -333,9 +334,16 @@ def message_from_json(body: dict[str, Any]) -> ChatMessage:
 
 
 async def _stored_secrets(session: Any) -> list[str]:
-    keys = [k for k in await session.scalars(select(Provider.api_key)) if k]
-    for env, extra in await session.execute(select(McpServer.env, McpServer.headers)):
+    """Every secret the configuration holds: provider keys and credentials in base URLs, MCP
+    env and header values, tokens in MCP arguments and URLs (core/redaction.py finds those)."""
+    keys: list[str] = []
+    for key, base_url in await session.execute(select(Provider.api_key, Provider.base_url)):
+        keys += [key] if key else []
+        keys += secrets_in_url(base_url)
+    servers = select(McpServer.env, McpServer.headers, McpServer.args, McpServer.url)
+    for env, extra, args, url in await session.execute(servers):
         keys += [str(v) for v in (env or {}).values()] + [str(v) for v in (extra or {}).values()]
+        keys += secrets_in_args(args or []) + secrets_in_url(url)
     return keys
 
 
