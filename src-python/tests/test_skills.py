@@ -201,3 +201,44 @@ def test_an_import_that_is_not_multipart_is_refused_with_a_code(client, auth):
         response = client.post("/api/skills/import", content=b"PK", headers={**auth, **headers})
         assert response.status_code == 422, response.text
         assert response.json()["code"] == "skill.bad_upload"
+
+
+def test_a_folder_on_this_computer_imports_by_path_and_hostile_ones_are_refused(
+    client, auth, tmp_path
+):
+    """The desktop's folder dialog sends a path; the sidecar reads the folder, checked as an upload."""
+    import os
+
+    def import_path(path, **extra):
+        return client.post("/api/skills/import-path", json={"path": str(path), **extra},
+                           headers=auth)  # fmt: skip
+
+    folder = tmp_path / "trip-skill"
+    (folder / "notes").mkdir(parents=True)
+    (folder / "SKILL.md").write_text(skill_md("trip"))
+    (folder / "notes" / "a.md").write_text("pack light")
+    created = import_path(folder)
+    assert created.status_code == 201, created.text
+    detail = client.get(f"/api/skills/{created.json()['id']}", headers=auth).json()
+    assert sorted(f["path"] for f in detail["files"]) == ["SKILL.md", "notes/a.md"]
+    archive = tmp_path / "zipped.zip"
+    archive.write_bytes(make_zip({"SKILL.md": skill_md("zipped")}, top="zipped"))
+    assert import_path(archive).status_code == 201
+
+    (folder / "notes" / "passwd").symlink_to("/etc/passwd")
+    linked = import_path(folder, replace=True)
+    assert linked.status_code == 422 and linked.json()["code"] == "skill.symlink"
+    (folder / "notes" / "passwd").unlink()
+    os.mkfifo(folder / "pipe")
+    piped = import_path(folder, replace=True)
+    assert piped.status_code == 422 and piped.json()["code"] == "skill.special_file"
+    (folder / "pipe").unlink()
+    for i in range(bundle.MAX_FILES + 1):
+        (folder / "notes" / f"{i}.txt").write_text("x")
+    many = import_path(folder, replace=True)
+    assert many.status_code == 422 and many.json()["code"] == "skill.too_many_files"
+    for path in ("relative/folder", str(tmp_path / "missing"), str(folder / "SKILL.md")):
+        refused = import_path(path)
+        assert refused.status_code == 422 and refused.json()["code"] == "skill.not_a_folder", path
+    # Nothing of the refused imports was kept: the first version is still there, unchanged.
+    assert by_name(client, auth)["trip"]["file_count"] == 2

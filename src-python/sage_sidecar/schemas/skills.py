@@ -47,3 +47,10 @@ class AgentSkillsUpdate(BaseModel):
 class AgentSkillsOut(BaseModel):
     agent_id: str
     skill_ids: list[str]
+
+
+class SkillPathImport(BaseModel):
+    """A skill folder or .zip on this computer, by absolute path (the desktop's folder dialog)."""
+
+    path: str = Field(min_length=1, max_length=4096)
+    replace: bool = False  # a skill of the same name is replaced (else 409 `skill.exists`)

@@ -1,5 +1,6 @@
 /** The Skills API's shapes, named for the UI (generated in schema.d.ts from the sidecar). */
 import type { components } from './schema'
+import { inTauri } from './shell'
 
 type Schemas = components['schemas']
 
@@ -12,4 +13,13 @@ export type AgentSkills = Schemas['AgentSkillsOut']
 export interface SkillUpload {
   file: File
   path: string
+}
+
+/** In the desktop app, the native folder dialog (tauri-plugin-dialog): the picked folder's
+ * absolute path, which the sidecar reads (`POST /api/skills/import-path`); null if cancelled. */
+export async function pickSkillFolder(): Promise<string | null> {
+  if (!inTauri()) return null
+  const { open } = await import('@tauri-apps/plugin-dialog')
+  const picked = await open({ multiple: false, directory: true })
+  return typeof picked === 'string' ? picked : null
 }

@@ -4,7 +4,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { ApiError, type Skill } from '@/api'
 
 const api = vi.hoisted(() => ({
-  list: vi.fn(), get: vi.fn(), import: vi.fn(), file: vi.fn(), saveSkillMd: vi.fn(), remove: vi.fn(),
+  list: vi.fn(), get: vi.fn(), import: vi.fn(), importPath: vi.fn(), file: vi.fn(), saveSkillMd: vi.fn(), remove: vi.fn(),
   export: vi.fn(), restoreBuiltin: vi.fn(), ofAgent: vi.fn(), setForAgent: vi.fn(),
 }))
 
@@ -38,7 +38,7 @@ describe('skills store', () => {
     const store = useSkillsStore()
     api.import.mockRejectedValueOnce(new ApiError(409, 'exists', 'skill.exists', { name: 'pdf', id: 'old' }))
     await store.importSkill([upload])
-    expect(store.taken).toEqual({ name: 'pdf', uploads: [upload] })
+    expect(store.taken).toEqual({ name: 'pdf', source: [upload] })
     expect(store.error).toBeNull()
     expect(await store.answerTaken(false)).toBeUndefined()
     expect(api.import).toHaveBeenCalledTimes(1)
@@ -51,6 +51,19 @@ describe('skills store', () => {
     await store.answerTaken(true)
     expect(api.import).toHaveBeenLastCalledWith([upload], true)
     expect(store.taken).toBeNull()
+  })
+
+  it('imports a folder the desktop dialog picked by its path, and replaces it by path too', async () => {
+    const store = useSkillsStore()
+    api.importPath.mockRejectedValueOnce(new ApiError(409, 'exists', 'skill.exists', { name: 'trip', id: 't' }))
+    await store.importSkill({ path: '/home/me/trip' })
+    expect(store.taken).toEqual({ name: 'trip', source: { path: '/home/me/trip' } })
+    api.importPath.mockResolvedValueOnce(skill('t', 'trip'))
+    api.list.mockResolvedValue([skill('t', 'trip')])
+    api.get.mockResolvedValue(detail('t'))
+    await store.answerTaken(true)
+    expect(api.importPath).toHaveBeenLastCalledWith('/home/me/trip', true)
+    expect(api.import).not.toHaveBeenCalled()
   })
 
   it('shows a refused import as the error, with its code', async () => {

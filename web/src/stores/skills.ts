@@ -7,10 +7,13 @@ import { ApiError, skills as api, type Skill, type SkillDetail, type SkillFileTe
 
 import { useLastError } from './lastError'
 
+/** Files to upload, or a folder on this computer the sidecar reads (the desktop's dialog). */
+export type SkillSource = SkillUpload[] | { path: string }
+
 /** A skill's name is taken: the import waits for the user's answer (`replace(true)`). */
 export interface NameTaken {
   name: string
-  uploads: SkillUpload[]
+  source: SkillSource
 }
 
 export const useSkillsStore = defineStore('skills', () => {
@@ -41,17 +44,17 @@ export const useSkillsStore = defineStore('skills', () => {
   }
 
   /** Import; a name already taken is not an error yet: `taken` asks the user to replace it. */
-  async function importSkill(uploads: SkillUpload[], replace = false): Promise<Skill | undefined> {
+  async function importSkill(source: SkillSource, replace = false): Promise<Skill | undefined> {
     taken.value = null
     error.value = null
     try {
-      const skill = await api.import(uploads, replace)
+      const skill = await ('path' in source ? api.importPath(source.path, replace) : api.import(source, replace))
       await load()
       await select(skill.id)
       return skill
     } catch (e) {
       if (e instanceof ApiError && e.code === 'skill.exists' && !replace) {
-        taken.value = { name: String(e.params.name ?? ''), uploads }
+        taken.value = { name: String(e.params.name ?? ''), source }
       } else {
         error.value = e
       }
@@ -62,7 +65,7 @@ export const useSkillsStore = defineStore('skills', () => {
   async function answerTaken(replace: boolean): Promise<Skill | undefined> {
     const pending = taken.value
     taken.value = null
-    return pending && replace ? importSkill(pending.uploads, true) : undefined
+    return pending && replace ? importSkill(pending.source, true) : undefined
   }
 
   async function saveSkillMd(text: string): Promise<boolean> {

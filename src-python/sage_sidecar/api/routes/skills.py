@@ -25,6 +25,7 @@ from sage_sidecar.schemas.skills import (
     SkillFileText,
     SkillMdUpdate,
     SkillOut,
+    SkillPathImport,
 )
 from sage_sidecar.services import agents
 from sage_sidecar.services.skills import builtin
@@ -109,6 +110,21 @@ async def import_skill(
         await form.close()
     skill = await store.install(session, staged, replace=replace)
     return SkillOut.model_validate(skill)
+
+
+@router.post(
+    "/api/skills/import-path",
+    response_model=SkillOut,
+    status_code=status.HTTP_201_CREATED,
+    responses=error_responses(409, 413, 422),
+)
+async def import_skill_path(
+    data: SkillPathImport, session: SessionDep, store: StoreDep
+) -> SkillOut:
+    """A skill folder (or .zip) on this computer, picked in the desktop's folder dialog: read by
+    the sidecar, checked like an upload (422 `skill.not_a_folder` when it is neither)."""
+    staged = await asyncio.to_thread(store.stage_path, data.path)
+    return SkillOut.model_validate(await store.install(session, staged, replace=data.replace))
 
 
 @router.post("/api/skills/builtin/restore", response_model=list[SkillOut])

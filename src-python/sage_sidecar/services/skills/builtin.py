@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.services import app_meta
-from sage_sidecar.services.skills.bundle import Entry
+from sage_sidecar.services.skills.bundle import folder_entries
 from sage_sidecar.services.skills.skill_md import SKILL_FILE, parse
 from sage_sidecar.services.skills.store import SkillStore
 from sage_sidecar.storage.models import AppMeta
@@ -19,15 +19,6 @@ SEEDED_KEY = "skills_seeded"
 
 def shipped_folders() -> list[Path]:
     return sorted(p for p in SHIPPED.iterdir() if (p / "SKILL.md").is_file())
-
-
-def folder_entries(folder: Path) -> list[Entry]:
-    """A folder on disk as import entries (links included, so they are refused like a zip's)."""
-    return [
-        Entry(path.relative_to(folder).as_posix(), path.lstat().st_size,
-              (lambda p=path: p.open("rb")), is_link=path.is_symlink(), is_dir=path.is_dir())  # type: ignore[misc]
-        for path in sorted(folder.rglob("*"))
-    ]  # fmt: skip
 
 
 async def restore(session: AsyncSession, store: SkillStore, *, replace: bool) -> list[Skill]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from sage_sidecar.core.confinement import PathRefused, confine, path_parts
+from sage_sidecar.core.confinement import NOFOLLOW, PathRefused, confine, path_parts
 from sage_sidecar.core.errors import InvalidError, TooLargeError
 from sage_sidecar.services.skills.skill_md import SKILL_FILE
 
@@ -45,6 +45,65 @@ class Entry:
     open: Callable[[], BinaryIO]
     is_link: bool = False
     is_dir: bool = False
+
+
+def folder_entries(folder: Path) -> list[Entry]:
+    """A folder on this computer as entries (the desktop's folder dialog, the shipped skills),
+    walked without following links and stopped past MAX_FILES files (or 10 times as many
+    entries), so picking a huge folder by mistake costs a moment, not a walk of the disk. A link
+    is listed (and refused like a zip's); a device, socket or pipe is refused here."""
+    try:
+        if folder.is_symlink() or not folder.is_dir():
+            raise _not_a_folder(str(folder))
+    except (OSError, ValueError):  # a NUL byte, a path too long
+        raise _not_a_folder(str(folder)[:300]) from None
+    entries: list[Entry] = []
+    seen = files = 0
+    pending = [folder]
+    while pending:
+        try:
+            with os.scandir(pending.pop()) as listing:
+                children = sorted(listing, key=lambda e: e.name)
+        except OSError as error:
+            raise InvalidError(f"{error.filename!r} cannot be read", code="skill.unreadable",
+                               path=str(error.filename)) from None  # fmt: skip
+        for child in children:
+            seen += 1
+            if seen > 10 * MAX_FILES:
+                raise _too_many()
+            path = Path(child.path)
+            rel = path.relative_to(folder).as_posix()
+            if child.is_symlink():
+                entries.append(Entry(rel, 0, _file_opener(path), is_link=True))
+            elif child.is_dir(follow_symlinks=False):
+                entries.append(Entry(rel, 0, _file_opener(path), is_dir=True))
+                pending.append(path)
+            elif child.is_file(follow_symlinks=False):
+                files += 1
+                if files > MAX_FILES:
+                    raise _too_many()
+                size = child.stat(follow_symlinks=False).st_size
+                entries.append(Entry(rel, size, _file_opener(path)))
+            else:
+                raise InvalidError(f"{rel!r} is not a regular file (a device, socket or pipe)",
+                                   code="skill.special_file", path=rel)  # fmt: skip
+    return entries
+
+
+def _file_opener(path: Path) -> Callable[[], BinaryIO]:
+    def open_file() -> BinaryIO:
+        try:
+            return os.fdopen(os.open(path, os.O_RDONLY | NOFOLLOW), "rb")
+        except OSError:
+            raise InvalidError(f"{path.name!r} cannot be read", code="skill.unreadable",
+                               path=path.name) from None  # fmt: skip
+
+    return open_file
+
+
+def _not_a_folder(path: str) -> InvalidError:
+    return InvalidError(f"{path!r} is not a folder or a .zip on this computer",
+                        code="skill.not_a_folder", path=path)  # fmt: skip
 
 
 def zip_entries(archive: zipfile.ZipFile) -> list[Entry]:

@@ -18,7 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.confinement import NOFOLLOW, confine
 from sage_sidecar.core.errors import ConflictError, InvalidError, NotFoundError
-from sage_sidecar.services.skills.bundle import Entry, open_zip, unpack, zip_entries
+from sage_sidecar.services.skills.bundle import (
+    Entry,
+    folder_entries,
+    open_zip,
+    unpack,
+    zip_entries,
+)
 from sage_sidecar.services.skills.skill_md import SKILL_FILE, SkillDoc, parse
 from sage_sidecar.storage.models import Agent, new_id
 from sage_sidecar.storage.rows import get_or_raise
@@ -92,6 +98,17 @@ class SkillStore:
     def stage_zip(self, file: io.BufferedIOBase | io.BytesIO) -> Path:
         with open_zip(file) as archive:  # type: ignore[arg-type]
             return self.stage(zip_entries(archive))
+
+    def stage_path(self, raw: str) -> Path:
+        """A folder or a .zip on this computer, by absolute path (the desktop's dialog)."""
+        path = Path(raw)
+        if not path.is_absolute():
+            raise InvalidError(f"{raw[:300]!r} is not an absolute path",
+                               code="skill.not_a_folder", path=raw[:300])  # fmt: skip
+        if raw.lower().endswith(".zip") and path.is_file() and not path.is_symlink():
+            with path.open("rb") as file:
+                return self.stage_zip(file)
+        return self.stage(folder_entries(path))
 
     async def install(
         self, session: AsyncSession, staged: Path, *, replace: bool = False, builtin: bool = False
