@@ -25,6 +25,7 @@ from sage_sidecar.schemas.protocol.events import LocalServer, ProvidersDetected
 from sage_sidecar.services import agents, app_meta, conversations, providers
 from sage_sidecar.services import audit as audit_service
 from sage_sidecar.services import network as network_settings
+from sage_sidecar.services import web_search as web_search_settings
 from sage_sidecar.services.audit import AuditLog
 from sage_sidecar.services.chat import ChatEngine, ChatSettings
 from sage_sidecar.services.knowledge import Knowledge, parse_limits
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
             await traces_store.mark_interrupted_runs(session)
             await agents.default_agent(session)
             await network_settings.activate_saved(session)  # Settings → Network: proxy, CAs
+            await web_search_settings.activate_saved(session)  # the web_search tool's API
             await skills_builtin.seed_once(session, skills)  # the shipped skills, once
             if settings.demo_provider_url:
                 await providers.ensure_demo_provider(session, settings.demo_provider_url)

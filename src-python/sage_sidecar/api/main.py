@@ -23,6 +23,7 @@ from sage_sidecar.api.routes import (
     system,
     tasks,
     tools,
+    web_search,
     workspace,
 )
 
@@ -47,6 +48,7 @@ for module in (
     privacy,
     prompts,
     network,
+    web_search,
     database_encryption,
 ):
     api_router.include_router(module.router, responses=COMMON_ERRORS)

@@ -146,7 +146,8 @@ class RoutingTransport(httpx.AsyncBaseTransport):
         try:
             return await transport.handle_async_request(request)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
-            if proxy is None or _tls_failure(error):  # a certificate is the server's, not the proxy's
+            # A certificate the server sent is the server's fault, not the proxy's.
+            if proxy is None or _tls_failure(error):
                 raise
             raise httpx.ProxyError(
                 f"cannot connect to the proxy {redacted(proxy)}: {error}", request=request

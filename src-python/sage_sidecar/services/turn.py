@@ -345,7 +345,7 @@ class Turn:
                 result = (await tool.run(args, context))[:TOOL_OUTPUT_LIMIT]
                 is_error, status = False, "ok"
                 if policy.reads_untrusted(tool):
-                    self.taint = self.taint or ("fetched_page" if tool.name == policy.FETCH
+                    self.taint = self.taint or ("fetched_page" if tool.name in policy.WEB_CONTENT
                                                 else "mcp_result")  # fmt: skip
             except policy.Refused as error:
                 result, status = f"Error: {error}", "refused"

@@ -17,13 +17,17 @@ from urllib.parse import urlsplit
 
 from sage_sidecar.schemas.capabilities import Capabilities
 from sage_sidecar.schemas.protocol.chat import ApprovalReason
+from sage_sidecar.tools import web_search
 from sage_sidecar.tools.base import Tool, ToolError
 
 WRITES_FILES = frozenset({"write_file"})
 RUNS_CODE = frozenset({"run_python", "run_skill_script"})  # tools/skills.py runs scripts
 FETCH = "fetch_url"
+SEARCH = "web_search"  # its query goes to the search API's host: limited like a fetch
+# Tools whose results are untrusted text from the web (the taint's source: `fetched_page`).
+WEB_CONTENT = frozenset({FETCH, SEARCH})
 # Tools whose results are untrusted text from outside (MCP tools are added by their scope).
-READS_UNTRUSTED = frozenset({FETCH})
+READS_UNTRUSTED = WEB_CONTENT
 
 
 class Refused(ToolError):
@@ -94,7 +98,8 @@ def capabilities_of(raw: dict[str, Any] | None) -> Capabilities:
 
 
 def check(tool: Tool, args: dict[str, Any], caps: Capabilities) -> Ask | None:
-    """Raise Refused for a call the agent's limits forbid; an Ask when fetch_url must ask."""
+    """Raise Refused for a call the agent's limits forbid; an Ask when fetch_url (or web_search,
+    for its search API's host) must ask."""
     if tool.name in RUNS_CODE and not caps.run_code:
         raise Refused("capability.code_disabled", "running code is turned off for this agent")
     if tool.name in WRITES_FILES:
@@ -104,10 +109,11 @@ def check(tool: Tool, args: dict[str, Any], caps: Capabilities) -> Ask | None:
             raise Refused("capability.path_not_allowed",
                           f"this agent may not write {path!r} (it may write: {allowed})",
                           path=path, allowed=allowed)  # fmt: skip
-    if tool.name == FETCH:
-        host = host_of(args.get("url", ""))
+    if tool.name in (FETCH, SEARCH):
+        url = args.get("url", "") if tool.name == FETCH else web_search.current().endpoint()
+        host = host_of(url or "")
         if not host:
-            return None  # the tool itself says what is wrong with the URL
+            return None  # the tool itself says what is wrong with the URL (or the setup)
         if domain_listed(host, caps.fetch_deny):
             raise Refused("capability.domain_blocked", f"this agent may not fetch from {host}",
                           domain=host)  # fmt: skip

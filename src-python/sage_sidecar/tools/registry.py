@@ -5,10 +5,12 @@ from sage_sidecar.tools.calculator import CALCULATOR
 from sage_sidecar.tools.clock import CURRENT_TIME
 from sage_sidecar.tools.python_runner import RUN_PYTHON
 from sage_sidecar.tools.web_fetch import FETCH_URL
+from sage_sidecar.tools.web_search import WEB_SEARCH
 from sage_sidecar.tools.workspace import WORKSPACE_TOOLS
 
 BUILTIN_TOOLS: dict[str, Tool] = {
-    tool.name: tool for tool in (CURRENT_TIME, CALCULATOR, *WORKSPACE_TOOLS, FETCH_URL, RUN_PYTHON)
+    tool.name: tool
+    for tool in (CURRENT_TIME, CALCULATOR, *WORKSPACE_TOOLS, FETCH_URL, WEB_SEARCH, RUN_PYTHON)
 }
 
 

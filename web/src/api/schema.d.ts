@@ -1088,27 +1088,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/skills/import-path": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Import Skill Path
-         * @description A skill folder (or .zip) on this computer, picked in the desktop's folder dialog: read by
-         *     the sidecar, checked like an upload (422 `skill.not_a_folder` when it is neither).
-         */
-        post: operations["import_skill_path_api_skills_import_path_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/skills/{skill_id}": {
         parameters: {
             query?: never;
@@ -1421,6 +1400,47 @@ export interface paths {
         get: operations["usage_daily_api_usage_daily_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/web-search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Settings */
+        get: operations["get_settings_api_web_search_get"];
+        /**
+         * Save Settings
+         * @description The `web_search` tool's API; the key is write-only (omitted: kept, empty: cleared).
+         */
+        put: operations["save_settings_api_web_search_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/web-search/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Search
+         * @description One search with the saved settings; a failure is `web_search.failed` with the reason.
+         */
+        post: operations["test_search_api_web_search_test_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4216,19 +4236,6 @@ export interface components {
              */
             updated_at: string;
         };
-        /**
-         * SkillPathImport
-         * @description A skill folder or .zip on this computer, by absolute path (the desktop's folder dialog).
-         */
-        SkillPathImport: {
-            /** Path */
-            path: string;
-            /**
-             * Replace
-             * @default false
-             */
-            replace: boolean;
-        };
         /** StepOut */
         StepOut: {
             /** Completion Tokens */
@@ -4724,6 +4731,75 @@ export interface components {
              * @enum {string}
              */
             type: "usage";
+        };
+        /** WebSearchHit */
+        WebSearchHit: {
+            /** Snippet */
+            snippet: string;
+            /** Title */
+            title: string;
+            /** Url */
+            url: string;
+        };
+        /** WebSearchSettingsIn */
+        WebSearchSettingsIn: {
+            /**
+             * Api Key
+             * @description Brave or Tavily; omitted: kept, empty: cleared
+             */
+            api_key?: string | null;
+            /**
+             * Api Url
+             * @description Brave's or Tavily's endpoint when it is not the public one (a gateway)
+             */
+            api_url?: string | null;
+            /**
+             * Backend
+             * @default none
+             * @enum {string}
+             */
+            backend: "none" | "searxng" | "brave" | "tavily";
+            /**
+             * Max Results
+             * @default 5
+             */
+            max_results: number;
+            /** Searxng Url */
+            searxng_url?: string | null;
+        };
+        /** WebSearchSettingsOut */
+        WebSearchSettingsOut: {
+            /** Api Url */
+            api_url: string | null;
+            /**
+             * Backend
+             * @enum {string}
+             */
+            backend: "none" | "searxng" | "brave" | "tavily";
+            /**
+             * Endpoint Host
+             * @description Where queries go (the agents' domain limits)
+             */
+            endpoint_host: string | null;
+            /** Has Api Key */
+            has_api_key: boolean;
+            /** Max Results */
+            max_results: number;
+            /** Searxng Url */
+            searxng_url: string | null;
+        };
+        /** WebSearchTest */
+        WebSearchTest: {
+            /**
+             * Query
+             * @default Sage Desktop
+             */
+            query: string;
+        };
+        /** WebSearchTestResult */
+        WebSearchTestResult: {
+            /** Results */
+            results: components["schemas"]["WebSearchHit"][];
         };
         /**
          * WorkspaceChanged
@@ -10074,84 +10150,6 @@ export interface operations {
             };
         };
     };
-    import_skill_path_api_skills_import_path_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["SkillPathImport"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SkillOut"];
-                };
-            };
-            /** @description The body could not be read, or the Host header is not this sidecar's */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The API key is missing or wrong */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Conflicts with the current state (a name taken, the default agent) */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
-            503: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
-        };
-    };
     get_skill_api_skills__skill_id__get: {
         parameters: {
             query?: never;
@@ -11461,6 +11459,182 @@ export interface operations {
             };
             /** @description Invalid request: `code` says what, `params.errors` lists each problem */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings_api_web_search_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebSearchSettingsOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    save_settings_api_web_search_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebSearchSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebSearchSettingsOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_search_api_web_search_test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebSearchTest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebSearchTestResult"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A service the sidecar called failed (a provider, an embedding API) */
+            502: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -47,6 +47,9 @@ export type PromptImportResult = Schemas['PromptImportResult']
 export type NetworkSettings = WithDefaults<Schemas['NetworkSettings'], 'mode' | 'bypass' | 'extra_ca_pem' | 'extra_ca_path' | 'proxy_url'>
 export type NetworkSettingsOut = Schemas['NetworkSettingsOut']
 export type NetworkCheckResult = Schemas['NetworkCheckResult']
+export type WebSearchSettings = Schemas['WebSearchSettingsOut']
+export type WebSearchSettingsIn = Partial<Schemas['WebSearchSettingsIn']>
+export type WebSearchTestResult = Schemas['WebSearchTestResult']
 export type KnowledgeBase = Schemas['KnowledgeBaseOut']
 export type KnowledgeBaseFields = WithDefaults<
   Schemas['KnowledgeBaseCreate'],
