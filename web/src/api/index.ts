@@ -339,6 +339,7 @@ export const workspaces = {
 }
 
 export type { Skill, SkillDetail, SkillFileText, SkillUpload } from './skills'
+export { pickSkillFolder } from './skills'
 
 const sk = (id: string, route = '') => `/api/skills/${q(id)}${route}`
 
@@ -352,6 +353,9 @@ export const skills = {
     for (const { file, path } of uploads) form.append('files', file, path)
     return http.request<Skill>(`/api/skills/import?replace=${replace}`, { method: 'POST', form })
   },
+  /** A folder or .zip on this computer by absolute path (the desktop's folder dialog). */
+  importPath: (path: string, replace = false) =>
+    http.request<Skill>('/api/skills/import-path', { method: 'POST', body: { path, replace } }),
   file: (id: string, path: string) => http.request<SkillFileText>(`${sk(id, '/file')}?path=${q(path)}`),
   saveSkillMd: (id: string, skillMd: string) =>
     http.request<Skill>(sk(id, '/skill-md'), { method: 'PUT', body: { skill_md: skillMd } }),
