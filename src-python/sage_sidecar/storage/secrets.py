@@ -235,8 +235,10 @@ async def encrypt_stored(session: AsyncSession) -> int:
     """Seal every stored secret still in plaintext (rows from before, or written while there was
     no keychain), and try every sealed one so `status()` counts those whose key is gone. Returns
     how many values are left in plaintext (all of them without a key). Works on the raw column
-    values, below the models' types."""
-    left = 0
+    values, below the models' types. A plaintext value replaced here is overwritten on disk too
+    (secure_delete, then a WAL checkpoint that truncates), not left in a free page."""
+    left = sealed = 0
+    await session.execute(text("PRAGMA secure_delete=ON"))
     for table, column, purpose in _TEXT_COLUMNS:
         rows = await session.execute(
             text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL AND {column} != ''")
@@ -245,13 +247,14 @@ async def encrypt_stored(session: AsyncSession) -> int:
             if value.startswith(PREFIX):
                 BOX.open(value, purpose)  # counted when unreadable
                 continue
-            sealed = BOX.seal(value, purpose)
-            if sealed == value:
+            new = BOX.seal(value, purpose)
+            if new == value:
                 left += 1
                 continue
+            sealed += 1
             await session.execute(
                 text(f"UPDATE {table} SET {column} = :value WHERE id = :id"),
-                {"value": sealed, "id": row_id},
+                {"value": new, "id": row_id},
             )
     for table, column, purpose in _VALUE_COLUMNS:
         rows = await session.execute(text(f"SELECT id, {column} FROM {table}"))
@@ -266,16 +269,21 @@ async def encrypt_stored(session: AsyncSession) -> int:
                 if value.startswith(PREFIX):
                     BOX.open(value, f"{purpose}:{name}")
                     continue
-                sealed = BOX.seal(value, f"{purpose}:{name}")
-                if sealed == value:
+                new = BOX.seal(value, f"{purpose}:{name}")
+                if new == value:
                     left += 1
                 else:
-                    values[name], changed = sealed, True
+                    values[name], changed = new, True
+                    sealed += 1
             if changed:
                 await session.execute(
                     text(f"UPDATE {table} SET {column} = :value WHERE id = :id"),
                     {"value": json.dumps(values), "id": row_id},
                 )
+    await session.commit()
+    if sealed:
+        await session.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    await session.execute(text("PRAGMA secure_delete=OFF"))
     await session.commit()
     BOX.note_plaintext_left(left)
     if left:
