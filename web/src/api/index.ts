@@ -64,7 +64,6 @@ import type {
   WorkspaceTrashItem,
 } from './types'
 import type { AgentSkills, Skill, SkillDetail, SkillFileText, SkillUpload } from './skills'
-import type { AgentSkills, Skill, SkillDetail, SkillFileText, SkillUpload } from './skills'
 import type { DatabaseEncryption, SecretsStatus } from './types'
 import type { ModelParams } from './types'
 
@@ -337,35 +336,6 @@ export const workspaces = {
   restore: (agentId: string, trashId: string) =>
     http.request<WorkspaceEntry>(ws(agentId, `/trash/${q(trashId)}/restore`), { method: 'POST' }),
   emptyTrash: (agentId: string) => http.request<null>(ws(agentId, '/trash'), { method: 'DELETE' }),
-}
-
-export type { Skill, SkillDetail, SkillFileText, SkillUpload } from './skills'
-export { pickSkillFolder } from './skills'
-
-const sk = (id: string, route = '') => `/api/skills/${q(id)}${route}`
-
-export const skills = {
-  list: () => http.request<Skill[]>('/api/skills'),
-  get: (id: string) => http.request<SkillDetail>(sk(id)),
-  /** A `.zip` (one file) or a folder's files, each named by its path in the folder. `replace`:
-   * a skill of the same name is replaced (otherwise 409 `skill.exists`). */
-  import: (uploads: SkillUpload[], replace = false) => {
-    const form = new FormData()
-    for (const { file, path } of uploads) form.append('files', file, path)
-    return http.request<Skill>(`/api/skills/import?replace=${replace}`, { method: 'POST', form })
-  },
-  /** A folder or .zip on this computer by absolute path (the desktop's folder dialog). */
-  importPath: (path: string, replace = false) =>
-    http.request<Skill>('/api/skills/import-path', { method: 'POST', body: { path, replace } }),
-  file: (id: string, path: string) => http.request<SkillFileText>(`${sk(id, '/file')}?path=${q(path)}`),
-  saveSkillMd: (id: string, skillMd: string) =>
-    http.request<Skill>(sk(id, '/skill-md'), { method: 'PUT', body: { skill_md: skillMd } }),
-  remove: (id: string) => http.request<null>(sk(id), { method: 'DELETE' }),
-  export: (id: string) => http.request<Blob>(sk(id, '/export'), { as: 'blob' }),
-  restoreBuiltin: () => http.request<Skill[]>('/api/skills/builtin/restore', { method: 'POST' }),
-  ofAgent: (agentId: string) => http.request<AgentSkills>(`/api/agents/${q(agentId)}/skills`),
-  setForAgent: (agentId: string, skillIds: string[]) =>
-    http.request<AgentSkills>(`/api/agents/${q(agentId)}/skills`, { method: 'PUT', body: { skill_ids: skillIds } }),
 }
 
 export type { Skill, SkillDetail, SkillFileText, SkillUpload } from './skills'
