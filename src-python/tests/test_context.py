@@ -200,11 +200,54 @@ def test_the_window_comes_from_the_provider_then_the_table_then_the_setting(clie
     limits.forget()
     scripted.provider.context_length = 3_000
     assert asyncio.run(window("openai", "scripted-1")) == (3_000, "provider")  # /v1/models
-    assert asyncio.run(window("ollama", "llama3.1:8b")) == (3_000, "provider")  # /api/show
+    # Ollama: the model's maximum (/api/show) is no promise; what it runs with (/api/ps) is.
+    assert asyncio.run(window("ollama", "llama3.1:8b")) == (3_000, "provider")
+    scripted.provider.context_length = 100_000
+    assert asyncio.run(window("ollama", "scripted-1")) == (4_096, "provider")  # not loaded yet
+    scripted.provider.running_context = 32_768
+    assert asyncio.run(window("ollama", "scripted-1")) == (32_768, "provider")  # loaded
+    scripted.provider.context_length = 3_000
     assert asyncio.run(window("openai", "gpt-4o-mini")) == (128_000, "table")
     assert asyncio.run(window("openai", "openai/claude-sonnet-4-5")) == (200_000, "table")
     assert asyncio.run(window("openai", "my-own-model")) == (5_000, "setting")
-    scripted.provider.context_length = None
+    scripted.provider.context_length = scripted.provider.running_context = None
     limits.forget()
-    assert asyncio.run(window("ollama", "llama3.1:8b")) == (131_072, "table")
+    assert asyncio.run(window("ollama", "llama3.1:8b")) == (4_096, "table")  # Ollama's default
+    assert asyncio.run(window("openai", "llama3.1:8b")) == (131_072, "table")
     assert SAFETY_FRACTION < 0.1
+
+
+def test_a_provider_that_says_the_request_is_too_long_gets_it_again_fitted_into_less(
+    client, auth, api_key, scripted
+):
+    """The model list promised a big window (or the estimate fell short): the provider's own
+    "maximum context length" refusal makes Sage fit the request into less and ask again, and the
+    next reply starts from the smaller window."""
+    limits.forget()
+    scripted.provider.context_length = 8_000
+    add_scripted_provider(client, auth, scripted)
+    conversation_id, _ = converse(client, api_key, turns=6, size=120)
+    too_long = "This model's maximum context length is 1024 tokens. (context_length_exceeded)"
+    scripted.load([{"error": {"status": 400, "message": too_long}}, {"text": "Fits now."}])
+    _, replies = converse(client, api_key, turns=1, conversation_id=conversation_id)
+    frames = replies[0][1]
+    assert frames[-1]["type"] == "message.completed" and frames[-1]["content"] == "Fits now."
+    first, second = scripted.recorded()[:2]
+    assert request_tokens(second) < request_tokens(first) <= 8_000
+    trimmed = [f for f in frames if f["type"] == "context.trimmed"][-1]
+    assert trimmed["part"]["window"] == 4_800 and trimmed["part"]["messages"] > 0
+    # The next reply starts from the smaller window: one request, within it.
+    _, replies = converse(client, api_key, turns=1, conversation_id=conversation_id)
+    (request,) = [r for r in scripted.recorded()[2:]]
+    assert request_tokens(request) <= 4_800
+    assert stored(client, auth, conversation_id)[-1]["parts"][0]["window"] == 4_800
+    # Another refusal is not mistaken for it.
+    scripted.load([{"error": {"status": 400, "message": "unknown parameter: foo"}}])
+    _, replies = converse_failing(client, api_key, conversation_id)
+    assert replies[-1]["reason"] == "bad_request"
+    limits.forget()
+
+
+def converse_failing(client, api_key, conversation_id):
+    with ChatSocket(client, api_key) as socket:
+        return socket.send("again", conversationId=conversation_id)

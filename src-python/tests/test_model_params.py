@@ -7,6 +7,8 @@ from fastapi.testclient import TestClient
 
 from sage_sidecar.providers import anthropic, openai_compat
 from sage_sidecar.providers.base import ChatMessage, ChatRequest
+from sage_sidecar.schemas.runs import StepOut
+from sage_sidecar.services.traces.replay import recorded_request
 
 from chat_client import send_once
 
@@ -135,3 +137,19 @@ def test_request_bodies_leave_out_what_is_not_set():
     assert openai_compat.request_json(o1)["reasoning_effort"] == "low"  # o-series have no minimal
     gpt5 = ChatRequest("gpt-5-mini", [ChatMessage("user", "hi")], reasoning_effort="minimal")
     assert openai_compat.request_json(gpt5)["reasoning_effort"] == "minimal"
+
+
+def test_the_trace_records_the_parameters_sent_and_a_replay_sends_them_again(
+    client, auth, api_key, scripted
+):
+    provider = add_provider(client, auth, scripted, "openai", "scripted-1")
+    agent = agent_with(client, auth, provider["id"], **AGENT_PARAMS)
+    reply_request(client, auth, api_key, scripted, agent["id"], {"seed": 99})
+    (conversation,) = client.get("/api/conversations", headers=auth).json()
+    reply = client.get(f"/api/conversations/{conversation['id']}/messages", headers=auth).json()[-1]
+    trace = client.get(f"/api/messages/{reply['id']}/trace", headers=auth).json()
+    sent = next(s for s in trace["steps"] if s["kind"] == "model")["detail"]["request"]
+    assert (sent["top_p"], sent["stop"], sent["seed"]) == (0.9, ["END"], 99)
+    step = StepOut.model_validate(next(s for s in trace["steps"] if s["kind"] == "model"))
+    again = recorded_request(step)  # what a replay sends
+    assert (again.top_p, again.stop, again.seed, again.temperature) == (0.9, ["END"], 99, 0.2)

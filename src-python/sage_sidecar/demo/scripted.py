@@ -125,6 +125,8 @@ class ScriptedProvider:
         # The context window the model list and /api/show declare (`POST /__context`); None:
         # they say nothing, as OpenAI's list does.
         self.context_length: int | None = None
+        # The window Ollama's /api/ps says a loaded model runs with; None: not loaded.
+        self.running_context: int | None = None
         self.app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self.chat, methods=["POST"]),
@@ -133,6 +135,7 @@ class ScriptedProvider:
                 Route("/v1/embeddings", self.embeddings, methods=["POST"]),
                 Route("/api/embed", self.ollama_embed, methods=["POST"]),
                 Route("/api/show", self.ollama_show, methods=["POST"]),
+                Route("/api/ps", self.ollama_ps, methods=["GET"]),
                 Route("/__script", self.load_script, methods=["POST"]),
                 Route("/__requests", self.recorded, methods=["GET"]),
                 Route("/__context", self.set_context, methods=["POST"]),
@@ -190,6 +193,13 @@ class ScriptedProvider:
         capabilities = ["completion"] + ([] if model.endswith("-text") else ["vision"])
         info = {} if self.context_length is None else {"llama.context_length": self.context_length}
         return JSONResponse({"model_info": info, "capabilities": capabilities})
+
+    async def ollama_ps(self, _request: Request) -> Response:
+        """Ollama's loaded models, with the context window each runs with."""
+        if self.running_context is None:
+            return JSONResponse({"models": []})
+        entry = {"name": MODEL, "model": MODEL, "context_length": self.running_context}
+        return JSONResponse({"models": [entry]})
 
     async def ollama_embed(self, request: Request) -> Response:
         rows, failure = await self._embed(request)

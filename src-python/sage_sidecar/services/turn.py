@@ -193,6 +193,19 @@ class Turn:
         tools = [t.spec() for t in self.tools] if with_tools else []
         return await self.context.fit(messages, tools, self._summarise, self._announce_cut)
 
+    async def _answer_step(self, messages: list[ChatMessage]) -> tuple[str, list[ToolCall]]:
+        """One visible model call; a provider that says the request is over its context window
+        (the window is smaller than Sage was told, or the estimate fell short) gets it again,
+        fitted into less, instead of the reply failing."""
+        for _attempt in range(3):
+            request = self.request(await self.fit(messages))
+            try:
+                return await self._stream_step(request, visible=True)
+            except ProviderError as error:
+                if self.context is None or self.writer.content or not self.context.shrink(error):
+                    raise
+        return await self._stream_step(self.request(await self.fit(messages)), visible=True)
+
     async def _summarise(self, messages: list[ChatMessage]) -> str:
         return await self.ask(messages, purpose="summary", fit=False, max_tokens=SUMMARY_TOKENS)
 
@@ -207,8 +220,7 @@ class Turn:
         """The tool loop: stream the model's answer to the user, run the tools it calls, feed the
         results back, until it answers without tools. Returns the last step's text."""
         for _step in range(self.limits.max_steps):
-            request = self.request(await self.fit(messages))
-            text, calls = await self._stream_step(request, visible=True)
+            text, calls = await self._answer_step(messages)
             if not calls:
                 return text
             messages = [*messages, ChatMessage("assistant", text or None, tool_calls=calls)]

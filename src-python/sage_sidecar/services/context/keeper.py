@@ -5,6 +5,7 @@ context part and announces it (`context.trimmed`). Never fails the reply: a summ
 made falls back to dropping."""
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -12,7 +13,7 @@ from sage_sidecar.providers.base import ChatMessage, ProviderError, ToolSpec
 from sage_sidecar.schemas.protocol.parts import ContextPart
 from sage_sidecar.services.context import summary as summaries
 from sage_sidecar.services.context import trim
-from sage_sidecar.services.context.limits import ContextWindow
+from sage_sidecar.services.context.limits import ContextWindow, remember
 from sage_sidecar.services.context.tokens import tools_tokens
 from sage_sidecar.storage.db import Database
 
@@ -24,6 +25,16 @@ ANSWER_RESERVE = 4_096
 # Kept free beyond the estimate (which already errs high on ordinary text): for what the chat
 # templates add that Sage cannot see.
 SAFETY_FRACTION = 0.05
+
+# How providers say a request is over the model's window: OpenAI "maximum context length is N
+# tokens" (context_length_exceeded), Anthropic "prompt is too long", llama.cpp / LM Studio
+# "exceeds the context size", vLLM "maximum model length", Ollama "exceeds … context".
+_OVERFLOW = re.compile(
+    r"context[_ ]length|context (window|size)|maximum context|prompt is too long|too many tokens"
+    r"|maximum model length|exceeds? the (model'?s )?(context|maximum)",
+    re.IGNORECASE,
+)
+SHRINK = 0.6  # what is left of the window after a provider said it overflowed
 
 Ask = Callable[[list[ChatMessage]], Awaitable[str]]
 Announce = Callable[[ContextPart], Awaitable[None]]
@@ -37,6 +48,7 @@ class ContextKeeper:
     policy: str  # drop | summarise
     max_tokens: int | None  # the answer's budget the agent or conversation set
     part: ContextPart | None = None  # this reply's marker, once something was cut
+    cache_key: tuple[str, str] | None = None  # where limits.py keeps this model's window
     _summaries: dict[str, str] = field(default_factory=dict)  # this reply's, by digest
 
     @property
@@ -48,6 +60,21 @@ class ContextKeeper:
     def budget(self, tools: list[ToolSpec]) -> int:
         free = self.window.tokens - self.reserve - tools_tokens(tools)
         return max(0, int(free - self.window.tokens * SAFETY_FRACTION))
+
+    def shrink(self, error: ProviderError) -> bool:
+        """The provider refused the request as too long for the model: fit into less next time
+        (True), or it was another error (False)."""
+        if error.kind != "bad_request" or not _OVERFLOW.search(str(error)):
+            return False
+        tokens = max(1_024, int(self.window.tokens * SHRINK))
+        if tokens >= self.window.tokens:
+            return False
+        log.warning("the provider says the request was over the model's window; %d → %d tokens",
+                    self.window.tokens, tokens)  # fmt: skip
+        self.window = ContextWindow(tokens, self.window.source)
+        if self.cache_key is not None:  # the next reply starts from what was learnt
+            remember(self.cache_key, self.window)
+        return True
 
     async def fit(
         self, messages: list[ChatMessage], tools: list[ToolSpec], ask: Ask, announce: Announce

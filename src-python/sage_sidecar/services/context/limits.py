@@ -3,8 +3,12 @@ else a table of common models, else the setting (`chat_default_context_tokens`).
 per provider URL and model, then cached for the process.
 
 Where providers say it:
-- Ollama: `POST /api/show` → `model_info["<arch>.context_length"]`, or `num_ctx` in the model's
-  `parameters` when its Modelfile sets one (that is the window Ollama actually runs it with).
+- Ollama runs a model with a window of its own choosing, often far below what the model takes,
+  and silently cuts a longer prompt from the front. So Sage asks what it runs: `num_ctx` in the
+  model's `parameters` (`POST /api/show`, when its Modelfile sets one), else the loaded model's
+  `context_length` in `GET /api/ps`; before the model is loaded it assumes Ollama's smallest current
+  default, 4,096, or the model's own maximum (`model_info["<arch>.context_length"]`, else the table)
+  when that is smaller, and asks again next time.
 - LM Studio: `GET /api/v0/models/<id>` → `loaded_context_length`, else `max_context_length`.
 - OpenAI-compatible servers whose `GET /models` entries carry it: `context_length` (OpenRouter,
   LM Studio), `max_context_length`, `context_window` (Groq), `max_model_len` (vLLM),
@@ -24,6 +28,9 @@ from sage_sidecar.providers.transport import CONNECT_TIMEOUT_S, HttpProviderClie
 log = logging.getLogger(__name__)
 
 DEFAULT_CONTEXT_TOKENS = 8_192
+# The window Ollama gives a model nobody configured (4k below 24 GiB of VRAM since 0.6; more on
+# bigger GPUs, or with OLLAMA_CONTEXT_LENGTH, which /api/ps then shows).
+OLLAMA_DEFAULT_CONTEXT = 4_096
 Source = Literal["provider", "table", "setting"]
 
 # Lower-cased model names without a routing prefix or `:tag`; first match wins, so the more
@@ -71,6 +78,15 @@ class ContextWindow:
 _cache: dict[tuple[str, str], ContextWindow] = {}
 
 
+def cache_key(client: HttpProviderClient, kind: str, model: str) -> tuple[str, str]:
+    return (f"{kind} {client.base_url}", model)
+
+
+def remember(key: tuple[str, str], window: ContextWindow) -> None:
+    """A window learnt the hard way (the provider refused a request as too long)."""
+    _cache[key] = window
+
+
 def from_table(model: str) -> int | None:
     name = bare_name(model)
     return next((n for pattern, n in _TABLE if pattern.match(name)), None)
@@ -96,20 +112,26 @@ async def _get_json(http: httpx.AsyncClient, method: str, url: str, **kwargs: An
         return None
 
 
-async def _ollama(client: HttpProviderClient, model: str) -> int | None:
+async def _ollama(client: HttpProviderClient, model: str) -> tuple[int | None, int | None]:
+    """(the window Ollama runs the model with, if it says; the model's own maximum, if known)."""
     root = client.base_url.removesuffix("/v1")
     data = await _get_json(client._http, "POST", f"{root}/api/show", json={"model": model})
-    if not isinstance(data, dict):
-        return None
+    data = data if isinstance(data, dict) else {}
     match = re.search(r"(?m)^num_ctx\s+(\d+)", str(data.get("parameters") or ""))
     if match:
-        return int(match.group(1))
+        return int(match.group(1)), None
+    most = None
     info = data.get("model_info")
     if isinstance(info, dict):
-        for key, value in info.items():
-            if key.endswith(".context_length") and (found := _positive(value)):
-                return found
-    return None
+        most = next((v for k, v in info.items() if k.endswith(".context_length") and _positive(v)),
+                    None)  # fmt: skip
+    loaded = await _get_json(client._http, "GET", f"{root}/api/ps")
+    entries = loaded.get("models") if isinstance(loaded, dict) else None
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and model in (entry.get("name"), entry.get("model")):
+            if running := _positive(entry.get("context_length")):
+                return running, most
+    return None, most
 
 
 async def _lmstudio(client: HttpProviderClient, model: str) -> int | None:
@@ -134,7 +156,7 @@ async def _models_list(client: HttpProviderClient, model: str) -> int | None:
 
 async def from_provider(client: HttpProviderClient, kind: str, model: str) -> int | None:
     if kind == "ollama":
-        return await _ollama(client, model)
+        return (await _ollama(client, model))[0]
     if kind == "lmstudio":
         return await _lmstudio(client, model)
     if kind == "anthropic":
@@ -145,9 +167,15 @@ async def from_provider(client: HttpProviderClient, kind: str, model: str) -> in
 async def context_window(
     client: HttpProviderClient, kind: str, model: str, fallback: int = DEFAULT_CONTEXT_TOKENS
 ) -> ContextWindow:
-    key = (f"{kind} {client.base_url}", model)
+    key = cache_key(client, kind, model)
     if key in _cache:
         return _cache[key]
+    if kind == "ollama":
+        running, most = await _ollama(client, model)
+        if running is None:  # not loaded yet: assume the default window, ask again next time
+            known = most or from_table(model)
+            return ContextWindow(min(known or OLLAMA_DEFAULT_CONTEXT, OLLAMA_DEFAULT_CONTEXT),
+                                 "provider" if most else "table" if known else "setting")  # fmt: skip
     tokens = await from_provider(client, kind, model)
     if tokens is not None:
         window = ContextWindow(tokens, "provider")

@@ -5,7 +5,7 @@ not take (providers/params.py), and the model's context window (limits.py)."""
 from sage_sidecar.providers.params import takes_reasoning_effort, takes_seed
 from sage_sidecar.schemas.model_params import ModelParams
 from sage_sidecar.services.context.keeper import ContextKeeper
-from sage_sidecar.services.context.limits import context_window
+from sage_sidecar.services.context.limits import cache_key, context_window
 from sage_sidecar.services.turn import Turn
 from sage_sidecar.storage.models import Agent, Conversation
 
@@ -40,4 +40,5 @@ async def prepare(turn: Turn, kind: str, default_window: int) -> None:
     turn.params = resolve(turn.agent, override, kind, turn.model)
     window = await context_window(turn.client, kind, turn.model, default_window)
     turn.context = ContextKeeper(turn.db, turn.stream.conversation_id, window,
-                                 turn.agent.context_policy or "drop", turn.params.max_tokens)  # fmt: skip
+                                 turn.agent.context_policy or "drop", turn.params.max_tokens,
+                                 cache_key=cache_key(turn.client, kind, turn.model))  # fmt: skip

@@ -305,7 +305,9 @@ def step_row(run_id: str, step: ModelStep | ToolStep, redactor: Redactor) -> Run
             "request": {"model": request.model, "messages": messages,
                         "tools": [{"name": t.name, "description": t.description,
                                    "parameters": t.parameters} for t in request.tools],
-                        "temperature": request.temperature, "max_tokens": request.max_tokens},
+                        "temperature": request.temperature, "max_tokens": request.max_tokens,
+                        "top_p": request.top_p, "stop": list(request.stop), "seed": request.seed,
+                        "reasoning_effort": request.reasoning_effort},
             "headers": step.headers,
             "output": redactor.text(step.output[:OUTPUT_LIMIT]),
             "tool_calls": [{"id": c.id, "name": c.name, "arguments": redactor.text(c.arguments)}

@@ -43,6 +43,10 @@ def recorded_request(step: StepOut) -> ChatRequest:
         ],  # fmt: skip
         temperature=request.get("temperature"),
         max_tokens=request.get("max_tokens"),
+        top_p=request.get("top_p"),
+        stop=list(request.get("stop") or []),
+        seed=request.get("seed"),
+        reasoning_effort=request.get("reasoning_effort"),
     )
 
 
