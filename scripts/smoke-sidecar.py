@@ -8,7 +8,11 @@
    SAGE_SIDECAR_HOME in its environment and its stdin on a pipe, as the shell does.
 2. The READY line is read from its stdout; `/api/health` must answer 200 with the key and the
    Cargo.toml version, and 401 without it.
-3. The stand-in parent is killed hard (SIGKILL / TerminateProcess): the sidecar and the launcher
+3. The keychain: on Linux, with a private D-Bus session and an unlocked GNOME Keyring (when
+   installed), the frozen sidecar must find the Secret Service and encrypt its secrets with a key
+   kept there (keyring's backends are loaded by entry point, so a freeze can miss them); on other
+   OSes the keychain it found is printed.
+4. The stand-in parent is killed hard (SIGKILL / TerminateProcess): the sidecar and the launcher
    must be gone within the timeout, as when the shell crashes.
 
 Run by scripts/test.sh (the frozen-smoke layer) and by the macOS and Windows jobs of
@@ -16,16 +20,19 @@ Run by scripts/test.sh (the frozen-smoke layer) and by the macOS and Windows job
 """
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
 import queue
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -131,15 +138,86 @@ class Lines:
         return line
 
 
+@contextlib.contextmanager
+def private_secret_service(folder: Path) -> Iterator[dict[str, str] | None]:
+    """A session bus and an unlocked GNOME Keyring of our own, or None where they are missing."""
+    tools = ("dbus-daemon", "dbus-send", "gnome-keyring-daemon")
+    if not sys.platform.startswith("linux") or not all(shutil.which(t) for t in tools):
+        yield None
+        return
+    home = folder / "keyring-home"
+    (home / "run").mkdir(parents=True, mode=0o700)
+    bus = subprocess.Popen(
+        ["dbus-daemon", "--session", "--nofork", "--print-address=1",
+         f"--address=unix:path={folder / 'bus'}"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    daemon = None
+    try:
+        assert bus.stdout is not None
+        env = {"DBUS_SESSION_BUS_ADDRESS": bus.stdout.readline().strip(), "HOME": str(home),
+               "XDG_DATA_HOME": str(home), "XDG_RUNTIME_DIR": str(home / "run")}  # fmt: skip
+        daemon = subprocess.Popen(
+            ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env={**os.environ, **env},
+        )  # fmt: skip
+        assert daemon.stdin is not None
+        daemon.stdin.write(b"smoke-password")  # --unlock reads the password up to EOF
+        daemon.stdin.close()
+        ask = ["dbus-send", "--session", "--print-reply", "--dest=org.freedesktop.DBus",
+               "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner",
+               "string:org.freedesktop.secrets"]  # fmt: skip
+        deadline = time.monotonic() + 15
+        while (
+            "boolean true"
+            not in subprocess.run(
+                ask, capture_output=True, text=True, env={**os.environ, **env}, timeout=5
+            ).stdout
+        ):
+            if time.monotonic() > deadline or daemon.poll() is not None:
+                raise SystemExit("smoke: gnome-keyring-daemon did not start its Secret Service")
+            time.sleep(0.05)
+        yield env
+    finally:
+        for process in (daemon, bus):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def check_keychain(port: int, key: str, secret_service: bool) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/api/privacy/secrets/retry", headers={"Authorization": f"Bearer {key}"})
+    response = conn.getresponse()
+    status = json.loads(response.read() or b"null")
+    conn.close()
+    if response.status != 200:
+        raise SystemExit(f"smoke: /api/privacy/secrets/retry answered {response.status}: {status}")
+    keychain = status["keychain"]
+    print(f"smoke: keychain {keychain['backend']!r}, secrets encrypted: "
+          f"{status['secrets_encrypted']} {keychain['reason'] or ''}", file=sys.stderr)  # fmt: skip
+    if secret_service and (
+        keychain["backend"] != "Secret Service" or not status["secrets_encrypted"]
+    ):
+        raise SystemExit("smoke: the frozen sidecar did not use the running Secret Service")
+
+
 def smoke(launcher: Path, home: Path, timeout: float) -> None:
     if not launcher.exists():
         raise SystemExit(f"smoke: no launcher at {launcher} (run scripts/build-sidecar.sh)")
     if not home.is_dir():
         raise SystemExit(f"smoke: no frozen sidecar folder at {home}")
     key = secrets.token_hex(32)
-    with tempfile.TemporaryDirectory(prefix="sage-smoke-", ignore_cleanup_errors=True) as data:
+    with contextlib.ExitStack() as stack:
+        data = stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="sage-smoke-", ignore_cleanup_errors=True)
+        )
+        keychain_env = stack.enter_context(private_secret_service(Path(data) / "keychain"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("SAGE_")}
-        env.update(SAGE_API_KEY=key, SAGE_DATA_DIR=data, SAGE_SIDECAR_HOME=str(home))
+        env.update(keychain_env or {})
+        env.update(SAGE_API_KEY=key, SAGE_DATA_DIR=str(Path(data) / "data"),
+                   SAGE_SIDECAR_HOME=str(home))  # fmt: skip
         parent = subprocess.Popen(
             [sys.executable, "-c", PARENT, str(launcher)],
             stdout=subprocess.PIPE,
@@ -173,6 +251,7 @@ def smoke(launcher: Path, home: Path, timeout: float) -> None:
             if status != 401:
                 raise SystemExit(f"smoke: /api/health without the key answered {status}, not 401")
             print("smoke: /api/health answers with the key and refuses without it", file=sys.stderr)
+            check_keychain(ready["port"], key, secret_service=keychain_env is not None)
         finally:
             parent.kill()  # SIGKILL / TerminateProcess: no clean-up runs in the parent
             parent.wait(timeout=10)
