@@ -5,6 +5,7 @@
 import { resolveConfig, type ConfigSource, type SageConfig } from './config'
 import { EventSocket, type EventSocketOptions } from './events'
 import { HttpClient } from './http'
+import type { Schedule, SchedulePreview, SchedulerState, Task, TaskCreate, TaskRun, TaskSettings, TaskUpdate } from './tasks'
 import type {
   Agent,
   AgentCreate,
@@ -365,4 +366,23 @@ export const skills = {
   ofAgent: (agentId: string) => http.request<AgentSkills>(`/api/agents/${q(agentId)}/skills`),
   setForAgent: (agentId: string, skillIds: string[]) =>
     http.request<AgentSkills>(`/api/agents/${q(agentId)}/skills`, { method: 'PUT', body: { skill_ids: skillIds } }),
+}
+
+export type * from './tasks'
+
+const tk = (id: string, route = '') => `/api/tasks/${q(id)}${route}`
+
+/** Scheduled tasks (docs/tasks.md): CRUD, run now, history, the schedule preview, pause all. */
+export const tasks = {
+  list: () => http.request<Task[]>('/api/tasks'),
+  create: (body: TaskCreate) => http.request<Task>('/api/tasks', { method: 'POST', body }),
+  update: (id: string, body: TaskUpdate) => http.request<Task>(tk(id), { method: 'PATCH', body }),
+  remove: (id: string) => http.request<null>(tk(id), { method: 'DELETE' }),
+  runNow: (id: string) => http.request<TaskRun>(tk(id, '/run'), { method: 'POST' }),
+  runs: (id: string) => http.request<TaskRun[]>(tk(id, '/runs')),
+  preview: (schedule: Schedule, timezone: string, count = 5) =>
+    http.request<SchedulePreview>('/api/tasks/preview', { method: 'POST', body: { schedule, timezone, count } }),
+  scheduler: () => http.request<SchedulerState>('/api/tasks/scheduler'),
+  setPaused: (paused: boolean) => http.request<SchedulerState>('/api/tasks/scheduler', { method: 'PUT', body: { paused } }),
+  settings: () => http.request<TaskSettings>('/api/tasks/settings'),
 }

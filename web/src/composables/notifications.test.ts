@@ -47,7 +47,7 @@ import {
 const t = (key: string, values?: Record<string, unknown>) => i18n.global.t(key, values ?? {})
 // The app runs vue-i18n in composition mode, where `locale` is a ref (the declared type is wider).
 const setLocale = (code: 'en' | 'zh') => ((i18n.global.locale as unknown as { value: string }).value = code)
-const ALL_ON: NotifyPrefs = { replyFinished: true, approvalWaiting: true, updateReady: true }
+const ALL_ON: NotifyPrefs = { replyFinished: true, approvalWaiting: true, updateReady: true, taskFinished: true }
 const finished = (extra: Partial<SageEventOf<'chat.reply_finished'>>): SageEventOf<'chat.reply_finished'> => ({
   type: 'chat.reply_finished', seq: 5, time: 0, conversationId: 'c1', messageId: 'm1', title: 'Trip plan', status: 'completed',
   preview: '', error: null, ...extra,

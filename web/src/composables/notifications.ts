@@ -1,6 +1,6 @@
 /**
- * Native notifications, one path: the sidecar publishes `chat.reply_finished` and
- * `chat.approval_required` on `/ws/events`; the main window turns them into notifications through
+ * Native notifications, one path: the sidecar publishes `chat.reply_finished`,
+ * `chat.approval_required` and `task.run_finished` on `/ws/events`; the main window turns them into notifications through
  * tauri-plugin-notification, only when no Sage window is on screen with the focus and only for
  * the kinds the user left on (Settings → Desktop). A click on one opens its conversation where
  * the platform reports clicks (see docs/desktop.md).
@@ -8,7 +8,7 @@
 import type { SageEvent } from '@/api'
 import { appHasFocus, inTauri, openInMain } from '@/api/shell'
 
-export const NOTIFY_KINDS = ['replyFinished', 'approvalWaiting', 'updateReady'] as const
+export const NOTIFY_KINDS = ['replyFinished', 'approvalWaiting', 'updateReady', 'taskFinished'] as const
 export type NotifyKind = (typeof NOTIFY_KINDS)[number]
 export type NotifyPrefs = Record<NotifyKind, boolean>
 
@@ -49,6 +49,7 @@ const str = (value: unknown): string => (typeof value === 'string' ? value : '')
 
 /** The notification a sidecar event deserves, whatever the focus and settings; null for none. */
 export function noticeFor(event: SageEvent, t: Translate): Notice | null {
+  if (event.type === 'task.run_finished') return taskNotice(event, t)
   if (event.type !== 'chat.reply_finished' && event.type !== 'chat.approval_required') return null
   const conversationId = event.conversationId || null
   const title = event.title || t('notify.untitled')
@@ -62,6 +63,17 @@ export function noticeFor(event: SageEvent, t: Translate): Notice | null {
     return null // interrupted: the user stopped it themselves
   }
   return { kind: 'approvalWaiting', title: t('notify.approval', { tool: event.tool }), body: title, conversationId }
+}
+
+/** A scheduled task's run ended (docs/tasks.md): a click opens its conversation. Only tasks that
+ * ask for it notify; a skipped occurrence never does (the run before it is still going). */
+function taskNotice(event: Extract<SageEvent, { type: 'task.run_finished' }>, t: Translate): Notice | null {
+  if (!event.notify || event.status === 'skipped') return null
+  const name = event.taskName
+  const conversationId = event.conversationId || null
+  if (event.status === 'completed') return { kind: 'taskFinished', title: t('notify.taskDone', { name }), body: '', conversationId }
+  if (event.status === 'missed') return { kind: 'taskFinished', title: t('notify.taskMissed', { name }), body: clip(event.error ?? ''), conversationId }
+  return { kind: 'taskFinished', title: t('notify.taskFailed', { name }), body: clip(event.error ?? ''), conversationId }
 }
 
 /** A newer version found by the updater's background check, as a notice. */

@@ -12,6 +12,7 @@ export const router = createRouter({
     // An agent's files: `?agent=<id>&path=<file>` opens one (chat tool cards link here).
     { path: '/workspace', name: 'workspace', component: () => import('@/views/WorkspaceView.vue') },
     { path: '/prompts', name: 'prompts', component: () => import('@/views/PromptsView.vue') },
+    { path: '/tasks', name: 'tasks', component: () => import('@/views/TasksView.vue') },
     { path: '/skills', name: 'skills', component: () => import('@/views/SkillsView.vue') },
     { path: '/settings', name: 'settings', component: () => import('@/views/SettingsView.vue') },
     // A reply's trace ("Details" on an assistant message): services/traces in the sidecar.
