@@ -3,6 +3,7 @@ CRUD, export/import round trip, per-agent enabling, the shipped skills, and what
 system prompt carries."""
 
 import io
+import sqlite3
 import zipfile
 
 import pytest
@@ -175,7 +176,7 @@ def test_an_upload_over_the_size_limit_is_refused(client, auth, monkeypatch):
     assert response.status_code == 413 and response.json()["code"] == "skill.upload_too_large"
 
 
-def test_agents_enable_skills_and_lose_them_when_deleted(client, auth):
+def test_agents_enable_skills_and_lose_them_when_deleted(client, auth, settings):
     agent = client.post("/api/agents", json={"name": "Helper"}, headers=auth).json()
     skills = by_name(client, auth)
     ids = [skills["code-review"]["id"], skills["email-reply"]["id"]]
@@ -190,6 +191,11 @@ def test_agents_enable_skills_and_lose_them_when_deleted(client, auth):
     left = client.get(f"/api/agents/{agent['id']}/skills", headers=auth).json()["skill_ids"]
     assert left == [ids[1]]
     assert client.get("/api/agents/nope/skills", headers=auth).status_code == 404
+    # Deleting the agent takes its rows with it (ON DELETE CASCADE), not the skill.
+    assert client.delete(f"/api/agents/{agent['id']}", headers=auth).status_code == 204
+    with sqlite3.connect(settings.db_path) as db:
+        assert db.execute("SELECT count(*) FROM agent_skills").fetchone() == (0,)
+    assert client.get(f"/api/skills/{ids[1]}", headers=auth).status_code == 200
 
 
 def test_an_import_that_is_not_multipart_is_refused_with_a_code(client, auth):
