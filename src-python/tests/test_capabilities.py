@@ -263,12 +263,13 @@ def test_migration_keeps_builtin_approvals_and_drops_name_bound_mcp_ones(tmp_pat
     import shutil
     import sqlite3
 
-    from sage_sidecar.storage.migrate import MIGRATIONS_DIR, upgrade_to_head
+    from sage_sidecar.storage.migrate import MIGRATIONS_DIR, head_revision, upgrade_to_head
 
     before = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, before)
-    for newer in (before / "versions").glob("0011_*.py"):
-        newer.unlink()
+    for newer in (before / "versions").glob("00*.py"):
+        if newer.name[:4] >= "0011":  # 0011 and every revision chained after it
+            newer.unlink()
     db = tmp_path / "old.db"
     assert upgrade_to_head(db, before) == "0010"
     with sqlite3.connect(db) as conn:
@@ -279,7 +280,7 @@ def test_migration_keeps_builtin_approvals_and_drops_name_bound_mcp_ones(tmp_pat
         values["created_at"] = values["updated_at"] = "2026-01-01 00:00:00"
         conn.execute(f"INSERT INTO agents ({', '.join(values)}) VALUES "
                      f"({', '.join('?' for _ in values)})", list(values.values()))  # fmt: skip
-    assert upgrade_to_head(db) == "0011"
+    assert upgrade_to_head(db) == head_revision()
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT agent_id, tool, scope FROM tool_approvals").fetchall()
         legacy = conn.execute("SELECT approved_tools, capabilities FROM agents").fetchone()
