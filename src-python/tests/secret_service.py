@@ -53,16 +53,10 @@ def _name_has_owner(address: str, name: str) -> bool:
 
 
 @contextmanager
-def running_secret_service(root: Path, password: str = "test-password") -> Iterator[SecretService]:
-    missing = [tool for tool in ("dbus-daemon", "gnome-keyring-daemon") if not shutil.which(tool)]
-    if missing:
-        pytest.skip(
-            f"{', '.join(missing)} not installed (scripts/lib.sh's APT_TEST_PACKAGES brings "
-            "dbus and gnome-keyring; CI installs them)"
-        )
-    home = root / "keyring-home"
-    (home / "run").mkdir(parents=True, mode=0o700)
-    (home / "data").mkdir(mode=0o700)
+def running_session_bus(root: Path) -> Iterator[str]:
+    """A private D-Bus session bus (its address); services on it start only when asked for."""
+    if not shutil.which("dbus-daemon"):
+        pytest.skip("dbus-daemon not installed (scripts/lib.sh's APT_TEST_PACKAGES brings dbus)")
     socket = root / "bus"
     bus = subprocess.Popen(
         [
@@ -75,11 +69,30 @@ def running_secret_service(root: Path, password: str = "test-password") -> Itera
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
     )
-    keyring_daemon: subprocess.Popen[bytes] | None = None
     try:
         assert bus.stdout is not None
         address = bus.stdout.readline().decode().strip()
         assert address, "dbus-daemon printed no address"
+        yield address
+    finally:
+        _stop(bus)
+
+
+def name_has_owner(address: str, name: str = SECRETS_NAME) -> bool:
+    return _name_has_owner(address, name)
+
+
+@contextmanager
+def running_secret_service(root: Path, password: str = "test-password") -> Iterator[SecretService]:
+    if not shutil.which("gnome-keyring-daemon"):
+        pytest.skip(
+            "gnome-keyring-daemon not installed (scripts/lib.sh's APT_TEST_PACKAGES brings "
+            "gnome-keyring; CI installs it)"
+        )
+    home = root / "keyring-home"
+    (home / "run").mkdir(parents=True, mode=0o700)
+    (home / "data").mkdir(mode=0o700)
+    with running_session_bus(root) as address:
         service = SecretService(address, home)
         keyring_daemon = subprocess.Popen(
             ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
@@ -88,17 +101,16 @@ def running_secret_service(root: Path, password: str = "test-password") -> Itera
             stderr=subprocess.DEVNULL,
             env={**os.environ, **service.env()},
         )
-        assert keyring_daemon.stdin is not None
-        # --unlock reads the login keyring's password from stdin up to EOF.
-        keyring_daemon.stdin.write(password.encode())
-        keyring_daemon.stdin.close()
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not _name_has_owner(address, SECRETS_NAME):
-            if keyring_daemon.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("gnome-keyring-daemon did not start its Secret Service")
-            time.sleep(0.05)
-        yield service
-    finally:
-        if keyring_daemon is not None:
+        try:
+            assert keyring_daemon.stdin is not None
+            # --unlock reads the login keyring's password from stdin up to EOF.
+            keyring_daemon.stdin.write(password.encode())
+            keyring_daemon.stdin.close()
+            deadline = time.monotonic() + START_TIMEOUT_SECONDS
+            while not _name_has_owner(address, SECRETS_NAME):
+                if keyring_daemon.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("gnome-keyring-daemon did not start its Secret Service")
+                time.sleep(0.05)
+            yield service
+        finally:
             _stop(keyring_daemon)
-        _stop(bus)

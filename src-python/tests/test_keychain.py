@@ -10,7 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from secret_service import SecretService, running_secret_service
+from secret_service import (
+    SecretService,
+    name_has_owner,
+    running_secret_service,
+    running_session_bus,
+)
 
 from sage_sidecar.core import keychain
 
@@ -70,6 +75,28 @@ def test_a_locked_keychain_is_reported_not_waited_on(secret_service: SecretServi
     with pytest.raises(keychain.KeychainUnavailable) as caught:
         keychain.get_secret("secrets-key")
     assert "KeyringLocked" in caught.value.reason
+
+
+def test_a_secret_service_that_is_not_running_is_not_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """D-Bus could start GNOME Keyring on demand, which would ask for a new keyring's password in
+    a window at start-up: only a running Secret Service is used until the user asks."""
+    if not shutil.which("gnome-keyring-daemon"):
+        pytest.skip("gnome-keyring-daemon not installed (scripts/lib.sh's APT_TEST_PACKAGES)")
+    with running_session_bus(tmp_path) as address:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        monkeypatch.setenv("HOME", str(tmp_path))
+        monkeypatch.delenv(keychain.TEST_FILE_ENV)
+        monkeypatch.delenv("DISPLAY", raising=False)
+        keychain.redetect()
+        try:
+            with pytest.raises(keychain.KeychainUnavailable, match="no Secret Service is running"):
+                keychain.get_or_create_key("secrets-key")
+            assert not name_has_owner(address), "the keychain was started through D-Bus"
+        finally:
+            monkeypatch.undo()
+            keychain.redetect()
 
 
 def test_no_keychain_is_reported_with_a_reason(

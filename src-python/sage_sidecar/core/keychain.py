@@ -108,6 +108,12 @@ class _KeyringStore:
         backend = keyring.get_keyring()
         if isinstance(backend, fail.Keyring):
             raise KeychainUnavailable(_no_backend_reason())
+        if type(backend).__module__ == SECRET_SERVICE_BACKEND and not _activation_allowed:
+            # Only a Secret Service that is running: D-Bus would otherwise start one (GNOME
+            # Keyring) that may ask for a new keyring's password in a window nobody expects
+            # at start-up. The user's "check again" allows it (redetect(activate=True)).
+            if not _secret_service_running():
+                raise KeychainUnavailable(_no_backend_reason())
         self._backend = backend
         self.name = _friendly_name(type(backend).__module__, getattr(backend, "name", ""))
 
@@ -124,6 +130,22 @@ class _KeyringStore:
             self._backend.delete_password(SERVICE, name)
         except PasswordDeleteError:
             pass  # already absent
+
+
+SECRET_SERVICE_BACKEND = "keyring.backends.SecretService"
+_activation_allowed = False
+
+
+def _secret_service_running() -> bool:
+    from jeepney.bus_messages import message_bus  # type: ignore[import-untyped]
+    from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
+
+    try:
+        with open_dbus_connection(bus="SESSION") as connection:
+            query = message_bus.NameHasOwner("org.freedesktop.secrets")
+            return bool(connection.send_and_get_reply(query, timeout=2).body[0])
+    except Exception:  # noqa: BLE001 - no bus, a refused connection: no running service
+        return False
 
 
 def _no_backend_reason() -> str:
@@ -203,9 +225,12 @@ def _decode(text: str, name: str) -> bytes:
         raise KeychainUnavailable(f"the keychain entry {name!r} is not in our format") from error
 
 
-def redetect() -> None:
+def redetect(*, activate: bool = False) -> None:
     """Look for the OS keychain again (keyring remembers what it found at first use): after the
-    user installed or unlocked one, or when a test changed the session bus."""
+    user installed or unlocked one, or when a test changed the session bus. `activate`: the user
+    asked, so a Secret Service that D-Bus can start may be started (and may prompt)."""
+    global _activation_allowed
+    _activation_allowed = _activation_allowed or activate
 
     def detect() -> None:
         import keyring.backend

@@ -87,7 +87,7 @@ class SecretBox:
     def reload(self) -> bool:
         """Blocking: look for the keychain afresh (keyring remembers its first answer), then load."""
         try:
-            keychain.redetect()
+            keychain.redetect(activate=True)  # the user asked: D-Bus may start a keychain
         except keychain.KeychainUnavailable:
             pass  # load() says why
         with self._lock:
