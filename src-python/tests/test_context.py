@@ -251,3 +251,21 @@ def test_a_provider_that_says_the_request_is_too_long_gets_it_again_fitted_into_
 def converse_failing(client, api_key, conversation_id):
     with ChatSocket(client, api_key) as socket:
         return socket.send("again", conversationId=conversation_id)
+
+
+def test_the_window_of_an_unknown_model_is_the_users_setting(client, auth, api_key, scripted):
+    """scripted-1 is in no table and its model list says nothing: Settings → Chat decides."""
+    limits.forget()
+    scripted.provider.context_length = None
+    add_scripted_provider(client, auth, scripted)
+    url = "/api/context/settings"
+    assert client.get(url, headers=auth).json() == {"default_context_tokens": 8_192}
+    refused = client.put(url, json={"default_context_tokens": 100}, headers=auth)
+    assert refused.status_code == 422 and refused.json()["code"] == "request.invalid"
+    saved = client.put(url, json={"default_context_tokens": 1_500}, headers=auth)
+    assert saved.json() == {"default_context_tokens": 1_500}
+    assert client.get(url, headers=auth).json() == {"default_context_tokens": 1_500}
+    conversation_id, replies = converse(client, api_key, turns=5)
+    parts = [f["part"] for _, frames in replies for f in frames if f["type"] == "context.trimmed"]
+    assert parts and {p["window"] for p in parts} == {1_500}
+    limits.forget()

@@ -3,7 +3,7 @@ value out of range is a 422 (`request.invalid`, each problem in `params.errors`)
 provider takes a parameter is the provider client's business (providers/params.py): one it does
 not take is left out of the request, not an error."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -34,6 +34,10 @@ class ModelParams(BaseModel):
 
     _unique_stops = field_validator("stop")(classmethod(lambda cls, v: unique_stops(v)))
 
-    def set_fields(self) -> dict[str, Any]:
-        """Only what is set: what a conversation stores (`conversations.model_params`)."""
-        return self.model_dump(exclude_none=True)
+
+class ContextSettings(BaseModel):
+    default_context_tokens: int = Field(
+        ge=1_024,
+        le=10_000_000,
+        description="The context window assumed for a model neither its provider nor Sage knows",
+    )

@@ -6,6 +6,7 @@ from sage_sidecar.providers.params import takes_reasoning_effort, takes_seed
 from sage_sidecar.schemas.model_params import ModelParams
 from sage_sidecar.services.context.keeper import ContextKeeper
 from sage_sidecar.services.context.limits import cache_key, context_window
+from sage_sidecar.services.context.settings import default_tokens
 from sage_sidecar.services.turn import Turn
 from sage_sidecar.storage.models import Agent, Conversation
 
@@ -37,6 +38,7 @@ async def prepare(turn: Turn, kind: str, default_window: int) -> None:
     async with turn.db.session() as session:
         conversation = await session.get(Conversation, turn.stream.conversation_id)
         override = dict(conversation.model_params or {}) if conversation else {}
+        default_window = await default_tokens(session, default_window)  # Settings → Chat
     turn.params = resolve(turn.agent, override, kind, turn.model)
     window = await context_window(turn.client, kind, turn.model, default_window)
     turn.context = ContextKeeper(turn.db, turn.stream.conversation_id, window,
