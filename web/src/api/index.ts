@@ -66,7 +66,7 @@ import type {
 } from './types'
 import type { AgentSkills, Skill, SkillDetail, SkillFileText, SkillUpload } from './skills'
 import type { DatabaseEncryption, SecretsStatus } from './types'
-import type { ModelParams } from './types'
+import type { ContextSettings, ModelParams } from './types'
 
 export { ApiError } from './http'
 export type { SageConfig, StartupError, ConfigSource } from './config'
@@ -385,4 +385,12 @@ export const tasks = {
   scheduler: () => http.request<SchedulerState>('/api/tasks/scheduler'),
   setPaused: (paused: boolean) => http.request<SchedulerState>('/api/tasks/scheduler', { method: 'PUT', body: { paused } }),
   settings: () => http.request<TaskSettings>('/api/tasks/settings'),
+  setSettings: (body: TaskSettings) => http.request<TaskSettings>('/api/tasks/settings', { method: 'PUT', body }),
+}
+
+/** Settings → Chat: the context window of a model nobody says the size of (services/context). */
+export const context = {
+  settings: () => http.request<ContextSettings>('/api/context/settings'),
+  saveSettings: (body: ContextSettings) =>
+    http.request<ContextSettings>('/api/context/settings', { method: 'PUT', body }),
 }

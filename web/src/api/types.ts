@@ -85,6 +85,7 @@ export type ContextPart = Schemas['ContextPart']
 /** Model parameters a conversation sets over its agent's (each null: the agent's). */
 export type ModelParams = Schemas['ModelParams']
 export type ReasoningEffort = NonNullable<ModelParams['reasoning_effort']>
+export type ContextSettings = Schemas['ContextSettings']
 /** An image attached to a user message (GET /api/attachments/{id}/image). */
 export type ImagePart = Schemas['ImagePart']
 /** One numbered source behind a `[n]` marker in a reply. */
