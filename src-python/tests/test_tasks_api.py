@@ -2,6 +2,7 @@
 model: every run a real chat turn with a trace of kind `task` and a `task.run_finished` event.
 Time is a ManualClock the test moves (services/tasks/clock.py): nothing waits for a schedule."""
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -298,3 +299,22 @@ def test_dst_fall_back_in_the_scheduler_runs_a_daily_task_once(client, auth, scr
         "2026-03-29T01:30:00Z",  # 03:30 CEST: the 02:30 that did not exist
         "2026-10-25T00:30:00Z",  # 02:30 CEST, the first of the two
     ]
+
+
+def test_the_scheduler_loop_wakes_at_the_fire_time_on_its_own(client, auth, scripted):
+    """No tick called by hand: the lifespan's scheduler task sleeps on the clock until the fire
+    time, then runs the task (and sleeps until the next one)."""
+    add_scripted_provider(client, auth, scripted)
+    task = create(client, auth)  # due 10:00
+    tasks = tasks_of(client)
+    assert client.portal is not None
+    client.portal.call(tasks.clock.set, T0 + timedelta(minutes=30))  # type: ignore[attr-defined]
+    time.sleep(0.2)  # the loop would fire now if it misread the time
+    assert runs_of(client, auth, task["id"]) == []
+    client.portal.call(tasks.clock.set, T0 + timedelta(hours=1))  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 10
+    while not [r for r in runs_of(client, auth, task["id"]) if r["status"] == "completed"]:
+        assert time.monotonic() < deadline, "the scheduler did not fire"
+        time.sleep(0.05)
+    listed = client.get(f"/api/tasks/{task['id']}", headers=auth).json()
+    assert listed["next_run_at"] == "2026-06-01T11:00:00Z"

@@ -75,8 +75,16 @@ describe('scheduled tasks in a real browser', { timeout: 120_000 }, () => {
     assert.match(await page.getByTestId('trace-status').textContent(), /task run/)
   })
 
-  it('pauses and resumes all tasks', async () => {
+  it('pauses and resumes all tasks, and sets the grace window for missed runs', async () => {
     await page.getByTestId('nav-tasks').click()
+    assert.equal(await page.getByTestId('tasks-grace').inputValue(), '60')
+    await page.getByTestId('tasks-grace').fill('15')
+    await page.getByTestId('tasks-grace').press('Enter')
+    await page.getByTestId('tasks-grace').blur()
+    for (let i = 0; i < 50 && (await sidecar.api('GET', '/api/tasks/settings')).grace_minutes !== 15; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    assert.deepEqual(await sidecar.api('GET', '/api/tasks/settings'), { grace_minutes: 15 })
     await page.getByTestId('tasks-pause-all').click()
     await page.getByTestId('tasks-paused').waitFor()
     assert.deepEqual(await sidecar.api('GET', '/api/tasks/scheduler'), { paused: true })

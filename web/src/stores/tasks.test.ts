@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest'
 
 const api = vi.hoisted(() => ({
   list: vi.fn(), create: vi.fn(), update: vi.fn(), remove: vi.fn(), runNow: vi.fn(), runs: vi.fn(),
-  preview: vi.fn(), scheduler: vi.fn(), setPaused: vi.fn(), settings: vi.fn(),
+  preview: vi.fn(), scheduler: vi.fn(), setPaused: vi.fn(), settings: vi.fn(), setSettings: vi.fn(),
 }))
 const listeners = vi.hoisted(() => new Set<(event: unknown) => void>())
 
@@ -25,6 +25,7 @@ beforeEach(() => {
   api.list.mockResolvedValue([task('t1')])
   api.scheduler.mockResolvedValue({ paused: false })
   api.runs.mockResolvedValue([])
+  api.settings.mockResolvedValue({ grace_minutes: 60 })
 })
 
 describe('tasks store', () => {
@@ -109,5 +110,17 @@ describe('tasks store history', () => {
     answer([{ id: 'r1', status: 'running' }]) // the older answer, late
     await first
     expect(store.runs.t1[0].status).toBe('completed')
+  })
+})
+
+describe('tasks store settings', () => {
+  it('loads and sets the grace window', async () => {
+    const store = useTasksStore()
+    await store.load()
+    expect(store.graceMinutes).toBe(60)
+    api.setSettings.mockResolvedValue({ grace_minutes: 15 })
+    await store.setGrace(15)
+    expect(api.setSettings).toHaveBeenCalledWith({ grace_minutes: 15 })
+    expect(store.graceMinutes).toBe(15)
   })
 })

@@ -15,6 +15,8 @@ export const useTasksStore = defineStore('tasks', () => {
   const list = ref<Task[]>([])
   const loaded = ref(false)
   const paused = ref(false)
+  /** A fire time missed by less than this (Sage closed, the machine asleep) runs at start. */
+  const graceMinutes = ref<number | null>(null)
   /** Each task's history, once opened. */
   const runs = ref<Record<string, TaskRun[]>>({})
   const preview = ref<string[]>([])
@@ -25,12 +27,20 @@ export const useTasksStore = defineStore('tasks', () => {
 
   async function load(): Promise<void> {
     unsubscribe ??= useConnectionStore().subscribe(onEvent)
-    const [tasks, scheduler] = await Promise.all([attempt(() => api.list()), attempt(() => api.scheduler())])
+    const [tasks, scheduler, settings] = await Promise.all([
+      attempt(() => api.list()), attempt(() => api.scheduler()), attempt(() => api.settings()),
+    ])
     if (tasks) {
       list.value = tasks
       loaded.value = true
     }
     if (scheduler) paused.value = scheduler.paused
+    if (settings) graceMinutes.value = settings.grace_minutes
+  }
+
+  async function setGrace(minutes: number): Promise<void> {
+    const settings = await attempt(() => api.setSettings({ grace_minutes: minutes }))
+    if (settings) graceMinutes.value = settings.grace_minutes
   }
 
   function stop(): void {
@@ -106,5 +116,5 @@ export const useTasksStore = defineStore('tasks', () => {
     }
   }
 
-  return { list, loaded, paused, runs, preview, previewError, error, load, stop, loadRuns, create, update, remove, runNow, setPaused, previewSchedule, onEvent }
+  return { list, loaded, paused, graceMinutes, setGrace, runs, preview, previewError, error, load, stop, loadRuns, create, update, remove, runNow, setPaused, previewSchedule, onEvent }
 })
