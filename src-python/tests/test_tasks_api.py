@@ -10,6 +10,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from sage_sidecar.app import create_app
 from sage_sidecar.services.tasks.clock import ManualClock
 from sage_sidecar.services.tasks.service import Tasks
 
@@ -318,3 +319,40 @@ def test_the_scheduler_loop_wakes_at_the_fire_time_on_its_own(client, auth, scri
         time.sleep(0.05)
     listed = client.get(f"/api/tasks/{task['id']}", headers=auth).json()
     assert listed["next_run_at"] == "2026-06-01T11:00:00Z"
+
+
+def test_a_queued_run_waits_through_a_shutdown_and_runs_at_the_next_start(
+    settings, auth, api_key, scripted
+):
+    """Shutting down mid-run: the running one ends `interrupted`, the one queued behind it is
+    not started on the way out; at the next start (within the grace window) it runs."""
+    write = {"id": "w1", "name": "write_file", "arguments": '{"path": "a.txt", "content": "x"}'}
+    first = create_app(settings)
+    first.state.task_clock = ManualClock(T0)
+    with TestClient(first, base_url=TEST_ORIGIN) as client:
+        add_scripted_provider(client, auth, scripted)
+        agent = client.post("/api/agents", headers=auth, json={
+            "name": "Writer", "tools": ["write_file"],
+            "provider_id": client.get("/api/providers", headers=auth).json()[0]["id"]}).json()  # fmt: skip
+        task = create(client, auth, agent_id=agent["id"], overlap="queue",
+                      schedule={"kind": "interval", "every": 10, "unit": "minutes"})  # fmt: skip
+        scripted.load([{"tool_calls": [write]}, {"text": "second done"}])
+        tasks = tasks_of(client)
+        assert client.portal is not None
+        with EventsSocket(client, api_key) as events:
+            client.portal.call(tasks.clock.set, T0 + timedelta(minutes=10))  # type: ignore[attr-defined]
+            client.portal.call(tasks.scheduler.tick)
+            events.next_of("chat.approval_required")
+        client.portal.call(tasks.clock.set, T0 + timedelta(minutes=20))  # type: ignore[attr-defined]
+        client.portal.call(tasks.scheduler.tick)
+        assert [r["status"] for r in runs_of(client, auth, task["id"])] == ["queued", "running"]
+    assert answers(scripted) == 1  # the queued run did not start on the way out
+    second = create_app(settings)
+    second.state.task_clock = ManualClock(T0 + timedelta(minutes=25))
+    with TestClient(second, base_url=TEST_ORIGIN) as client:
+        settle(client)
+        history = runs_of(client, auth, task["id"])
+        assert [r["status"] for r in history] == ["completed", "interrupted"]
+        last = client.get(f"/api/conversations/{history[0]['conversation_id']}/messages",
+                          headers=auth).json()[-1]  # fmt: skip
+        assert last["content"] == "second done"

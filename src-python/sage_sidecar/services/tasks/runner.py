@@ -50,6 +50,9 @@ class TaskRunner:
         self.active: dict[str, str] = {}  # task id -> its running TaskRun's id
         self._lock = asyncio.Lock()  # one overlap decision at a time
         self._tasks: set[asyncio.Task[None]] = set()
+        # Set when the app shuts down: a queued run is not started then (at the next start it
+        # runs if still within the grace window, else it is missed).
+        self.closing = False
 
     @property
     def running(self) -> set[str]:
@@ -188,7 +191,7 @@ class TaskRunner:
 
     async def _next_queued(self, task_id: str) -> None:
         async with self._lock, self._db.session() as session:
-            if task_id in self.active:
+            if task_id in self.active or self.closing:
                 return
             run = await session.scalar(
                 select(TaskRun).where(TaskRun.task_id == task_id, TaskRun.status == "queued")

@@ -45,6 +45,7 @@ class Scheduler:
         self._loop = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        self.runner.closing = True
         if self._loop is not None:
             self._loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
