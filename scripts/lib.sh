@@ -26,8 +26,9 @@ APT_BUILD_PACKAGES=(
 )
 # sudo: the auto-update test installs .deb updates the way the updater does, with `sudo dpkg -i`.
 # shellcheck: actionlint checks the workflows' `run:` scripts with it (scripts/check-release.sh).
+# xdotool: the desktop E2E presses the global quick-ask shortcut under Xvfb (comfort.test.mjs).
 # gnome-keyring, libsecret-tools: a real Secret Service for the keychain tests (tests/secret_service.py).
-APT_TEST_PACKAGES=(xauth dbus-x11 dbus xvfb webkit2gtk-driver chromium sudo shellcheck gnome-keyring libsecret-tools)
+APT_TEST_PACKAGES=(xauth dbus-x11 dbus xvfb webkit2gtk-driver chromium sudo shellcheck gnome-keyring libsecret-tools xdotool)
 # manpages, manpages-dev, manpages-zh: the English and Chinese retrieval evaluation sets are
 # built from their pages (src-python/tests/retrieval_sets.py, bench/quality).
 APT_TEST_PACKAGES+=(manpages manpages-dev manpages-zh)

@@ -16,6 +16,7 @@ fn main() {
         "scheduler_changed",
         "get_start_at_login",
         "set_start_at_login",
+        "quick_ask_shortcut_status",
     ])))
     .expect("failed to run tauri-build");
 }

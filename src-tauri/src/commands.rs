@@ -4,6 +4,7 @@
 use tauri::{AppHandle, Runtime, State, Window};
 
 use crate::error::CommandError;
+use crate::hotkey::{self, ShortcutStatus};
 use crate::settings::{SettingsStore, ShellSettings};
 use crate::sidecar::{supervisor, SageConfig, SidecarState};
 use crate::tray::{self, TrayLabels};
@@ -52,18 +53,39 @@ pub fn get_shell_settings(store: State<'_, SettingsStore>) -> ShellSettings {
     store.get()
 }
 
+/// Save the shell settings. A new quick-ask shortcut is registered first: if the desktop
+/// refuses it nothing is saved (the old one stays). Async: registering waits for the main
+/// thread, so it must not run on it.
 #[tauri::command]
-pub fn set_shell_settings(
+pub async fn set_shell_settings<R: Runtime>(
+    app: AppHandle<R>,
     store: State<'_, SettingsStore>,
     settings: ShellSettings,
 ) -> Result<ShellSettings, CommandError> {
-    Ok(store.set(settings)?)
+    let before = store.get();
+    let new_shortcut = before.quick_ask_shortcut.trim() != settings.quick_ask_shortcut.trim();
+    if new_shortcut {
+        hotkey::apply(&app, &settings.quick_ask_shortcut)?;
+    }
+    store.set(settings).map_err(|error| {
+        if new_shortcut {
+            let _ = hotkey::apply(&app, &before.quick_ask_shortcut); // as the file still says
+        }
+        error.into()
+    })
+}
+
+/// The quick-ask shortcut: saved, registered, or why not (Settings → Desktop). Async for the
+/// same reason as `set_shell_settings`.
+#[tauri::command]
+pub async fn quick_ask_shortcut_status<R: Runtime>(app: AppHandle<R>) -> Result<ShortcutStatus, CommandError> {
+    Ok(hotkey::status(&app))
 }
 
 /// The UI's language changed: relabel the tray menu.
 #[tauri::command]
-pub fn set_tray_labels<R: Runtime>(app: AppHandle<R>, labels: TrayLabels) -> Result<(), CommandError> {
-    Ok(tray::set_labels(&app, labels)?)
+pub fn set_tray_labels<R: Runtime>(app: AppHandle<R>, labels: TrayLabels) {
+    tray::set_labels(&app, labels);
 }
 
 /// Quick ask's Esc.

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
+use crate::hotkey::ShortcutProblem;
 use crate::settings::SettingsError;
 use crate::sidecar::contract::StartupError;
 
@@ -28,6 +29,10 @@ pub enum CommandError {
     /// An update could not be found, downloaded or installed.
     #[error("{message}")]
     Update { message: String },
+    /// A global shortcut could not be used: `problem` says why (the UI words it), `shortcut`
+    /// which one.
+    #[error("{message}")]
+    Shortcut { problem: ShortcutProblem, shortcut: String, message: String },
     /// Anything else the shell could not do (a window, the tray menu).
     #[error("{message}")]
     Shell { message: String },

@@ -4,6 +4,7 @@ pub mod autostart;
 pub mod commands;
 pub mod data_lock;
 pub mod error;
+pub mod hotkey;
 pub mod logging;
 pub mod main_window;
 pub mod paths;
@@ -53,6 +54,8 @@ pub fn run() {
         .plugin(tauri_plugin_updater::Builder::new().build())
         .plugin(tauri_plugin_dialog::init())
         .plugin(autostart::plugin())
+        .plugin(hotkey::plugin())
+        .manage(hotkey::HotkeyState::default())
         .manage(sidecar)
         .invoke_handler(tauri::generate_handler![
             commands::get_connection,
@@ -70,6 +73,7 @@ pub fn run() {
             commands::scheduler_changed,
             commands::get_start_at_login,
             commands::set_start_at_login,
+            commands::quick_ask_shortcut_status,
         ])
         .on_window_event(window_events::on_window_event)
         .setup(move |app| {
@@ -89,6 +93,7 @@ pub fn run() {
             };
             signals::exit_on_termination(app.handle().clone());
             app.manage(SettingsStore::for_app(app.handle()));
+            hotkey::register_saved(app.handle());
             updater::init(app.handle());
             tauri::async_runtime::spawn(start_sidecar(app.handle().clone(), first_start));
             main_window::open(app.handle())?;

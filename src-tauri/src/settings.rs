@@ -16,11 +16,14 @@ pub const FILE_NAME: &str = "shell-settings.json";
 pub struct ShellSettings {
     /// Closing the main window hides it to the tray instead of quitting.
     pub close_to_tray: bool,
+    /// The global shortcut that opens quick ask (an accelerator such as
+    /// "CommandOrControl+Shift+Space"; empty for none). See `hotkey.rs`.
+    pub quick_ask_shortcut: String,
 }
 
 impl Default for ShellSettings {
     fn default() -> Self {
-        Self { close_to_tray: true }
+        Self { close_to_tray: true, quick_ask_shortcut: crate::hotkey::DEFAULT_SHORTCUT.into() }
     }
 }
 
@@ -103,7 +106,10 @@ mod tests {
     fn defaults_when_there_is_no_file() {
         let dir = tempfile::tempdir().unwrap();
         let store = SettingsStore::load(Some(dir.path().join(FILE_NAME)));
-        assert_eq!(store.get(), ShellSettings { close_to_tray: true });
+        assert_eq!(
+            store.get(),
+            ShellSettings { close_to_tray: true, quick_ask_shortcut: "CommandOrControl+Shift+Space".into() }
+        );
     }
 
     #[test]
@@ -111,10 +117,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("nested/config").join(FILE_NAME);
         let store = SettingsStore::load(Some(path.clone()));
-        store.set(ShellSettings { close_to_tray: false }).unwrap();
-        assert!(!store.get().close_to_tray);
-        assert!(!SettingsStore::load(Some(path.clone())).get().close_to_tray);
-        assert_eq!(std::fs::read_to_string(&path).unwrap().trim(), "{\n  \"closeToTray\": false\n}");
+        let wanted = ShellSettings { close_to_tray: false, quick_ask_shortcut: "Ctrl+Alt+KeyK".into() };
+        store.set(wanted.clone()).unwrap();
+        assert_eq!(store.get(), wanted);
+        assert_eq!(SettingsStore::load(Some(path.clone())).get(), wanted);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap().trim(),
+            "{\n  \"closeToTray\": false,\n  \"quickAskShortcut\": \"Ctrl+Alt+KeyK\"\n}"
+        );
         assert!(!path.with_extension("json.tmp").exists());
     }
 
@@ -140,12 +150,19 @@ mod tests {
         let blocker = dir.path().join("blocker");
         std::fs::write(&blocker, b"").unwrap();
         let store = SettingsStore::load(Some(blocker.join(FILE_NAME)));
-        let error = store.set(ShellSettings { close_to_tray: false }).unwrap_err();
+        let error = store.set(ShellSettings { close_to_tray: false, ..ShellSettings::default() }).unwrap_err();
         assert!(matches!(error, SettingsError::Save { .. }), "{error}");
         assert!(store.get().close_to_tray);
         let shown = serde_json::to_value(crate::error::CommandError::from(error)).unwrap();
         assert_eq!(shown["kind"], "settings");
         assert!(shown["message"].as_str().unwrap().starts_with("could not save"), "{shown}");
+    }
+
+    #[test]
+    fn a_file_from_before_the_shortcut_gets_the_default_shortcut() {
+        let parsed: ShellSettings = serde_json::from_str(r#"{"closeToTray": false}"#).unwrap();
+        assert!(!parsed.close_to_tray);
+        assert_eq!(parsed.quick_ask_shortcut, crate::hotkey::DEFAULT_SHORTCUT);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::path::Path;
 use ts_rs::{Config, TS};
 
 use crate::error::CommandError;
+use crate::hotkey::{ShortcutProblem, ShortcutStatus};
 use crate::settings::ShellSettings;
 use crate::sidecar::contract::{SageConfig, StartupError};
 use crate::tray::TrayLabels;
@@ -27,9 +28,11 @@ pub fn render() -> String {
         header.to_owned(),
         declaration::<SageConfig>(&cfg),
         declaration::<StartupError>(&cfg),
+        declaration::<ShortcutProblem>(&cfg),
         declaration::<CommandError>(&cfg),
         declaration::<UpdateStatus>(&cfg),
         declaration::<ShellSettings>(&cfg),
+        declaration::<ShortcutStatus>(&cfg),
         declaration::<TrayLabels>(&cfg),
     ]
     .join("\n")

@@ -145,6 +145,10 @@ impl TrayLabels {
     }
 }
 
+/// Whether the platform's tray menu shows an item's accelerator (macOS and Windows do; the
+/// StatusNotifierItem menus of Linux panels do not).
+const SHOWS_ACCELERATORS: bool = !cfg!(target_os = "linux");
+
 /// Everything the menu shows: its words, whether scheduled tasks are paused (`None`: not known,
 /// the item is disabled) and quick ask's global shortcut (shown as the item's accelerator).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -155,8 +159,16 @@ pub struct TrayView {
 }
 
 impl TrayView {
-    pub fn label(&self, action: TrayAction) -> &str {
-        self.labels.label(action, self.tasks_paused == Some(true))
+    /// An item's text. Linux trays (dbusmenu) do not show accelerators, so there quick ask's
+    /// shortcut is written after its label instead.
+    pub fn label(&self, action: TrayAction) -> String {
+        let label = self.labels.label(action, self.tasks_paused == Some(true));
+        match (action, &self.quick_ask_shortcut) {
+            (TrayAction::QuickAsk, Some(shortcut)) if !SHOWS_ACCELERATORS => {
+                format!("{label}  ({})", crate::hotkey::display(shortcut))
+            }
+            _ => label.to_owned(),
+        }
     }
 
     pub fn enabled(&self, action: TrayAction) -> bool {
@@ -165,7 +177,7 @@ impl TrayView {
 
     pub fn accelerator(&self, action: TrayAction) -> Option<&str> {
         match action {
-            TrayAction::QuickAsk => self.quick_ask_shortcut.as_deref(),
+            TrayAction::QuickAsk if SHOWS_ACCELERATORS => self.quick_ask_shortcut.as_deref(),
             _ => None,
         }
     }
@@ -181,13 +193,14 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, view: &TrayView) -> tauri::Result<
     let menu = Menu::new(app)?;
     for entry in MENU {
         match entry {
-            Entry::Item(action) => menu.append(&MenuItem::with_id(
-                app,
-                action.id(),
-                view.label(action),
-                view.enabled(action),
-                view.accelerator(action),
-            )?)?,
+            Entry::Item(action) => {
+                let (id, label, enabled) = (action.id(), view.label(action), view.enabled(action));
+                let label = label.as_str();
+                // An accelerator the menu cannot show must not cost the whole tray.
+                let item = MenuItem::with_id(app, id, label, enabled, view.accelerator(action))
+                    .or_else(|_| MenuItem::with_id(app, id, label, enabled, None::<&str>))?;
+                menu.append(&item)?
+            }
             Entry::Separator => menu.append(&PredefinedMenuItem::separator(app)?)?,
         }
     }
@@ -197,7 +210,7 @@ fn build_menu<R: Runtime>(app: &AppHandle<R>, view: &TrayView) -> tauri::Result<
 /// Put the icon in the tray. On Linux it appears once a StatusNotifierWatcher (the desktop's
 /// panel) is on the session bus; libayatana-appindicator registers whenever one shows up.
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let view = TrayView::default();
+    let view = TrayView { quick_ask_shortcut: crate::hotkey::current(app), ..TrayView::default() };
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Sage")
         .menu(&build_menu(app, &view)?)
@@ -255,35 +268,44 @@ pub fn exists<R: Runtime>(app: &AppHandle<R>) -> bool {
     app.tray_by_id(TRAY_ID).is_some()
 }
 
-/// Rebuild the menu after `change`, unless it left the view as it was.
-fn update<R: Runtime>(app: &AppHandle<R>, change: impl FnOnce(&mut TrayView)) -> tauri::Result<()> {
-    let Some(state) = app.try_state::<TrayState>() else {
-        return Ok(()); // no tray: nothing to show
+/// Rebuild the menu after `change`, unless it left the view as it was. Done on the main
+/// thread, one change after another: there the menu calls run at once, so the lock is never
+/// held while waiting for the main thread (a command on it could be waiting for the lock).
+fn update<R: Runtime>(app: &AppHandle<R>, what: &'static str, change: impl FnOnce(&mut TrayView) + Send + 'static) {
+    let handle = app.clone();
+    let apply = move || {
+        let Some(state) = handle.try_state::<TrayState>() else {
+            return; // no tray: nothing to show
+        };
+        let mut current = state.view.lock();
+        let mut next = current.clone();
+        change(&mut next);
+        if *current == next {
+            return;
+        }
+        let rebuilt = match handle.tray_by_id(TRAY_ID) {
+            Some(tray) => build_menu(&handle, &next).and_then(|menu| tray.set_menu(Some(menu))),
+            None => Ok(()),
+        };
+        match rebuilt {
+            Ok(()) => *current = next,
+            Err(error) => log::warn!("could not update the tray menu ({what}): {error}"),
+        }
     };
-    let mut current = state.view.lock();
-    let mut next = current.clone();
-    change(&mut next);
-    if *current == next {
-        return Ok(());
+    if let Err(error) = app.run_on_main_thread(apply) {
+        log::warn!("could not update the tray menu ({what}): {error}");
     }
-    if let Some(tray) = app.tray_by_id(TRAY_ID) {
-        tray.set_menu(Some(build_menu(app, &next)?))?;
-    }
-    *current = next;
-    Ok(())
 }
 
 /// The UI's language changed: relabel the menu (blank labels stay English).
-pub fn set_labels<R: Runtime>(app: &AppHandle<R>, labels: TrayLabels) -> tauri::Result<()> {
+pub fn set_labels<R: Runtime>(app: &AppHandle<R>, labels: TrayLabels) {
     let labels = labels.or_defaults();
-    update(app, |view| view.labels = labels)
+    update(app, "labels", |view| view.labels = labels);
 }
 
 /// Whether the sidecar's scheduled tasks are paused (`None`: not known; the item is disabled).
 pub fn set_tasks_paused<R: Runtime>(app: &AppHandle<R>, paused: Option<bool>) {
-    if let Err(error) = update(app, |view| view.tasks_paused = paused) {
-        log::warn!("could not relabel the scheduled-tasks item: {error}");
-    }
+    update(app, "scheduled tasks", move |view| view.tasks_paused = paused);
 }
 
 /// What the tray believes about scheduled tasks now.
@@ -293,9 +315,7 @@ pub fn tasks_paused<R: Runtime>(app: &AppHandle<R>) -> Option<bool> {
 
 /// Quick ask's global shortcut changed (`None`: none registered).
 pub fn set_quick_ask_shortcut<R: Runtime>(app: &AppHandle<R>, shortcut: Option<String>) {
-    if let Err(error) = update(app, |view| view.quick_ask_shortcut = shortcut) {
-        log::warn!("could not show the quick-ask shortcut in the tray: {error}");
-    }
+    update(app, "quick-ask shortcut", move |view| view.quick_ask_shortcut = shortcut);
 }
 
 #[cfg(test)]
@@ -371,8 +391,16 @@ mod tests {
 
     #[test]
     fn quick_ask_shows_its_shortcut_and_nothing_else_has_one() {
-        let view = TrayView { quick_ask_shortcut: Some("Ctrl+Shift+Space".into()), ..TrayView::default() };
-        assert_eq!(view.accelerator(TrayAction::QuickAsk), Some("Ctrl+Shift+Space"));
+        let view = TrayView { quick_ask_shortcut: Some("CommandOrControl+Shift+Space".into()), ..TrayView::default() };
+        if SHOWS_ACCELERATORS {
+            assert_eq!(view.accelerator(TrayAction::QuickAsk), Some("CommandOrControl+Shift+Space"));
+            assert_eq!(view.label(TrayAction::QuickAsk), "Quick ask…");
+        } else {
+            assert_eq!(view.accelerator(TrayAction::QuickAsk), None);
+            assert_eq!(view.label(TrayAction::QuickAsk), "Quick ask…  (Ctrl+Shift+Space)");
+        }
         assert!(TrayAction::ALL.iter().filter(|a| **a != TrayAction::QuickAsk).all(|a| view.accelerator(*a).is_none()));
+        assert_eq!(view.label(TrayAction::NewChat), "New chat");
+        assert_eq!(TrayView::default().label(TrayAction::QuickAsk), "Quick ask…");
     }
 }

@@ -14,8 +14,10 @@ import { closeWindow, fakeOpener, startDesktopBus } from './desktop-bus.mjs'
 import { ROOT, alive, saveArtifact, sidecarsUsing, startScriptedProvider, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
+// Linux panels show no accelerators, so the label carries quick ask's global shortcut.
+const QUICK_ASK = 'Quick ask…  (Ctrl+Shift+Space)'
 const MENU = [
-  'Show/Hide window', 'New chat', 'Quick ask…', 'Pause scheduled tasks', 'Check for updates…', 'Open data folder',
+  'Show/Hide window', 'New chat', QUICK_ASK, 'Pause scheduled tasks', 'Check for updates…', 'Open data folder',
   'Quit Sage',
 ]
 // Enabled once the sidecar said whether its scheduler is paused (comfort.test.mjs clicks it).
@@ -48,7 +50,7 @@ describe('tray, quick ask and notifications', () => {
       await app.driver.switchTo().window(existing)
       if (await pageVisible(app.driver)) return
     }
-    await bus.click('Quick ask…')
+    await bus.click(QUICK_ASK)
     const handle = await waitFor(async () => (await app.driver.getAllWindowHandles()).find((h) => h !== main), {
       what: 'the quick-ask window',
     })
@@ -98,6 +100,9 @@ describe('tray, quick ask and notifications', () => {
     const item = await bus.item()
     assert.equal(item.Status, 'Active')
     assert.match(item.Menu, /\/Menu$/)
+    // The shortcut joins the label once it is registered, just after start.
+    const labels = async () => (await bus.menu()).filter((row) => row.type !== 'separator').map((row) => row.label)
+    await waitFor(async () => (await labels()).includes(QUICK_ASK), { what: 'the shortcut in the menu', timeoutMs: 5_000 })
     const menu = await bus.menu()
     assert.deepEqual(menu.filter((row) => row.type !== 'separator').map((row) => row.label), MENU)
     assert.equal(menu.filter((row) => row.type === 'separator').length, 3)
@@ -267,7 +272,7 @@ describe('with "close to tray" turned off', () => {
     await toggle.click()
     const file = join(app.appEnv.XDG_CONFIG_HOME, 'app.sage.desktop', 'shell-settings.json')
     await waitFor(() => existsSync(file), { what: 'the settings file' })
-    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { closeToTray: false })
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { closeToTray: false, quickAskShortcut: 'CommandOrControl+Shift+Space' })
   })
 
   test('closing the window quits the app and ends the sidecar', async () => {

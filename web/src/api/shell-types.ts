@@ -13,7 +13,12 @@ export type SageConfig = { apiBase: string, wsBase: string, apiKey: string, vers
  */
 export type StartupError = { message: string, logPath: string, code?: string | null, params?: Record<string, unknown>, };
 
-export type CommandError = { "kind": "startup", message: string, logPath: string, code?: string | null, params?: Record<string, unknown>, } | { "kind": "settings", message: string, } | { "kind": "update", message: string, } | { "kind": "shell", message: string, };
+/**
+ * Why a shortcut cannot be used; the UI words each in its language.
+ */
+export type ShortcutProblem = "invalid" | "in-use" | "failed";
+
+export type CommandError = { "kind": "startup", message: string, logPath: string, code?: string | null, params?: Record<string, unknown>, } | { "kind": "settings", message: string, } | { "kind": "update", message: string, } | { "kind": "shortcut", problem: ShortcutProblem, shortcut: string, message: string, } | { "kind": "shell", message: string, };
 
 export type UpdateStatus = { "state": "idle" } | { "state": "checking" } | { "state": "up-to-date", current: string, } | { "state": "available", current: string, version: string, notes: string | null, } | { "state": "downloading", version: string, downloaded: number, total: number | null, } | { "state": "installed", version: string, } | { "state": "failed", message: string, };
 
@@ -21,7 +26,18 @@ export type ShellSettings = {
 /**
  * Closing the main window hides it to the tray instead of quitting.
  */
-closeToTray: boolean, };
+closeToTray: boolean, 
+/**
+ * The global shortcut that opens quick ask (an accelerator such as
+ * "CommandOrControl+Shift+Space"; empty for none). See `hotkey.rs`.
+ */
+quickAskShortcut: string, };
+
+/**
+ * The shortcut as the UI shows it: the saved accelerator, whether it is registered now, and
+ * why not when it is not.
+ */
+export type ShortcutStatus = { shortcut: string, registered: boolean, problem: ShortcutProblem | null, message: string | null, };
 
 /**
  * The menu's words. English until the UI sends its language's (`set_tray_labels`).

@@ -2,9 +2,9 @@
  * The few things the UI asks of the Tauri shell, typed by the shell's own Rust types
  * (shell-types.ts is generated from them). Outside Tauri (browser tests) events are no-ops.
  */
-import type { CommandError, SageConfig, ShellSettings, StartupError, TrayLabels } from './shell-types'
+import type { CommandError, SageConfig, ShellSettings, ShortcutStatus, StartupError, TrayLabels } from './shell-types'
 
-export type { CommandError, ShellSettings, TrayLabels }
+export type { CommandError, ShellSettings, ShortcutStatus, TrayLabels }
 
 /** Payload: the new `SageConfig`, after every start of the sidecar (new port and key). */
 export const SIDECAR_CHANGED_EVENT = 'sage://sidecar-changed'
@@ -93,6 +93,8 @@ export const setShellSettings = (settings: ShellSettings) => command<ShellSettin
 /** "Start Sage at login": the system's autostart entry is the setting (docs/desktop.md). */
 export const getStartAtLogin = () => command<boolean>('get_start_at_login')
 export const setStartAtLogin = (enabled: boolean) => command<boolean>('set_start_at_login', { enabled })
+/** Quick ask's global shortcut: saved, registered now, or why not. */
+export const quickAskShortcutStatus = () => command<ShortcutStatus>('quick_ask_shortcut_status')
 export const setTrayLabels = (labels: TrayLabels) => command<null>('set_tray_labels', { labels })
 /** The main window heard `task.scheduler_changed`: the tray's pause/resume item follows. */
 export const schedulerChanged = (paused: boolean) => command<null>('scheduler_changed', { paused })

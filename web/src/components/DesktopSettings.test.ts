@@ -10,8 +10,15 @@ const shell = vi.hoisted(() => ({
   setShellSettings: vi.fn(),
   getStartAtLogin: vi.fn(),
   setStartAtLogin: vi.fn(),
+  quickAskShortcutStatus: vi.fn(),
 }))
-vi.mock('@/api/shell', () => ({ inTauri: () => true, ...shell }))
+vi.mock('@/api/shell', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('@/api/shell')>()),
+  inTauri: () => true,
+  ...shell,
+}))
+
+import { ShellCommandError } from '@/api/shell'
 
 import DesktopSettings from './DesktopSettings.vue'
 
@@ -25,7 +32,8 @@ const show = async () => {
 describe('DesktopSettings: start at login', () => {
   beforeEach(() => {
     vi.resetAllMocks()
-    shell.getShellSettings.mockResolvedValue({ closeToTray: true })
+    shell.getShellSettings.mockResolvedValue({ closeToTray: true, quickAskShortcut: 'CommandOrControl+Shift+Space' })
+    shell.quickAskShortcutStatus.mockResolvedValue(null)
   })
 
   it('shows what the system has and turns it on through the shell', async () => {
@@ -50,5 +58,60 @@ describe('DesktopSettings: start at login', () => {
     await flushPromises()
     expect(box.element.checked).toBe(false)
     expect(view.get('[role="alert"]').text()).toContain('read-only')
+  })
+})
+
+describe('DesktopSettings: the quick-ask shortcut', () => {
+  const registered = { shortcut: 'CommandOrControl+Shift+Space', registered: true, problem: null, message: null }
+  beforeEach(() => {
+    vi.resetAllMocks()
+    shell.getStartAtLogin.mockResolvedValue(false)
+    shell.getShellSettings.mockResolvedValue({ closeToTray: true, quickAskShortcut: 'CommandOrControl+Shift+Space' })
+    shell.quickAskShortcutStatus.mockResolvedValue(registered)
+  })
+
+  it('shows the shortcut and records a new one from a key press', async () => {
+    shell.setShellSettings.mockImplementation(async (settings) => settings)
+    const view = await show()
+    expect(view.get('[data-testid="shortcut-current"]').text()).toMatch(/Shift/)
+    await view.get('[data-testid="shortcut-change"]').trigger('click')
+    const recorder = view.get('[data-testid="shortcut-recorder"]')
+    await recorder.trigger('keydown', { key: 'Control', code: 'ControlLeft', ctrlKey: true })
+    expect(shell.setShellSettings).not.toHaveBeenCalled()
+    await recorder.trigger('keydown', { key: 'k', code: 'KeyK', ctrlKey: true, altKey: true })
+    await flushPromises()
+    expect(shell.setShellSettings).toHaveBeenCalledWith({ closeToTray: true, quickAskShortcut: 'Ctrl+Alt+KeyK' })
+    expect(view.get('[data-testid="shortcut-current"]').text()).toContain('K')
+  })
+
+  it('refuses a shortcut that would swallow typing without asking the shell', async () => {
+    const view = await show()
+    await view.get('[data-testid="shortcut-change"]').trigger('click')
+    await view.get('[data-testid="shortcut-recorder"]').trigger('keydown', { key: 'K', code: 'KeyK', shiftKey: true })
+    await flushPromises()
+    expect(shell.setShellSettings).not.toHaveBeenCalled()
+    expect(view.get('[data-testid="shortcut-error"]').text()).toContain('Shift+K cannot be a global shortcut')
+  })
+
+  it('says in the UI language when another application holds it', async () => {
+    shell.setShellSettings.mockRejectedValue(
+      new ShellCommandError({ kind: 'shortcut', problem: 'in-use', shortcut: 'Ctrl+Alt+KeyK', message: 'HotKey already registered' }),
+    )
+    i18n.global.locale.value = 'zh'
+    try {
+      const view = await show()
+      await view.get('[data-testid="shortcut-change"]').trigger('click')
+      await view.get('[data-testid="shortcut-recorder"]').trigger('keydown', { key: 'k', code: 'KeyK', ctrlKey: true, altKey: true })
+      await flushPromises()
+      expect(view.get('[data-testid="shortcut-error"]').text()).toBe('Ctrl+Alt+K 已被其他应用占用，请换一个。')
+    } finally {
+      i18n.global.locale.value = 'en'
+    }
+  })
+
+  it('shows why the saved shortcut is not active (refused at start)', async () => {
+    shell.quickAskShortcutStatus.mockResolvedValue({ ...registered, registered: false, problem: 'in-use', message: 'x' })
+    const view = await show()
+    expect(view.get('[data-testid="shortcut-status"]').text()).toContain('already used by another application')
   })
 })
