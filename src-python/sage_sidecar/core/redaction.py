@@ -111,7 +111,7 @@ def secrets_in_args(args: Sequence[Any]) -> list[str]:
             found.append(arg.split(":", 1)[1].strip())
     # A header value "Bearer x" is also known by its token alone.
     found += [f.split(None, 1)[1] for f in found if " " in f.strip()]
-    return [f for f in found if len(f) >= MIN_SECRET_LENGTH]
+    return list(dict.fromkeys(f for f in found if len(f) >= MIN_SECRET_LENGTH))
 
 
 def scrub_url(url: str | None) -> str | None:
