@@ -229,7 +229,7 @@ describe('chat in a real browser', () => {
     await page.getByTestId('agent').filter({ hasText: 'Calculator' }).waitFor()
     await page.getByTestId('nav-chat').click()
     await page.getByTestId('new-chat').click()
-    await page.getByTestId('agent-picker').selectOption({ label: '🌿 Calculator' })
+    await page.getByTestId('agent-picker').selectOption({ label: 'Calculator' })
     await model.script([
       { tool_calls: [{ id: 'c1', name: 'calculator', arguments: '{"expression": "6*7"}' }] },
       { text: 'It is 42.' },

@@ -45,7 +45,7 @@ describe('trace viewer in a real browser', () => {
     const steps = page.getByTestId('trace-step')
     await steps.first().waitFor()
     const labels = (await steps.allTextContents()).map((s) => s.replace(/\s+/g, ' ').trim())
-    assert.deepEqual(labels, ['◆ Plan (hidden)', '◆ Answer', '⚙ calculator', '◆ Answer', '◆ Self-check (hidden)'])
+    assert.deepEqual(labels, ['Plan (hidden)', 'Answer', 'calculator', 'Answer', 'Self-check (hidden)'])
     assert.equal(await page.getByTestId('trace-bar').count(), 5)
     assert.match(await page.getByTestId('trace-status').textContent(), /completed · plan-mode reply/)
     assert.match(await page.getByTestId('trace-cost').textContent(), /price unknown/)

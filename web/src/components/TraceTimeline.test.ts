@@ -30,8 +30,10 @@ describe('TraceTimeline', () => {
   it('labels hidden calls and tools and draws bars to scale', () => {
     const wrapper = show('en', steps)
     expect(wrapper.findAll('[data-testid="trace-step"]').map((b) => b.text())).toEqual([
-      '◆ Plan (hidden)', '⚙ calculator', '◆ Self-check (hidden)',
+      'Plan (hidden)', 'calculator', 'Self-check (hidden)',
     ])
+    // an SVG icon (not a font glyph) tells a tool from a model call
+    expect(wrapper.findAll('[data-testid="trace-step"] svg.icon').length).toBe(3)
     const bars = wrapper.findAll('[data-testid="trace-bar"]').map((b) => b.attributes('style'))
     expect(bars).toEqual(['left: 0%; width: 20%;', 'left: 20%; width: 30%;', 'left: 50%; width: 50%;'])
     expect(wrapper.findAll('li')[1].classes()).toContain('selected')
