@@ -1,5 +1,5 @@
 // Desktop E2E for the everyday comforts of issues #15 and #17: the tray's Pause/Resume scheduled
-// tasks, Start Sage at login, and the global quick-ask shortcut. The real app under Xvfb with the
+// tasks, Start Sage at login, the global quick-ask shortcut, and links that open in the browser. The real app under Xvfb with the
 // fake panel of desktop-bus.mjs on its own D-Bus session; the shortcut is pressed with xdotool
 // (XGrabKey works under Xvfb), and another application's grab is played by x11_grab.py.
 import { execFileSync, spawn } from 'node:child_process'
@@ -47,7 +47,7 @@ async function grabElsewhere(mods, key) {
   return { release: () => child.kill() }
 }
 
-describe('scheduled tasks in the tray, start at login, the quick-ask shortcut', () => {
+describe('scheduled tasks in the tray, start at login, the quick-ask shortcut, links', () => {
   let bus, model, opener, app, main, home
 
   async function sidecarApi() {
@@ -194,5 +194,38 @@ describe('scheduled tasks in the tray, start at login, the quick-ask shortcut', 
     await waitFor(quickShown, { what: 'quick ask still opened by the kept shortcut' })
     press('ctrl+alt+k')
     await waitFor(async () => !(await quickShown()), { what: 'quick ask hidden' })
+  })
+
+  test('a link in a reply opens in the default browser; a plain-http one after a confirmation', async () => {
+    await toMain()
+    if (!(await pageVisible(app.driver))) await bus.click('Show/Hide window')
+    await (await find(app.driver, '[data-testid="nav-chat"]')).click()
+    await model.script([{ text: 'See [the Tauri site](https://tauri.app/start/) or [an old page](http://example.com/old).' }])
+    const composer = await waitFor(() => find(app.driver, '[data-testid="composer"]'), { what: 'the composer' })
+    await composer.sendKeys('Where do I read more?', Key.ENTER)
+    const secure = await waitFor(() => find(app.driver, '[data-testid="message"][data-role="assistant"] a[href="https://tauri.app/start/"]'), {
+      what: 'the link in the reply',
+    })
+    const before = opener.opened().length
+    const windows = (await app.driver.getAllWindowHandles()).length
+    await secure.click()
+    await waitFor(() => opener.opened().length > before, { what: 'xdg-open called for the link', timeoutMs: 5_000 })
+    assert.deepEqual(opener.opened().slice(before), ['https://tauri.app/start/'])
+    assert.equal((await app.driver.getAllWindowHandles()).length, windows, 'no window of our own opened')
+    assert.equal(await app.driver.executeScript('return location.protocol'), 'tauri:', 'the app did not navigate away')
+
+    // Plain http: asked first; Cancel opens nothing, Open opens it.
+    const plain = await find(app.driver, '[data-testid="message"][data-role="assistant"] a[href="http://example.com/old"]')
+    await plain.click()
+    const cancel = await waitFor(() => find(app.driver, '[data-testid="link-confirm-cancel"]'), { what: 'the confirmation' })
+    assert.match(await (await find(app.driver, '[data-testid="link-confirm"]')).getText(), /http:\/\/example\.com\/old/)
+    saveArtifact('desktop-link-confirm.png', await app.driver.takeScreenshot())
+    await cancel.click()
+    await sleep(500)
+    assert.equal(opener.opened().length, before + 1)
+    await plain.click()
+    await (await waitFor(() => find(app.driver, '[data-testid="link-confirm-open"]'), { what: 'the confirmation again' })).click()
+    await waitFor(() => opener.opened().length === before + 2, { what: 'xdg-open called for the http link', timeoutMs: 5_000 })
+    assert.equal(opener.opened().at(-1), 'http://example.com/old')
   })
 })
