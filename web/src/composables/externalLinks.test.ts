@@ -38,6 +38,9 @@ describe('externalUrlOf', () => {
     expect(externalUrlOf(link('javascript:alert(1)'), BASE)).toBeNull()
     expect(externalUrlOf(link('http://localhost:1420/x'), 'http://localhost:1420/')).toBeNull()
     expect(externalUrlOf(document.body, BASE)).toBeNull()
+    const download = link('http://127.0.0.1:4000/api/export') as HTMLAnchorElement
+    download.download = 'export.json'
+    expect(externalUrlOf(download, BASE)).toBeNull()
   })
 })
 

@@ -19,7 +19,8 @@ export interface LinkDeps {
 /** The web address a click on `target` follows, or null (not a link, or not to the web). */
 export function externalUrlOf(target: EventTarget | null, base: string): URL | null {
   const anchor = target instanceof Element ? target.closest('a[href]') : null
-  if (!anchor) return null
+  // A download (a generated file's blob link) is the app's own business.
+  if (!anchor || anchor.hasAttribute('download')) return null
   let url: URL
   try {
     url = new URL(anchor.getAttribute('href') as string, base)
