@@ -22,7 +22,7 @@ from sage_sidecar.core.processes import end_descendants
 from sage_sidecar.core.security import ApiKeyMiddleware, LoopbackHostMiddleware
 from sage_sidecar.demo.scripted import ScriptedProvider
 from sage_sidecar.schemas.protocol.events import LocalServer, ProvidersDetected
-from sage_sidecar.services import agents, app_meta, conversations, providers
+from sage_sidecar.services import agents, app_meta, conversations, providers, restore
 from sage_sidecar.services import audit as audit_service
 from sage_sidecar.services import network as network_settings
 from sage_sidecar.services import web_search as web_search_settings
@@ -56,6 +56,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         settings.ensure_layout()
+        # A backup staged by Settings → Data → Restore replaces the data before anything opens it.
+        await asyncio.to_thread(restore.apply_pending, settings)
         revision = await asyncio.to_thread(upgrade_to_head, settings.db_path)
         db = Database(settings.db_path)
         skills = SkillStore(settings.storage_dir)

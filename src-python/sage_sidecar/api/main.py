@@ -19,6 +19,7 @@ from sage_sidecar.api.routes import (
     privacy,
     prompts,
     providers,
+    restore,
     runs,
     skills,
     system,
@@ -51,6 +52,7 @@ for module in (
     prompts,
     network,
     web_search,
+    restore,
     database_encryption,
 ):
     api_router.include_router(module.router, responses=COMMON_ERRORS)

@@ -30,6 +30,8 @@ import type {
   WebSearchSettings,
   WebSearchSettingsIn,
   WebSearchTestResult,
+  RestoreStaged,
+  RestoreStatus,
   Prompt,
   PromptCreate,
   PromptExport,
@@ -243,6 +245,17 @@ export const webSearch = {
   get: () => http.request<WebSearchSettings>('/api/web-search'),
   save: (body: WebSearchSettingsIn) => http.request<WebSearchSettings>('/api/web-search', { method: 'PUT', body }),
   test: (query: string) => http.request<WebSearchTestResult>('/api/web-search/test', { method: 'POST', body: { query } }),
+}
+
+/** Settings → Data → Restore: an "export everything" zip, checked now, swapped in at the next start. */
+export const restore = {
+  status: () => http.request<RestoreStatus>('/api/system/restore'),
+  stage: (file: File) => {
+    const form = new FormData()
+    form.append('file', file, file.name)
+    return http.request<RestoreStaged>('/api/system/restore', { method: 'POST', form })
+  },
+  discard: () => http.request<null>('/api/system/restore', { method: 'DELETE' }),
 }
 
 export const knowledge = {

@@ -1248,6 +1248,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/system/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Restore Status */
+        get: operations["restore_status_api_system_restore_get"];
+        put?: never;
+        /**
+         * Stage Restore
+         * @description Check an "export everything" zip and unpack it beside the data; the sidecar's next start
+         *     swaps it in, keeping the current data in `backups/before-restore-<time>/`. The desktop app
+         *     restarts the sidecar right away.
+         */
+        post: operations["stage_restore_api_system_restore_post"];
+        /** Discard Restore */
+        delete: operations["discard_restore_api_system_restore_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/tasks": {
         parameters: {
             query?: never;
@@ -2157,6 +2181,11 @@ export interface components {
              * @constant
              */
             type: "auth.ok";
+        };
+        /** Body_stage_restore_api_system_restore_post */
+        Body_stage_restore_api_system_restore_post: {
+            /** File */
+            file: string;
         };
         /** Capabilities */
         Capabilities: {
@@ -3995,6 +4024,37 @@ export interface components {
              * @enum {string}
              */
             type: "chat.reply_finished";
+        };
+        /**
+         * RestoreStaged
+         * @description The backup is checked and unpacked; it replaces the current data at the next start.
+         */
+        RestoreStaged: {
+            /** Agents */
+            agents: number;
+            /** App Version */
+            app_version: string | null;
+            /** Bytes */
+            bytes: number;
+            /** Conversations */
+            conversations: number;
+            /**
+             * Created At
+             * @description When the backup was made (from its manifest)
+             */
+            created_at: string | null;
+            /** Files */
+            files: number;
+            /** Schema Revision */
+            schema_revision: string | null;
+        };
+        /** RestoreStatus */
+        RestoreStatus: {
+            /**
+             * Pending
+             * @description A checked backup waits for the next start
+             */
+            pending: boolean;
         };
         /** RunSummary */
         RunSummary: {
@@ -10804,6 +10864,176 @@ export interface operations {
         responses: {
             /** @description Successful Response */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    restore_status_api_system_restore_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestoreStatus"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stage_restore_api_system_restore_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_stage_restore_api_system_restore_post"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestoreStaged"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description An unsupported file type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    discard_restore_api_system_restore_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };

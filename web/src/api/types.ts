@@ -50,6 +50,8 @@ export type NetworkCheckResult = Schemas['NetworkCheckResult']
 export type WebSearchSettings = Schemas['WebSearchSettingsOut']
 export type WebSearchSettingsIn = Partial<Schemas['WebSearchSettingsIn']>
 export type WebSearchTestResult = Schemas['WebSearchTestResult']
+export type RestoreStaged = Schemas['RestoreStaged']
+export type RestoreStatus = Schemas['RestoreStatus']
 export type KnowledgeBase = Schemas['KnowledgeBaseOut']
 export type KnowledgeBaseFields = WithDefaults<
   Schemas['KnowledgeBaseCreate'],
