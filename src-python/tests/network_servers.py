@@ -168,3 +168,30 @@ class TestCa:
                 serialization.NoEncryption()))  # fmt: skip
             context.load_cert_chain(cert, key)
         return context
+
+
+class Socks5Proxy(_LoopServer):
+    """A SOCKS5 proxy (RFC 1928, no authentication, CONNECT only); `connects` lists the targets."""
+
+    def __init__(self) -> None:
+        super().__init__(self._serve)
+        self.connects: list[str] = []
+
+    async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        version, methods = await client_r.readexactly(2)
+        await client_r.readexactly(methods)
+        client_w.write(b"\x05\x00")  # no authentication
+        _, command, _, kind = await client_r.readexactly(4)
+        if kind == 1:
+            host = ".".join(str(b) for b in await client_r.readexactly(4))
+        elif kind == 3:
+            host = (await client_r.readexactly((await client_r.readexactly(1))[0])).decode()
+        else:
+            host = str(ipaddress.IPv6Address(await client_r.readexactly(16)))
+        port = int.from_bytes(await client_r.readexactly(2), "big")
+        assert version == 5 and command == 1
+        self.connects.append(f"{host}:{port}")
+        up_r, up_w = await asyncio.open_connection(host, port)
+        client_w.write(b"\x05\x00\x00\x01" + bytes(4) + bytes(2))
+        await client_w.drain()
+        await asyncio.gather(_pipe(client_r, up_w), _pipe(up_r, client_w))

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from network_servers import Proxy, TestCa, TlsSite
+from network_servers import Proxy, Socks5Proxy, TestCa, TlsSite
 from test_web_fetch import Site, serve
 
 from sage_sidecar.core import network
@@ -67,6 +67,14 @@ def test_a_provider_call_goes_through_the_custom_proxy(client: TestClient, auth,
     set_network(client, auth, mode="custom", proxy_url=f"http://127.0.0.1:{proxy.port}")
     assert provider_verdict(client, auth, scripted.base_url)["ok"]
     assert len(proxy.forwards) == 1
+
+
+def test_a_socks5_proxy_carries_a_provider_call(client: TestClient, auth, scripted):
+    with Socks5Proxy() as socks:
+        set_network(client, auth, mode="custom", proxy_url=f"socks5://127.0.0.1:{socks.port}",
+                    bypass=[])  # fmt: skip
+        assert provider_verdict(client, auth, scripted.base_url)["models"] == ["scripted-1"]
+        assert socks.connects == [f"127.0.0.1:{scripted.port}"]
 
 
 def test_a_dead_proxy_is_reported_as_the_proxys_fault(client: TestClient, auth, scripted):
