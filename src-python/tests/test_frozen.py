@@ -171,3 +171,50 @@ def test_frozen_build_ships_the_builtin_skills(tmp_path):
     assert out["names"] == ["code-review", "email-reply", "meeting-notes", "summarize-document"]
     bundle = Path(out["bundle"]).resolve()
     assert all(bundle in Path(f).resolve().parents for f in out["folders"])
+
+
+def test_frozen_build_opens_and_converts_an_encrypted_database(tmp_path):
+    """SQLCipher (sqlcipher3's bundled library) is in the frozen build: a keyed database with an
+    FTS5 trigram index is written and read back, plain sqlite3 cannot read it, and the conversion's
+    export to a plain copy works (storage/cipher.py, storage/conversion.py)."""
+    import json
+
+    script = tmp_path / "cipher.py"
+    script.write_text(
+        "import json, sqlite3, sys\n"
+        "from pathlib import Path\n"
+        "from sage_sidecar.storage import cipher, conversion\n"
+        f"db = Path({str(tmp_path / 'enc.db')!r})\n"
+        "key = bytes(range(32))\n"
+        "conn = cipher.connect_encrypted(db, key)\n"
+        'conn.execute("PRAGMA journal_mode=WAL")\n'
+        "conn.execute(\"CREATE VIRTUAL TABLE t USING fts5(body, tokenize='trigram')\")\n"
+        "conn.execute(\"INSERT INTO t VALUES ('hello encrypted world')\")\n"
+        "conn.commit()\n"
+        "hits = conn.execute(\"SELECT body FROM t WHERE t MATCH 'crypt'\").fetchall()\n"
+        "conn.close()\n"
+        "try:\n"
+        "    sqlite3.connect(db).execute('SELECT * FROM sqlite_master').fetchall()\n"
+        "    plain = 'readable'\n"
+        "except sqlite3.DatabaseError as error:\n"
+        "    plain = str(error)\n"
+        f"copy = Path({str(tmp_path / 'plain.db')!r})\n"
+        "source = conversion._open(db, key)\n"
+        "conversion._export(source, copy, None)\n"
+        "source.close()\n"
+        "back = sqlite3.connect(copy).execute('SELECT body FROM t').fetchall()\n"
+        "print(json.dumps({'hits': hits, 'plain': plain, 'encrypted': cipher.is_encrypted(db),\n"
+        "                  'copy': back, 'copy_encrypted': cipher.is_encrypted(copy)}))\n"
+    )
+    result = subprocess.run(
+        [str(FROZEN), "--run-python", str(script)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out == {
+        "hits": [["hello encrypted world"]],
+        "plain": "file is not a database",
+        "encrypted": True,
+        "copy": [["hello encrypted world"]],
+        "copy_encrypted": False,
+    }
