@@ -112,6 +112,9 @@ def test_bad_schedules_and_zones_are_coded():
         policies.validate({"kind": "once", "at": "soon"}, "UTC")
     assert when.value.code == "task.bad_time"
     assert policies.next_fire(cron("0 0 30 2 *"), "UTC", ANCHOR, ANCHOR) is None  # 30 February
+    with pytest.raises(InvalidError) as edge:  # past year 9999 in UTC: a 422, never a 500
+        policies.validate({"kind": "once", "at": "9999-12-31T23:59"}, "America/Adak")
+    assert edge.value.code == "task.bad_time"
 
 
 GRACE = timedelta(hours=1)

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from sage_sidecar.api.deps import SessionDep, StateDep
+from sage_sidecar.api.errors import error_responses
 from sage_sidecar.schemas.tasks import (
     SchedulePreviewOut,
     SchedulePreviewRequest,
@@ -32,7 +33,7 @@ async def list_tasks(session: SessionDep, state: StateDep) -> list[TaskOut]:
     return await store.list_tasks(session, _tasks(state).runner.running)
 
 
-@router.post("", response_model=TaskOut, status_code=201)
+@router.post("", response_model=TaskOut, status_code=201, responses=error_responses(404))
 async def create_task(data: TaskCreate, session: SessionDep, state: StateDep) -> TaskOut:
     tasks = _tasks(state)
     task = await store.create_task(session, data, tasks.clock.now())
@@ -74,12 +75,12 @@ async def put_settings(data: TaskSettings, session: SessionDep) -> TaskSettings:
     return data
 
 
-@router.get("/{task_id}", response_model=TaskOut)
+@router.get("/{task_id}", response_model=TaskOut, responses=error_responses(404))
 async def get_task(task_id: str, session: SessionDep, state: StateDep) -> TaskOut:
     return await store.one_task(session, task_id, _tasks(state).runner.running)
 
 
-@router.patch("/{task_id}", response_model=TaskOut)
+@router.patch("/{task_id}", response_model=TaskOut, responses=error_responses(404))
 async def update_task(task_id: str, data: TaskUpdate, session: SessionDep,
                       state: StateDep) -> TaskOut:  # fmt: skip
     tasks = _tasks(state)
@@ -88,7 +89,7 @@ async def update_task(task_id: str, data: TaskUpdate, session: SessionDep,
     return await store.one_task(session, task_id, tasks.runner.running)
 
 
-@router.delete("/{task_id}", status_code=204)
+@router.delete("/{task_id}", status_code=204, responses=error_responses(404))
 async def delete_task(task_id: str, session: SessionDep, state: StateDep) -> Response:
     """Its history goes too; its conversations stay."""
     await store.delete_task(session, task_id)
@@ -96,13 +97,18 @@ async def delete_task(task_id: str, session: SessionDep, state: StateDep) -> Res
     return Response(status_code=204)
 
 
-@router.post("/{task_id}/run", response_model=TaskRunOut, status_code=202)
+@router.post(
+    "/{task_id}/run",
+    response_model=TaskRunOut,
+    status_code=202,
+    responses=error_responses(404, 409),
+)
 async def run_now(task_id: str, state: StateDep) -> TaskRunOut:
     """Run now, whatever the schedule (a running task: 409 `task.running`, or queued)."""
     return await _tasks(state).runner.fire(task_id, None, "manual")
 
 
-@router.get("/{task_id}/runs", response_model=list[TaskRunOut])
+@router.get("/{task_id}/runs", response_model=list[TaskRunOut], responses=error_responses(404))
 async def task_runs(
     task_id: str, session: SessionDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> list[TaskRunOut]:

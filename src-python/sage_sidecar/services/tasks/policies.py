@@ -46,7 +46,7 @@ def validate(schedule: dict[str, Any], zone_name: str) -> None:
                 expression=expression,
             )
     elif kind == "once":
-        local_time(schedule)
+        next_fire(schedule, zone_name, datetime.now(UTC), datetime.min.replace(tzinfo=UTC))
     elif kind == "interval":
         interval(schedule)
 
@@ -81,7 +81,11 @@ def next_fire(
     tz = zone(zone_name)
     kind = schedule.get("kind")
     if kind == "once":
-        at = to_utc(local_time(schedule), tz)
+        try:
+            at = to_utc(local_time(schedule), tz)
+        except OverflowError as error:  # year 1 or 9999 at an offset: not a UTC instant
+            raise InvalidError("that date cannot be scheduled", code="task.bad_time",
+                               at=str(schedule.get("at"))) from error  # fmt: skip
         return at if at > after else None
     if kind == "interval":
         # Fixed spacing on the UTC line from the anchor: DST does not move an interval.
