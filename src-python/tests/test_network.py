@@ -7,7 +7,11 @@ write-only."""
 import asyncio
 import ipaddress
 import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -75,6 +79,37 @@ def test_a_socks5_proxy_carries_a_provider_call(client: TestClient, auth, script
                     bypass=[])  # fmt: skip
         assert provider_verdict(client, auth, scripted.base_url)["models"] == ["scripted-1"]
         assert socks.connects == [f"127.0.0.1:{scripted.port}"]
+
+
+@pytest.fixture
+def http_mcp() -> Iterator[str]:
+    """The echo MCP server over streamable HTTP on loopback (tests/fixtures)."""
+    port = dead_port()
+    server = Path(__file__).parent / "fixtures" / "mcp_echo_server.py"
+    proc = subprocess.Popen([sys.executable, str(server), "--http", str(port)])
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as conn:
+                if conn.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_an_mcp_server_over_http_is_reached_through_the_proxy(
+    client: TestClient, auth, proxy, http_mcp
+):
+    set_network(client, auth, mode="custom", proxy_url=f"http://127.0.0.1:{proxy.port}", bypass=[])
+    body = {"name": "remote", "transport": "http", "url": http_mcp, "trusted": True,
+            "headers": {"Authorization": "Bearer fixture-token"}}  # fmt: skip
+    server = client.post("/api/mcp-servers", json=body, headers=auth).json()
+    listing = client.get(f"/api/mcp-servers/{server['id']}/tools", headers=auth).json()
+    assert listing["ok"] is True, listing
+    assert proxy.forwards and all(f.startswith(http_mcp) for f in proxy.forwards)
 
 
 def test_a_dead_proxy_is_reported_as_the_proxys_fault(client: TestClient, auth, scripted):
