@@ -144,12 +144,19 @@ def test_a_failed_summary_falls_back_to_dropping(client, auth, api_key, scripted
     assert len(scripted.recorded()) > before
 
 
+@pytest.mark.settings(auto_title=True)
 def test_a_message_too_big_for_the_window_is_shortened_not_failed(
     client, auth, api_key, scripted, small_model
 ):
     with ChatSocket(client, api_key) as socket:
-        accepted, frames = socket.send("huge " + words(5_000, "x"))
+        huge = "huge " + words(5_000, "x")
+        accepted, frames = socket.send(huge)
+        # The title, asked after the reply, is not fitted again: no second cut is announced.
+        later = socket.until(lambda f: f["type"] == "conversation.titled")
     assert frames[-1]["type"] == "message.completed", frames[-1]
+    assert not any(f["type"] == "context.trimmed" for f in later)
+    title_request = scripted.recorded()[-1]  # the start of the message, not a fitted copy
+    assert title_request["messages"][0]["content"] == huge[:4_000]
     body = scripted.recorded()[0]
     assert request_tokens(body) <= WINDOW - MAX_TOKENS
     sent = body["messages"][-1]["content"]

@@ -2,6 +2,7 @@
 after the first answer (a hidden call). If that call fails the shortened message stays."""
 
 import logging
+from dataclasses import replace
 
 from sage_sidecar.providers.base import ChatMessage, ProviderError
 from sage_sidecar.schemas.protocol.chat import ConversationTitled
@@ -32,9 +33,11 @@ async def name_conversation(turn: Turn, answer: str) -> None:
     user = next((m for m in reversed(turn.history) if m.role == "user"), None)
     if user is None:
         return
-    messages = [user, ChatMessage("assistant", answer[:4000]), ChatMessage("system", TITLE_PROMPT)]
+    start = replace(user, content=(user.content or "")[:4000])  # a title needs only the start
+    messages = [start, ChatMessage("assistant", answer[:4000]), ChatMessage("system", TITLE_PROMPT)]
     try:
-        title = clean_title(await turn.ask(messages, purpose="title"))
+        # Not fitted to the context window: it comes after the reply, whose cut it must not redraw.
+        title = clean_title(await turn.ask(messages, purpose="title", fit=False))
     except ProviderError as error:
         log.info(
             "no model title for %s (%s); keeping the first message",
