@@ -3,6 +3,7 @@
 import io
 import stat
 import zipfile
+from collections.abc import Mapping
 
 SKILL_MD = """---
 name: {name}
@@ -20,7 +21,7 @@ def skill_md(name: str = "pdf-helper", description: str = "Helps with PDFs.",
     return SKILL_MD.format(name=name, description=description, secret=secret)
 
 
-def make_zip(files: dict[str, bytes | str], *, top: str | None = None) -> bytes:
+def make_zip(files: Mapping[str, bytes | str], *, top: str | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, data in files.items():
