@@ -181,12 +181,16 @@ def first_relevant(question: dict[str, Any], hits: list[dict[str, Any]]) -> int 
 
 
 def evaluate(
-    call: Call, kb_ids: list[str], questions: list[dict[str, Any]], depth: int = MRR_DEPTH
+    call: Call,
+    kb_ids: list[str],
+    questions: list[dict[str, Any]],
+    depth: int = MRR_DEPTH,
+    modes: tuple[str, ...] = MODES,
 ) -> dict[str, Any]:
     """recall@5, MRR@10 and the HTTP latency per mode; `lists` keeps each mode's hits (ids and
     scores) `depth` deep for comparing fusions offline."""
     results: dict[str, Any] = {}
-    for mode in MODES:
+    for mode in modes:
         recall = reciprocal = 0.0
         missed, took, lists = [], [], []
         for q in questions:
