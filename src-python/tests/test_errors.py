@@ -69,7 +69,7 @@ def test_other_http_errors_and_validation_errors_use_the_one_error_body(client: 
     assert body["params"]["field"] == "name"
     assert body["params"]["errors"][0] == {
         "loc": ["body", "name"], "msg": "String should have at least 1 character",
-        "type": "string_too_short",
+        "type": "string_too_short", "field": "name", "code": "field.too_short", "params": {"min": 1},
     }  # fmt: skip
     assert "secret" not in invalid.text  # the input is not echoed (it may be a key)
     unparsable = client.post("/api/agents", content=b"\xff{", headers=auth)

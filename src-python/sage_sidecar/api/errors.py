@@ -3,7 +3,8 @@
 Every error body is an `ErrorBody`: `{"detail": "<readable English>", "code": "<stable.code>",
 "params": {…}}`; the UI translates by `code` and falls back to `detail`. The schema publishes it,
 and every route declares the statuses it can answer with it (`error_responses`). Request validation
-(422) uses it too (`code: "request.invalid"`, each problem in `params.errors`); other HTTP errors (an
+(422) uses it too (`code: "request.invalid"`, each problem in `params.errors` with its field and a
+coded reason, `api/validation_codes.py`); other HTTP errors (an
 unknown route: 404, a wrong method: 405, a body that is not JSON: 400) get the code `http.<status>`;
 a database locked by another writer past the busy timeout is a 503 `storage.busy` with Retry-After;
 a bug is a 500 with the code `internal`, its traceback in the log, never in the answer.
@@ -19,6 +20,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
+from sage_sidecar.api.validation_codes import field_name, field_problem
 from sage_sidecar.core.errors import DomainError, ErrorKind
 from sage_sidecar.providers.base import ProviderError
 from sage_sidecar.storage.locked import is_database_locked, release_leaked_connections
@@ -93,14 +95,18 @@ def provider_error_response(error: ProviderError) -> JSONResponse:
 
 def validation_error_response(error: RequestValidationError) -> JSONResponse:
     """FastAPI's list of problems, in the one error body: the first one readable in `detail`;
-    each one's place, message and type in `params.errors` (not its input, which may be a secret)."""
-    problems = [
-        {"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", "")),
-         "type": str(e.get("type", ""))}
-        for e in error.errors()  # not jsonable_encoder: an input of raw bytes breaks it
-    ]  # fmt: skip
+    each one's place, message, type, field and coded problem (`field.*`, with its parameters) in
+    `params.errors` (not its input, which may be a secret)."""
+    problems: list[dict[str, Any]] = []
+    for e in error.errors():  # not jsonable_encoder: an input of raw bytes breaks it
+        loc = [str(part) for part in e.get("loc", ())]
+        code, params = field_problem(str(e.get("type", "")), e.get("ctx"))
+        problems.append({
+            "loc": loc, "msg": str(e.get("msg", "")), "type": str(e.get("type", "")),
+            "field": field_name(loc), "code": code, "params": params,
+        })  # fmt: skip
     first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
-    field = ".".join(p for p in first["loc"] if p not in ("body", "query", "path", "header"))
+    field = field_name(first["loc"])
     detail = f"{field}: {first['msg']}" if field else str(first["msg"])
     body = error_body(
         detail,

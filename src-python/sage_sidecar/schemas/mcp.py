@@ -72,5 +72,7 @@ class McpToolOut(BaseModel):
 
 class McpToolList(BaseModel):
     ok: bool
-    error: str | None = None
+    error: str | None = None  # the raw (redacted) detail, shown behind "Details"
+    code: str | None = None  # why, in words: `mcp.start.*` (services/mcp_start_errors.py)
+    params: dict[str, Any] = {}
     tools: list[McpToolOut] = []

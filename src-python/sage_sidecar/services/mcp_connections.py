@@ -31,6 +31,7 @@ import httpx
 from sage_sidecar.core import network, processes, redaction
 from sage_sidecar.core.processes import descendants, kill_tree
 from sage_sidecar.schemas.mcp import McpToolOut
+from sage_sidecar.services.mcp_start_errors import start_error, start_timeout
 from sage_sidecar.storage.models import McpServer
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError
 
@@ -144,9 +145,7 @@ class Connection:
             self.session = await asyncio.wait_for(asyncio.shield(ready), START_TIMEOUT_S)
         except TimeoutError:
             await self.close()
-            raise ToolError(
-                f"MCP server {self.config.name!r} did not start within {START_TIMEOUT_S:.0f} s"
-            ) from None
+            raise start_timeout(self.config.name, START_TIMEOUT_S) from None
         return self.session
 
     async def _hold(self, ready: asyncio.Future[Any]) -> None:
@@ -180,10 +179,11 @@ class Connection:
                 await self.stop.wait()
         except BaseException as error:  # noqa: BLE001 - reported to whoever waits for the start
             if not ready.done():
+                detail = f"MCP server {self.config.name!r} failed to start: {_describe(error)}"
+                url = redaction.KNOWN.redactor().text(self.config.url) if self.config.url else None
+                path = dict(self.config.env).get("PATH")
                 ready.set_exception(
-                    ToolError(
-                        f"MCP server {self.config.name!r} failed to start: {_describe(error)}"
-                    )
+                    start_error(self.config.name, self.config.command, url, error, detail, path)
                 )
             if isinstance(error, asyncio.CancelledError):
                 raise

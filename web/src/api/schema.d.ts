@@ -3219,10 +3219,19 @@ export interface components {
         };
         /** McpToolList */
         McpToolList: {
+            /** Code */
+            code?: string | null;
             /** Error */
             error?: string | null;
             /** Ok */
             ok: boolean;
+            /**
+             * Params
+             * @default {}
+             */
+            params: {
+                [key: string]: unknown;
+            };
             /**
              * Tools
              * @default []

@@ -46,7 +46,7 @@ describe('mcp store', () => {
     const store = useMcpStore()
     api.list.mockResolvedValue([server('time'), server('other')])
     await store.load()
-    store.tools.time = { ok: true, error: null, tools: [] }
+    store.tools.time = { ok: true, error: null, params: {}, tools: [] }
     api.update.mockResolvedValue(server('time', { enabled: false }))
     await store.setEnabled('time', false)
     expect(api.update).toHaveBeenCalledWith('time', { enabled: false })

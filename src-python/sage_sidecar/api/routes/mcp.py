@@ -4,6 +4,7 @@ from sage_sidecar.api.deps import SessionDep, StateDep
 from sage_sidecar.api.errors import error_responses
 from sage_sidecar.schemas.mcp import McpServerCreate, McpServerOut, McpServerUpdate, McpToolList
 from sage_sidecar.services import mcp_servers as service
+from sage_sidecar.services.mcp_start_errors import McpStartError
 from sage_sidecar.tools.base import ToolError
 
 router = APIRouter(prefix="/api/mcp-servers", tags=["mcp"])
@@ -52,5 +53,7 @@ async def list_tools(server_id: str, session: SessionDep, state: StateDep) -> Mc
     server = await service.get_server(session, server_id)
     try:
         return McpToolList(ok=True, tools=await state.mcp.list_tools(server))
+    except McpStartError as error:
+        return McpToolList(ok=False, error=str(error), code=error.code, params=error.params)
     except ToolError as error:
         return McpToolList(ok=False, error=str(error))
