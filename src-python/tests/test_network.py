@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from network_servers import Proxy, Socks5Proxy, TestCa, TlsSite
 from test_web_fetch import Site, serve
 
-from sage_sidecar.core import network
+from sage_sidecar.core import network, redaction
 from sage_sidecar.tools.base import ToolError
 from sage_sidecar.tools.web_fetch import Network, fetch_text
 
@@ -177,6 +177,7 @@ def test_settings_are_checked_and_the_password_is_write_only(client: TestClient,
                         proxy_url=f"socks5://ann:{secret}@127.0.0.1:1080")  # fmt: skip
     assert saved["proxy_url"] == "socks5://ann:***@127.0.0.1:1080"
     assert secret not in client.get("/api/network", headers=auth).text
+    assert secret not in redaction.KNOWN.redactor().text(f"via {secret}")  # and not in the log
     # Sent back as shown (another field changed), the saved password stays.
     set_network(client, auth, mode="custom", proxy_url=saved["proxy_url"], bypass=["intranet"])
     assert network.current().proxy_url == f"socks5://ann:{secret}@127.0.0.1:1080"

@@ -25,6 +25,8 @@ from typing import Literal
 import certifi
 import httpx
 
+from sage_sidecar.core import redaction
+
 log = logging.getLogger(__name__)
 
 ProxyMode = Literal["system", "custom", "direct"]
@@ -116,6 +118,8 @@ def current() -> NetworkProfile:
 def activate(profile: NetworkProfile) -> None:
     global _current
     _current = profile
+    # A proxy's password is a secret: the log file replaces it wherever it turns up.
+    redaction.KNOWN.add(*redaction.secrets_in_url(profile.proxy_url))
     proxy = profile.proxy_url if profile.mode == "custom" else None
     log.info("network: %s%s", profile.mode, f" via {redacted(proxy)}" if proxy else "")
 
