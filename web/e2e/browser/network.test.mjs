@@ -60,7 +60,8 @@ describe('Settings → Network in a real browser', { timeout: 120_000 }, () => {
     await page.waitForFunction(() => document.querySelector('[data-testid="verdict"]')?.textContent?.includes('Connected'))
     assert.equal((await verdict().textContent()).trim(), 'Connected · 1 models')
     assert.deepEqual(proxy.forwarded, [`GET ${model.baseUrl}/models`])
-    saveArtifact('network-settings.png', (await page.screenshot({ fullPage: true })).toString('base64'))
+    await page.getByTestId('network-settings').evaluate((el) => el.scrollIntoView())
+    saveArtifact('network-settings.png', (await page.screenshot()).toString('base64'))
   })
 
   it('says the proxy is at fault when it is gone', async () => {
