@@ -153,3 +153,35 @@ def test_the_trace_records_the_parameters_sent_and_a_replay_sends_them_again(
     step = StepOut.model_validate(next(s for s in trace["steps"] if s["kind"] == "model"))
     again = recorded_request(step)  # what a replay sends
     assert (again.top_p, again.stop, again.seed, again.temperature) == (0.9, ["END"], 99, 0.2)
+
+
+def test_anthropic_thinking_blocks_go_back_with_their_tool_calls(client, auth, api_key, scripted):
+    """With thinking on, Anthropic refuses a tool loop whose assistant turn lost its thinking
+    block: it goes back first, whole, signature included, and only within that loop."""
+    provider = add_provider(client, auth, scripted, "anthropic", "claude-sonnet-4-5")
+    agent = agent_with(
+        client, auth, provider["id"], tools=["calculator"], reasoning_effort="medium"
+    )
+    scripted.load([
+        {"reasoning": ["Six times ", "seven."],
+         "tool_calls": [{"id": "tu1", "name": "calculator", "arguments": '{"expression": "6*7"}'}]},
+        {"text": "It is 42."},
+        {"text": "Still 42."},
+    ])  # fmt: skip
+    conversation = client.post("/api/conversations", json={"agent_id": agent["id"]},
+                               headers=auth).json()  # fmt: skip
+    _, frames = send_once(client, api_key, "6*7?", conversationId=conversation["id"])
+    assert frames[-1]["type"] == "message.completed" and frames[-1]["content"] == "It is 42."
+    first, second = scripted.recorded()[:2]
+    assert first["thinking"] == {"type": "enabled", "budget_tokens": 8192}
+    turn = second["messages"][-2]
+    assert turn["role"] == "assistant"
+    assert turn["content"][0] == {"type": "thinking", "thinking": "Six times seven.",
+                                  "signature": "sig-scripted"}  # fmt: skip
+    assert turn["content"][1]["type"] == "tool_use"
+    # The next question starts a new turn: the earlier thinking is not sent again.
+    send_once(client, api_key, "and again?", conversationId=conversation["id"])
+    third = scripted.recorded()[2]
+    assert "thinking" not in str(
+        [m["content"] for m in third["messages"] if m["role"] == "assistant"]
+    )

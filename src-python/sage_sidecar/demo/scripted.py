@@ -252,6 +252,8 @@ class ScriptedProvider:
             for piece in turn["reasoning"]:
                 yield event("content_block_delta", {"index": 0, "delta": {
                     "type": "thinking_delta", "thinking": piece}})  # fmt: skip
+            yield event("content_block_delta", {"index": 0, "delta": {
+                "type": "signature_delta", "signature": "sig-scripted"}})  # fmt: skip
             yield event("content_block_stop", {"index": 0})
         yield event(
             "content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}

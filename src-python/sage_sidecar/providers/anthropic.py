@@ -29,7 +29,8 @@ DEFAULT_MAX_TOKENS = 4096
 
 
 def _content(message: ChatMessage) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
+    # Thinking blocks come back first and unchanged, or a tool loop with thinking is refused.
+    blocks: list[dict[str, Any]] = [dict(b) for b in message.echo]
     for url in message.images:  # images first: Anthropic's advice for image questions
         media_type, _, data = url.removeprefix("data:").partition(";base64,")
         blocks.append({"type": "image",
@@ -122,6 +123,8 @@ class AnthropicClient(HttpProviderClient):
 
 async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
     calls: dict[int, dict[str, str]] = {}
+    thinking: list[dict[str, Any]] = []  # thinking blocks, whole, to send back with tool calls
+    open_thinking: dict[int, dict[str, Any]] = {}
     input_tokens = 0
     finished = False
     async for sse in EventSource(response).aiter_sse():
@@ -142,7 +145,13 @@ async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
             )
         elif kind == "content_block_start":
             block = data.get("content_block") or {}
-            if block.get("type") == "tool_use":
+            if block.get("type") in ("thinking", "redacted_thinking"):
+                kept = {
+                    k: v for k, v in block.items() if k in ("type", "thinking", "signature", "data")
+                }
+                thinking.append(kept)
+                open_thinking[int(data.get("index", 0))] = kept
+            elif block.get("type") == "tool_use":
                 calls[int(data.get("index", 0))] = {
                     "id": block.get("id", ""),
                     "name": block.get("name", ""),
@@ -153,10 +162,21 @@ async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
             if delta.get("type") == "text_delta" and delta.get("text"):
                 yield TextDelta(delta["text"])
             elif delta.get("type") == "thinking_delta" and delta.get("thinking"):
+                block = open_thinking.get(int(data.get("index", 0)))
+                if block is not None:
+                    block["thinking"] = str(block.get("thinking") or "") + delta["thinking"]
                 yield ReasoningDelta(delta["thinking"])
+            elif delta.get("type") == "signature_delta":
+                block = open_thinking.get(int(data.get("index", 0)))
+                if block is not None:
+                    block["signature"] = str(block.get("signature") or "") + str(
+                        delta.get("signature") or ""
+                    )
             elif delta.get("type") == "input_json_delta":
                 calls.setdefault(int(data.get("index", 0)), {"id": "", "name": "", "arguments": ""})
                 calls[int(data.get("index", 0))]["arguments"] += delta.get("partial_json", "")
+        elif kind == "content_block_stop":
+            open_thinking.pop(int(data.get("index", 0)), None)
         elif kind == "message_delta":
             output_tokens = int((data.get("usage") or {}).get("output_tokens") or 0)
             yield Usage(input_tokens, output_tokens)
@@ -172,4 +192,4 @@ async def _parse_stream(response: httpx.Response) -> AsyncIterator[StreamEvent]:
     if calls:
         yield ToolCalls([
             ToolCall(c["id"] or f"call_{i}", c["name"], c["arguments"] or "{}") for i, c in sorted(calls.items())
-        ])  # fmt: skip
+        ], echo=thinking)  # fmt: skip

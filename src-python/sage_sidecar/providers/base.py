@@ -86,6 +86,9 @@ class ChatMessage:
     tool_call_id: str | None = None
     images: list[str] = field(default_factory=list)  # data URLs (user messages)
     ref: str | None = None  # the stored message it came from (the context-cut marker names it)
+    # Blocks the provider wants back verbatim with this assistant message within one tool loop
+    # (Anthropic's thinking blocks and their signatures); never stored.
+    echo: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -130,6 +133,7 @@ class ToolCalls:
     """All tool calls of one model turn, assembled from the stream's fragments."""
 
     calls: list[ToolCall]
+    echo: list[dict[str, Any]] = field(default_factory=list)  # see ChatMessage.echo
 
 
 @dataclass

@@ -153,6 +153,7 @@ class Turn:
     # None: the agent's temperature and max tokens only.
     params: ModelParams | None = None
     context: ContextKeeper | None = None  # keeps each request within the model's window
+    _echo: list[dict[str, Any]] = field(default_factory=list)  # the last tool calls' (base.py)
 
     @functools.cached_property
     def capabilities(self) -> Capabilities:
@@ -223,7 +224,8 @@ class Turn:
             text, calls = await self._answer_step(messages)
             if not calls:
                 return text
-            messages = [*messages, ChatMessage("assistant", text or None, tool_calls=calls)]
+            messages = [*messages, ChatMessage("assistant", text or None, tool_calls=calls,
+                                               echo=self._echo)]  # fmt: skip
             results = await self._run_tools(calls)
             messages += [
                 ChatMessage("tool", r, tool_call_id=c.id)
@@ -276,6 +278,7 @@ class Turn:
                             await self.emit(MessageDelta(**self.ids, delta=event.text))
                     elif isinstance(event, ToolCalls):
                         calls = event.calls
+                        self._echo = event.echo  # sent back with these calls (complete())
                     elif isinstance(event, Usage):
                         self.usage.prompt_tokens += event.prompt_tokens
                         self.usage.completion_tokens += event.completion_tokens
