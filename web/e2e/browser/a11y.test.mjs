@@ -74,6 +74,15 @@ describe('accessibility audit (axe-core) of every screen, both themes, both lang
             await page.waitForTimeout(300) // lazy sections and their first answers
             assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme)
             for (const v of await audit(page)) found.push({ screen, ...v })
+            if (screen === '/status') {
+              // The keyboard shortcuts sheet, opened with ?.
+              await page.locator('body').press('?')
+              await page.getByTestId('shortcuts-sheet').waitFor()
+              for (const v of await audit(page)) found.push({ screen: `${screen} (the shortcuts sheet)`, ...v })
+              saveArtifact(`a11y-shortcuts-${theme}-${lang}.png`, (await page.screenshot()).toString('base64'))
+              await page.keyboard.press('Escape')
+              await page.getByTestId('shortcuts-sheet').waitFor({ state: 'hidden' })
+            }
             if (screen === '/settings/providers') {
               // A refused form: the field's sentence beside it, marked invalid.
               await page.getByTestId('provider-name').fill('Local')

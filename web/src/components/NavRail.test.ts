@@ -23,7 +23,9 @@ describe('NavRail', () => {
     const items = rail.findAll('a.rail-item')
     expect(items.map((a) => a.text())).toEqual([
       'Chat', 'Agents', 'Knowledge', 'Workspace', 'Prompts', 'Tasks', 'Skills', 'Settings', 'Status'])
-    expect(items.map((a) => a.attributes('title'))).toEqual(items.map((a) => a.text()))
+    // the tooltip is the label, with the shortcut where there is one
+    expect(items.map((a) => a.attributes('title'))).toEqual(
+      items.map((a) => (a.text() === 'Settings' ? 'Settings (Ctrl+,)' : a.text())))
     for (const a of items) expect(a.find('svg[aria-hidden="true"]').exists()).toBe(true)
     expect(rail.find('nav').attributes('aria-label')).toBe('Screens')
   })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { shortcutFor } from './shortcuts'
+import { SHORTCUTS, shortcutFor, shortcutLabel, withShortcut } from './shortcuts'
 
 const key = (k: string, mods: Partial<Record<'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey', boolean>> = {}) => ({
   key: k, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods,
@@ -24,5 +24,22 @@ describe('shortcutFor', () => {
     expect(shortcutFor(key('n'))).toBeNull()
     expect(shortcutFor(key('n', { ctrlKey: true, shiftKey: true }))).toBeNull()
     expect(shortcutFor(key('ArrowDown'))).toBeNull()
+  })
+})
+
+describe('the shortcuts sheet and tooltips', () => {
+  it('opens Settings with Ctrl+, and the sheet with ? unless typing in a field', () => {
+    expect(shortcutFor(key(',', { ctrlKey: true }))).toBe('settings')
+    expect(shortcutFor(key('?', { shiftKey: true }))).toBe('help')
+    expect(shortcutFor({ ...key('?', { shiftKey: true }), typing: true })).toBeNull()
+  })
+
+  it('labels each shortcut the way the platform writes it', () => {
+    expect(shortcutLabel('new-chat', false)).toBe('Ctrl+N')
+    expect(shortcutLabel('new-chat', true)).toBe('⌘N')
+    expect(shortcutLabel('next', true)).toBe('⌥↓')
+    expect(shortcutLabel('stop', false)).toBe('Esc')
+    expect(withShortcut('New chat', 'new-chat')).toMatch(/^New chat \((Ctrl\+N|⌘N)\)$/)
+    expect(new Set(SHORTCUTS.map((s) => s.action)).size).toBe(SHORTCUTS.length)
   })
 })

@@ -12,6 +12,7 @@ import {
 } from 'lucide-vue-next'
 import { createRouter, createWebHashHistory } from 'vue-router'
 
+import type { ShortcutAction } from '@/composables/shortcuts'
 import ChatView from '@/views/ChatView.vue'
 
 /** A screen in the left rail (components/NavRail.vue): its icon, label key, and place. */
@@ -19,6 +20,8 @@ export interface NavMeta {
   icon: FunctionalComponent
   labelKey: string
   order: number
+  /** Shown in the item's tooltip. */
+  shortcut?: ShortcutAction
 }
 
 declare module 'vue-router' {
@@ -74,7 +77,7 @@ export const router = createRouter({
       path: '/settings/:section?',
       name: 'settings',
       component: () => import('@/views/SettingsView.vue'),
-      meta: { nav: { icon: Settings, labelKey: 'nav.settings', order: 80 } },
+      meta: { nav: { icon: Settings, labelKey: 'nav.settings', order: 80, shortcut: 'settings' } },
     },
     // A reply's trace ("Details" on an assistant message): services/traces in the sidecar.
     { path: '/trace/:messageId', name: 'trace', component: () => import('@/views/TraceView.vue') },
