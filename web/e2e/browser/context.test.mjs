@@ -77,4 +77,23 @@ describe('long conversations and model parameters in a real browser', { timeout:
     assert.equal(request.temperature, 0.35)
     assert.equal(request.max_tokens, 128) // the agent's, not overridden
   })
+
+  it("edits the agent's parameters and context policy in its form", async () => {
+    const agentPage = await ui.open(sidecar.config, '/#/agents')
+    await agentPage.getByTestId('edit-agent').first().click()
+    const form = agentPage.getByTestId('agent-form')
+    assert.equal(await form.getByTestId('param-max-tokens').inputValue(), '128') // what it has
+    await form.getByTestId('param-top-p').fill('0.5')
+    await form.getByTestId('param-stop').fill('END\n###')
+    await form.getByTestId('param-reasoning-effort').selectOption('high')
+    await form.getByTestId('agent-context-policy').selectOption('summarise')
+    await form.getByTestId('save-agent').click()
+    await form.waitFor({ state: 'detached' })
+    const [agent] = await sidecar.api('GET', '/api/agents')
+    assert.deepEqual(
+      [agent.top_p, agent.stop, agent.reasoning_effort, agent.context_policy, agent.max_tokens],
+      [0.5, ['END', '###'], 'high', 'summarise', 128],
+    )
+    await agentPage.close()
+  })
 })
