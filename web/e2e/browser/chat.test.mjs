@@ -53,7 +53,10 @@ describe('chat in a real browser', () => {
     await page.getByTestId('provider-name').fill('Broken')
     await page.getByTestId('provider-url').fill('not a url')
     await page.getByTestId('add-provider').click()
-    assert.match(await page.getByTestId('provider-error').textContent(), /base_url/)
+    // In words beside the field, not the pattern the sidecar checked it with.
+    assert.equal(await page.locator('#provider-url-error').textContent(), 'Enter a URL that starts with http:// or https://')
+    assert.equal(await page.getByTestId('provider-url').getAttribute('aria-invalid'), 'true')
+    assert.equal(await page.getByTestId('provider-error').textContent(), 'Check the highlighted fields.')
   })
 
   it('adds MCP servers and shows their tools or a clear error', async () => {
@@ -70,7 +73,11 @@ describe('chat in a real browser', () => {
     await time.getByTestId('mcp-tools').getByText('mcp__time__get_current_time').waitFor()
     const broken = page.getByTestId('mcp-server').filter({ hasText: 'broken' })
     await broken.getByTestId('mcp-show-tools').click()
-    assert.match(await broken.getByTestId('mcp-error').textContent(), /failed to start/)
+    const error = broken.getByTestId('mcp-error')
+    assert.equal(await error.getByTestId('coded-error-text').textContent(), 'The command /nonexistent/mcp-server was not found.')
+    assert.equal(await error.locator('pre').isVisible(), false) // the raw text waits behind Details
+    await error.getByText('Details').click()
+    assert.match(await error.locator('pre').textContent(), /failed to start/)
     saveArtifact('settings-mcp.png', (await page.screenshot({ fullPage: true })).toString('base64'))
     await broken.getByTestId('mcp-enabled').uncheck()
     await waitFor(async () => (await sidecar.api('GET', '/api/mcp-servers')).find((s) => s.name === 'broken').enabled === false, {
