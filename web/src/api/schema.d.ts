@@ -4406,7 +4406,7 @@ export interface components {
             prompt_tokens: number;
             /**
              * Purpose
-             * @description answer | plan | self_check | title (model steps), tool
+             * @description answer | plan | self_check | title | summary (model steps), tool
              */
             purpose: string;
             /** Seq */
