@@ -90,3 +90,9 @@ def test_an_mcp_command_that_may_not_run_is_not_permitted(client: TestClient, au
     assert listing["ok"] is False
     assert listing["code"] == "mcp.start.not_permitted", listing
     assert listing["params"]["command"] == str(script)
+
+
+def test_an_mcp_url_without_a_scheme_is_a_url_problem_on_its_field(client: TestClient, auth):
+    body = {"name": "remote", "transport": "http", "url": "example.com/mcp"}
+    problems = _problems(client.post("/api/mcp-servers", json=body, headers=auth))
+    assert [(p["field"], p["code"]) for p in problems] == [("url", "field.url")]

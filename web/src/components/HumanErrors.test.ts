@@ -9,9 +9,11 @@ import en from '@/locales/en.json'
 import zh from '@/locales/zh.json'
 
 const api = vi.hoisted(() => ({ list: vi.fn(), create: vi.fn() }))
-vi.mock('@/api', async () => ({ ApiError: (await import('@/api/http')).ApiError, providers: api }))
+const mcpApi = vi.hoisted(() => ({ list: vi.fn(), create: vi.fn() }))
+vi.mock('@/api', async () => ({ ApiError: (await import('@/api/http')).ApiError, providers: api, mcpServers: mcpApi }))
 
 import CodedError from './CodedError.vue'
+import McpSettings from './McpSettings.vue'
 import ProviderSettings from './ProviderSettings.vue'
 
 const i18n = (locale: string) => createI18n({ legacy: false, locale, fallbackLocale: 'en', messages: { en, zh } })
@@ -70,6 +72,26 @@ describe('Settings → Providers form', () => {
     expect(input.attributes('aria-describedby')).toBe('provider-url-error')
     expect(view.get('[data-testid="provider-error"]').text()).toBe('Check the highlighted fields.')
     expect(view.text()).not.toContain('pattern')
+  })
+})
+
+describe('Settings → MCP form', () => {
+  it('shows a URL problem beside the URL field', async () => {
+    setActivePinia(createPinia())
+    mcpApi.list.mockResolvedValue([])
+    mcpApi.create.mockRejectedValue(new ApiError(422, 'url: pattern', 'request.invalid', {
+      errors: [{ loc: ['body', 'url'], field: 'url', code: 'field.url', params: {}, msg: 'String should match pattern' }],
+    }))
+    const view = mount(McpSettings, { global: { plugins: [i18n('zh')] } })
+    await flushPromises()
+    await view.get('[data-testid="mcp-name"]').setValue('remote')
+    await view.get('[data-testid="mcp-transport"]').setValue('http')
+    await view.get('[data-testid="mcp-url"]').setValue('example.com/mcp')
+    await view.get('[data-testid="mcp-form"]').trigger('submit')
+    await flushPromises()
+    expect(view.get('#mcp-url-error').text()).toBe('请输入以 http:// 或 https:// 开头的网址')
+    expect(view.get('[data-testid="mcp-url"]').attributes('aria-invalid')).toBe('true')
+    expect(view.get('[data-testid="mcp-form-error"]').text()).toBe('请检查标出的字段。')
   })
 })
 
