@@ -404,6 +404,9 @@ def main() -> None:
     sock = socket.socket()
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets
     sock.bind(("127.0.0.1", args.port))
+    # Listen before saying ready: a connection made between the line and uvicorn's start then
+    # waits in the backlog instead of being refused.
+    sock.listen(128)
     print(f"SCRIPTED_READY {sock.getsockname()[1]}", flush=True)
     uvicorn.Server(uvicorn.Config(ScriptedProvider().app, log_level="warning")).run(sockets=[sock])
 
