@@ -1,5 +1,6 @@
-"""The vector index: exact search against a brute-force reference, removal, filters, and
-persistence that survives a crash mid-save."""
+"""The vector index: search against a brute-force reference, removal, filters, and persistence
+that survives a crash mid-save — each on both parts of an index: the exact rows and the int8
+HNSW graph they move into past `exact_limit` (here 100 rows, so that small tests reach it)."""
 
 import os
 import subprocess
@@ -10,6 +11,7 @@ import threading
 import numpy
 import pytest
 
+from sage_sidecar.knowledge import vectors as vectors_module
 from sage_sidecar.knowledge.vectors import FILE_NAME, CorruptIndexError, VectorIndex, drop_index
 
 DIM = 32
@@ -29,12 +31,22 @@ def brute_force(ids, vectors, query, k):
     return [int(ids[i]) for i in order]
 
 
-@pytest.fixture
-def filled(tmp_path):
+GRAPH_LIMIT = 100
+
+
+@pytest.fixture(params=["exact", "graph"])
+def filled(tmp_path, request):
+    """500 rows, all exact, or saved once so that they sit in the graph."""
     ids = numpy.arange(1000, 1500, dtype=numpy.int64)
     vectors = clustered(500)
-    index = VectorIndex.open(tmp_path / "kb", DIM)
+    graph = request.param == "graph"
+    index = VectorIndex.open(
+        tmp_path / "kb", DIM, **({"exact_limit": GRAPH_LIMIT} if graph else {})
+    )
     index.add(ids, vectors)
+    if graph:
+        index.save()
+        assert index._graph_count == 500 and len(index._graph or []) == 500
     return index, ids, vectors
 
 
@@ -131,8 +143,9 @@ def test_save_and_reopen_round_trip(tmp_path, filled):
         VectorIndex.open(tmp_path / "kb", 64)
 
 
-def test_unsaved_changes_are_not_on_disk_and_drop_removes_everything(tmp_path, filled):
-    index, *_ = filled
+def test_unsaved_changes_are_not_on_disk_and_drop_removes_everything(tmp_path):
+    index = VectorIndex.open(tmp_path / "kb", DIM)
+    index.add(numpy.arange(10), clustered(10))
     assert not (tmp_path / "kb").exists()  # nothing written before save()
     index.save()
     assert (tmp_path / "kb" / FILE_NAME).exists()
@@ -145,42 +158,76 @@ def test_unsaved_changes_are_not_on_disk_and_drop_removes_everything(tmp_path, f
 def test_corrupt_or_truncated_file_is_reported(tmp_path, filled):
     index, *_ = filled
     index.save()
-    path = tmp_path / "kb" / FILE_NAME
+    folder = tmp_path / "kb"
+    index.remove(range(1000, 1100))  # tombstones make the manifest longer than its header
+    index.save()
+    path = folder / FILE_NAME
     data = path.read_bytes()
     path.write_bytes(data[:-7])
     with pytest.raises(CorruptIndexError, match="size"):
-        VectorIndex.open(tmp_path / "kb", DIM)
+        VectorIndex.open(folder, DIM)
+    path.write_bytes(data)
+    rows = (folder / vectors_module.ROWS).read_bytes()
+    (folder / vectors_module.ROWS).write_bytes(rows[:-7])  # rows cut short: refused
+    with pytest.raises(CorruptIndexError, match="size"):
+        VectorIndex.open(folder, DIM)
+    (folder / vectors_module.ROWS).write_bytes(rows)
+    assert len(VectorIndex.open(folder, DIM)) == 400
     path.write_bytes(b"not an index at all")
     with pytest.raises(CorruptIndexError):
-        VectorIndex.open(tmp_path / "kb", DIM)
+        VectorIndex.open(folder, DIM)
 
 
-def test_a_crash_in_the_middle_of_save_leaves_the_previous_index(tmp_path):
+# A save calls fsync on: 1 the appended rows, 2 the appended ids, 3 the new graph (when the
+# exact part outgrew its limit), 4 the manifest. Killed at each, the previous index survives.
+@pytest.mark.parametrize("dies_at", [1, 2, 3, 4])
+def test_a_crash_in_the_middle_of_save_leaves_the_previous_index(tmp_path, dies_at):
     """A real process killed while it writes: the index on disk is still the last saved one."""
     directory = tmp_path / "kb"
-    first = VectorIndex.open(directory, DIM)
-    first.add(numpy.arange(100), clustered(100))
-    first.save()
+    first = VectorIndex.open(directory, DIM, exact_limit=GRAPH_LIMIT)
+    first.add(numpy.arange(300), clustered(300))
+    first.save()  # 300 rows in graph-1
+    first.add(numpy.arange(300, 350), clustered(50, seed=8))
+    first.remove([5])
+    first.save()  # and 50 exact rows, one tombstone
+    query = clustered(1, seed=9)[0]
+    expected = first.search(query, 3)
     script = textwrap.dedent(f"""
         import os, numpy
         from sage_sidecar.knowledge import vectors
-        index = vectors.VectorIndex.open(vectors.Path({str(directory)!r}), {DIM})
-        index.add(numpy.arange(100, 200_100), numpy.ones((200_000, {DIM}), numpy.float32))
-        def die(fd):  # the new data is written but not yet renamed into place
-            os._exit(9)
-        vectors.os.fsync = die
+        index = vectors.VectorIndex.open(vectors.Path({str(directory)!r}), {DIM}, exact_limit=100)
+        index.add(numpy.arange(1000, 1500), numpy.ones((500, {DIM}), numpy.float32))
+        index.remove([6])
+        real_fsync, calls = os.fsync, []
+        def fsync(fd):  # dies once the chosen file is written, before it is durable or renamed
+            calls.append(fd)
+            if len(calls) == {dies_at}:
+                os._exit(9)
+            real_fsync(fd)
+        vectors.os.fsync = fsync
         index.save()
     """)
     result = subprocess.run([sys.executable, "-c", script], timeout=60)
     assert result.returncode == 9
-    assert (directory / (FILE_NAME + ".tmp")).stat().st_size > 0  # the torn write is there...
-    reopened = VectorIndex.open(directory, DIM)  # ...and ignored
-    assert len(reopened) == 100
-    assert reopened.search(clustered(1, seed=9)[0], 3) == first.search(clustered(1, seed=9)[0], 3)
+    leftovers = {p.name for p in directory.iterdir()}
+    if dies_at == 1:
+        assert (directory / vectors_module.ROWS).stat().st_size > 350 * DIM * 4  # torn append
+    if dies_at >= 3:
+        assert any(name.endswith(".tmp") for name in leftovers)  # a torn graph or manifest
+    reopened = VectorIndex.open(directory, DIM, exact_limit=GRAPH_LIMIT)  # ...all ignored
+    assert len(reopened) == 349
+    assert reopened.search(query, 3) == expected
+    assert reopened.vectors([6]).shape == (1, DIM)
+    assert not any(p.name.endswith(".tmp") for p in directory.iterdir())  # cleaned at open
     reopened.add(numpy.array([5000]), clustered(1))
-    reopened.save()  # the next save replaces the leftover
-    assert len(VectorIndex.open(directory, DIM)) == 101
-    assert not (directory / (FILE_NAME + ".tmp")).exists()
+    reopened.save()  # the next save overwrites what a torn append left
+    again = VectorIndex.open(directory, DIM)
+    assert len(again) == 350
+    assert again.search(query, 3) == expected
+    assert (directory / vectors_module.ROWS).stat().st_size == 351 * DIM * 4
+    assert sorted(p.name for p in directory.iterdir()) == sorted(
+        [FILE_NAME, vectors_module.ROWS, vectors_module.IDS, "graph-1.usearch"]
+    )
 
 
 def test_concurrent_adds_searches_and_removes(tmp_path):
@@ -222,4 +269,71 @@ def test_module_writes_nothing_outside_its_folder(tmp_path, filled):
     index, *_ = filled
     index.save()
     assert os.listdir(tmp_path) == ["kb"]
-    assert os.listdir(tmp_path / "kb") == [FILE_NAME]
+    graph = ["graph-1.usearch"] if index._graph_count else []
+    assert sorted(os.listdir(tmp_path / "kb")) == sorted(
+        [FILE_NAME, vectors_module.ROWS, vectors_module.IDS, *graph]
+    )
+
+
+def write_legacy(folder, ids, vectors):
+    """A format-1 index as the previous release wrote it: header, int64 ids, float32 rows."""
+    folder.mkdir(parents=True)
+    header = vectors_module._LEGACY_HEADER.pack(b"SAGEVEC1", DIM, len(ids))
+    data = header + ids.astype(numpy.int64).tobytes() + vectors.astype(numpy.float32).tobytes()
+    (folder / vectors_module.LEGACY_FILE).write_bytes(data)
+
+
+@pytest.mark.parametrize("exact_limit", [vectors_module.EXACT_LIMIT, GRAPH_LIMIT])
+def test_a_format_1_index_is_converted_at_first_open(tmp_path, exact_limit):
+    ids, vectors = numpy.arange(7, 507), clustered(500)
+    folder = tmp_path / "kb"
+    write_legacy(folder, ids, vectors)
+    (folder / vectors_module.ROWS).write_bytes(b"x" * 999)  # a conversion cut short earlier
+    index = VectorIndex.open(folder, DIM, exact_limit=exact_limit)
+    assert len(index) == 500
+    assert not (folder / vectors_module.LEGACY_FILE).exists()
+    assert (folder / FILE_NAME).exists()
+    assert (index._graph_count == 500) == (exact_limit == GRAPH_LIMIT)
+    for query in clustered(5, seed=11):
+        assert [i for i, _ in index.search(query, 10)] == brute_force(ids, vectors, query, 10)
+    again = VectorIndex.open(folder, DIM)
+    numpy.testing.assert_allclose(again.vectors([7, 506]), vectors[[0, -1]])
+    write_legacy(tmp_path / "other", ids, vectors)
+    with pytest.raises(ValueError, match="32-dimensional"):
+        VectorIndex.open(tmp_path / "other", 64)
+
+
+def test_graph_search_reaches_the_recall_target_and_grows_incrementally(tmp_path):
+    """Thousands of rows in the graph (not a near-exact toy): recall@10 against brute force,
+    tombstones skipped, and a second batch added to the same graph, not rebuilt."""
+    ids, vectors = numpy.arange(6000), clustered(6000, clusters=60)
+    index = VectorIndex.open(tmp_path / "kb", DIM, exact_limit=1000)
+    index.add(ids[:4000], vectors[:4000])
+    index.save()
+    assert index._graph_count == 4000
+    index.add(ids[4000:], vectors[4000:])
+    index.remove(ids[::10].tolist())
+    index.save()
+    assert index._graph_gen == 2 and len(index._graph or []) == 6000 - 200  # only live rows added
+    keep = ids % 10 != 0
+    recalls = []
+    for query in clustered(50, seed=12, clusters=60):
+        hits = [i for i, _ in index.search(query, 10)]
+        assert all(i % 10 for i in hits)
+        recalls.append(len(set(hits) & set(brute_force(ids[keep], vectors[keep], query, 10))) / 10)
+    assert numpy.mean(recalls) >= 0.95
+
+
+def test_a_filter_through_the_graph(tmp_path, monkeypatch):
+    """Past the gather limit a filter is answered by over-fetching from the graph."""
+    monkeypatch.setattr(vectors_module, "_GATHER_LIMIT", 0)
+    ids, vectors = numpy.arange(3000), clustered(3000)
+    index = VectorIndex.open(tmp_path / "kb", DIM, exact_limit=500)
+    index.add(ids, vectors)
+    index.save()
+    allowed = ids[ids % 3 == 0]
+    for query in clustered(10, seed=13):
+        hits = [i for i, _ in index.search(query, 5, allowed_ids=allowed)]
+        assert all(i % 3 == 0 for i in hits) and len(hits) == 5
+        exact = brute_force(allowed, vectors[allowed], query, 5)
+        assert len(set(hits) & set(exact)) >= 4

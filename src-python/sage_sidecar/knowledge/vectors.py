@@ -1,14 +1,26 @@
-"""One knowledge base's vectors, under `<data_dir>/vectors/<kb_id>/`: exact search with numpy.
+"""One knowledge base's vectors, under `<data_dir>/vectors/<kb_id>/`: exact numpy search for the
+newest rows, an int8 HNSW graph (usearch, memory-mapped) for the rest.
 
-Exact, not an ANN index, by measurement (bench/retrieval, docs/knowledge.md): over 100k × 384
-vectors on the 2-core development machine a numpy matrix-vector product answers top-10 in a few
-milliseconds, well inside the 15 ms target, with recall 1.0 by construction; HNSW (hnswlib,
-usearch) answers in under a millisecond but costs a ~40 s build per 100k vectors, approximate
-results, deletion bookkeeping, and a filter that calls back into Python per candidate.
+Chosen by measurement (bench/retrieval, docs/knowledge.md "The vector index"). A base of up to
+`EXACT_LIMIT` rows is searched exactly, as before: a numpy product over 50k × 384 answers in a few
+milliseconds with recall 1. Past that, the older rows move into a usearch HNSW graph that stores
+int8 vectors (a quarter of float32) and is opened with `view=True`, so it is mapped, not read:
+only the pages a search touches become resident. The graph's candidates are rescored with the
+exact float32 rows, so scores stay true cosines.
 
-On disk an index is one file, `index.sagevec`: a header, the int64 ids, then the float32 rows.
-`save()` writes a temporary file, fsyncs it, renames it over the old one and fsyncs the folder,
-so a crash at any moment leaves either the old or the new index, never a torn one.
+On disk, all in the base's folder:
+- `rows.f32` / `ids.i64`: every row ever added, appended in slot order (slot = position);
+- `graph-<n>.usearch`: the HNSW over slots [0, graph_count), keyed by slot;
+- `manifest.sagevec`: dim, the committed slot count, graph_count and generation, and the dead
+  (removed or replaced) slots. It is the commit point: written to a temporary file, fsynced and
+  renamed, after the rows and the graph it names are durable. A crash at any moment leaves the
+  last manifest, whose rows and graph are intact; bytes past its count and graphs it does not
+  name are leftovers, ignored and then cleaned.
+
+Adding appends to the exact part (in memory until `save()`); when that part outgrows
+`EXACT_LIMIT`, save adds its rows to the graph (incrementally, not a rebuild) and writes the
+graph as a new generation. Removing marks slots dead (tombstones) — a mapped graph cannot be
+edited — and searches skip them. An older `index.sagevec` (format 1) is converted at first open.
 
 Methods are synchronous and thread-safe; async callers use `asyncio.to_thread`.
 """
@@ -19,48 +31,70 @@ import os
 import shutil
 import struct
 import threading
+import zlib
 from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy
 
-FILE_NAME = "index.sagevec"
-MAGIC = b"SAGEVEC1"
-_HEADER = struct.Struct("<8sIQ")  # magic, dim, count
-# With fewer allowed rows than this share of the index, score only those rows (gathering is
-# cheaper than scoring everything); with more, score everything and pick the allowed ones.
-_GATHER_BELOW = 0.25
+from sage_sidecar.knowledge import ann
+
+MANIFEST = "manifest.sagevec"
+ROWS = "rows.f32"
+IDS = "ids.i64"
+LEGACY_FILE = "index.sagevec"  # format 1: header, ids, float32 rows; converted at open
+FILE_NAME = MANIFEST
+MAGIC = b"SAGEVEC2"
+LEGACY_MAGIC = b"SAGEVEC1"
+_MANIFEST = struct.Struct("<8sIQQQQ")  # magic, dim, count, graph_count, graph_gen, dead count
+_LEGACY_HEADER = struct.Struct("<8sIQ")  # magic, dim, count
+# Rows searched exactly before they move into the graph: 50k × 384 float32 is 75 MB and ~4 ms a
+# query on 2 cores (bench/retrieval), and a graph is not worth its build below that.
+EXACT_LIMIT = 50_000
+# A filter allowing at most this many graph rows is answered exactly from the rows file (a
+# gather of a few MB), past it by the graph with over-fetching.
+_GATHER_LIMIT = 2_000
 
 
 class CorruptIndexError(Exception):
-    """The index file is not one this module wrote, or it was cut short."""
+    """The index files are not ones this module wrote, or they were cut short."""
 
 
 class VectorIndex:
-    def __init__(self, directory: Path, dim: int) -> None:
+    def __init__(self, directory: Path, dim: int, exact_limit: int = EXACT_LIMIT) -> None:
         if dim <= 0:
             raise ValueError(f"dimension must be positive, got {dim}")
         self.directory = directory
         self.dim = dim
+        self.exact_limit = exact_limit
         self._lock = threading.RLock()
-        self._ids = numpy.zeros(0, dtype=numpy.int64)
-        self._rows = numpy.zeros((0, dim), dtype=numpy.float32)  # capacity ≥ count
-        self._count = 0
-        self._position: dict[int, int] = {}
-        self._sorted: tuple[numpy.ndarray, numpy.ndarray] | None = None  # ids sorted, their rows
+        self._ids = numpy.zeros(0, dtype=numpy.int64)  # slot → id (capacity ≥ count)
+        self._alive = numpy.zeros(0, dtype=bool)  # slot → not removed or replaced
+        self._count = 0  # slots, dead ones included
+        self._live = 0
+        self._saved = 0  # slots durable in rows.f32 / ids.i64
+        self._graph: ann.Graph | None = None
+        self._graph_count = 0  # slots [0, graph_count) are in the graph
+        self._graph_gen = 0
+        self._exact = numpy.zeros((0, dim), dtype=numpy.float32)  # rows of slots ≥ graph_count
+        self._sorted: tuple[numpy.ndarray, numpy.ndarray] | None = None  # live ids sorted, slots
         self._dirty = False
 
     @classmethod
-    def open(cls, directory: Path, dim: int) -> VectorIndex:
+    def open(cls, directory: Path, dim: int, exact_limit: int = EXACT_LIMIT) -> VectorIndex:
         """The index saved in `directory`, or a new empty one (nothing is written until save)."""
-        index = cls(directory, dim)
-        path = directory / FILE_NAME
-        if path.exists():
-            index._load(path)
+        index = cls(directory, dim, exact_limit)
+        if (directory / MANIFEST).exists():
+            index._load()
+        elif (directory / LEGACY_FILE).exists():
+            index._convert_legacy(directory / LEGACY_FILE)
         return index
 
     def __len__(self) -> int:
-        return self._count
+        return self._live
+
+    # -- changes --------------------------------------------------------------------------
 
     def add(self, ids: numpy.ndarray, vectors: numpy.ndarray) -> None:
         """Insert rows; an id already present gets its vector replaced."""
@@ -70,39 +104,34 @@ class VectorIndex:
             raise ValueError(f"expected {len(ids)} vectors of {self.dim}, got {vectors.shape}")
         if len(numpy.unique(ids)) != len(ids):
             raise ValueError("duplicate ids in one add")
+        if not len(ids):
+            return
         with self._lock:
-            fresh = [i for i, key in enumerate(ids.tolist()) if key not in self._position]
-            for i, key in enumerate(ids.tolist()):
-                row = self._position.get(key)
-                if row is not None:
-                    self._rows[row] = vectors[i]
-            if fresh:
-                self._reserve(self._count + len(fresh))
-                end = self._count + len(fresh)
-                self._ids[self._count : end] = ids[fresh]
-                self._rows[self._count : end] = vectors[fresh]
-                for offset, key in enumerate(ids[fresh].tolist()):
-                    self._position[key] = self._count + offset
-                self._count = end
-                self._sorted = None
+            self._kill(self._slots_of(ids))  # a replaced row's old slot dies
+            start, end = self._count, self._count + len(ids)
+            self._reserve(end)
+            self._ids[start:end] = ids
+            self._alive[start:end] = True
+            self._exact[start - self._graph_count : end - self._graph_count] = vectors
+            self._count = end
+            self._live += len(ids)
+            self._sorted = None
             self._dirty = True
 
     def remove(self, ids: Iterable[int]) -> None:
-        """Drop rows by id; unknown ids are ignored. The last row moves into each hole."""
+        """Drop rows by id; unknown ids are ignored."""
+        wanted = numpy.fromiter((int(key) for key in ids), dtype=numpy.int64)
         with self._lock:
-            for key in ids:
-                row = self._position.pop(int(key), None)
-                if row is None:
-                    continue
-                last = self._count - 1
-                if row != last:
-                    moved = int(self._ids[last])
-                    self._ids[row] = moved
-                    self._rows[row] = self._rows[last]
-                    self._position[moved] = row
-                self._count = last
-                self._sorted = None
-                self._dirty = True
+            self._kill(self._slots_of(wanted))
+
+    def _kill(self, slots: numpy.ndarray) -> None:
+        if len(slots):
+            self._alive[slots] = False
+            self._live -= len(slots)
+            self._sorted = None
+            self._dirty = True
+
+    # -- reads ----------------------------------------------------------------------------
 
     def search(
         self, query: numpy.ndarray, k: int, allowed_ids: Collection[int] | None = None
@@ -112,46 +141,117 @@ class VectorIndex:
         if query.shape != (self.dim,):
             raise ValueError(f"query has {query.shape[0]} dimensions, the index {self.dim}")
         with self._lock:
-            if k <= 0 or self._count == 0:
+            if k <= 0 or self._live == 0:
                 return []
-            if allowed_ids is None:
-                scores = self._rows[: self._count] @ query
-                rows = None
-            else:
-                rows = self._rows_of(allowed_ids)
-                if len(rows) == 0:
-                    return []
-                if len(rows) < self._count * _GATHER_BELOW:
-                    scores = self._rows[rows] @ query
-                else:
-                    scores = (self._rows[: self._count] @ query)[rows]
-            top = _top_k(scores, k)
-            hits = top if rows is None else rows[top]
-            return list(zip(self._ids[hits].tolist(), scores[top].tolist(), strict=True))
+            allowed = None if allowed_ids is None else self._slots_of(_as_ids(allowed_ids))
+            if allowed is not None and len(allowed) == 0:
+                return []
+            slots, scores = self._search_exact_part(query, k, allowed)
+            if self._graph_count:
+                more_slots, more_scores = self._search_graph(query, k, allowed)
+                slots = numpy.concatenate([slots, more_slots])
+                scores = numpy.concatenate([scores, more_scores])
+            top = _top_k(scores, k, self._ids[slots])
+            return list(zip(self._ids[slots[top]].tolist(), scores[top].tolist(), strict=True))
 
-    def _rows_of(self, ids: Collection[int]) -> numpy.ndarray:
-        """Row numbers of the ids present, vectorised: a filter can hold tens of thousands of
-        ids, and a Python loop over them costs more than the search itself."""
-        if isinstance(ids, numpy.ndarray):
-            wanted = ids.astype(numpy.int64, copy=False).reshape(-1)
+    def _search_exact_part(
+        self, query: numpy.ndarray, k: int, allowed: numpy.ndarray | None
+    ) -> tuple[numpy.ndarray, numpy.ndarray]:
+        base = self._graph_count
+        if allowed is None:
+            slots = base + numpy.flatnonzero(self._alive[base : self._count])
         else:
-            wanted = numpy.fromiter(ids, dtype=numpy.int64, count=len(ids))
-        if self._sorted is None:  # rebuilt after a change, then reused by every filter
-            order = numpy.argsort(self._ids[: self._count], kind="stable")
-            self._sorted = (self._ids[: self._count][order], order)
-        keys, order = self._sorted
-        at = numpy.minimum(numpy.searchsorted(keys, wanted), max(len(keys) - 1, 0))
-        found = keys[at] == wanted if len(keys) else numpy.zeros(len(wanted), dtype=bool)
-        present = numpy.zeros(self._count, dtype=bool)  # de-duplicates and sorts, in O(n)
-        present[order[at[found]]] = True
-        return numpy.flatnonzero(present)
+            slots = allowed[allowed >= base]
+        if len(slots) == self._count - base:
+            scores = self._exact[: len(slots)] @ query
+        else:
+            scores = self._exact[slots - base] @ query
+        top = _top_k(scores, k, slots)
+        return slots[top], scores[top]
+
+    def _search_graph(
+        self, query: numpy.ndarray, k: int, allowed: numpy.ndarray | None
+    ) -> tuple[numpy.ndarray, numpy.ndarray]:
+        assert self._graph is not None
+        graph_live = int(self._alive[: self._graph_count].sum())
+        pool = graph_live if allowed is None else int((allowed < self._graph_count).sum())
+        if pool == 0:
+            return _empty()
+        # The graph answers with its own int8 distances; fetch more than k, then rescore.
+        share = graph_live / pool  # a filter or tombstones hide part of what the graph returns
+        fetch = int(max(k, ann.MIN_CANDIDATES) * share * 2) + (self._graph_count - graph_live)
+        if (allowed is not None and pool <= _GATHER_LIMIT) or fetch >= self._graph_count:
+            slots = (
+                numpy.flatnonzero(self._alive[: self._graph_count])
+                if allowed is None
+                else allowed[allowed < self._graph_count]
+            )
+            return self._rescore(query, slots, k)
+        while True:
+            found = self._graph.search(query, fetch)
+            keep = self._alive[found]
+            if allowed is not None:
+                keep &= _member(found, allowed)
+            slots = found[keep]
+            if len(slots) >= k or fetch >= self._graph_count:
+                return self._rescore(query, slots, k)
+            fetch *= 4
+
+    def _rescore(
+        self, query: numpy.ndarray, slots: numpy.ndarray, k: int
+    ) -> tuple[numpy.ndarray, numpy.ndarray]:
+        if not len(slots):
+            return _empty()
+        scores = self._graph_rows(slots) @ query
+        top = _top_k(scores, k, slots)
+        return slots[top], scores[top]
+
+    def _graph_rows(self, slots: numpy.ndarray) -> numpy.ndarray:
+        """Float rows of graph slots, read through a mapping dropped right after: pages stay in
+        the OS cache, not in the sidecar's resident memory."""
+        rows = numpy.memmap(
+            self.directory / ROWS, dtype=numpy.float32, mode="r", shape=(self._saved, self.dim)
+        )
+        gathered = numpy.asarray(rows[numpy.asarray(slots)])  # fancy indexing copies
+        del rows  # unmaps
+        return gathered
 
     def vectors(self, ids: Iterable[int]) -> numpy.ndarray:
         """The stored rows for these ids, in their order (e.g. for MMR); KeyError if one is
         missing."""
+        wanted = numpy.fromiter((int(key) for key in ids), dtype=numpy.int64)
         with self._lock:
-            rows = [self._position[int(key)] for key in ids]
-            return self._rows[rows].copy()
+            keys, order = self._lookup()
+            at = numpy.minimum(numpy.searchsorted(keys, wanted), max(len(keys) - 1, 0))
+            if not len(keys) or not numpy.array_equal(keys[at], wanted):
+                missing = wanted if not len(keys) else wanted[keys[at] != wanted]
+                raise KeyError(int(missing[0]))
+            slots = order[at]
+            result = numpy.zeros((len(slots), self.dim), dtype=numpy.float32)
+            in_graph = slots < self._graph_count
+            if in_graph.any():
+                result[in_graph] = self._graph_rows(slots[in_graph])
+            result[~in_graph] = self._exact[slots[~in_graph] - self._graph_count]
+            return result
+
+    def _slots_of(self, ids: numpy.ndarray) -> numpy.ndarray:
+        """Live slots of the ids present, sorted, vectorised: a filter can hold tens of
+        thousands of ids, and a Python loop over them costs more than the search itself."""
+        keys, order = self._lookup()
+        if not len(keys) or not len(ids):
+            return numpy.zeros(0, dtype=numpy.int64)
+        at = numpy.minimum(numpy.searchsorted(keys, ids), len(keys) - 1)
+        found = keys[at] == ids
+        return numpy.unique(order[at[found]])
+
+    def _lookup(self) -> tuple[numpy.ndarray, numpy.ndarray]:
+        if self._sorted is None:  # rebuilt after a change, then reused by every filter
+            slots = numpy.flatnonzero(self._alive[: self._count])
+            order = numpy.argsort(self._ids[slots], kind="stable")
+            self._sorted = (self._ids[slots][order], slots[order])
+        return self._sorted
+
+    # -- disk -----------------------------------------------------------------------------
 
     def save(self) -> None:
         """Write the index durably and atomically (no-op when nothing changed)."""
@@ -159,25 +259,115 @@ class VectorIndex:
             if not self._dirty:
                 return
             self.directory.mkdir(parents=True, exist_ok=True)
-            path = self.directory / FILE_NAME
-            temporary = path.with_name(path.name + ".tmp")
-            with open(temporary, "wb") as out:
-                out.write(_HEADER.pack(MAGIC, self.dim, self._count))
-                out.write(self._ids[: self._count].tobytes())
-                out.write(self._rows[: self._count].tobytes())
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)
-            _fsync_directory(self.directory)
+            self._append_rows()
+            graph, graph_count, graph_gen = self._graph, self._graph_count, self._graph_gen
+            if self._count - self._graph_count > self.exact_limit:
+                graph_count, graph_gen = self._count, self._graph_gen + 1
+                graph = self._grow_graph(self.directory / _graph_name(graph_gen))
+            self._write_manifest(graph_count, graph_gen)
+            if graph_count != self._graph_count:
+                self._exact = self._exact[graph_count - self._graph_count :].copy()
+                old = self._graph_gen
+                self._graph, self._graph_count, self._graph_gen = graph, graph_count, graph_gen
+                _unlink_quietly(self.directory / _graph_name(old))
             self._dirty = False
 
-    def _load(self, path: Path) -> None:
+    def _append_rows(self) -> None:
+        """Append the unsaved slots to rows.f32 and ids.i64 (past the committed count, which
+        also overwrites a torn append a crash left) and make them durable."""
+        if self._count == self._saved:
+            return
+        start = self._saved - self._graph_count
+        rows = self._exact[start : self._count - self._graph_count]
+        for name, data, width in (
+            (ROWS, rows, self.dim * 4),
+            (IDS, self._ids[self._saved : self._count], 8),
+        ):
+            with open(self.directory / name, "ab") as _:
+                pass  # create it
+            with open(self.directory / name, "r+b") as out:
+                out.seek(self._saved * width)
+                out.write(numpy.ascontiguousarray(data).tobytes())
+                out.truncate()
+                out.flush()
+                os.fsync(out.fileno())
+        self._saved = self._count
+
+    def _grow_graph(self, path: Path) -> ann.Graph:
+        """Add the exact part's live rows to the graph, saved as a new generation (the mapped
+        current one cannot change), durably; returns the new one, mapped."""
+        current = self.directory / _graph_name(self._graph_gen)
+        graph = ann.Graph.load(current, self.dim) if self._graph_count else ann.Graph(self.dim)
+        fresh = self._graph_count + numpy.flatnonzero(self._alive[self._graph_count : self._count])
+        graph.add(fresh, self._exact[fresh - self._graph_count])
+        temporary = path.with_name(path.name + ".tmp")
+        graph.save(temporary)
+        _fsync_file(temporary)
+        os.replace(temporary, path)
+        del graph
+        return ann.Graph.view(path, self.dim)
+
+    def _write_manifest(self, graph_count: int, graph_gen: int) -> None:
+        dead = numpy.flatnonzero(~self._alive[: self._count]).astype(numpy.int64)
+        body = _MANIFEST.pack(MAGIC, self.dim, self._count, graph_count, graph_gen, len(dead))
+        body += dead.tobytes()
+        path = self.directory / MANIFEST
+        temporary = path.with_name(path.name + ".tmp")
+        with open(temporary, "wb") as out:
+            out.write(body + struct.pack("<I", zlib.crc32(body)))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+        _fsync_directory(self.directory)
+
+    def _load(self) -> None:
+        path = self.directory / MANIFEST
+        data = path.read_bytes()
+        if len(data) < _MANIFEST.size + 4 or not data.startswith(MAGIC):
+            raise CorruptIndexError(f"{path}: not a vector index")
+        body, (crc,) = data[:-4], struct.unpack("<I", data[-4:])
+        if zlib.crc32(body) != crc:
+            raise CorruptIndexError(f"{path}: size or checksum does not match")
+        _, dim, count, graph_count, graph_gen, dead_count = _MANIFEST.unpack_from(body)
+        if dim != self.dim:
+            raise ValueError(f"{path} holds {dim}-dimensional vectors, expected {self.dim}")
+        if len(body) != _MANIFEST.size + 8 * dead_count or graph_count > count:
+            raise CorruptIndexError(f"{path}: size does not match its header")
+        dead = numpy.frombuffer(body, dtype=numpy.int64, offset=_MANIFEST.size)
+        ids = _read(self.directory / IDS, numpy.int64, 0, count)
+        rows_path = self.directory / ROWS  # the graph's rows are read later, by rescoring
+        if count and (not rows_path.exists() or rows_path.stat().st_size < count * dim * 4):
+            raise CorruptIndexError(f"{rows_path}: size does not match its manifest")
+        exact = _read(
+            self.directory / ROWS, numpy.float32, graph_count * dim, (count - graph_count) * dim
+        )
+        alive = numpy.ones(count, dtype=bool)
+        alive[dead] = False
+        self._ids, self._alive, self._exact = ids, alive, exact.reshape(-1, dim)
+        self._count = self._saved = count
+        self._live = int(alive.sum())
+        self._graph_count, self._graph_gen = graph_count, graph_gen
+        if graph_count:
+            self._graph = ann.Graph.view(self.directory / _graph_name(graph_gen), dim)
+        self._clean_leftovers()
+
+    def _clean_leftovers(self) -> None:
+        """Graphs no manifest names and temporary files: what a crash mid-save left."""
+        keep = _graph_name(self._graph_gen) if self._graph_count else None
+        for entry in self.directory.iterdir():
+            stale_graph = entry.name.startswith("graph-") and entry.name != keep
+            if stale_graph or entry.name.endswith(".tmp"):
+                _unlink_quietly(entry)
+
+    def _convert_legacy(self, path: Path) -> None:
+        """Format 1 (one file, all rows in memory) becomes this format: saved anew, then the old
+        file goes. A crash before the new manifest is renamed leaves the old file to convert."""
         with open(path, "rb") as source:
-            header = source.read(_HEADER.size)
-            if len(header) != _HEADER.size:
+            header = source.read(_LEGACY_HEADER.size)
+            if len(header) != _LEGACY_HEADER.size:
                 raise CorruptIndexError(f"{path}: too short for a header")
-            magic, dim, count = _HEADER.unpack(header)
-            if magic != MAGIC:
+            magic, dim, count = _LEGACY_HEADER.unpack(header)
+            if magic != LEGACY_MAGIC:
                 raise CorruptIndexError(f"{path}: not a vector index")
             if dim != self.dim:
                 raise ValueError(f"{path} holds {dim}-dimensional vectors, expected {self.dim}")
@@ -185,30 +375,83 @@ class VectorIndex:
             rows = numpy.fromfile(source, dtype=numpy.float32, count=count * dim)
             if len(ids) != count or len(rows) != count * dim or source.read(1):
                 raise CorruptIndexError(f"{path}: size does not match its header")
-        self._ids = ids
-        self._rows = rows.reshape(count, dim)
-        self._count = count
-        self._position = {key: row for row, key in enumerate(ids.tolist())}
+        for name in (ROWS, IDS):  # a conversion cut short may have left these
+            _unlink_quietly(self.directory / name)
+        self.add(ids, rows.reshape(count, dim))
+        self._dirty = True
+        self.save()
+        path.unlink()
+        _fsync_directory(self.directory)
 
     def _reserve(self, needed: int) -> None:
         capacity = len(self._ids)
-        if needed <= capacity:
-            return
-        capacity = max(needed, capacity * 2, 1024)  # amortised appends
-        ids = numpy.zeros(capacity, dtype=numpy.int64)
-        rows = numpy.zeros((capacity, self.dim), dtype=numpy.float32)
-        ids[: self._count] = self._ids[: self._count]
-        rows[: self._count] = self._rows[: self._count]
-        self._ids, self._rows = ids, rows
+        if needed > capacity:
+            capacity = max(needed, capacity * 2, 1024)  # amortised appends
+            self._ids = _grown(self._ids, capacity)
+            self._alive = _grown(self._alive, capacity)
+        exact_needed = needed - self._graph_count
+        if exact_needed > len(self._exact):
+            exact_capacity = max(exact_needed, len(self._exact) * 2, 1024)
+            self._exact = _grown(self._exact, exact_capacity)
 
 
-def _top_k(scores: numpy.ndarray, k: int) -> numpy.ndarray:
-    """Indexes of the k largest scores, largest first (ties: lower index first)."""
+def _grown(array: numpy.ndarray, capacity: int) -> numpy.ndarray:
+    grown = numpy.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
+
+
+def _read(path: Path, dtype: Any, offset_items: int, count: int) -> numpy.ndarray:
+    """`count` items from `offset_items` on; bytes past them (a torn append) are ignored."""
+    width = numpy.dtype(dtype).itemsize
+    try:
+        data = numpy.fromfile(path, dtype=dtype, count=count, offset=offset_items * width)
+    except FileNotFoundError:
+        data = numpy.zeros(0, dtype=dtype)
+    if len(data) != count:
+        raise CorruptIndexError(f"{path}: size does not match its manifest")
+    return data
+
+
+def _as_ids(ids: Collection[int]) -> numpy.ndarray:
+    if isinstance(ids, numpy.ndarray):
+        return ids.astype(numpy.int64, copy=False).reshape(-1)
+    return numpy.fromiter(ids, dtype=numpy.int64, count=len(ids))
+
+
+def _member(values: numpy.ndarray, sorted_set: numpy.ndarray) -> numpy.ndarray:
+    at = numpy.minimum(numpy.searchsorted(sorted_set, values), len(sorted_set) - 1)
+    return numpy.asarray(sorted_set[at] == values)
+
+
+def _empty() -> tuple[numpy.ndarray, numpy.ndarray]:
+    return numpy.zeros(0, dtype=numpy.int64), numpy.zeros(0, dtype=numpy.float32)
+
+
+def _top_k(scores: numpy.ndarray, k: int, ids: numpy.ndarray) -> numpy.ndarray:
+    """Indexes of the k largest scores, largest first (ties: lower id first)."""
     if k < len(scores):
         part = numpy.argpartition(-scores, k - 1)[:k]
     else:
         part = numpy.arange(len(scores))
-    return part[numpy.lexsort((part, -scores[part]))]
+    return part[numpy.lexsort((ids[part], -scores[part]))]
+
+
+def _graph_name(generation: int) -> str:
+    return f"graph-{generation}.usearch"
+
+
+def _unlink_quietly(path: Path) -> None:
+    """Best effort: on Windows a file still mapped cannot go; the next open cleans it."""
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
 
 
 def _fsync_directory(directory: Path) -> None:
