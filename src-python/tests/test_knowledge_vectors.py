@@ -337,3 +337,32 @@ def test_a_filter_through_the_graph(tmp_path, monkeypatch):
         assert all(i % 3 == 0 for i in hits) and len(hits) == 5
         exact = brute_force(allowed, vectors[allowed], query, 5)
         assert len(set(hits) & set(exact)) >= 4
+
+
+@pytest.mark.parametrize("exact_limit", [vectors_module.EXACT_LIMIT, 150])
+def test_random_adds_replacements_and_removes_match_a_plain_model(tmp_path, exact_limit):
+    """The id lookup is updated in place by add and remove (not rebuilt): after any sequence,
+    lookups, filters and searches agree with a dict of the live rows."""
+    rng = numpy.random.default_rng(21)
+    index = VectorIndex.open(tmp_path / "kb", DIM, exact_limit=exact_limit)
+    model: dict[int, numpy.ndarray] = {}
+    for step in range(40):
+        ids = rng.choice(600, int(rng.integers(1, 40)), replace=False)
+        vectors = clustered(len(ids), seed=100 + step)
+        index.add(ids, vectors)
+        model.update(zip(ids.tolist(), vectors, strict=True))
+        gone = rng.choice(600, int(rng.integers(0, 15)), replace=False).tolist()
+        index.remove(gone)
+        for key in gone:
+            model.pop(key, None)
+        if step % 7 == 0:
+            index.save()
+        assert len(index) == len(model)
+        live = sorted(model)
+        allowed = set(live[::2])
+        query = clustered(1, seed=step)[0]
+        stack = numpy.array([model[i] for i in live])
+        hits = [i for i, _ in index.search(query, 5, allowed_ids=allowed)]
+        mask = numpy.array([i in allowed for i in live])
+        assert hits == brute_force(numpy.array(live)[mask], stack[mask], query, 5)
+        numpy.testing.assert_allclose(index.vectors(live[:20]), stack[:20])

@@ -115,7 +115,12 @@ class VectorIndex:
             self._exact[start - self._graph_count : end - self._graph_count] = vectors
             self._count = end
             self._live += len(ids)
-            self._sorted = None
+            if self._sorted is not None:  # kept up to date: a full argsort per add is slow at 1M
+                keys, order = self._sorted
+                new = numpy.argsort(ids, kind="stable")
+                at = numpy.searchsorted(keys, ids[new])
+                slots = numpy.arange(start, end, dtype=numpy.int64)[new]
+                self._sorted = (numpy.insert(keys, at, ids[new]), numpy.insert(order, at, slots))
             self._dirty = True
 
     def remove(self, ids: Iterable[int]) -> None:
@@ -128,7 +133,10 @@ class VectorIndex:
         if len(slots):
             self._alive[slots] = False
             self._live -= len(slots)
-            self._sorted = None
+            if self._sorted is not None:
+                keys, order = self._sorted
+                at = numpy.searchsorted(keys, self._ids[slots])  # live ids are unique
+                self._sorted = (numpy.delete(keys, at), numpy.delete(order, at))
             self._dirty = True
 
     # -- reads ----------------------------------------------------------------------------
@@ -245,7 +253,7 @@ class VectorIndex:
         return numpy.unique(order[at[found]])
 
     def _lookup(self) -> tuple[numpy.ndarray, numpy.ndarray]:
-        if self._sorted is None:  # rebuilt after a change, then reused by every filter
+        if self._sorted is None:  # built once, then kept in step by add and remove
             slots = numpy.flatnonzero(self._alive[: self._count])
             order = numpy.argsort(self._ids[slots], kind="stable")
             self._sorted = (self._ids[slots][order], slots[order])
