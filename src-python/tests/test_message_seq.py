@@ -49,20 +49,22 @@ def test_the_database_refuses_a_duplicate_place(client: TestClient, auth, settin
             conn.execute(insert, ("b" * 32, conversation["id"]))
 
 
-def test_the_upgrade_renumbers_existing_duplicates_in_insertion_order(settings):
-    from sage_sidecar.storage.migrate import head_revision, upgrade_to_head
+def test_the_upgrade_renumbers_existing_duplicates_in_insertion_order(settings, tmp_path):
+    import shutil
+
+    from sage_sidecar.storage.migrate import MIGRATIONS_DIR, head_revision, upgrade_to_head
 
     settings.ensure_layout()
     db = settings.db_path
-    upgrade_to_head(db)
-    with sqlite3.connect(db) as conn:  # back to 0008, then two sends that raced under it
-        conn.execute("DROP INDEX ux_messages_conversation_seq")
-        conn.execute("CREATE INDEX ix_messages_conversation_id ON messages (conversation_id, seq)")
-        conn.execute("UPDATE alembic_version SET version_num = '0008'")
-        # what 0010 and 0011 made, made again on the way up
-        for table in ("audit_events", "tool_approvals", "model_prices", "run_steps", "runs"):
-            conn.execute(f"DROP TABLE {table}")
-        conn.execute("ALTER TABLE agents DROP COLUMN capabilities")
+    # A database made by the migrations up to 0008 (every later one removed from a copy), then
+    # two sends that raced under it.
+    before = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, before)
+    for newer in (before / "versions").glob("00*.py"):
+        if newer.name[:4] > "0008":
+            newer.unlink()
+    assert upgrade_to_head(db, before) == "0008"
+    with sqlite3.connect(db) as conn:
         for cid in ("raced", "calm"):
             conn.execute("INSERT INTO conversations (id, title, created_at, updated_at) "
                          "VALUES (?, 't', '2026-01-01', '2026-01-01')", (cid,))  # fmt: skip
