@@ -54,9 +54,10 @@ def start(command: list[str], env: dict[str, str]) -> tuple[subprocess.Popen, in
 
 
 def sidecar_cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process and its reaped children (Linux /proc)."""
+    """User + system CPU seconds of the process itself (Linux /proc): not its reaped children,
+    whose CPU lands all at once when an idle parse worker retires."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:13]) / os.sysconf("SC_CLK_TCK")
 
 
 def score(questions: list[dict], ranked: list[list[dict]], is_relevant) -> dict[str, float]:
