@@ -62,6 +62,8 @@ class IndexCache:
         """Change an index (and save it durably), unless it was dropped meanwhile (its base
         deleted or re-embedded while a cancelled ingest's thread was still running): a dropped
         index must not write its folder back. False when skipped."""
+        if save and self.current(kb_id) is index:
+            index.prepare()  # a graph growth (slow at scale) is built outside both locks
         with self._lock:
             if self._open.get(kb_id) is not index:
                 return False

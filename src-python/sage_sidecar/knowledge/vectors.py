@@ -79,6 +79,8 @@ class VectorIndex:
         self._graph_gen = 0
         self._exact = numpy.zeros((0, dim), dtype=numpy.float32)  # rows of slots ≥ graph_count
         self._sorted: tuple[numpy.ndarray, numpy.ndarray] | None = None  # live ids sorted, slots
+        self._preparing = False  # a graph growth is being built outside the lock
+        self._prepared: tuple[int, int, Path] | None = None  # (from generation, up to slot, file)
         self._dirty = False
 
     @classmethod
@@ -261,6 +263,33 @@ class VectorIndex:
 
     # -- disk -----------------------------------------------------------------------------
 
+    def prepare(self) -> None:
+        """Build the grown graph the next `save()` needs, without holding the index's lock:
+        adding 50k rows to a graph takes a minute or more at 1M rows, and searches must not
+        wait for it. Optional — `save()` grows the graph itself when nothing was prepared — and
+        only where the folder exists (a dropped index must not bring its folder back)."""
+        with self._lock:
+            base, gen, upto = self._graph_count, self._graph_gen, self._count
+            if self._preparing or upto - base <= self.exact_limit or not self.directory.is_dir():
+                return
+            self._preparing = True
+            fresh = base + numpy.flatnonzero(self._alive[base:upto])
+            rows = self._exact[fresh - base].copy()
+        temporary = self.directory / (_graph_name(gen + 1) + ".tmp")
+        try:
+            self._build_graph(temporary, base, gen, fresh, rows)
+        except OSError:  # e.g. the folder dropped meanwhile; save() will grow it if needed
+            _unlink_quietly(temporary)
+            return
+        finally:
+            with self._lock:
+                self._preparing = False
+        with self._lock:
+            if self._graph_gen == gen:
+                self._prepared = (gen, upto, temporary)
+            else:
+                _unlink_quietly(temporary)
+
     def save(self) -> None:
         """Write the index durably and atomically (no-op when nothing changed)."""
         with self._lock:
@@ -269,9 +298,20 @@ class VectorIndex:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._append_rows()
             graph, graph_count, graph_gen = self._graph, self._graph_count, self._graph_gen
-            if self._count - self._graph_count > self.exact_limit:
+            prepared, self._prepared = self._prepared, None
+            if prepared is not None and prepared[0] == self._graph_gen:
+                _, graph_count, temporary = prepared
+                graph_gen = self._graph_gen + 1
+                graph = self._install_graph(temporary, graph_gen)
+            elif self._count - self._graph_count > self.exact_limit and not self._preparing:
+                fresh = self._graph_count + numpy.flatnonzero(
+                    self._alive[self._graph_count : self._count]
+                )
                 graph_count, graph_gen = self._count, self._graph_gen + 1
-                graph = self._grow_graph(self.directory / _graph_name(graph_gen))
+                temporary = self.directory / (_graph_name(graph_gen) + ".tmp")
+                rows = self._exact[fresh - self._graph_count]
+                self._build_graph(temporary, self._graph_count, self._graph_gen, fresh, rows)
+                graph = self._install_graph(temporary, graph_gen)
             self._write_manifest(graph_count, graph_gen)
             if graph_count != self._graph_count:
                 self._exact = self._exact[graph_count - self._graph_count :].copy()
@@ -301,18 +341,22 @@ class VectorIndex:
                 os.fsync(out.fileno())
         self._saved = self._count
 
-    def _grow_graph(self, path: Path) -> ann.Graph:
-        """Add the exact part's live rows to the graph, saved as a new generation (the mapped
-        current one cannot change), durably; returns the new one, mapped."""
-        current = self.directory / _graph_name(self._graph_gen)
-        graph = ann.Graph.load(current, self.dim) if self._graph_count else ann.Graph(self.dim)
-        fresh = self._graph_count + numpy.flatnonzero(self._alive[self._graph_count : self._count])
-        graph.add(fresh, self._exact[fresh - self._graph_count])
-        temporary = path.with_name(path.name + ".tmp")
-        graph.save(temporary)
-        _fsync_file(temporary)
+    def _build_graph(
+        self, path: Path, base: int, gen: int, slots: numpy.ndarray, rows: numpy.ndarray
+    ) -> None:
+        """The graph of generation `gen` (slots below `base`) plus these rows, added
+        incrementally, not rebuilt, written durably to `path` (the mapped graph cannot change,
+        so each growth is a new generation)."""
+        current = self.directory / _graph_name(gen)
+        graph = ann.Graph.load(current, self.dim) if base else ann.Graph(self.dim)
+        graph.add(slots, rows)
+        graph.save(path)
+        _fsync_file(path)
+
+    def _install_graph(self, temporary: Path, gen: int) -> ann.Graph:
+        """Rename a built graph into place (the manifest, written next, commits it); mapped."""
+        path = self.directory / _graph_name(gen)
         os.replace(temporary, path)
-        del graph
         return ann.Graph.view(path, self.dim)
 
     def _write_manifest(self, graph_count: int, graph_gen: int) -> None:
