@@ -13,10 +13,13 @@ or failed with a readable `error`. Nothing lives only in memory, so a restart lo
   embedding, so embedded files of one base wait (as `embedding`, progress 1) until the queue
   moves to another base, runs dry, or SAVE_EVERY_S passes; then one save makes them all ready.
 
-One worker per process: embedding is CPU-bound and the target machine has 2 cores. Parsing and
-chunking run in a parse worker process with a time budget and a memory limit (`parse_worker.py`),
-killed when its file is deleted or re-indexed mid-parse (`cancel`); embedding runs in threads (the
-embedder does its own), so the event loop keeps serving.
+One worker per process, but a pipeline of PIPELINE_DEPTH files: while one file embeds (CPU-bound,
+in the embedder's thread), the next is claimed, parsed and chunked (in a parse worker process with
+a time budget and a memory limit, `parse_worker.py`) and its chunks written to SQLite, so the
+embedder never waits for them (bench/ingest). Files embed one after another in the order they
+were claimed (each waits for its predecessor's turn), so the index and the grouped saves see them
+in queue order. A file deleted or re-indexed mid-way is cancelled at whichever stage it is in
+(`cancel`); the parse worker process is killed with it.
 Progress goes out on the event bus as `knowledge.file` and `knowledge.base` events.
 """
 
@@ -60,8 +63,13 @@ EMBED_BATCH = 64
 # for 0.2 s in bench/hostile).
 INSERT_BATCH = 256
 MAX_ATTEMPTS = 3
+# Files in flight: one embedding, the next parsed and written meanwhile. More would only hold more
+# chunks in memory; the embedder cannot go faster than one file at a time.
+PIPELINE_DEPTH = 2
 PROGRESS_WRITE_S = 1.0  # progress is published every batch but written at most this often
 SAVE_EVERY_S = 2.0  # longest an embedded file waits for the grouped index save
+# A failing embedder call fails its file only: the files before and after it go on.
+EMBED_FAILED = "The embedder failed on this file: {detail}"
 INTERRUPTED = "Indexing was interrupted {n} times while reading this file; it was given up."
 
 EmbedderFor = Callable[[str], Awaitable[Embedder]]
@@ -115,9 +123,11 @@ class IngestWorker:
         self._parser = parser
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
-        self._current: tuple[Job, asyncio.Task[None]] | None = None
+        self._active: dict[str, tuple[Job, asyncio.Task[None]]] = {}  # file id → its pipeline
+        self._last_turn: asyncio.Future[None] | None = None  # the latest file's turn to embed
         self._pending: list[Job] = []  # embedded, in the index in memory, waiting for its save
         self._pending_since = 0.0
+        self._saving = asyncio.Lock()  # the loop and a file switching bases may both save
         self.embed_batch = EMBED_BATCH
 
     # --- life -------------------------------------------------------------------------------
@@ -128,24 +138,16 @@ class IngestWorker:
         self.wake()
 
     async def stop(self) -> None:
-        current = self._current[0] if self._current is not None else None
         if self._loop_task is not None:
             self._loop_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
         await self._save_pending()  # embedded files need not be embedded again after a restart
-        if current is not None:
-            await self._give_back_attempt(current.file_id)
 
-    async def _give_back_attempt(self, file_id: str) -> None:
-        """A quit is not a failed attempt: the file cut off by a clean shutdown is queued again
-        without counting towards MAX_ATTEMPTS (only crashes and kills do)."""
-        async with self._db.session() as session:
-            file = await session.get(KnowledgeFile, file_id)
-            if file is not None and file.status in ("parsing", "embedding"):
-                file.status, file.progress = "queued", 0.0
-                file.attempts = max(0, file.attempts - 1)
-                await session.commit()
+    @property
+    def in_flight(self) -> int:
+        """Files being parsed or embedded right now (0 once stopped)."""
+        return len(self._active)
 
     def wake(self) -> None:
         self._wake.set()
@@ -169,13 +171,12 @@ class IngestWorker:
     async def cancel(self, *, file_ids: Collection[str] = (), kb_id: str | None = None) -> None:
         """Stop work on these files (or this base) now: they are being deleted or re-indexed."""
         self._pending = [j for j in self._pending if j.file_id not in file_ids and j.kb_id != kb_id]
-        if self._current is None:
-            return
-        job, task = self._current
-        if job.file_id in file_ids or job.kb_id == kb_id:
+        tasks = [task for job, task in self._active.values()
+                 if job.file_id in file_ids or job.kb_id == kb_id]  # fmt: skip
+        for task in tasks:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait({task})
+        if tasks:
+            await asyncio.wait(tasks)
 
     async def _run(self) -> None:
         # One "database is locked" (a writer elsewhere held the lock past the busy timeout) must
@@ -183,34 +184,75 @@ class IngestWorker:
         await retry_while_locked("ingest worker", self._work)
 
     async def _work(self) -> None:
-        while True:
-            if self._pending and time.monotonic() - self._pending_since >= SAVE_EVERY_S:
-                await self._save_pending()
-            self._wake.clear()  # before looking: a file queued from now on wakes us
-            job = await self._claim()
-            if job is None:
-                await self._save_pending()
-                await self._wake.wait()
+        try:
+            while True:
+                if self._pending and time.monotonic() - self._pending_since >= SAVE_EVERY_S:
+                    await self._save_pending()
+                await self._reap()
+                if len(self._active) < PIPELINE_DEPTH:
+                    self._wake.clear()  # before looking: a file queued from now on wakes us
+                    job = await self._claim()
+                    if job is not None:
+                        self._start(job)
+                        continue
+                    if not self._active:
+                        await self._save_pending()
+                        await self._wake.wait()
+                        continue
+                await self._wait_for_change()
+        finally:
+            await self._abandon_active()
+
+    def _start(self, job: Job) -> None:
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        task = asyncio.create_task(self._process(job, self._last_turn, turn))
+        self._last_turn = turn
+        self._active[job.file_id] = (job, task)
+
+    async def _wait_for_change(self) -> None:
+        """Until a file in flight finishes, a new file is queued (if there is room for it), or
+        the grouped save is due."""
+        waits: set[asyncio.Future[Any]] = {task for _, task in self._active.values()}
+        woken = None
+        if len(self._active) < PIPELINE_DEPTH:
+            woken = asyncio.ensure_future(self._wake.wait())
+            waits.add(woken)
+        try:
+            await asyncio.wait(waits, timeout=SAVE_EVERY_S, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if woken is not None:
+                woken.cancel()
+
+    async def _reap(self) -> None:
+        """Forget finished files; a locked database queues its file again and ends this run of
+        the loop (_run waits before going on)."""
+        for file_id, (job, task) in list(self._active.items()):
+            if not task.done():
                 continue
-            if self._pending and self._pending[0].kb_id != job.kb_id:
-                await self._save_pending()
-            task = asyncio.create_task(self._process(job))
-            self._current = (job, task)
-            try:
-                await asyncio.wait({task})  # a cancel() of this file must not stop the loop
-            except asyncio.CancelledError:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-                raise
-            finally:
-                self._current = None
+            del self._active[file_id]
             error = None if task.cancelled() else task.exception()
             if error is not None and is_database_locked(error):
                 await retry_while_locked("ingest worker", self._queue_again, job)
-                raise error  # _run waits before the next claim
+                raise error
             if error is not None:
                 log.error("ingest of %s crashed", job.file_id, exc_info=error)
+
+    async def _abandon_active(self) -> None:
+        """The loop ends (shutdown, or a locked database): files still in flight are cancelled
+        and queued again, the attempt not counted (a quit or a lock is not the file's fault)."""
+        if not self._active:
+            return
+        entries = list(self._active.values())
+        self._active.clear()
+        for _, task in entries:
+            task.cancel()
+        await asyncio.wait([task for _, task in entries])
+        self._last_turn = None
+        for job, _ in entries:
+            try:
+                await _to_the_end(self._queue_again(job))
+            except Exception:  # recover() queues it again at the next start
+                log.warning("could not queue %s again", job.file_id, exc_info=True)
 
     # --- one file -----------------------------------------------------------------------------
 
@@ -235,7 +277,11 @@ class IngestWorker:
             return Job(file.id, kb.id, self._storage / file.stored_path, file.kind, file.name,
                        kb.embedder, kb.chunk_tokens, kb.chunk_overlap, kb.embedding_dim)  # fmt: skip
 
-    async def _process(self, job: Job) -> None:
+    async def _process(
+        self, job: Job, after: asyncio.Future[None] | None, turn: asyncio.Future[None]
+    ) -> None:
+        """Parse and write this file's chunks at once, then embed when the file claimed before it
+        has embedded (`after`), and hand the turn on (`turn`) however this ends."""
         started = time.perf_counter()
         try:
             await _to_the_end(
@@ -249,7 +295,17 @@ class IngestWorker:
             embedder = await self._embedder_for(job.embedder)
             await _import_numpy()
             ids = await _to_the_end(self._insert_chunks(job, chunks))
-            vectors = await self._embed(job, embedder, chunks)
+            if after is not None:
+                await after  # always resolved, however the file before this one ended
+            if self._pending and self._pending[0].kb_id != job.kb_id:
+                await self._save_pending()  # one base per grouped save
+            try:
+                vectors = await self._embed(job, embedder, chunks)
+            except (asyncio.CancelledError, DomainError):
+                raise
+            except Exception as error:
+                log.exception("embedding %s failed", job.file_id)
+                raise IngestFailure(EMBED_FAILED.format(detail=_first_line(error))) from error
             await self._store_vectors(job, ids, vectors)
             if not self._pending:
                 self._pending_since = time.monotonic()
@@ -260,12 +316,14 @@ class IngestWorker:
             raise
         except (ParseError, IngestFailure, DomainError) as error:  # DomainError: the embedder's
             await self._fail(job, str(error))
-        except Exception as error:  # the embedder or the index: fail this file, keep the worker
+        except Exception as error:  # the index or the database: fail this file, keep the worker
             if is_database_locked(error):
-                raise  # not the file's fault: _work queues it again
+                raise  # not the file's fault: _reap queues it again
             log.exception("ingest of %s failed", job.file_id)
-            detail = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
-            await self._fail(job, f"Indexing failed: {detail or type(error).__name__}")
+            await self._fail(job, f"Indexing failed: {_first_line(error)}")
+        finally:
+            if not turn.done():
+                turn.set_result(None)
 
     async def _insert_chunks(self, job: Job, chunks: list[Chunk]) -> list[int]:
         async with self._db.session() as session:
@@ -334,6 +392,10 @@ class IngestWorker:
         """One durable save of the base's index, then every file waiting for it is ready. If the
         index was dropped meanwhile (base deleted or re-indexed), they are already gone or
         queued again, and nothing is marked."""
+        async with self._saving:
+            await self._save_pending_now()
+
+    async def _save_pending_now(self) -> None:
         if not self._pending:
             return
         jobs = self._pending  # kept until marked: a locked database leaves them for next time
@@ -342,7 +404,7 @@ class IngestWorker:
         if index is None or not await asyncio.to_thread(
             self._indexes.write, kb_id, index, lambda _index: None
         ):
-            self._pending = []
+            self._pending = [j for j in self._pending if j not in jobs]
             return
         async with self._db.session() as session:
             files = await session.scalars(
@@ -356,7 +418,7 @@ class IngestWorker:
                 file.status, file.progress = "ready", 1.0
             kb = await store.refresh_counts(session, kb_id)
             await session.commit()
-        self._pending = []
+        self._pending = [j for j in self._pending if j not in jobs]  # a file may embed meanwhile
         for file in ready:
             self._publish_file(file)
         if kb is not None:
@@ -407,6 +469,11 @@ class IngestWorker:
         self._events.publish(KnowledgeFileEvent(
             kb_id=file.kb_id, file_id=file.id, name=file.name, status=file.status,
             progress=file.progress, error=file.error, chunk_count=file.chunk_count))  # fmt: skip
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
 
 
 async def _import_numpy() -> None:
