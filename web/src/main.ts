@@ -6,6 +6,10 @@ import { i18n } from './i18n'
 import { router } from './router'
 import { installExternalLinks } from './composables/externalLinks'
 import { applyTheme, savedTheme } from './composables/theme'
+// Fonts ship with the app (a fresh Linux install has no CJK font: Chinese showed as boxes); their
+// CSS splits each font by unicode-range, so the webview loads only the subsets a screen uses.
+import '@fontsource-variable/inter'
+import '@fontsource/noto-sans-sc/400.css'
 import './styles.css'
 
 applyTheme(savedTheme())
