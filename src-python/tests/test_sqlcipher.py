@@ -245,3 +245,25 @@ async def test_driver_errors_on_an_encrypted_database_are_sqlalchemys(settings: 
                 )
     finally:
         await db.dispose()
+
+
+def test_starting_afresh_sets_the_encrypted_database_aside_whole(settings: Settings, auth):
+    """The user's choice when the key is gone: the shell writes the start-fresh marker and
+    restarts; the database (and its WAL) is moved whole into backups/, and a new one starts."""
+    with_history(settings, auth)
+    switch(settings, auth, encrypted=True)
+    db = settings.db_path
+    before = db.read_bytes()
+    keychain.delete_secret(cipher.KEY_NAME)
+    cipher.forget_keys()
+    with pytest.raises(StartupFailure):
+        upgrade_to_head(db)
+    conversion.start_fresh_path(db).write_bytes(b"")
+    with start(settings) as client:
+        assert client.get("/api/conversations", headers=auth).json() == []
+        assert client.get(URL, headers=auth).json()["encrypted"] is False
+    [kept] = (settings.data_dir / "backups").glob("set-aside-*")
+    assert (kept / db.name).read_bytes() == before  # untouched, still encrypted
+    assert not conversion.start_fresh_path(db).exists()
+    with start(settings) as client:  # the next start keeps the new database
+        assert client.get("/api/conversations", headers=auth).json() == []

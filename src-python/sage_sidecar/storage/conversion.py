@@ -25,6 +25,10 @@ after step 5, so only the clean-up is left; otherwise the conversion starts over
 copy is removed first). A conversion that fails leaves the database as it was, drops the marker
 and records why in `agent_platform.db.conversion-failed` for the Privacy page.
 
+Starting afresh when the key is gone (the user's choice on the start-up error): the shell writes
+`agent_platform.db.start-fresh` and restarts the sidecar, which moves the database whole into
+`backups/set-aside-<time>/` before anything else (`set_aside_if_asked`).
+
 Tests set SAGE_TEST_CONVERSION_CRASH_AT=<step> to kill the process with SIGKILL right after a
 step; a frozen app ignores it.
 """
@@ -34,6 +38,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -92,9 +97,42 @@ def last_failure(db_path: Path) -> dict[str, str] | None:
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else None
 
 
+def start_fresh_path(db_path: Path) -> Path:
+    """The shell writes this (empty) file before restarting the sidecar when the user chose to
+    start afresh because the database's key is gone: the next start sets the database aside."""
+    return db_path.with_name(db_path.name + ".start-fresh")
+
+
+def set_aside_if_asked(db_path: Path) -> Path | None:
+    """Move the database (and its WAL and shared memory) into `backups/set-aside-<time>/`, kept
+    whole (still encrypted, it opens again once its key is back), when start_fresh_path exists;
+    return the folder. A kill at any point resumes into the same folder: the marker holds it."""
+    marker = start_fresh_path(db_path)
+    if not marker.exists():
+        return None
+    folder_name = marker.read_text(encoding="utf-8").strip()
+    if not folder_name:
+        folder_name = "set-aside-" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        _write_durably(marker, folder_name)
+    folder = db_path.parent / "backups" / Path(folder_name).name
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in (db_path.name, f"{db_path.name}-wal", f"{db_path.name}-shm"):
+        if (db_path.parent / name).exists():
+            os.replace(db_path.parent / name, folder / name)
+    for leftover in (marker_path(db_path), failure_path(db_path), _copy_path(db_path)):
+        leftover.unlink(missing_ok=True)
+    _fsync_dir(db_path.parent)
+    marker.unlink()
+    _fsync_dir(db_path.parent)
+    cipher.forget_keys()
+    log.warning("the database was set aside in %s; starting with a new one", folder)
+    return folder
+
+
 def apply_pending(db_path: Path) -> None:
     """Carry out a requested conversion (start-up, before any connection). Never raises for a
     failed conversion: the database is left as it was and the failure recorded."""
+    set_aside_if_asked(db_path)
     target = pending(db_path)
     _copy_path(db_path).unlink(missing_ok=True)  # a copy cut off by a crash
     if target is None:
