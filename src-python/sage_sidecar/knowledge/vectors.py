@@ -53,8 +53,9 @@ _LEGACY_HEADER = struct.Struct("<8sIQ")  # magic, dim, count
 # query on 2 cores (bench/retrieval), and a graph is not worth its build below that.
 EXACT_LIMIT = 50_000
 # A filter allowing at most this many graph rows is answered exactly from the rows file (a
-# gather of a few MB), past it by the graph with over-fetching.
-_GATHER_LIMIT = 2_000
+# gather of up to 30 MB, ~10 ms), past it by the graph, over-fetching by 4× the share hidden
+# (at 2× a 10% filter measured recall@10 0.946, at 4× 0.975).
+_GATHER_LIMIT = 20_000
 
 
 class CorruptIndexError(Exception):
@@ -189,7 +190,7 @@ class VectorIndex:
             return _empty()
         # The graph answers with its own int8 distances; fetch more than k, then rescore.
         share = graph_live / pool  # a filter or tombstones hide part of what the graph returns
-        fetch = int(max(k, ann.MIN_CANDIDATES) * share * 2) + (self._graph_count - graph_live)
+        fetch = int(max(k, ann.MIN_CANDIDATES) * share * 4) + (self._graph_count - graph_live)
         if (allowed is not None and pool <= _GATHER_LIMIT) or fetch >= self._graph_count:
             slots = (
                 numpy.flatnonzero(self._alive[: self._graph_count])
