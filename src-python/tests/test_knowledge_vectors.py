@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import numpy
 import pytest
@@ -413,3 +414,31 @@ def test_a_graph_growth_is_built_outside_the_locks_while_searches_go_on(tmp_path
     assert index.search(query, 1)[0] == (900, pytest.approx(1.0))  # still in the exact part
     again = VectorIndex.open(tmp_path / "kb", DIM)
     assert len(again) == 301 and again.search(query, 1)[0][0] == 900
+
+
+FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
+
+
+@pytest.mark.skipif(not FROZEN.exists(), reason="no frozen build: run scripts/build-sidecar.sh")
+def test_the_frozen_sidecar_builds_maps_and_searches_a_graph(tmp_path):
+    """usearch and its SIMD kernels (numkong, loaded through ctypes) made it into the bundle."""
+    script = tmp_path / "graph.py"
+    script.write_text(
+        textwrap.dedent(f"""
+        import json, numpy
+        from pathlib import Path
+        from sage_sidecar.knowledge.vectors import VectorIndex
+        rows = numpy.random.default_rng(0).standard_normal((500, 32)).astype(numpy.float32)
+        rows /= numpy.linalg.norm(rows, axis=1, keepdims=True)
+        index = VectorIndex.open(Path({str(tmp_path / "kb")!r}), 32, exact_limit=100)
+        index.add(numpy.arange(500), rows)
+        index.save()
+        again = VectorIndex.open(Path({str(tmp_path / "kb")!r}), 32)
+        print(json.dumps([again._graph_count, again.search(rows[7], 1)[0][0]]))
+        """)
+    )
+    result = subprocess.run(
+        [str(FROZEN), "--run-python", str(script)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[500, 7]"
