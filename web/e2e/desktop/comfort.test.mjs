@@ -85,6 +85,11 @@ describe('scheduled tasks in the tray, start at login, the quick-ask shortcut, l
     await app.driver.executeScript('arguments[0].scrollIntoView({ block: "center" })', element)
     return element
   }
+  // Settings' sections load on their own and move the page: a native click can land on what
+  // moved into its place, so controls are clicked from script.
+  const clickOn = (element) => app.driver.executeScript('arguments[0].click()', element)
+  /** The page's alerts, to say why a wait failed. */
+  const alerts = async () => Promise.all((await app.driver.findElements(By.css('[role="alert"]'))).map((a) => a.getText()))
 
   before(async () => {
     bus = await startDesktopBus()
@@ -132,13 +137,15 @@ describe('scheduled tasks in the tray, start at login, the quick-ask shortcut, l
     const toggle = await inView('[data-testid="start-at-login"]', 'the start-at-login switch')
     assert.equal(await toggle.isSelected(), false)
     assert.deepEqual(entries(), [])
-    await toggle.click()
-    await waitFor(() => entries().length === 1, { what: 'the autostart entry' })
+    await clickOn(toggle)
+    await waitFor(() => entries().length === 1, { what: 'the autostart entry' }).catch(async (error) => {
+      throw new Error(`${error.message}; alerts: ${JSON.stringify(await alerts())}`)
+    })
     const entry = readFileSync(join(dir, entries()[0]), 'utf8')
     assert.match(entry, /^\[Desktop Entry\]/)
     assert.ok(entry.includes(`Exec=${app.appEnv.SAGE_APP_BIN ?? APP}`) || entry.includes('Exec=/'), entry)
     assert.ok(await toggle.isSelected())
-    await toggle.click()
+    await clickOn(toggle)
     await waitFor(() => entries().length === 0, { what: 'the entry removed' })
     assert.equal(await toggle.isSelected(), false)
   })
@@ -157,7 +164,7 @@ describe('scheduled tasks in the tray, start at login, the quick-ask shortcut, l
   test('a new shortcut is recorded in Settings, and one another app holds is refused readably', async () => {
     await openSettings()
     assert.equal(await (await inView('[data-testid="shortcut-current"]', 'the shortcut')).getText(), 'Ctrl+Shift+Space')
-    await (await find(app.driver, '[data-testid="shortcut-change"]')).click()
+    await clickOn(await find(app.driver, '[data-testid="shortcut-change"]'))
     const recorder = await waitFor(() => find(app.driver, '[data-testid="shortcut-recorder"]'), { what: 'the recorder' })
     await recorder.sendKeys(Key.chord(Key.CONTROL, Key.ALT, 'k'))
     await waitFor(async () => (await (await find(app.driver, '[data-testid="shortcut-current"]'))?.getText()) === 'Ctrl+Alt+K', {
@@ -177,7 +184,7 @@ describe('scheduled tasks in the tray, start at login, the quick-ask shortcut, l
 
     const other = await grabElsewhere('control+mod1', 'j')
     try {
-      await (await find(app.driver, '[data-testid="shortcut-change"]')).click()
+      await clickOn(await find(app.driver, '[data-testid="shortcut-change"]'))
       const again = await waitFor(() => find(app.driver, '[data-testid="shortcut-recorder"]'), { what: 'the recorder' })
       await again.sendKeys(Key.chord(Key.CONTROL, Key.ALT, 'j'))
       const error = await waitFor(() => find(app.driver, '[data-testid="shortcut-error"]'), { what: 'the refusal' })
