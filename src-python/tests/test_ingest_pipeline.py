@@ -9,6 +9,7 @@ import asyncio
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -157,3 +158,31 @@ def test_shutdown_stops_every_file_in_flight_and_counts_no_attempt(
     with sqlite3.connect(settings.db_path) as conn:
         rows = dict(conn.execute("SELECT name, status || ':' || attempts FROM knowledge_files"))
     assert rows == {"doca.txt": "queued:0", "docb.txt": "queued:0", "docc.txt": "queued:0"}
+
+
+def test_a_file_that_embeds_during_a_grouped_save_waits_for_the_next_one(
+    client: TestClient, auth, gated: GatedEmbedder
+):
+    """The save awaits the index write; a file finishing meanwhile joins the pending list and
+    must stay there (it was dropped, and stuck as `embedding`, before)."""
+    from sage_sidecar.knowledge.ingest import Job
+
+    kb = create_base(client, auth)
+    [a] = upload(client, auth, kb["id"], doc("doca")).json()
+    wait_indexed(client, auth, kb["id"], timeout=WAIT_S)
+    worker = client.app.state.sage.knowledge.worker  # type: ignore[attr-defined]
+
+    def job(file_id: str) -> Job:
+        return Job(file_id, kb["id"], Path("unused"), "txt", file_id, "local", 200, 20, 384)
+
+    async def save_while_one_arrives() -> list[str]:
+        worker._pending = [job(a["id"])]
+        saving = asyncio.create_task(worker._save_pending())
+        await asyncio.sleep(0)  # the save is under way, awaiting the index write
+        worker._pending.append(job("late"))
+        await saving
+        left = [j.file_id for j in worker._pending]
+        worker._pending = []
+        return left
+
+    assert portal(client).call(save_while_one_arrives) == ["late"]

@@ -398,7 +398,8 @@ class IngestWorker:
     async def _save_pending_now(self) -> None:
         if not self._pending:
             return
-        jobs = self._pending  # kept until marked: a locked database leaves them for next time
+        # A copy: files embedding meanwhile append to self._pending and wait for the next save.
+        jobs = list(self._pending)  # kept until marked: a locked database leaves them for next time
         kb_id = jobs[0].kb_id
         index = self._indexes.current(kb_id)
         if index is None or not await asyncio.to_thread(
@@ -419,6 +420,7 @@ class IngestWorker:
             kb = await store.refresh_counts(session, kb_id)
             await session.commit()
         self._pending = [j for j in self._pending if j not in jobs]  # a file may embed meanwhile
+        self._pending_since = time.monotonic()  # those left wait for the next save
         for file in ready:
             self._publish_file(file)
         if kb is not None:
