@@ -1,0 +1,52 @@
+// Delete with Undo against the real sidecar: a deleted conversation hides at once, a toast offers
+// Undo (nothing is sent yet: it is still on the server), Undo brings it back; deleted again and left
+// alone, the DELETE reaches the server after the delay. An empty list then teaches what it is for.
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+
+import { saveArtifact, startSidecar, startUi, waitFor } from '../support.mjs'
+
+describe('delete a conversation with Undo', () => {
+  let ui, sidecar
+
+  before(async () => {
+    ui = await startUi()
+    sidecar = await startSidecar({ SAGE_CORS_ORIGINS: ui.origin, SAGE_AUTO_TITLE: '0' })
+    const sage = (await sidecar.api('GET', '/api/agents')).find((a) => a.is_default)
+    await sidecar.api('POST', `/api/conversations/import?agent_id=${sage.id}`, {
+      format: 'sage.conversation.v1', title: 'Keep or drop', messages: [{ role: 'user', content: 'hello' }],
+    })
+  })
+
+  after(async () => {
+    await ui?.close()
+    sidecar?.stop()
+  })
+
+  it('hides it, offers Undo, and deletes it on the server only after the delay', { timeout: 60_000 }, async () => {
+    const page = await ui.open(sidecar.config, '/')
+    try {
+      const item = page.locator('.conversation', { hasText: 'Keep or drop' })
+      await item.waitFor()
+      const onServer = async () => (await sidecar.api('GET', '/api/conversations')).some((c) => c.title === 'Keep or drop')
+
+      await page.getByRole('button', { name: 'Delete' }).first().click()
+      await item.waitFor({ state: 'detached' })
+      const toast = page.getByTestId('toast')
+      await toast.getByText('Conversation “Keep or drop” deleted').waitFor()
+      assert.equal(await onServer(), true, 'nothing is deleted while Undo is offered')
+      saveArtifact('undo-toast.png', (await page.screenshot()).toString('base64'))
+      await toast.getByRole('button', { name: 'Undo' }).click()
+      await item.waitFor()
+      await page.waitForTimeout(5_500)
+      assert.equal(await onServer(), true, 'Undo kept it')
+
+      await page.getByRole('button', { name: 'Delete' }).first().click()
+      await item.waitFor({ state: 'detached' })
+      await waitFor(async () => !(await onServer()), { timeoutMs: 10_000, what: 'the DELETE after the undo delay' })
+      await page.getByTestId('empty-state').getByText('No conversations yet').waitFor()
+    } finally {
+      await page.close()
+    }
+  })
+})
