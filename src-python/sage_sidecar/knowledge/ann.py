@@ -10,10 +10,14 @@ scales each int8 vector by its own norm, so unit float vectors lose little in th
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy
-from usearch.index import Index
+
+if TYPE_CHECKING:
+    from usearch.index import Index
 
 CONNECTIVITY = 16
 EXPANSION_ADD = 64
@@ -22,12 +26,24 @@ MIN_CANDIDATES = 40  # the caller fetches 4× this (at least) per query before r
 _THREADS = 2  # the sidecar never has more than this to itself
 
 
+@cache
+def _usearch_index() -> type[Index]:
+    """usearch's Index class, imported on first use and only after onnxruntime: loading
+    onnxruntime's library after usearch's compiled module crashes the process (SIGSEGV in
+    onnxruntime's initialisers, tests/test_ann_load_order.py),
+    while the other order works. Lazy also keeps usearch out of start-up."""
+    import onnxruntime  # noqa: F401  (load order, see above)
+    from usearch.index import Index
+
+    return Index
+
+
 class Graph:
     """Add, save, load or map, search. Not thread-safe: `VectorIndex` holds its lock."""
 
     def __init__(self, dim: int, index: Index | None = None) -> None:
         self.dim = dim
-        self._index = index or Index(
+        self._index = index or _usearch_index()(
             ndim=dim,
             metric="cos",
             dtype="i8",
@@ -48,7 +64,7 @@ class Graph:
 
     @classmethod
     def _restore(cls, path: Path, dim: int, *, view: bool) -> Graph:
-        index = Index.restore(
+        index = _usearch_index().restore(
             str(path), view=view, expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH
         )
         if index is None or index.ndim != dim:
