@@ -3,6 +3,7 @@ fn main() {
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
         "get_connection",
         "restart_sidecar",
+        "start_fresh",
         "update_status",
         "check_for_updates",
         "install_update",

@@ -1,7 +1,7 @@
 //! Every command the UI may invoke, thin: each calls its module and maps errors to the one
 //! `CommandError`. Each needs a permission (`build.rs` declares them; `capabilities/` grants
 //! them per window).
-use tauri::{AppHandle, Runtime, State, Window};
+use tauri::{AppHandle, Manager, Runtime, State, Window};
 
 use crate::error::CommandError;
 use crate::hotkey::{self, ShortcutStatus};
@@ -21,6 +21,16 @@ pub async fn get_connection(state: State<'_, SidecarState>) -> Result<SageConfig
 /// Start a fresh sidecar (the UI's Retry/Restart after a failure); every window hears of it.
 #[tauri::command]
 pub async fn restart_sidecar<R: Runtime>(app: AppHandle<R>) -> Result<SageConfig, CommandError> {
+    Ok(supervisor::restart(&app).await?)
+}
+
+/// "Start fresh, keeping the old database aside": leave the marker the sidecar acts on at start,
+/// then start a fresh sidecar. The old database is moved, never deleted.
+#[tauri::command]
+pub async fn start_fresh<R: Runtime>(app: AppHandle<R>) -> Result<SageConfig, CommandError> {
+    let marker = app.state::<SidecarState>().layout.start_fresh_marker();
+    std::fs::write(&marker, b"")
+        .map_err(|error| CommandError::Shell { message: format!("{}: {error}", marker.display()) })?;
     Ok(supervisor::restart(&app).await?)
 }
 

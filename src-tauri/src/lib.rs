@@ -60,6 +60,7 @@ pub fn run() {
         .invoke_handler(tauri::generate_handler![
             commands::get_connection,
             commands::restart_sidecar,
+            commands::start_fresh,
             commands::update_status,
             commands::check_for_updates,
             commands::install_update,

@@ -56,11 +56,27 @@ impl DataLayout {
     pub fn root(&self) -> &Path {
         &self.root
     }
+
+    /// Asks the next sidecar to set the database aside whole (into `backups/`) and start with a
+    /// new one: the way out when an encrypted database's key is gone. The sidecar acts on it
+    /// before it opens the database (src-python/sage_sidecar/storage/conversion.py).
+    pub fn start_fresh_marker(&self) -> PathBuf {
+        self.root.join("agent_platform.db.start-fresh")
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_fresh_marker_is_the_one_the_sidecar_reads() {
+        // storage/conversion.py `start_fresh_path`: the database's name + ".start-fresh".
+        let conversion = include_str!("../../src-python/sage_sidecar/storage/conversion.py");
+        assert!(conversion.contains(r#"db_path.name + ".start-fresh""#));
+        let layout = DataLayout::resolve(Some(PathBuf::from("/data")), None).unwrap();
+        assert_eq!(layout.start_fresh_marker(), PathBuf::from("/data/agent_platform.db.start-fresh"));
+    }
 
     #[test]
     fn platform_dir_gets_sage_data_suffix() {

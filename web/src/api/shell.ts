@@ -58,6 +58,8 @@ export const getConnection = () => command<SageConfig>('get_connection')
 
 /** Ask the shell for a fresh sidecar; resolves with the new connection. */
 export const restartSidecar = () => command<SageConfig>('restart_sidecar')
+/** Set an unopenable database aside (into backups/) and start a sidecar on a new one. */
+export const startFresh = () => command<SageConfig>('start_fresh')
 
 /** Subscribe to a shell event; outside Tauri there are none, so nothing to undo. */
 export async function onShellEvent<T>(name: string, handler: (payload: T) => void): Promise<() => void> {

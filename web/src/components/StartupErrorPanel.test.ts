@@ -1,5 +1,5 @@
 import { mount } from '@vue/test-utils'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createI18n } from 'vue-i18n'
 
 import type { StartupError } from '@/api'
@@ -29,5 +29,30 @@ describe('StartupErrorPanel', () => {
   it("shows the shell's message when there is no code", () => {
     const panel = show({ message: 'the sidecar exited before it was ready (exit code 1)', code: null })
     expect(panel.get('[data-testid="startup-message"]').text()).toBe('the sidecar exited before it was ready (exit code 1)')
+  })
+
+  describe('an encrypted database that cannot be opened', () => {
+    afterEach(() => {
+      vi.restoreAllMocks()
+      delete (window as { __TAURI_INTERNALS__?: unknown }).__TAURI_INTERNALS__
+    })
+    const keyGone = { message: 'key unavailable', code: 'storage.key_unavailable', params: { path: '/d/agent_platform.db', reason: 'locked' } }
+
+    it('offers to start fresh in the desktop app, and asks first', async () => {
+      ;(window as { __TAURI_INTERNALS__?: unknown }).__TAURI_INTERNALS__ = {}
+      const confirm = vi.spyOn(window, 'confirm').mockReturnValueOnce(false).mockReturnValueOnce(true)
+      const panel = show(keyGone)
+      await panel.get('[data-testid="start-fresh"]').trigger('click')
+      expect(panel.emitted('startFresh')).toBeUndefined() // declined
+      await panel.get('[data-testid="start-fresh"]').trigger('click')
+      expect(confirm).toHaveBeenCalledTimes(2)
+      expect(panel.emitted('startFresh')).toHaveLength(1)
+    })
+
+    it('offers nothing of the kind for other failures or in a plain browser', () => {
+      expect(show(keyGone).find('[data-testid="start-fresh"]').exists()).toBe(false)
+      ;(window as { __TAURI_INTERNALS__?: unknown }).__TAURI_INTERNALS__ = {}
+      expect(show({ message: 'exited', code: null }).find('[data-testid="start-fresh"]').exists()).toBe(false)
+    })
   })
 })

@@ -17,7 +17,7 @@ import {
   type SocketState,
   type StartupError,
 } from '@/api'
-import { getConnection, inTauri, onSidecarChanged, onSidecarFailed, restartSidecar, startupErrorOf } from '@/api/shell'
+import { getConnection, inTauri, onSidecarChanged, onSidecarFailed, restartSidecar, startFresh, startupErrorOf } from '@/api/shell'
 
 import { useChatStore } from './chat'
 
@@ -124,21 +124,26 @@ export const useConnectionStore = defineStore('connection', () => {
     phase.value = 'startup-error'
   }
 
-  async function retry(): Promise<void> {
-    if (phase.value === 'startup-error' && inTauri()) {
-      phase.value = 'connecting'
-      try {
-        await adopt(await restartSidecar())
-      } catch (e) {
-        startupError.value = startupErrorOf(e) ?? { ...(startupError.value as StartupError), message: (e as Error).message }
-        phase.value = 'startup-error'
-      }
-      return
+  /** Start a sidecar again after a startup error (`how` may set the old database aside first). */
+  async function restartAfterStartupError(how: () => Promise<SageConfig>): Promise<void> {
+    phase.value = 'connecting'
+    try {
+      await adopt(await how())
+    } catch (e) {
+      startupError.value = startupErrorOf(e) ?? { ...(startupError.value as StartupError), message: (e as Error).message }
+      phase.value = 'startup-error'
     }
+  }
+
+  async function retry(): Promise<void> {
+    if (phase.value === 'startup-error' && inTauri()) return restartAfterStartupError(restartSidecar)
     if (configSource().kind === 'shell') return start() // the shell never answered: ask again
     socket.value?.reconnectNow()
     await checkHealth()
   }
 
-  return { phase, health, error, startupError, socketState, events, start, retry, adopt, checkHealth, subscribe }
+  /** The encrypted database cannot be opened: keep it aside and start on a new one (desktop only). */
+  const startAfresh = () => restartAfterStartupError(startFresh)
+
+  return { phase, health, error, startupError, socketState, events, start, retry, startAfresh, adopt, checkHealth, subscribe }
 })
