@@ -49,4 +49,20 @@ describe('delete a conversation with Undo', () => {
       await page.close()
     }
   })
+
+  it('a prompt too: Undo keeps it, on screen and on the server', { timeout: 60_000 }, async () => {
+    await sidecar.api('POST', '/api/prompts', { title: 'Undo me', description: '', content: 'text' })
+    const page = await ui.open(sidecar.config, '/#/prompts')
+    try {
+      const item = page.getByTestId('prompt-item').filter({ hasText: 'Undo me' })
+      await item.getByRole('button', { name: 'Delete' }).click()
+      await item.waitFor({ state: 'detached' })
+      await page.getByTestId('toast').getByRole('button', { name: 'Undo' }).click()
+      await item.waitFor()
+      await page.waitForTimeout(5_500)
+      assert.ok((await sidecar.api('GET', '/api/prompts')).some((p) => p.title === 'Undo me'))
+    } finally {
+      await page.close()
+    }
+  })
 })
