@@ -5,3 +5,6 @@ source "$(dirname "$0")/../../scripts/lib.sh"
 ensure_venv
 ensure_sidecar_built
 "$PY" "$ROOT/bench/ingest/bench_ingest.py" "$ROOT" "$ROOT/bench/results/ingest.json"
+# The embedder's effect on the event loop, onnxruntime on all cores vs 1 thread:
+# bench/results/ingest_loop.json
+"$PY" "$ROOT/bench/ingest/bench_loop.py" "$ROOT" "$ROOT/bench/results/ingest_loop.json"

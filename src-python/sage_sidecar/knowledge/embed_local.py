@@ -49,7 +49,11 @@ def model_path() -> Path:
 
 
 def intra_op_threads() -> int:
-    """One ONNX run spreads over the cores (bench/retrieval/bench_embedder.py compares)."""
+    """One ONNX run spreads over the cores (bench/retrieval/bench_embedder.py compares);
+    SAGE_EMBEDDER_THREADS overrides it (bench/ingest/bench_loop.py measures 1 against all)."""
+    override = os.environ.get("SAGE_EMBEDDER_THREADS", "")
+    if override.isdigit() and int(override) > 0:
+        return int(override)
     return max(1, min(os.cpu_count() or 1, 8))
 
 
