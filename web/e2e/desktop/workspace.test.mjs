@@ -120,7 +120,9 @@ describe('workspace previews in the desktop app', () => {
     // WebKitWebDriver leaves part of a tall element's shot unpainted (opaque black): neither that
     // nor white is a page. A viewer paints its own grey around the page, and the text.
     const painted = [...colours].some((colour) => colour !== 0xffffffff && colour !== 0x000000ff)
-    console.log(`# the PDF frame in WebKitGTK is ${painted ? 'painted (the PDF renders)' : 'blank (no PDF viewer): Download is the way to read it'}`)
+    const viewer = await app.driver.executeScript('return navigator.pdfViewerEnabled')
+    console.log(`# the PDF frame in WebKitGTK is ${painted ? 'painted (the PDF renders)' : 'blank: Download is the way to read it'}` +
+      ` (navigator.pdfViewerEnabled: ${viewer})`)
     saveArtifact('desktop-workspace-pdf.png', await app.driver.takeScreenshot())
   })
 
