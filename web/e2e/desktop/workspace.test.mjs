@@ -43,6 +43,21 @@ function minimalPdf(text) {
   return Buffer.from(body, 'latin1')
 }
 
+/**
+ * Whether WebKit painted anything but white inside `frame` (its border and corners left out).
+ * WebKitWebDriver leaves part of a tall element's shot unpainted (opaque black): that is no page
+ * either. Subframes are in the shot: the HTML preview's text is.
+ */
+async function paintedIn(frame, artifact) {
+  const shot = PNG.sync.read(Buffer.from(await frame.takeScreenshot(), 'base64'))
+  saveArtifact(artifact, PNG.sync.write(shot).toString('base64'))
+  const colours = new Set()
+  for (let y = 8; y < shot.height - 8; y += 3) {
+    for (let x = 8; x < shot.width - 8; x += 3) colours.add(shot.data.readUInt32BE(4 * (y * shot.width + x)))
+  }
+  return [...colours].some((colour) => colour !== 0xffffffff && colour !== 0x000000ff)
+}
+
 describe('workspace previews in the desktop app', () => {
   let app, api, agent, tracker
   const tracked = []
@@ -108,18 +123,7 @@ describe('workspace previews in the desktop app', () => {
     // What WebKitGTK paints in the frame: WebKitGTK 2.50 on Debian 12 leaves it blank (docs/desktop.md,
     // "PDF previews"); when a build paints the page, this says so and the test still holds.
     await sleep(1_500)
-    const shot = PNG.sync.read(Buffer.from(await frame.takeScreenshot(), 'base64'))
-    saveArtifact('desktop-workspace-pdf-frame.png', PNG.sync.write(shot).toString('base64'))
-    // Only the part on screen is painted (the rest of an element's screenshot is black).
-    const onScreen = await app.driver.executeScript(`const box = arguments[0].getBoundingClientRect()
-      return Math.floor(Math.min(box.bottom, innerHeight) - Math.max(box.top, 0))`, frame)
-    const colours = new Set()  // inside the frame's border and rounded corners
-    for (let y = 8; y < Math.min(shot.height, onScreen) - 8; y += 3) {
-      for (let x = 8; x < shot.width - 8; x += 3) colours.add(shot.data.readUInt32BE(4 * (y * shot.width + x)))
-    }
-    // WebKitWebDriver leaves part of a tall element's shot unpainted (opaque black): neither that
-    // nor white is a page. A viewer paints its own grey around the page, and the text.
-    const painted = [...colours].some((colour) => colour !== 0xffffffff && colour !== 0x000000ff)
+    const painted = await paintedIn(frame, 'desktop-workspace-pdf-frame.png')
     const viewer = await app.driver.executeScript('return navigator.pdfViewerEnabled')
     console.log(`# the PDF frame in WebKitGTK is ${painted ? 'painted (the PDF renders)' : 'blank: Download is the way to read it'}` +
       ` (navigator.pdfViewerEnabled: ${viewer})`)
@@ -147,6 +151,7 @@ describe('workspace previews in the desktop app', () => {
     assert.match(await frame.getAttribute('srcdoc'), /Hello from a file/)
     const { width, height } = await frame.getRect()
     assert.ok(width > 100 && height > 100, `the frame is laid out: ${width}×${height}`)
+    await waitFor(() => paintedIn(frame, 'desktop-workspace-html-frame.png'), { what: 'the file shown (only inert)', timeoutMs: 5_000 })
     await sleep(2_000) // what the image, the refresh and the script would take to reach the tracker, and more
     assert.deepEqual(tracked, [], 'nothing reached the loopback server')
     const marks = await app.driver.executeScript(`return {
