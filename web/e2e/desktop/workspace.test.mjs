@@ -1,8 +1,8 @@
 // Desktop E2E of workspace previews in the real window (issue #16): WebKitGTK under the app's own
 // CSP, not chromium. A PDF and a hostile HTML file are uploaded into an agent's workspace through
 // the sidecar's API and opened on the Workspace screen: the PDF's frame (a blob: URL, which the
-// CSP's frame-src allows) is laid out with a size, and the HTML stays inert — its script sets no
-// marker and neither it nor its <img> reaches the loopback server this test counts requests on.
+// CSP's frame-src allows) is laid out with Download beside it, and the HTML is shown but inert: its
+// script sets no marker and nothing in it reaches the loopback server this test counts requests on.
 import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -120,8 +120,8 @@ describe('workspace previews in the desktop app', () => {
     assert.equal((await app.driver.findElements(By.css('[data-testid="ws-error"] [role="alert"], [role="alert"]'))).length, 0, 'no error shown')
     const download = await find(app.driver, '[data-testid="ws-download"]')
     assert.ok(download && (await download.isDisplayed()) && (await download.isEnabled()), 'Download is offered beside the preview')
-    // What WebKitGTK paints in the frame: WebKitGTK 2.50 on Debian 12 leaves it blank (docs/desktop.md,
-    // "PDF previews"); when a build paints the page, this says so and the test still holds.
+    // Whether WebKitGTK's viewer paints it: in the app it stays blank for now (docs/desktop.md,
+    // "PDF previews in WebKitGTK"); the log line says which, so a build that paints it shows.
     await sleep(1_500)
     const painted = await paintedIn(frame, 'desktop-workspace-pdf-frame.png')
     const viewer = await app.driver.executeScript('return navigator.pdfViewerEnabled')
