@@ -62,3 +62,19 @@ def scripted() -> Iterator[RunningScripted]:
     """Our scripted OpenAI/Anthropic-compatible server on loopback, one per test."""
     with RunningScripted() as server:
         yield server
+
+
+def slow_keychain(monkeypatch: pytest.MonkeyPatch, seconds: float = 0.5) -> None:
+    """Make the secrets key arrive late at the next start (a keychain that takes its time), so
+    a test sees whether a reader waits for it."""
+    import time
+
+    from sage_sidecar.core import keychain
+
+    fetch = keychain.get_or_create_key
+
+    def slow(name: str, *args: object, **kwargs: object) -> bytes:
+        time.sleep(seconds)
+        return fetch(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(keychain, "get_or_create_key", slow)

@@ -184,6 +184,32 @@ def test_settings_are_checked_and_the_password_is_write_only(client: TestClient,
     assert network.current().proxy_for(httpx.URL("https://wiki.intranet/")) is None
 
 
+def test_the_proxy_password_is_sealed_in_the_database_and_read_back_at_start(
+    settings, auth, monkeypatch
+):
+    """Like provider keys: with a keychain the database file never holds the password in plain
+    text, and the next start puts it back in force."""
+    from sage_sidecar.app import create_app
+
+    from conftest import TEST_ORIGIN, slow_keychain
+
+    def make_client() -> TestClient:
+        return TestClient(create_app(settings), base_url=TEST_ORIGIN)
+
+    secret = "pr0xy-pass-7c1e"
+    with make_client() as client:
+        set_network(client, auth, mode="custom",
+                    proxy_url=f"http://ann:{secret}@127.0.0.1:3128")  # fmt: skip
+        assert network.current().proxy_url == f"http://ann:{secret}@127.0.0.1:3128"
+    assert secret.encode() not in b"".join(
+        p.read_bytes() for p in settings.data_dir.glob("agent_platform.db*")
+    )
+    network.activate(network.system_profile())  # forget what is in force
+    slow_keychain(monkeypatch)  # the key arrives after the settings are read unless awaited
+    with make_client():
+        assert network.current().proxy_url == f"http://ann:{secret}@127.0.0.1:3128"
+
+
 def test_the_system_proxy_comes_from_the_environment_and_skips_loopback(monkeypatch):
     monkeypatch.setenv("HTTPS_PROXY", "http://corp-proxy:3128")
     monkeypatch.setenv("NO_PROXY", "internal.example")

@@ -212,3 +212,28 @@ def test_the_export_leaves_out_the_search_key_and_the_proxy_password(client: Tes
     database = zipfile.ZipFile(io.BytesIO(data)).read("agent_platform.db")
     assert b"pr0xy-pass" not in database and b"BSA-s3cret" not in database
     assert b"http://ann@10.0.0.1:3128" in database  # the proxy itself is kept
+
+
+def test_without_a_keychain_the_export_still_leaves_out_the_proxy_password(
+    settings, auth, monkeypatch
+):
+    """No keychain: the password is kept beside the URL in plain text; the export drops it."""
+    from sage_sidecar.app import create_app
+    from sage_sidecar.core import keychain
+
+    from conftest import TEST_ORIGIN
+
+    monkeypatch.delenv(keychain.TEST_FILE_ENV)
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    keychain.redetect()
+    try:
+        with TestClient(create_app(settings), base_url=TEST_ORIGIN) as client:
+            client.put("/api/network", json={"mode": "custom",
+                       "proxy_url": "http://ann:pl41n-pass@10.0.0.1:3128"}, headers=auth)  # fmt: skip
+            data = client.get("/api/system/export", headers=auth).content
+    finally:
+        monkeypatch.undo()
+        keychain.redetect()
+    database = zipfile.ZipFile(io.BytesIO(data)).read("agent_platform.db")
+    assert b"pl41n-pass" not in database
+    assert b"http://ann@10.0.0.1:3128" in database

@@ -127,6 +127,28 @@ def test_brave_sends_the_key_as_its_header_and_never_shows_it(client, auth, sear
     assert cleared.status_code == 422 and cleared.json()["code"] == "web_search.needs_key"
 
 
+def test_the_sealed_key_is_read_back_at_the_next_start(settings, auth, search_server, monkeypatch):
+    """The key is sealed in app_meta; the next start must wait for the keychain's key before it
+    opens it (no provider secret makes the start wait), or the key would read as lost."""
+    from sage_sidecar.app import create_app
+
+    from conftest import TEST_ORIGIN, slow_keychain
+
+    key = "BSA-kept-across-starts"
+    url = search_server.base + "/res/v1/web/search"
+    with TestClient(create_app(settings), base_url=TEST_ORIGIN) as client:
+        configure(client, auth, backend="brave", api_key=key, api_url=url)
+    assert key.encode() not in b"".join(
+        p.read_bytes() for p in settings.data_dir.glob("agent_platform.db*")
+    )
+    web_search.configure(web_search.SearchConfig())  # forget what is in force
+    slow_keychain(monkeypatch)  # the key arrives after the settings are read unless awaited
+    with TestClient(create_app(settings), base_url=TEST_ORIGIN) as client:
+        assert client.get("/api/web-search", headers=auth).json()["has_api_key"] is True
+        client.post("/api/web-search/test", json={"query": "again"}, headers=auth)
+    assert search_server.requests[-1]["headers"]["X-Subscription-Token"] == key
+
+
 def test_tavily_posts_the_query_with_a_bearer_key(client, auth, search_server):
     configure(client, auth, backend="tavily", api_key="tvly-abc",
               api_url=search_server.base + "/search", max_results=2)  # fmt: skip

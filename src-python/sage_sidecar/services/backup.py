@@ -25,7 +25,8 @@ FORMAT_VERSION = 1
 # Settings rows (app_meta) that hold secrets: the web search key, a proxy's password.
 SECRET_SETTINGS: dict[str, tuple[str, ...]] = {
     "web_search.settings": ("api_key",),
-    "network.settings": ("proxy_url",),
+    # The password sits apart from the URL, sealed (plain text when there is no keychain).
+    "network.settings": ("proxy_url", "proxy_password_sealed"),
 }
 
 README = """Sage backup, made {when}.

@@ -1,6 +1,7 @@
 """Settings → Network: saved in app_meta (`network.settings`, JSON), checked, and made current
 for every outgoing connection (core/network.py). The certificates are public, so the PEM is
-kept as it was pasted; a proxy's password is write-only at the API."""
+kept as it was pasted; a proxy's password is write-only at the API and kept apart from its URL,
+sealed like provider keys (storage/secrets.py: encrypted when the OS keychain has Sage's key)."""
 
 import asyncio
 import itertools
@@ -26,11 +27,14 @@ from sage_sidecar.schemas.network import (
     NetworkSettingsOut,
 )
 from sage_sidecar.services import app_meta
+from sage_sidecar.storage import secrets
 from sage_sidecar.storage.models import AppMeta
 
 log = logging.getLogger(__name__)
 
 KEY = "network.settings"
+SEALED_PASSWORD = "proxy_password_sealed"  # beside the settings in KEY's JSON
+PASSWORD_PURPOSE = "app_meta:network.proxy_password"  # the sealed password's associated data
 HIDDEN = "***"
 CHECK_TIMEOUT_S = 8.0  # under the fuzz layer's 10 s per request
 _generations = itertools.count(1)
@@ -41,10 +45,35 @@ async def load(session: AsyncSession) -> NetworkSettings:
     if row is None:
         return NetworkSettings()
     try:
-        return NetworkSettings.model_validate(json.loads(row.value))
+        stored = json.loads(row.value)
+        sealed = stored.pop(SEALED_PASSWORD, None) if isinstance(stored, dict) else None
+        settings = NetworkSettings.model_validate(stored)
     except ValueError:
         log.warning("network: the saved settings are unreadable; using the system proxy")
         return NetworkSettings()
+    if isinstance(sealed, str) and settings.proxy_url:
+        # The key may still be loading at start (only provider and MCP secrets make the start
+        # wait for it): opening before it is there would read as a lost key.
+        await secrets.BOX.ready()
+        password = secrets.BOX.open(sealed, PASSWORD_PURPOSE)
+        if password is None:
+            log.warning("network: the proxy's saved password cannot be read (its key is gone)")
+        else:
+            settings.proxy_url = _with_password(settings.proxy_url, password)
+    return settings
+
+
+async def _stored_json(settings: NetworkSettings) -> str:
+    """What app_meta keeps: the settings with the proxy's password taken out of its URL and
+    sealed beside them, so the database file never holds it in plain text when a keychain is
+    there."""
+    kept = settings.model_dump(mode="json")
+    url = httpx.URL(settings.proxy_url) if settings.proxy_url else None
+    if url is not None and url.password:
+        await secrets.BOX.ready()  # sealed with the keychain's key when there is one
+        kept["proxy_url"] = _without_password(settings.proxy_url or "")
+        kept[SEALED_PASSWORD] = secrets.BOX.seal(url.password, PASSWORD_PURPOSE)
+    return json.dumps(kept)
 
 
 def _check_proxy_url(value: str | None) -> str:
@@ -67,6 +96,12 @@ def _with_password(proxy_url: str, password: str | None) -> str:
     url = httpx.URL(proxy_url)
     userinfo = f"{quote(url.username, safe='')}:{quote(password or '', safe='')}@"
     return f"{url.scheme}://{userinfo}{url.netloc.decode('ascii').rsplit('@', 1)[-1]}"
+
+
+def _without_password(proxy_url: str) -> str:
+    url = httpx.URL(proxy_url)
+    user = f"{quote(url.username, safe='')}@" if url.username else ""
+    return f"{url.scheme}://{user}{url.netloc.decode('ascii').rsplit('@', 1)[-1]}"
 
 
 def _read_ca_file(path: str) -> str:
@@ -146,7 +181,7 @@ async def save(session: AsyncSession, data: NetworkSettings) -> NetworkSettingsO
     _certificates(data.extra_ca_pem, "pasted")
     _certificates(ca_text, "file")
     profile = await asyncio.to_thread(_profile, data, ca_text)
-    await app_meta.set_value(session, KEY, data.model_dump_json())
+    await app_meta.set_value(session, KEY, await _stored_json(data))
     await session.commit()
     network.activate(profile)
     return describe(data, ca_text)

@@ -37,7 +37,14 @@ async def _stored(session: AsyncSession) -> dict[str, Any]:
     except ValueError:
         log.warning("web search: the saved settings are unreadable; web search is off")
         return {}
-    return data if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    sealed = data.get("api_key")
+    if isinstance(sealed, str) and sealed.startswith(secrets.PREFIX):
+        # The key may still be loading at start (only provider and MCP secrets make the start
+        # wait for it): opening before it is there would read as a lost key.
+        await secrets.BOX.ready()
+    return data
 
 
 def _config(stored: dict[str, Any]) -> web_search.SearchConfig:
