@@ -51,9 +51,7 @@ WORDS = [
 # fmt: on
 
 
-def start(
-    cmd: list[str], env: dict[str, str], prefix: str
-) -> tuple[subprocess.Popen, str]:
+def start(cmd: list[str], env: dict[str, str], prefix: str) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     assert proc.stdout is not None
@@ -107,9 +105,7 @@ def history() -> bytes:
 
 
 class Sidecar:
-    def __init__(
-        self, python: str, env: dict[str, str], data: Path, keychain: Path
-    ) -> None:
+    def __init__(self, python: str, env: dict[str, str], data: Path, keychain: Path) -> None:
         self.python, self.data, self.key = python, data, secrets.token_hex(32)
         self.env = {**env, "SAGE_API_KEY": self.key, "SAGE_DATA_DIR": str(data),
                     "SAGE_AUTO_TITLE": "0", "SAGE_TEST_KEYCHAIN_FILE": str(keychain)}  # fmt: skip
@@ -137,9 +133,7 @@ class Sidecar:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
 
-    def call(
-        self, method: str, path: str, headers: dict | None = None, **kwargs
-    ) -> httpx.Response:
+    def call(self, method: str, path: str, headers: dict | None = None, **kwargs) -> httpx.Response:
         response = httpx.request(method, self.base + path, headers=headers or self.headers,
                                  timeout=120, **kwargs)  # fmt: skip
         response.raise_for_status()
@@ -172,30 +166,22 @@ def prepare(side: Sidecar, provider_port: str, encrypted: bool) -> str:
     return kb
 
 
-async def chat_ms(
-    sides: dict[str, "Sidecar"], provider: str, runs: int
-) -> dict[str, list[float]]:
+async def chat_ms(sides: dict[str, "Sidecar"], provider: str, runs: int) -> dict[str, list[float]]:
     """One short reply at a time, alternating between the sidecars (both orders)."""
     out: dict[str, list[float]] = {name: [] for name in sides}
     async with httpx.AsyncClient() as http:
         sockets = {}
         for name, side in sides.items():
-            ws = await connect(
-                side.base.replace("http", "ws") + "/ws/chat", max_size=None
-            )
+            ws = await connect(side.base.replace("http", "ws") + "/ws/chat", max_size=None)
             await ws.send(json.dumps({"type": "auth", "apiKey": side.key}))
             assert json.loads(await ws.recv())["type"] == "auth.ok"
             sockets[name] = ws
         names = list(sides)
         for i in range(runs):
             for name in names if i % 2 == 0 else names[::-1]:
-                await http.post(
-                    f"{provider}/__script", json=[{"text": "A short answer."}]
-                )
+                await http.post(f"{provider}/__script", json=[{"text": "A short answer."}])
                 started = time.perf_counter()
-                await sockets[name].send(
-                    json.dumps({"type": "chat.send", "content": "hello"})
-                )
+                await sockets[name].send(json.dumps({"type": "chat.send", "content": "hello"}))
                 while True:
                     frame = json.loads(await sockets[name].recv())
                     if frame["type"] in (
@@ -213,10 +199,7 @@ async def chat_ms(
 
 def search_ms(sides: dict[str, "Sidecar"], runs: int) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {name: [] for name in sides}
-    clients = {
-        name: httpx.Client(headers=side.headers, timeout=60)
-        for name, side in sides.items()
-    }
+    clients = {name: httpx.Client(headers=side.headers, timeout=60) for name, side in sides.items()}
     names = list(sides)
     try:
         for i in range(runs):
@@ -248,18 +231,14 @@ def ingest_kb_s(side: Sidecar, kb: str, round_: int) -> float:
     while time.monotonic() < deadline:
         listed = side.call("GET", f"/api/knowledge/bases/{kb}/files").json()
         mine = [f for f in listed if f["name"] in names]
-        if len(mine) == len(names) and all(
-            f["status"] in ("ready", "failed") for f in mine
-        ):
+        if len(mine) == len(names) and all(f["status"] in ("ready", "failed") for f in mine):
             assert all(f["status"] == "ready" for f in mine), mine
             return size / 1e3 / (time.perf_counter() - started)
         time.sleep(0.05)
     raise RuntimeError(f"not indexed in time: {mine}")
 
 
-def summary(
-    plain: list[float], encrypted: list[float], unit: str, lower_is_better: bool
-) -> dict:
+def summary(plain: list[float], encrypted: list[float], unit: str, lower_is_better: bool) -> dict:
     p, e = statistics.median(plain), statistics.median(encrypted)
     ratio = e / p
     return {f"plain_median_{unit}": round(p, 3), f"encrypted_median_{unit}": round(e, 3),
@@ -284,12 +263,8 @@ def main() -> None:
             kbs = {}
             for name in ("plain", "encrypted"):
                 data = Path(tmp) / name
-                sides[name] = Sidecar(
-                    python, env, data, Path(tmp) / f"{name}-keychain.json"
-                )
-                kbs[name] = prepare(
-                    sides[name], provider_port, encrypted=name == "encrypted"
-                )
+                sides[name] = Sidecar(python, env, data, Path(tmp) / f"{name}-keychain.json")
+                kbs[name] = prepare(sides[name], provider_port, encrypted=name == "encrypted")
             ingest: dict[str, list[float]] = {"plain": [], "encrypted": []}
             # Warm-up: connections, caches, the embedder's load.
             asyncio.run(chat_ms(sides, provider, 3))
@@ -301,25 +276,17 @@ def main() -> None:
             def used(phase: str, run) -> object:
                 before = {n: cpu_s(side.pid) for n, side in sides.items()}
                 result = run()
-                time.sleep(
-                    0.5
-                )  # work a reply leaves behind (its trace, its title) counts too
+                time.sleep(0.5)  # work a reply leaves behind (its trace, its title) counts too
                 for n, side in sides.items():
                     cpu[n][phase] = cpu_s(side.pid) - before[n]
                 return result
 
-            chat = used(
-                "chat", lambda: asyncio.run(chat_ms(sides, provider, CHAT_RUNS))
-            )
+            chat = used("chat", lambda: asyncio.run(chat_ms(sides, provider, CHAT_RUNS)))
             search = used("search", lambda: search_ms(sides, SEARCH_RUNS))
 
             def ingest_all() -> None:
                 for round_ in range(INGEST_ROUNDS):
-                    order = (
-                        ["plain", "encrypted"]
-                        if round_ % 2 == 0
-                        else ["encrypted", "plain"]
-                    )
+                    order = ["plain", "encrypted"] if round_ % 2 == 0 else ["encrypted", "plain"]
                     for name in order:
                         ingest[name].append(ingest_kb_s(sides[name], kbs[name], round_))
 
@@ -334,15 +301,12 @@ def main() -> None:
     per_op = {"chat": CHAT_RUNS, "search": SEARCH_RUNS}
     cpu_ms = {
         phase: {
-            f"{name}_ms_per_op": round(cpu[name][phase] * 1000 / per_op[phase], 2)
-            for name in sides
+            f"{name}_ms_per_op": round(cpu[name][phase] * 1000 / per_op[phase], 2) for name in sides
         }
         for phase in per_op
     }
-    cpu_ms["ingest"] = {
-        f"{name}_cpu_s": round(cpu[name]["ingest"], 1) for name in sides
-    }
-    for phase, values in cpu_ms.items():
+    cpu_ms["ingest"] = {f"{name}_cpu_s": round(cpu[name]["ingest"], 1) for name in sides}
+    for values in cpu_ms.values():
         plain, enc = values.values()
         values["ratio_encrypted_to_plain"] = round(enc / plain, 3) if plain else None
     result = {
@@ -360,7 +324,7 @@ def main() -> None:
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    for phase, values in cpu_ms.items():
+    for values in cpu_ms.values():
         print(f"cpu {phase:12} {values}")
     for metric in ("chat_reply_ms", "search_ms", "ingest_kb_per_s"):
         r = result[metric]

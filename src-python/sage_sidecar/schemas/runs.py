@@ -26,7 +26,9 @@ class StepOut(BaseModel):
     id: int
     seq: int
     kind: Literal["model", "tool"]
-    purpose: str = Field(description="answer | plan | self_check | title | summary (model steps), tool")
+    purpose: str = Field(
+        description="answer | plan | self_check | title | summary (model steps), tool"
+    )
     name: str = Field(description="The model id or the tool name")
     started_at: UtcDateTime
     offset_ms: int = Field(description="Start, from the run's start")
