@@ -324,7 +324,7 @@ def main() -> None:
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
-    for values in cpu_ms.values():
+    for phase, values in cpu_ms.items():
         print(f"cpu {phase:12} {values}")
     for metric in ("chat_reply_ms", "search_ms", "ingest_kb_per_s"):
         r = result[metric]
