@@ -99,7 +99,7 @@ main() {
   # resource folder, so the frozen sidecar comes first; it is rebuilt only when its sources change.
   build sidecar 30 "${LIB[@]}" ensure_sidecar_built; sidecar_ok=$step_ok
   layer lint 30 "$ROOT/scripts/lint.sh" --no-setup
-  layer python 20 bash -c "cd '$ROOT/src-python' && '$PY' -m pytest -q tests ../scripts/tests"
+  layer python 30 bash -c "cd '$ROOT/src-python' && '$PY' -m pytest -q tests ../scripts/tests"
   # Requests generated from the OpenAPI schema (schemathesis, fixed seed) against a real sidecar:
   # no 5xx, no undeclared status, no body off its schema (src-python/tests/fuzz/run_fuzz.py).
   layer fuzz 5 bash -c "cd '$ROOT/src-python' && '$PY' tests/fuzz/run_fuzz.py --report-dir '$SAGE_TEST_ARTIFACTS/fuzz'"
