@@ -28,6 +28,7 @@ from sage_sidecar.schemas.network import (
 )
 from sage_sidecar.services import app_meta
 from sage_sidecar.storage import secrets
+from sage_sidecar.storage.backup_files import without_password
 from sage_sidecar.storage.models import AppMeta
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ async def _stored_json(settings: NetworkSettings) -> str:
     url = httpx.URL(settings.proxy_url) if settings.proxy_url else None
     if url is not None and url.password:
         await secrets.BOX.ready()  # sealed with the keychain's key when there is one
-        kept["proxy_url"] = _without_password(settings.proxy_url or "")
+        kept["proxy_url"] = without_password(settings.proxy_url)
         kept[SEALED_PASSWORD] = secrets.BOX.seal(url.password, PASSWORD_PURPOSE)
     return json.dumps(kept)
 
@@ -96,12 +97,6 @@ def _with_password(proxy_url: str, password: str | None) -> str:
     url = httpx.URL(proxy_url)
     userinfo = f"{quote(url.username, safe='')}:{quote(password or '', safe='')}@"
     return f"{url.scheme}://{userinfo}{url.netloc.decode('ascii').rsplit('@', 1)[-1]}"
-
-
-def _without_password(proxy_url: str) -> str:
-    url = httpx.URL(proxy_url)
-    user = f"{quote(url.username, safe='')}@" if url.username else ""
-    return f"{url.scheme}://{user}{url.netloc.decode('ascii').rsplit('@', 1)[-1]}"
 
 
 def _read_ca_file(path: str) -> str:

@@ -30,7 +30,7 @@ def scrub_settings(database: Path, secrets: dict[str, tuple[str, ...]], keep_pro
                 continue
             for field in fields:
                 kept = field == "proxy_url" and keep_proxy
-                value[field] = _without_password(value.get(field)) if kept else None
+                value[field] = without_password(value.get(field)) if kept else None
             copy.execute("UPDATE app_meta SET value = ? WHERE key = ?", (json.dumps(value), key))
         copy.commit()
         copy.execute("VACUUM")  # the freed pages held the secrets
@@ -38,7 +38,7 @@ def scrub_settings(database: Path, secrets: dict[str, tuple[str, ...]], keep_pro
         copy.close()
 
 
-def _without_password(url: object) -> str | None:
+def without_password(url: object) -> str | None:
     """`http://ann:pw@host:1` → `http://ann@host:1`."""
     if not isinstance(url, str) or "@" not in url:
         return url if isinstance(url, str) else None
