@@ -33,6 +33,29 @@ def brute_force(ids, vectors, query, k):
 
 
 GRAPH_LIMIT = 100
+GRAPH_RECALL = 0.9  # HNSW is approximate: on 500 rows with off-cluster queries it misses ~1 in 100
+
+
+class Neighbours:
+    """Compares searches with brute force: equal for exact rows; for the graph, hits are checked
+    to be rows sorted by their true score, and their overlap with brute force is collected for a
+    mean recall at the end — an exact comparison of an approximate index fails at random
+    (usearch's graph build is multi-threaded and not deterministic)."""
+
+    def __init__(self, approximate: bool) -> None:
+        self.approximate = approximate
+        self.recalls: list[float] = []
+
+    def check(self, hits: list[int], expected: list[int]) -> None:
+        if not self.approximate:
+            assert hits == expected
+            return
+        assert len(hits) == len(expected) and len(set(hits)) == len(hits)
+        self.recalls.append(len(set(hits) & set(expected)) / len(expected))
+
+    def assert_recall(self) -> None:
+        if self.approximate:
+            assert self.recalls and numpy.mean(self.recalls) >= GRAPH_RECALL, self.recalls
 
 
 @pytest.fixture(params=["exact", "graph"])
@@ -53,12 +76,15 @@ def filled(tmp_path, request):
 
 def test_search_matches_brute_force_with_cosine_scores(filled):
     index, ids, vectors = filled
+    neighbours = Neighbours(approximate=index._graph_count > 0)
     for query in clustered(20, seed=1):
         hits = index.search(query, 10)
-        assert [i for i, _ in hits] == brute_force(ids, vectors, query, 10)
+        neighbours.check([i for i, _ in hits], brute_force(ids, vectors, query, 10))
         scores = [s for _, s in hits]
         assert scores == sorted(scores, reverse=True)
-        assert scores[0] == pytest.approx(float(vectors[ids.tolist().index(hits[0][0])] @ query))
+        for key, score in hits:  # rescored with the float rows, whatever found them
+            assert score == pytest.approx(float(vectors[ids.tolist().index(key)] @ query))
+    neighbours.assert_recall()
     assert len(index) == 500
 
 
@@ -75,10 +101,12 @@ def test_remove_drops_rows_and_keeps_the_rest_searchable(filled):
     index.remove([*gone, 999_999])  # an unknown id is ignored
     assert len(index) == 500 - len(gone)
     keep = numpy.array([i not in gone for i in ids.tolist()])
+    neighbours = Neighbours(approximate=index._graph_count > 0)
     for query in clustered(10, seed=2):
         hits = [i for i, _ in index.search(query, 10)]
         assert not gone & set(hits)
-        assert hits == brute_force(ids[keep], vectors[keep], query, 10)
+        neighbours.check(hits, brute_force(ids[keep], vectors[keep], query, 10))
+    neighbours.assert_recall()
 
 
 def test_adding_an_existing_id_replaces_its_vector(filled):
@@ -295,8 +323,11 @@ def test_a_format_1_index_is_converted_at_first_open(tmp_path, exact_limit):
     assert not (folder / vectors_module.LEGACY_FILE).exists()
     assert (folder / FILE_NAME).exists()
     assert (index._graph_count == 500) == (exact_limit == GRAPH_LIMIT)
+    neighbours = Neighbours(approximate=index._graph_count > 0)
     for query in clustered(5, seed=11):
-        assert [i for i, _ in index.search(query, 10)] == brute_force(ids, vectors, query, 10)
+        hits = [i for i, _ in index.search(query, 10)]
+        neighbours.check(hits, brute_force(ids, vectors, query, 10))
+    neighbours.assert_recall()
     again = VectorIndex.open(folder, DIM)
     numpy.testing.assert_allclose(again.vectors([7, 506]), vectors[[0, -1]])
     write_legacy(tmp_path / "other", ids, vectors)
