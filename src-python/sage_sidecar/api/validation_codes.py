@@ -11,7 +11,7 @@ from typing import Any
 
 # Every code `field_problem` gives, with the parameters it sends (tests check both locales have them).
 FIELD_CODES: dict[str, set[str]] = {
-    "field.required": set(), "field.url": set(), "field.pattern": set(),
+    "field.required": set(), "field.blank": set(), "field.url": set(), "field.pattern": set(),
     "field.too_long": {"max"}, "field.too_short": {"min"},
     "field.min": {"limit"}, "field.min_exclusive": {"limit"},
     "field.max": {"limit"}, "field.max_exclusive": {"limit"},
@@ -40,6 +40,8 @@ def field_problem(error_type: str, ctx: dict[str, Any] | None) -> tuple[str, dic
     ctx = ctx or {}
     if error_type == "missing":
         return "field.required", {}
+    if error_type == "blank":
+        return "field.blank", {}
     if error_type == "string_pattern_mismatch":
         if "https?://" in str(ctx.get("pattern", "")):
             return "field.url", {}

@@ -2,16 +2,50 @@
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from sage_sidecar.schemas.timestamps import UtcDateTime
 
 MAX_CONTENT = 20_000
 MAX_IMPORT = 1_000
 
-Title = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00\n]*\S[^\x00\n]*$")]
-Description = Annotated[str, Field(max_length=500, pattern=r"^[^\x00]*$")]
-Content = Annotated[str, Field(min_length=1, max_length=MAX_CONTENT, pattern=r"^[^\x00]*\S")]
+
+# Checked in code, not as `pattern`s: a regular expression on strings this long made
+# schemathesis's generator crash inside Python's parser (the fuzz layer), and a client reads
+# "not blank" better as a code than as a regex.
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise PydanticCustomError("string_pattern_mismatch", "NUL characters are not allowed")
+    return value
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank", "must contain more than white space")
+    return value
+
+
+def _one_line(value: str) -> str:
+    if "\n" in value:
+        raise PydanticCustomError("string_pattern_mismatch", "must be a single line")
+    return value
+
+
+Title = Annotated[
+    str,
+    Field(min_length=1, max_length=200),
+    AfterValidator(_no_nul),
+    AfterValidator(_one_line),
+    AfterValidator(_not_blank),
+]
+Description = Annotated[str, Field(max_length=500), AfterValidator(_no_nul)]
+Content = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_CONTENT),
+    AfterValidator(_no_nul),
+    AfterValidator(_not_blank),
+]
 
 
 class PromptCreate(BaseModel):
