@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -74,15 +74,7 @@ async def search(
     if not query.text.strip() or not query.kb_ids:
         return []
     depth = max(query.candidates, query.top_k * (3 if query.use_mmr else 1))
-    vector: list[tuple[int, float]] = []
-    lexical: list[tuple[int, float]] = []
-    if query.mode in ("hybrid", "vector"):
-        # An explicit vector search asks every embedder; hybrid only those that read the query.
-        unread = query.mode == "hybrid" and cjk.is_cjk_query(query.text)
-        skip = ENGLISH_ONLY_EMBEDDERS if unread else frozenset()
-        vector = await _vector_candidates(session, indexes, embedder_for, query, depth, skip)
-    if query.mode in ("hybrid", "bm25"):
-        lexical = await store.bm25(session, query.text, query.kb_ids, query.file_ids, depth)
+    vector, lexical = await _candidates(session, indexes, embedder_for, query, depth)
     if query.mode == "hybrid" and query.fusion == "rrf":
         fused = reciprocal_rank_fusion([[i for i, _ in vector], [i for i, _ in lexical]],
                                        k=query.rrf_k)  # fmt: skip
@@ -103,39 +95,83 @@ async def search(
     return hits
 
 
-async def _vector_candidates(
-    session: AsyncSession,
-    indexes: IndexCache,
-    embedder_for: EmbedderFor,
-    query: Query,
-    depth: int,
-    skip_embedders: frozenset[str],
-) -> list[tuple[int, float]]:
-    bases = [
-        kb
-        for kb in await session.scalars(
-            select(KnowledgeBase).where(KnowledgeBase.id.in_(query.kb_ids))
+async def _candidates(
+    session: AsyncSession, indexes: IndexCache, embedder_for: EmbedderFor, query: Query, depth: int
+) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+    """The vector and the BM25 list. The query embedding (the embedder's thread) and the index
+    search run while BM25 runs on the database's thread: the wall time is the longer of the
+    two, not their sum."""
+    vector_side: asyncio.Task[list[tuple[int, float]]] | None = None
+    if query.mode in ("hybrid", "vector"):
+        # An explicit vector search asks every embedder; hybrid only those that read the query.
+        unread = query.mode == "hybrid" and cjk.is_cjk_query(query.text)
+        plan = await _vector_plan(session, query, ENGLISH_ONLY_EMBEDDERS if unread else frozenset())
+        if plan is not None:
+            vector_side = asyncio.create_task(
+                _vector_candidates(indexes, embedder_for, query.text, plan, depth)
+            )
+    try:
+        lexical: list[tuple[int, float]] = []
+        if query.mode in ("hybrid", "bm25"):
+            lexical = await store.bm25(session, query.text, query.kb_ids, query.file_ids, depth)
+        return (await vector_side if vector_side is not None else []), lexical
+    finally:
+        if vector_side is not None:
+            _discard(vector_side)
+
+
+def _discard(task: asyncio.Task[Any]) -> None:
+    """Cancel a task still running (BM25 failed, or the search was cancelled); a finished one's
+    error was raised already or is dropped with the search, not logged as never retrieved."""
+    if not task.done():
+        task.cancel()
+    elif not task.cancelled():
+        task.exception()
+
+
+@dataclass(frozen=True)
+class _VectorPlan:
+    bases: list[tuple[str, str, int | None]]  # (kb id, embedder id, embedding dim)
+    allowed: set[int] | None  # the file filter's chunk ids, None without a filter
+
+
+async def _vector_plan(
+    session: AsyncSession, query: Query, skip_embedders: frozenset[str]
+) -> _VectorPlan | None:
+    """What the vector side needs from the database, read before it runs beside BM25 (one
+    session cannot run two statements at once). None when there is nothing to search."""
+    rows = await session.execute(
+        select(KnowledgeBase.id, KnowledgeBase.embedder, KnowledgeBase.embedding_dim).where(
+            KnowledgeBase.id.in_(query.kb_ids)
         )
-        if kb.embedder not in skip_embedders
+    )
+    bases = [
+        (kb_id, embedder, dim) for kb_id, embedder, dim in rows if embedder not in skip_embedders
     ]
     if not bases:
-        return []
+        return None
     allowed: set[int] | None = None
     if query.file_ids is not None:
         allowed = set(await store.filter_ids(session, query.kb_ids, query.file_ids))
         if not allowed:
-            return []
+            return None
+    return _VectorPlan(bases, allowed)
+
+
+async def _vector_candidates(
+    indexes: IndexCache, embedder_for: EmbedderFor, text: str, plan: _VectorPlan, depth: int
+) -> list[tuple[int, float]]:
     query_vectors: dict[str, numpy.ndarray] = {}
     found: list[tuple[int, float]] = []
-    for kb in bases:
-        index = await asyncio.to_thread(indexes.existing, kb.id, kb.embedding_dim)
+    for kb_id, embedder_id, dim in plan.bases:
+        index = await asyncio.to_thread(indexes.existing, kb_id, dim)
         if index is None or len(index) == 0:
             continue
-        if kb.embedder not in query_vectors:
-            embedder = await embedder_for(kb.embedder)
-            query_vectors[kb.embedder] = (await embedder.embed([query.text]))[0]
-        vector = query_vectors[kb.embedder]
-        found += await asyncio.to_thread(index.search, vector, depth, allowed)
+        if embedder_id not in query_vectors:
+            embedder = await embedder_for(embedder_id)
+            query_vectors[embedder_id] = (await embedder.embed([text]))[0]
+        vector = query_vectors[embedder_id]
+        found += await asyncio.to_thread(index.search, vector, depth, plan.allowed)
     found.sort(key=lambda pair: -pair[1])
     return found[:depth]
 

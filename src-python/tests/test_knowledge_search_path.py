@@ -1,0 +1,97 @@
+"""The hybrid search path's cost (issue #18: p50 ≤ 40 ms over HTTP at 10k chunks): what each
+search does, and that doing less changes no result. A real base ingested through the app (SQLite
+on disk, the offline embedder, the vector index), then `knowledge.search` called in-process on its
+own connection with instrumented pieces. bench/retrieval/bench_http.py measures the figures."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+import numpy
+import pytest
+from fastapi.testclient import TestClient
+
+from sage_sidecar.app import create_app
+from sage_sidecar.core.config import Settings
+from sage_sidecar.knowledge.embedders import local_embedder
+from sage_sidecar.knowledge.indexes import IndexCache
+from sage_sidecar.knowledge.search import Hit, Query, search
+from sage_sidecar.storage import knowledge as store
+from sage_sidecar.storage.db import Database
+
+from conftest import TEST_ORIGIN
+from knowledge_client import create_base, upload, wait_indexed
+
+DOCS = {
+    "tea.md": "# Tea\n\nGreen tea is brewed with water at about eighty degrees; boiling water "
+    "scalds the leaves and makes the cup bitter.\n",
+    "bikes.md": "# Bikes\n\nA dry chain squeaks and rusts. Clean and oil it every few hundred "
+    "kilometres, then wipe off what is left.\n",
+    "backup.md": "# Backups\n\nKeep three copies of important files: two on different local "
+    "disks and one somewhere else. Test that a backup restores.\n",
+}
+QUESTION = "how hot should the water be for green tea"
+
+
+@pytest.fixture
+def library(settings: Settings, auth: dict[str, str]) -> Iterator[str]:
+    """A base with three small files, indexed by the real app; yields its id."""
+    with TestClient(create_app(settings), base_url=TEST_ORIGIN) as client:
+        kb = create_base(client, auth)
+        upload(client, auth, kb["id"], *((n, t.encode()) for n, t in DOCS.items()))
+        wait_indexed(client, auth, kb["id"])
+        yield kb["id"]
+
+
+class SlowEmbedder:
+    """The offline model, but each query embedding first waits for `gate` (up to 5 s)."""
+
+    id = "local:all-minilm-l6-v2"
+    dim = 384
+
+    def __init__(self, gate: asyncio.Event) -> None:
+        self.gate = gate
+
+    async def embed(self, texts: list[str]) -> numpy.ndarray:
+        await asyncio.wait_for(self.gate.wait(), 5)
+        return await local_embedder().embed(texts)
+
+
+def run_search(
+    settings: Settings, query: Query, embedder_for: Callable[[str], Awaitable[Any]]
+) -> list[Hit]:
+    async def go() -> list[Hit]:
+        db = Database(settings.db_path)
+        try:
+            async with db.session() as session:
+                return await search(session, IndexCache(settings.vectors_dir), embedder_for, query)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def test_bm25_runs_while_the_query_is_embedded(
+    settings: Settings, library: str, monkeypatch: pytest.MonkeyPatch
+):
+    """The query embedding waits until BM25 has started: run one after the other, the search
+    would time out; side by side, it returns the same hits as a plain search."""
+    expected = run_search(settings, Query(QUESTION, [library]), _local)
+    gate = asyncio.Event()  # bound to the loop of the search that first waits on it
+    bm25 = store.bm25
+
+    async def bm25_opens_the_gate(*args: Any, **kwargs: Any) -> list[tuple[int, float]]:
+        gate.set()
+        return await bm25(*args, **kwargs)
+
+    async def slow(_embedder_id: str) -> SlowEmbedder:
+        return SlowEmbedder(gate)
+
+    monkeypatch.setattr(store, "bm25", bm25_opens_the_gate)
+    hits = run_search(settings, Query(QUESTION, [library]), slow)
+    assert [(h.chunk.id, h.score) for h in hits] == [(h.chunk.id, h.score) for h in expected]
+    assert hits[0].chunk.file_name == "tea.md" and hits[0].vector_rank == 1
+
+
+async def _local(_embedder_id: str) -> Any:
+    return local_embedder()
