@@ -18,7 +18,10 @@ class KnowledgeBaseCreate(BaseModel):
 
     @model_validator(mode="after")
     def _overlap_fits(self) -> "KnowledgeBaseCreate":
-        if self.chunk_overlap > self.chunk_tokens // 2:
+        # With one of the two left out, the saved default fills it in and is cut to fit
+        # (services/knowledge_settings.with_defaults).
+        both = {"chunk_tokens", "chunk_overlap"} <= self.model_fields_set
+        if both and self.chunk_overlap > self.chunk_tokens // 2:
             raise ValueError("chunk_overlap must be at most half of chunk_tokens")
         return self
 

@@ -621,6 +621,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/knowledge/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Settings */
+        get: operations["get_settings_api_knowledge_settings_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/knowledge/settings/defaults": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Set Defaults
+         * @description The chunking a new knowledge base gets when its creation leaves it out.
+         */
+        put: operations["set_defaults_api_knowledge_settings_defaults_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/mcp-servers": {
         parameters: {
             query?: never;
@@ -2182,6 +2219,23 @@ export interface components {
              */
             type: "auth.ok";
         };
+        /** BaseStorageOut */
+        BaseStorageOut: {
+            /** Chunk Count */
+            chunk_count: number;
+            /** Embedder */
+            embedder: string;
+            /** File Count */
+            file_count: number;
+            /** Files Bytes */
+            files_bytes: number;
+            /** Id */
+            id: string;
+            /** Index Bytes */
+            index_bytes: number;
+            /** Name */
+            name: string;
+        };
         /** Body_stage_restore_api_system_restore_post */
         Body_stage_restore_api_system_restore_post: {
             /** File */
@@ -2325,6 +2379,23 @@ export interface components {
             page: number | null;
             /** Text */
             text: string;
+        };
+        /**
+         * ChunkingDefaults
+         * @description The chunking a new knowledge base gets when its creation does not say (each base keeps its
+         *     own afterwards; changing a base's chunking re-indexes it).
+         */
+        ChunkingDefaults: {
+            /**
+             * Chunk Overlap
+             * @default 40
+             */
+            chunk_overlap: number;
+            /**
+             * Chunk Tokens
+             * @default 200
+             */
+            chunk_tokens: number;
         };
         /**
          * Citation
@@ -3104,6 +3175,27 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+        };
+        /** KnowledgeSettingsOut */
+        KnowledgeSettingsOut: {
+            /** Bases */
+            bases: components["schemas"]["BaseStorageOut"][];
+            defaults: components["schemas"]["ChunkingDefaults"];
+            local_embedder: components["schemas"]["LocalEmbedderOut"];
+            retrieval: components["schemas"]["RetrievalOut"];
+        };
+        /** LocalEmbedderOut */
+        LocalEmbedderOut: {
+            /** Dim */
+            dim: number;
+            /** Id */
+            id: string;
+            /** Loaded */
+            loaded: boolean;
+            /** Present */
+            present: boolean;
+            /** Threads */
+            threads: number;
         };
         /** LocalServer */
         LocalServer: {
@@ -4064,6 +4156,16 @@ export interface components {
              * @description A checked backup waits for the next start
              */
             pending: boolean;
+        };
+        /**
+         * RetrievalOut
+         * @description How a reply of an agent with knowledge bases retrieves (services/grounding.py).
+         */
+        RetrievalOut: {
+            /** Mode */
+            mode: string;
+            /** Sources Per Reply */
+            sources_per_reply: number;
         };
         /** RunSummary */
         RunSummary: {
@@ -8073,6 +8175,113 @@ export interface operations {
             };
             /** @description A service the sidecar called failed (a provider, an embedding API) */
             502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_settings_api_knowledge_settings_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KnowledgeSettingsOut"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database stayed locked by another writer past its timeout: try again (Retry-After) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_defaults_api_knowledge_settings_defaults_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChunkingDefaults"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChunkingDefaults"];
+                };
+            };
+            /** @description The body could not be read, or the Host header is not this sidecar's */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API key is missing or wrong */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request: `code` says what, `params.errors` lists each problem */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

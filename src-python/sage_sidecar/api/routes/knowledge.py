@@ -21,6 +21,7 @@ from sage_sidecar.schemas.knowledge import (
 from sage_sidecar.services import knowledge as service
 from sage_sidecar.services import knowledge_bases as bases
 from sage_sidecar.services import knowledge_files as files
+from sage_sidecar.services import knowledge_settings
 from sage_sidecar.services.knowledge import Knowledge
 from sage_sidecar.storage import knowledge as store
 
@@ -64,6 +65,7 @@ async def list_bases(session: SessionDep) -> list[KnowledgeBaseOut]:
 async def create_base(
     data: KnowledgeBaseCreate, session: SessionDep, knowledge: KnowledgeDep
 ) -> KnowledgeBaseOut:
+    data = await knowledge_settings.with_defaults(session, data)
     return KnowledgeBaseOut.model_validate(await bases.create_base(session, knowledge, data))
 
 
