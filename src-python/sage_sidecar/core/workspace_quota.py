@@ -1,9 +1,10 @@
 """A workspace's size limit: what its files take on disk, and the coded error when a write or an
-upload would take it past the limit (`workspace.quota_exceeded`, HTTP 413). The agent's file tool
-and the Workspace API use the same count, so neither can fill the disk past the setting."""
+upload would take it past the limit (`workspace.quota_exceeded`, HTTP 413). The agent's file tool,
+the code it runs (tools/run_quota.py) and the Workspace API use the same count."""
 
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 from sage_sidecar.core.errors import TooLargeError
@@ -14,23 +15,29 @@ class QuotaExceeded(TooLargeError):
 
     def __init__(self, quota: int, used: int, adding: int) -> None:
         super().__init__(
-            f"the workspace is full: adding {_size(adding)} to the {_size(used)} it holds "
-            f"would pass its {_size(quota)} limit",
+            f"the workspace is full: adding {size_text(adding)} to the {size_text(used)} it holds "
+            f"would pass its {size_text(quota)} limit",
             code="workspace.quota_exceeded", quota=quota, used=used, adding=adding,
-            limit=_size(quota),
+            limit=size_text(quota),
         )  # fmt: skip
 
 
-def _size(count: int) -> str:
+def size_text(count: int) -> str:
     if count >= 2**20:
         return f"{count / 2**20:.1f} MB"
     return f"{count / 1024:.1f} KB" if count >= 1024 else f"{count} bytes"
 
 
-def used_bytes(root: Path) -> int:
-    """Bytes of every file under `root` (links count as nothing and are not followed).
+@dataclass(frozen=True)
+class Usage:
+    total: int  # bytes of every file
+    largest: int  # bytes of the largest one
+
+
+def usage(root: Path) -> Usage:
+    """What the files under `root` take (links count as nothing and are not followed).
     Blocking: async callers run it in a thread."""
-    total = 0
+    total = largest = 0
     for folder, _dirs, files in os.walk(root, followlinks=False):
         for name in files:
             try:
@@ -39,7 +46,13 @@ def used_bytes(root: Path) -> int:
                 continue  # removed while we looked
             if stat.S_ISREG(info.st_mode):
                 total += info.st_size
-    return total
+                largest = max(largest, info.st_size)
+    return Usage(total, largest)
+
+
+def used_bytes(root: Path) -> int:
+    """Bytes of every file under `root` (see `usage`)."""
+    return usage(root).total
 
 
 def check_room(root: Path, quota: int | None, adding: int, replacing: int = 0) -> None:

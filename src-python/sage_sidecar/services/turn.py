@@ -55,7 +55,7 @@ from sage_sidecar.services.traces.recorder import RunRecorder
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Agent
 from sage_sidecar.tools import policy
-from sage_sidecar.tools.base import Tool, ToolContext, ToolError, WorkspaceHooks
+from sage_sidecar.tools.base import Tool, ToolContext, ToolError, ToolNotice, WorkspaceHooks
 
 log = logging.getLogger(__name__)
 
@@ -367,6 +367,11 @@ class Turn:
                 await self._audit("approval", call, "refused", "policy", reason=error.code)
             except Denied as error:
                 result, status = f"Error: {error}", "denied"
+            except ToolNotice as error:  # the user hears of it too, in their language
+                result = f"Error: {error}" + (f"\n{error.output}" if error.output else "")
+                notice = NoticePart(text=str(error), code=error.code, params=error.params)
+                self.writer.add_part(notice)
+                await self.emit(NoticeFrame(**self.ids, **dict(notice)))
             except (ToolError, ValueError) as error:
                 result = f"Error: {error}"
             except Exception:  # a tool bug must not end the reply

@@ -4,10 +4,23 @@ from pathlib import Path
 from typing import Any
 
 from sage_sidecar.providers.base import ToolSpec
+from sage_sidecar.schemas.protocol.parts import NoticeCode
 
 
 class ToolError(Exception):
     """A tool failed in a way the model should hear about (bad arguments, refused path...)."""
+
+
+class ToolNotice(ToolError):
+    """A failure the user must hear of too, in their language: the model reads the text (then
+    `output`, e.g. what a script printed) as the tool's error, and the reply gets a notice with
+    the code (translated as chat.code.<code>) and the text alone."""
+
+    def __init__(self, text: str, code: NoticeCode, output: str = "", **params: str) -> None:
+        super().__init__(text)
+        self.code: NoticeCode = code
+        self.output = output
+        self.params = params
 
 
 # (html, url) -> the page's text, reduced outside the sidecar's process (services/page_reader.py)

@@ -14,10 +14,12 @@ import shutil
 import signal
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sage_sidecar.core import processes
+from sage_sidecar.tools import run_quota
 from sage_sidecar.tools.base import Tool, ToolContext, ToolError
 
 TIMEOUT_S = 10.0
@@ -60,9 +62,14 @@ def _describe_exit(code: int) -> str:
     return f"exit code {code}"
 
 
-async def run_code(code: str, workspace: Path, support: Path | None = None) -> str:
+async def run_code(
+    code: str, workspace: Path, support: Path | None = None, quota: int | None = None
+) -> str:
     """`support`: a folder copied into the run's own folder, its path in $SKILL_DIR (a skill's
-    script reads its resources there: the data dir the skill lives in stays hidden)."""
+    script reads its resources there: the data dir the skill lives in stays hidden). `quota`: the
+    workspace's size limit, which the run's files count against (tools/run_quota.py)."""
+    cap = await asyncio.to_thread(run_quota.file_size_cap, workspace, quota)
+    limits = LIMITS if cap is None else replace(LIMITS, file_bytes=min(LIMITS.file_bytes, cap))
     with tempfile.TemporaryDirectory(prefix="sage-run-", ignore_cleanup_errors=True) as run_dir:
         script = Path(run_dir) / "script.py"
         script.write_text(code, encoding="utf-8")
@@ -75,7 +82,7 @@ async def run_code(code: str, workspace: Path, support: Path | None = None) -> s
         hidden = data_dir_of(workspace)
         sandbox = processes.Sandbox(str(hidden) if hidden else None, (str(workspace), run_dir))
         child = await processes.spawn_contained(
-            interpreter_command(str(script)), cwd=str(workspace), env=env, limits=LIMITS,
+            interpreter_command(str(script)), cwd=str(workspace), env=env, limits=limits,
             sandbox=sandbox,
         )  # fmt: skip
         try:
@@ -90,7 +97,9 @@ async def run_code(code: str, workspace: Path, support: Path | None = None) -> s
             raise ToolError(f"the code ran longer than {TIMEOUT_S:.0f} s and was stopped") from None
         finally:
             await child.stop()  # cancelled (Stop), timed out or failed: the whole tree goes
-    return _result(exit_code, output)
+    result = _result(exit_code, output)
+    await asyncio.to_thread(run_quota.check_after_run, workspace, quota, result)
+    return result
 
 
 def _result(exit_code: int, output: processes.CappedOutput) -> str:
@@ -116,7 +125,7 @@ async def _run(args: dict[str, Any], ctx: ToolContext) -> str:
         raise ToolError("the code is too long")
     ctx.workspace.mkdir(parents=True, exist_ok=True)
     try:
-        return await run_code(code, ctx.workspace)
+        return await run_code(code, ctx.workspace, quota=ctx.hooks.quota_bytes)
     finally:
         # A script may have written anything in the workspace: the Workspace screen reloads.
         if ctx.hooks.written is not None:
@@ -126,7 +135,8 @@ async def _run(args: dict[str, Any], ctx: ToolContext) -> str:
 RUN_PYTHON = Tool(
     name="run_python",
     description="Run a Python 3 script and return its exit code and output (stdout and stderr). "
-    "The working directory is this agent's workspace; files can be written only there.",
+    "The working directory is this agent's workspace; files can be written only there, within "
+    "its size limit.",
     parameters={
         "type": "object",
         "properties": {"code": {"type": "string", "description": "The complete script"}},

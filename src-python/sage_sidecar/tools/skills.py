@@ -90,7 +90,9 @@ def skill_tools(enabled: list[EnabledSkill]) -> list[Tool]:
             raise ToolError("that script is too long or not text")
         ctx.workspace.mkdir(parents=True, exist_ok=True)
         try:
-            return await python_runner.run_code(found.text, ctx.workspace, support=skill.folder)
+            return await python_runner.run_code(
+                found.text, ctx.workspace, support=skill.folder, quota=ctx.hooks.quota_bytes
+            )
         finally:
             if ctx.hooks.written is not None:  # a script may have written anything
                 ctx.hooks.written(ctx.agent_id, None)

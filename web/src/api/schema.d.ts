@@ -3627,7 +3627,7 @@ export interface components {
              * code
              * @default null
              */
-            code: ("mcp_unavailable" | "knowledge_search_failed" | "rate_limited" | "provider_retry") | null;
+            code: ("mcp_unavailable" | "knowledge_search_failed" | "rate_limited" | "provider_retry" | "workspace_full" | "workspace_over_quota") | null;
             /** conversationId */
             conversationId: string;
             /** messageId */
@@ -3650,7 +3650,7 @@ export interface components {
         /** NoticePart */
         NoticePart: {
             /** code */
-            code: ("mcp_unavailable" | "knowledge_search_failed" | "rate_limited" | "provider_retry") | null;
+            code: ("mcp_unavailable" | "knowledge_search_failed" | "rate_limited" | "provider_retry" | "workspace_full" | "workspace_over_quota") | null;
             /**
              * params
              * @default {}

@@ -12,7 +12,10 @@ from sage_sidecar.schemas.protocol.base import ProtocolModel
 # English `text`/`error` beside them is the fallback and what older rows have.
 # `rate_limited` and `provider_retry`: a model call failed before its first token and is tried
 # again in `seconds` (turn.py).
-NoticeCode = Literal["mcp_unavailable", "knowledge_search_failed", "rate_limited", "provider_retry"]
+NoticeCode = Literal[
+    "mcp_unavailable", "knowledge_search_failed", "rate_limited", "provider_retry",
+    "workspace_full", "workspace_over_quota",
+]  # fmt: skip
 FailureCode = Literal["no_provider", "no_model", "tool_steps", "no_vision", "budget_exceeded"]
 FailureReason = Literal[
     "auth", "rate_limit", "server", "unreachable", "timeout", "bad_url", "bad_response",
