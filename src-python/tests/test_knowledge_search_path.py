@@ -4,6 +4,7 @@ on disk, the offline embedder, the vector index), then `knowledge.search` called
 own connection with instrumented pieces. bench/retrieval/bench_http.py measures the figures."""
 
 import asyncio
+import sqlite3
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -95,3 +96,32 @@ def test_bm25_runs_while_the_query_is_embedded(
 
 async def _local(_embedder_id: str) -> Any:
     return local_embedder()
+
+
+def test_only_the_returned_passages_text_is_read(
+    settings: Settings, library: str, monkeypatch: pytest.MonkeyPatch
+):
+    """~100 fused candidates, one hit asked: one row is read, not every candidate's text."""
+    asked: list[int] = []
+    ready_chunks = store.ready_chunks
+
+    async def counting(session: Any, ids: Any) -> dict[int, store.ChunkRow]:
+        asked.append(len(ids))
+        return await ready_chunks(session, ids)
+
+    monkeypatch.setattr(store, "ready_chunks", counting)
+    hits = run_search(settings, Query(QUESTION, [library], top_k=1), _local)
+    assert [h.chunk.file_name for h in hits] == ["tea.md"]
+    assert asked == [1]
+
+
+def test_a_candidate_whose_file_is_not_ready_gives_way_to_the_next(
+    settings: Settings, library: str
+):
+    """The best vector of a file still being indexed is skipped, and the next candidate is read
+    to fill the place (a second, wider read)."""
+    with sqlite3.connect(settings.db_path) as conn:
+        conn.execute("UPDATE knowledge_files SET status = 'embedding' WHERE name = 'tea.md'")
+    hits = run_search(settings, Query(QUESTION, [library], top_k=2, mode="vector"), _local)
+    assert len(hits) == 2 and "tea.md" not in {h.chunk.file_name for h in hits}
+    assert [h.vector_rank for h in hits] == [2, 3]  # rank 1 was tea.md's

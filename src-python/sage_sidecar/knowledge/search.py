@@ -82,7 +82,9 @@ async def search(
         fused = score_fusion([(query.vector_weight, vector), (1 - query.vector_weight, lexical)])
     else:
         fused = vector or lexical
-    rows = await store.ready_chunks(session, [i for i, _ in fused])
+    # MMR picks from the best 3 × k; otherwise only the k returned need their text.
+    wanted = query.top_k * 3 if query.use_mmr else query.top_k
+    rows = await store.first_ready_chunks(session, [i for i, _ in fused], wanted)
     fused = [(i, s) for i, s in fused if i in rows]
     if query.use_mmr and len(fused) > query.top_k:
         fused = await _diversify(query, fused, rows, indexes, session)

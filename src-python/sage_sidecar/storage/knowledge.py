@@ -128,6 +128,19 @@ async def ready_chunks(session: AsyncSession, ids: Collection[int]) -> dict[int,
     return {row[0]: ChunkRow(*tuple(row)) for row in rows}
 
 
+async def first_ready_chunks(
+    session: AsyncSession, ids: Sequence[int], count: int
+) -> dict[int, ChunkRow]:
+    """The first `count` chunks of `ids`, in that order, whose file is ready (and any others read
+    with them). A search returns a few passages out of ~100 fused candidates: loading every
+    candidate's text cost more than the rest of the query's SQL. The first `count` ids are read
+    first; only when some are not ready (a file being indexed) are the rest read too."""
+    found = await ready_chunks(session, ids[:count])
+    if len(found) < count and len(ids) > count:
+        found.update(await ready_chunks(session, ids[count:]))
+    return found
+
+
 async def filter_ids(
     session: AsyncSession, kb_ids: Collection[str], file_ids: Collection[str] | None
 ) -> list[int]:
