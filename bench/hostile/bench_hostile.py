@@ -14,7 +14,8 @@
 
 Targets: worst /api/health latency ≤ 100 ms, p99 ≤ 20 ms; every hostile file `failed` with a
 reason, every other file `ready`. Prints the figures and writes JSON.
-Usage: bench_hostile.py ROOT OUT_JSON (BENCH_SIDECAR=venv: the venv sidecar even when frozen).
+Usage: bench_hostile.py ROOT OUT_JSON (BENCH_SIDECAR=venv: the venv sidecar even when frozen;
+BENCH_LOOP_PROBE=FILE: the sidecar writes its loop gaps there, `loop_gaps.py --read FILE` sorts them).
 """
 
 import http.client
@@ -148,6 +149,8 @@ def main() -> None:
         corpus = write_corpus(Path(tmp) / "corpus")
         result["corpus_s"] = round(time.perf_counter() - generated, 1)
         env = {**base, "SAGE_API_KEY": secrets.token_hex(32), "SAGE_DATA_DIR": f"{tmp}/data"}
+        if os.environ.get("BENCH_LOOP_PROBE"):  # each loop gap's cause: bench/ingest/loop_gaps.py
+            env["SAGE_LOOP_PROBE"] = os.environ["BENCH_LOOP_PROBE"]
         sidecar = Sidecar(command, env)
         probe = HealthProbe(sidecar)
         attachments: dict[str, tuple[int, dict]] = {}

@@ -21,6 +21,7 @@ from sage_sidecar.core.config import Settings
 from sage_sidecar.core.contract import EXIT_STARTUP_FAILED, failed_line, ready_line
 from sage_sidecar.core.errors import StartupFailure
 from sage_sidecar.core.logging import configure_logging
+from sage_sidecar.core.loop_probe import start_from_env as start_loop_probe
 from sage_sidecar.core.private_files import restrict_new_files
 from sage_sidecar.core.processes import end_descendants, harden_process, own_descendants
 from sage_sidecar.core.watchdog import watch_parent
@@ -57,6 +58,8 @@ def bind_loopback() -> socket.socket:
 
 
 async def serve(server: uvicorn.Server, sock: socket.socket) -> int:
+    # Benchmarks: every event-loop gap over 50 ms, with its cause (core/loop_probe.py).
+    probe = start_loop_probe(os.environ.get("SAGE_LOOP_PROBE"))
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if serving.done():
@@ -66,6 +69,8 @@ async def serve(server: uvicorn.Server, sock: socket.socket) -> int:
     port = sock.getsockname()[1]
     print(ready_line(port, os.getpid(), __version__), flush=True)
     await serving
+    if probe is not None:
+        probe.cancel()
     return 0
 
 
