@@ -17,6 +17,7 @@ from sage_sidecar.core.config import Settings
 from sage_sidecar.knowledge.embedders import local_embedder
 from sage_sidecar.knowledge.indexes import IndexCache
 from sage_sidecar.knowledge.search import Hit, Query, search
+from sage_sidecar.storage import cjk
 from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.db import Database
 
@@ -125,3 +126,40 @@ def test_a_candidate_whose_file_is_not_ready_gives_way_to_the_next(
     hits = run_search(settings, Query(QUESTION, [library], top_k=2, mode="vector"), _local)
     assert len(hits) == 2 and "tea.md" not in {h.chunk.file_name for h in hits}
     assert [h.vector_rank for h in hits] == [2, 3]  # rank 1 was tea.md's
+
+
+@pytest.mark.parametrize("file_filter", [False, True])
+@pytest.mark.parametrize("table", ["knowledge_chunks_fts", cjk.TABLE])
+def test_bm25_lets_fts5_sort_and_scores_as_bm25_with_half_weight_headings(
+    settings: Settings, library: str, table: str, file_filter: bool
+):
+    """FTS5 orders by its rank (no temporary B-tree sorting every joined match), and the scores
+    are bm25() with the heading at half weight, as before."""
+    params: dict[str, Any] = {
+        "match": '"water" OR "chain" OR "copies"',
+        "kb_ids": [library],
+        "limit": 50,
+    }
+    if file_filter:
+        params["file_ids"] = [f for (f,) in _rows(settings, "SELECT id FROM knowledge_files")]
+    sql = store.bm25_sql(table, file_filter=file_filter)
+    plan = " | ".join(row[3] for row in _rows(settings, "EXPLAIN QUERY PLAN " + sql, params))
+    assert "TEMP B-TREE" not in plan and f"SCAN {table} VIRTUAL TABLE" in plan, plan
+    if table == cjk.TABLE:
+        return  # the library is English: its bigram table is empty
+    found = _rows(settings, sql, params)
+    reference = _rows(settings, sql.replace(f"-{table}.rank", f"-bm25({table}, 1.0, 0.5)"), params)
+    assert len(found) == 3 and found == reference
+
+
+def _rows(settings: Settings, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+    """Run SQL with SQLAlchemy's named and expanding (list) parameters through sqlite3."""
+    params = dict(params or {})
+    for name, value in list(params.items()):
+        if isinstance(value, list):
+            names = [f"{name}_{i}" for i in range(len(value))]
+            sql = sql.replace(f":{name}", "(" + ", ".join(f":{n}" for n in names) + ")")
+            params.update(zip(names, value, strict=True))
+            del params[name]
+    with sqlite3.connect(settings.db_path) as conn:
+        return conn.execute(sql, params).fetchall()

@@ -156,6 +156,7 @@ async def filter_ids(
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+BM25_RANK = "bm25(1.0, 0.5)"  # weights of the FTS tables' columns: text, heading
 # Words that carry no topic; dropping them keeps OR-queries selective (and fast).
 _STOPWORDS = frozenset(
     """a an and are as at be by can do does for from how i if in into is it its me my of on or
@@ -213,19 +214,31 @@ async def _bm25_in(
 ) -> list[tuple[int, float]]:
     if match is None:
         return []
-    file_filter = "AND c.file_id IN :file_ids " if file_ids is not None else ""
-    sql = text(
-        f"SELECT c.id, -bm25({table}, 1.0, 0.5) AS score "
-        f"FROM {table} "
-        f"JOIN knowledge_chunks c ON c.id = {table}.rowid "
-        "JOIN knowledge_files f ON f.id = c.file_id "
-        f"WHERE {table} MATCH :match AND c.kb_id IN :kb_ids "
-        f"AND f.status = 'ready' {file_filter}"
-        f"ORDER BY bm25({table}, 1.0, 0.5) LIMIT :limit"
-    ).bindparams(bindparam("kb_ids", expanding=True))
+    sql = text(bm25_sql(table, file_filter=file_ids is not None)).bindparams(
+        bindparam("kb_ids", expanding=True)
+    )
     params: dict[str, Any] = {"match": match, "kb_ids": list(kb_ids), "limit": limit}
     if file_ids is not None:
         sql = sql.bindparams(bindparam("file_ids", expanding=True))
         params["file_ids"] = list(file_ids) or [""]
     rows = await session.execute(sql, params)
     return [(int(row[0]), float(row[1])) for row in rows]
+
+
+def bm25_sql(table: str, *, file_filter: bool) -> str:
+    """The BM25 query over one FTS table (`:match`, `:kb_ids` expanding, `:limit`, and
+    `:file_ids` expanding with the filter). It orders by FTS5's `rank` column, its function set
+    per query (the heading weighs half): FTS5 then sorts the matches itself and the joins stop
+    after `limit` rows pass the filters. Ordered by `bm25(...)`, SQLite joined every match
+    (thousands at 10k chunks) and sorted them in a temporary B-tree: same results, 18% more
+    time (bench/retrieval)."""
+    files = "AND c.file_id IN :file_ids " if file_filter else ""
+    return (
+        f"SELECT c.id, -{table}.rank AS score "
+        f"FROM {table} "
+        f"JOIN knowledge_chunks c ON c.id = {table}.rowid "
+        "JOIN knowledge_files f ON f.id = c.file_id "
+        f"WHERE {table} MATCH :match AND {table}.rank MATCH '{BM25_RANK}' "
+        f"AND c.kb_id IN :kb_ids AND f.status = 'ready' {files}"
+        f"ORDER BY {table}.rank LIMIT :limit"
+    )
