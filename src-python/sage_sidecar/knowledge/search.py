@@ -67,14 +67,19 @@ class Query:
 
 
 async def search(
-    session: AsyncSession, indexes: IndexCache, embedder_for: EmbedderFor, query: Query
+    session: AsyncSession,
+    indexes: IndexCache,
+    embedder_for: EmbedderFor,
+    query: Query,
+    bases: Sequence[store.BaseRow] | None = None,
 ) -> list[Hit]:
+    """`bases`: the query's bases as the caller already read them (else read here)."""
     from sage_sidecar.knowledge.fusion import reciprocal_rank_fusion, score_fusion
 
     if not query.text.strip() or not query.kb_ids:
         return []
     depth = max(query.candidates, query.top_k * (3 if query.use_mmr else 1))
-    vector, lexical = await _candidates(session, indexes, embedder_for, query, depth)
+    vector, lexical = await _candidates(session, indexes, embedder_for, query, depth, bases)
     if query.mode == "hybrid" and query.fusion == "rrf":
         fused = reciprocal_rank_fusion([[i for i, _ in vector], [i for i, _ in lexical]],
                                        k=query.rrf_k)  # fmt: skip
@@ -98,7 +103,12 @@ async def search(
 
 
 async def _candidates(
-    session: AsyncSession, indexes: IndexCache, embedder_for: EmbedderFor, query: Query, depth: int
+    session: AsyncSession,
+    indexes: IndexCache,
+    embedder_for: EmbedderFor,
+    query: Query,
+    depth: int,
+    bases: Sequence[store.BaseRow] | None,
 ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
     """The vector and the BM25 list. The query embedding (the embedder's thread) and the index
     search run while BM25 runs on the database's thread: the wall time is the longer of the
@@ -107,7 +117,8 @@ async def _candidates(
     if query.mode in ("hybrid", "vector"):
         # An explicit vector search asks every embedder; hybrid only those that read the query.
         unread = query.mode == "hybrid" and cjk.is_cjk_query(query.text)
-        plan = await _vector_plan(session, query, ENGLISH_ONLY_EMBEDDERS if unread else frozenset())
+        skip = ENGLISH_ONLY_EMBEDDERS if unread else frozenset()
+        plan = await _vector_plan(session, query, skip, bases)
         if plan is not None:
             vector_side = asyncio.create_task(
                 _vector_candidates(indexes, embedder_for, query.text, plan, depth)
@@ -133,23 +144,21 @@ def _discard(task: asyncio.Task[Any]) -> None:
 
 @dataclass(frozen=True)
 class _VectorPlan:
-    bases: list[tuple[str, str, int | None]]  # (kb id, embedder id, embedding dim)
+    bases: list[store.BaseRow]
     allowed: set[int] | None  # the file filter's chunk ids, None without a filter
 
 
 async def _vector_plan(
-    session: AsyncSession, query: Query, skip_embedders: frozenset[str]
+    session: AsyncSession,
+    query: Query,
+    skip_embedders: frozenset[str],
+    bases: Sequence[store.BaseRow] | None,
 ) -> _VectorPlan | None:
     """What the vector side needs from the database, read before it runs beside BM25 (one
     session cannot run two statements at once). None when there is nothing to search."""
-    rows = await session.execute(
-        select(KnowledgeBase.id, KnowledgeBase.embedder, KnowledgeBase.embedding_dim).where(
-            KnowledgeBase.id.in_(query.kb_ids)
-        )
-    )
-    bases = [
-        (kb_id, embedder, dim) for kb_id, embedder, dim in rows if embedder not in skip_embedders
-    ]
+    if bases is None:
+        bases = await store.bases_by_id(session, query.kb_ids)
+    bases = [kb for kb in bases if kb.embedder not in skip_embedders]
     if not bases:
         return None
     allowed: set[int] | None = None

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.config import Settings
@@ -24,7 +23,6 @@ from sage_sidecar.schemas.knowledge import SearchRequest
 from sage_sidecar.storage import cjk
 from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.db import Database
-from sage_sidecar.storage.models import KnowledgeBase
 
 KNOWLEDGE_FOLDER = "knowledge"
 
@@ -69,16 +67,17 @@ class Knowledge:
         await self.worker.stop()
         await self.parser.close()
 
-    async def search(self, session: AsyncSession, query: Query) -> list[Hit]:
-        return await search(session, self.indexes, self.embedder_for, query)
+    async def search(
+        self, session: AsyncSession, query: Query, bases: Sequence[store.BaseRow] | None = None
+    ) -> list[Hit]:
+        return await search(session, self.indexes, self.embedder_for, query, bases)
 
     async def retrieve(self, kb_ids: Sequence[str], text: str, top_k: int) -> list[Hit]:
         """Hybrid search for a chat turn, over the bases that still exist."""
         async with self.db.session() as session:
-            existing = list(
-                await session.scalars(select(KnowledgeBase.id).where(KnowledgeBase.id.in_(kb_ids)))
-            )
-            return await self.search(session, Query(text, existing, top_k=top_k))
+            bases = await store.bases_by_id(session, kb_ids)
+            query = Query(text, [kb.id for kb in bases], top_k=top_k)
+            return await self.search(session, query, bases)
 
 
 def parse_limits(settings: Settings) -> ParseLimits:
@@ -88,15 +87,14 @@ def parse_limits(settings: Settings) -> ParseLimits:
 async def search_bases(
     session: AsyncSession, knowledge: Knowledge, request: SearchRequest
 ) -> tuple[list[Hit], float]:
-    found = set(
-        await session.scalars(select(KnowledgeBase.id).where(KnowledgeBase.id.in_(request.kb_ids)))
-    )
+    started = time.perf_counter()
+    bases = await store.bases_by_id(session, request.kb_ids)
+    found = {kb.id for kb in bases}
     if missing := [k for k in request.kb_ids if k not in found]:
         raise NotFoundError("knowledge base", missing[0])
-    started = time.perf_counter()
     query = Query(request.query, request.kb_ids, request.file_ids, request.top_k, request.mode,
                   request.mmr)  # fmt: skip
-    hits = await knowledge.search(session, query)
+    hits = await knowledge.search(session, query, bases)
     return hits, round((time.perf_counter() - started) * 1000, 2)
 
 

@@ -3,14 +3,17 @@ knowledge base shows. SQLite FTS5 specifics live here, in storage/cjk.py and in 
 pipeline in knowledge/ calls these functions and writes no SQL of its own)."""
 
 import re
+import sqlite3
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import bindparam, delete, func, insert, select, text
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.storage import cjk
+from sage_sidecar.storage.db import run_on_connection
 from sage_sidecar.storage.models import KnowledgeBase, KnowledgeChunk, KnowledgeFile
 
 ACTIVE = ("queued", "parsing", "embedding")  # a file in one of these is not searchable yet
@@ -106,26 +109,25 @@ class ChunkRow:
     char_end: int
 
 
-_CHUNK_COLUMNS = (
-    KnowledgeChunk.id, KnowledgeChunk.kb_id, KnowledgeChunk.file_id, KnowledgeFile.name,
-    KnowledgeChunk.ordinal, KnowledgeChunk.text, KnowledgeChunk.heading, KnowledgeChunk.page,
-    KnowledgeChunk.char_start, KnowledgeChunk.char_end,
-)  # fmt: skip
+_CHUNK_SQL = (
+    "SELECT c.id, c.kb_id, c.file_id, f.name, c.ordinal, c.text, c.heading, c.page, "
+    "c.char_start, c.char_end FROM knowledge_chunks c "
+    "JOIN knowledge_files f ON f.id = c.file_id "
+    "WHERE c.id IN :ids AND f.status = 'ready'"
+)
+
+
+def _ready_chunks(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, ChunkRow]:
+    if not ids:
+        return {}
+    rows = connection.execute(*expand(_CHUNK_SQL, {"ids": list(ids)}))
+    return {row[0]: ChunkRow(*row) for row in rows}
 
 
 async def ready_chunks(session: AsyncSession, ids: Collection[int]) -> dict[int, ChunkRow]:
     """The chunks among `ids` whose file is ready: a vector of a file still being indexed, or of
     one deleted a moment ago, never reaches a result."""
-    if not ids:
-        return {}
-    query = (
-        select(*_CHUNK_COLUMNS)
-        .join(KnowledgeFile, KnowledgeFile.id == KnowledgeChunk.file_id)
-        .where(KnowledgeChunk.id.in_(bindparam("ids", expanding=True)))
-        .where(KnowledgeFile.status == "ready")
-    )
-    rows = await session.execute(query, {"ids": list(ids)})
-    return {row[0]: ChunkRow(*tuple(row)) for row in rows}
+    return await run_on_connection(session, partial(_ready_chunks, ids=list(ids)))
 
 
 async def first_ready_chunks(
@@ -135,10 +137,47 @@ async def first_ready_chunks(
     with them). A search returns a few passages out of ~100 fused candidates: loading every
     candidate's text cost more than the rest of the query's SQL. The first `count` ids are read
     first; only when some are not ready (a file being indexed) are the rest read too."""
-    found = await ready_chunks(session, ids[:count])
-    if len(found) < count and len(ids) > count:
-        found.update(await ready_chunks(session, ids[count:]))
-    return found
+
+    def read(connection: sqlite3.Connection) -> dict[int, ChunkRow]:
+        found = _ready_chunks(connection, ids[:count])
+        if len(found) < count and len(ids) > count:
+            found.update(_ready_chunks(connection, ids[count:]))
+        return found
+
+    return await run_on_connection(session, read)
+
+
+def expand(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """SQLAlchemy's expanding `IN :name` for the DB-API: a list parameter becomes one named
+    parameter per item (an empty list one that matches nothing)."""
+    flat: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, list):
+            values = value or [None]  # `IN (NULL)` matches no row
+            names = [f"{name}_{i}" for i in range(len(values))]
+            sql = re.sub(f":{name}\\b", "(" + ", ".join(f":{n}" for n in names) + ")", sql)
+            flat.update(zip(names, values, strict=True))
+        else:
+            flat[name] = value
+    return sql, flat
+
+
+class BaseRow(NamedTuple):
+    """What a search needs of a knowledge base."""
+
+    id: str
+    embedder: str
+    embedding_dim: int | None
+
+
+async def bases_by_id(session: AsyncSession, kb_ids: Collection[str]) -> list[BaseRow]:
+    """The bases among `kb_ids` that exist, in one hand-off to the connection's thread."""
+    sql = "SELECT id, embedder, embedding_dim FROM knowledge_bases WHERE id IN :ids"
+
+    def read(connection: sqlite3.Connection) -> list[BaseRow]:
+        return [BaseRow(*row) for row in connection.execute(*expand(sql, {"ids": list(kb_ids)}))]
+
+    return await run_on_connection(session, read)
 
 
 async def filter_ids(
@@ -185,43 +224,37 @@ async def bm25(
 
     A query written in Chinese or Japanese searches the bigram index of the chunks that contain
     such text (storage/cjk.py); if that finds fewer than `limit`, its other words (a product
-    name, a command) search the English index too, and those hits follow, scored below."""
+    name, a command) search the English index too, and those hits follow, scored below.
+    All of it in one hand-off to the connection's thread (db.run_on_connection)."""
     if not kb_ids:
         return []
-    if not cjk.is_cjk_query(query):
-        match = fts_query(query)
-        return await _bm25_in(session, "knowledge_chunks_fts", match, kb_ids, file_ids, limit)
-    found = await _bm25_in(session, cjk.TABLE, cjk.match_query(query), kb_ids, file_ids, limit)
-    other_words = " ".join(t for t in cjk.terms(query) if not cjk.has_cjk(t))
-    if len(found) < limit and other_words:
-        seen = {i for i, _ in found}
-        floor = min((s for _, s in found), default=1.0)
-        english = await _bm25_in(
-            session, "knowledge_chunks_fts", fts_query(other_words), kb_ids, file_ids, limit
-        )
-        top = max((s for _, s in english), default=1.0) or 1.0
-        found += [(i, floor * 0.5 * s / top) for i, s in english if i not in seen]
-    return found[:limit]
+    filters: dict[str, Any] = {"kb_ids": list(kb_ids), "limit": limit}
+    if file_ids is not None:
+        filters["file_ids"] = list(file_ids)
+
+    def read(connection: sqlite3.Connection) -> list[tuple[int, float]]:
+        if not cjk.is_cjk_query(query):
+            return _bm25_in(connection, "knowledge_chunks_fts", fts_query(query), filters)
+        found = _bm25_in(connection, cjk.TABLE, cjk.match_query(query), filters)
+        other_words = " ".join(t for t in cjk.terms(query) if not cjk.has_cjk(t))
+        if len(found) < limit and other_words:
+            seen = {i for i, _ in found}
+            floor = min((s for _, s in found), default=1.0)
+            english = _bm25_in(connection, "knowledge_chunks_fts", fts_query(other_words), filters)
+            top = max((s for _, s in english), default=1.0) or 1.0
+            found += [(i, floor * 0.5 * s / top) for i, s in english if i not in seen]
+        return found[:limit]
+
+    return await run_on_connection(session, read)
 
 
-async def _bm25_in(
-    session: AsyncSession,
-    table: str,
-    match: str | None,
-    kb_ids: Collection[str],
-    file_ids: Collection[str] | None,
-    limit: int,
+def _bm25_in(
+    connection: sqlite3.Connection, table: str, match: str | None, filters: dict[str, Any]
 ) -> list[tuple[int, float]]:
     if match is None:
         return []
-    sql = text(bm25_sql(table, file_filter=file_ids is not None)).bindparams(
-        bindparam("kb_ids", expanding=True)
-    )
-    params: dict[str, Any] = {"match": match, "kb_ids": list(kb_ids), "limit": limit}
-    if file_ids is not None:
-        sql = sql.bindparams(bindparam("file_ids", expanding=True))
-        params["file_ids"] = list(file_ids) or [""]
-    rows = await session.execute(sql, params)
+    sql = bm25_sql(table, file_filter="file_ids" in filters)
+    rows = connection.execute(*expand(sql, {"match": match, **filters}))
     return [(int(row[0]), float(row[1])) for row in rows]
 
 

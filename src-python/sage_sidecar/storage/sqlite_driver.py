@@ -25,12 +25,14 @@ import sqlite3
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from aiosqlite.core import _STOP_RUNNING_SENTINEL
 
 from sage_sidecar.storage import cipher
+
+T = TypeVar("T")
 
 
 async def finish_then_cancel(future: "asyncio.Future[Any]") -> Any:
@@ -48,6 +50,13 @@ async def finish_then_cancel(future: "asyncio.Future[Any]") -> Any:
 
 
 class CancelSafeConnection(aiosqlite.Connection):
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`fn(connection)` on this connection's own thread, in one hand-off. Through the DB-API
+        adapter every statement takes three or four (cursor, execute, fetch, close), each a
+        thread wake-up; a read of several statements this way takes one."""
+        result: T = await self._execute(lambda: fn(self._conn))
+        return result
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or not self._connection:
             raise ValueError("Connection closed")
