@@ -214,3 +214,32 @@ def test_a_search_hands_its_sql_to_the_database_thread_once_per_read(
     hits = asyncio.run(go())
     assert hits[0].chunk.file_name == "tea.md"
     assert handoffs == ["<lambda>"] * reads, handoffs
+
+
+def test_an_open_index_is_found_on_the_loop_and_opened_by_a_thread_once(
+    settings: Settings, library: str, monkeypatch: pytest.MonkeyPatch
+):
+    """Opening an index reads files, so a thread does it, once; after that a search (and MMR,
+    which asked once per candidate) finds it without handing off to a thread."""
+    opened: list[str] = []
+    existing = IndexCache.existing
+
+    def counting(self: IndexCache, kb_id: str, dim: int | None) -> Any:
+        opened.append(kb_id)
+        return existing(self, kb_id, dim)
+
+    monkeypatch.setattr(IndexCache, "existing", counting)
+
+    async def go() -> list[list[Hit]]:
+        db = Database(settings.db_path)
+        indexes = IndexCache(settings.vectors_dir)
+        try:
+            async with db.session() as session:
+                query = Query(QUESTION, [library], top_k=2, use_mmr=True)
+                return [await search(session, indexes, _local, query) for _ in range(3)]
+        finally:
+            await db.dispose()
+
+    results = asyncio.run(go())
+    assert results[0] == results[1] == results[2] and results[0][0].chunk.file_name == "tea.md"
+    assert opened == [library]

@@ -46,6 +46,12 @@ class IndexCache:
                 return None
         return self.get(kb_id, dim)
 
+    def opened(self, kb_id: str, dim: int | None) -> VectorIndex | None:
+        """`existing` when the index is open already, without the lock or the disk, so the
+        event loop may ask: a dict read is atomic, and a save holding the lock for seconds must
+        not stall it. None when it is not open (then ask `existing`, off the loop)."""
+        return self._open.get(kb_id) if dim is not None else None
+
     def current(self, kb_id: str) -> VectorIndex | None:
         """The base's index if it is open (not dropped since)."""
         with self._lock:

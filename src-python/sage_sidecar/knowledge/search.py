@@ -33,6 +33,8 @@ from sage_sidecar.storage.models import KnowledgeBase
 if TYPE_CHECKING:
     import numpy
 
+    from sage_sidecar.knowledge.vectors import VectorIndex
+
 Mode = Literal["hybrid", "vector", "bm25"]
 Fusion = Literal["score", "rrf"]
 CANDIDATES = 50  # per retriever: how deep each list goes before fusion
@@ -175,7 +177,7 @@ async def _vector_candidates(
     query_vectors: dict[str, numpy.ndarray] = {}
     found: list[tuple[int, float]] = []
     for kb_id, embedder_id, dim in plan.bases:
-        index = await asyncio.to_thread(indexes.existing, kb_id, dim)
+        index = await _index(indexes, kb_id, dim)
         if index is None or len(index) == 0:
             continue
         if embedder_id not in query_vectors:
@@ -211,7 +213,7 @@ async def _diversify(
     vectors = []
     for chunk_id, _ in pool:
         kb = bases[rows[chunk_id].kb_id]
-        index = await asyncio.to_thread(indexes.existing, kb.id, kb.embedding_dim)
+        index = await _index(indexes, kb.id, kb.embedding_dim)
         try:
             vectors.append(index.vectors([chunk_id])[0] if index is not None else None)
         except KeyError:  # deleted a moment ago
@@ -230,3 +232,11 @@ async def _diversify(
                 top_k=query.top_k, lambda_=query.mmr_lambda)  # fmt: skip
     scores = dict(pool)
     return [(i, scores[i]) for i in order]
+
+
+async def _index(indexes: IndexCache, kb_id: str, dim: int | None) -> VectorIndex | None:
+    """The base's index; a thread opens it only the first time (it reads files)."""
+    index = indexes.opened(kb_id, dim)
+    if index is None:
+        index = await asyncio.to_thread(indexes.existing, kb_id, dim)
+    return index
