@@ -243,3 +243,21 @@ def test_an_open_index_is_found_on_the_loop_and_opened_by_a_thread_once(
     results = asyncio.run(go())
     assert results[0] == results[1] == results[2] and results[0][0].chunk.file_name == "tea.md"
     assert opened == [library]
+
+
+def test_a_read_on_the_connection_sees_what_the_session_has_not_flushed(settings: Settings):
+    """Like session.execute's autoflush: a base added in the session is among the bases read."""
+    from sage_sidecar.storage.models import KnowledgeBase
+
+    async def go() -> list[store.BaseRow]:
+        db = Database(settings.db_path)
+        try:
+            async with db.session() as session:
+                session.add(KnowledgeBase(id="kb-unflushed", name="new", embedder="local:x"))
+                return await store.bases_by_id(session, ["kb-unflushed"])
+        finally:
+            await db.dispose()
+
+    with TestClient(create_app(settings), base_url=TEST_ORIGIN):
+        pass  # the database, migrated
+    assert [kb.id for kb in asyncio.run(go())] == ["kb-unflushed"]

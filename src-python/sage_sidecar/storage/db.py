@@ -105,6 +105,7 @@ async def run_on_connection(session: AsyncSession, fn: Callable[[sqlite3.Connect
     hand-off: same transaction, and keyed like every other statement on an encrypted database.
     For hot reads of several statements (knowledge search), where the adapter's three or four
     thread wake-ups per statement cost more than the SQL."""
+    await session.flush()  # what session.execute's autoflush would write first (a no-op if none)
     connection = await session.connection()
     driver = (await connection.get_raw_connection()).driver_connection
     if not isinstance(driver, sqlite_driver.CancelSafeConnection):
