@@ -2,22 +2,15 @@
 // file uploaded elsewhere appear live, preview a hostile HTML file (it stays inert: no script runs,
 // no request leaves, under the same CSP as the desktop app's webview), rename, delete and restore.
 // A tracker server on loopback counts every request the hostile page would make.
-import { readFileSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { ROOT, saveArtifact, startSidecar, startUi } from '../support.mjs'
-
-/** The desktop app's CSP (src-tauri/tauri.conf.json), as the webview enforces it; `frame-ancestors`
- * aside, which only a header can carry (a response Playwright fulfils itself counts as a public
- * address, and Chromium's local network checks then block the sidecar on loopback). */
-function appCsp() {
-  const { csp } = JSON.parse(readFileSync(join(ROOT, 'src-tauri/tauri.conf.json'), 'utf8')).app.security
-  return Object.entries(csp).filter(([name]) => name !== 'frame-ancestors').map(([name, value]) => `${name} ${value}`).join('; ')
-}
+import { openWorkspaceUnderAppCsp } from '../pdfFiles.mjs'
+import { saveArtifact, startSidecar, startUi } from '../support.mjs'
 
 describe('the Workspace screen in a real browser', () => {
   let ui, sidecar, page, tracker, agent, folder
@@ -31,19 +24,8 @@ describe('the Workspace screen in a real browser', () => {
     await new Promise((resolve) => tracker.listen(0, '127.0.0.1', resolve))
     ui = await startUi()
     sidecar = await startSidecar({ SAGE_CORS_ORIGINS: ui.origin, SAGE_AUTO_TITLE: '0' })
-    agent = await sidecar.api('POST', '/api/agents', { name: 'Filer' })
-    page = await ui.browser.newPage({ locale: 'en-US' })
-    await page.addInitScript((value) => Object.defineProperty(window, '__SAGE__', { value: Object.freeze(value) }), sidecar.config)
-    await page.goto(`${ui.origin}/#/workspace?agent=${agent.id}`)
-    await page.getByTestId('ws-usage').waitFor()
-    // Every frame and request from here on is under the app's policy (a meta CSP applies from
-    // the moment it is in the document).
-    await page.evaluate((policy) => {
-      const meta = document.createElement('meta')
-      meta.httpEquiv = 'Content-Security-Policy'
-      meta.content = policy
-      document.head.prepend(meta)
-    }, appCsp())
+    // Every frame and request from here on is under the app's policy.
+    ;({ agent, page } = await openWorkspaceUnderAppCsp(ui, sidecar, 'Filer'))
     folder = mkdtempSync(join(tmpdir(), 'sage-e2e-folder-'))
   })
 

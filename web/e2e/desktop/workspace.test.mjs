@@ -1,8 +1,9 @@
 // Desktop E2E of workspace previews in the real window (issue #16): WebKitGTK under the app's own
 // CSP, not chromium. A PDF and a hostile HTML file are uploaded into an agent's workspace through
-// the sidecar's API and opened on the Workspace screen: the PDF's frame (a blob: URL, which the
-// CSP's frame-src allows) is laid out with Download beside it, and the HTML is shown but inert: its
-// script sets no marker and nothing in it reaches the loopback server this test counts requests on.
+// the sidecar's API and opened on the Workspace screen: pdf.js (its worker served by the app)
+// paints the PDF's pages into canvases where their text is, with Download beside it (a `blob:`
+// frame stayed blank in WebKitGTK), and the HTML is shown but inert: its script sets no marker and
+// nothing in it reaches the loopback server this test counts requests on.
 import { createServer } from 'node:http'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -12,6 +13,7 @@ import { PNG } from 'pngjs'
 import { By } from 'selenium-webdriver'
 
 import { LIMITS, launchApp, phase, shellConnection } from './app.mjs'
+import { damagedPdf, darkPixelsInText, pdfWithPages, TEXT_BOX } from '../pdfFiles.mjs'
 import { ROOT, saveArtifact, waitFor } from '../support.mjs'
 
 const APP = process.env.SAGE_APP_BIN ?? join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug/sage-desktop')
@@ -20,31 +22,9 @@ const DEV_SIDECAR = process.env.SAGE_E2E_SIDECAR_PYTHON ? { SAGE_SIDECAR_PYTHON:
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 const find = async (driver, css) => (await driver.findElements(By.css(css)))[0]
 
-/** A one-page PDF saying `text`, written by hand (objects, then an xref with their offsets). */
-function minimalPdf(text) {
-  const stream = `BT /F1 24 Tf 72 720 Td (${text}) Tj ET`
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${stream.length} >>\nstream\n${stream}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ]
-  let body = '%PDF-1.4\n'
-  const offsets = objects.map((object, i) => {
-    const offset = body.length
-    body += `${i + 1} 0 obj\n${object}\nendobj\n`
-    return offset
-  })
-  const xref = body.length
-  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`
-  body += offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('')
-  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`
-  return Buffer.from(body, 'latin1')
-}
-
 /**
- * Whether WebKit painted anything but white inside `frame` (its border and corners left out).
+ * Whether WebKit painted anything but white inside `frame` (a frame or a canvas; its border and
+ * corners left out).
  * WebKitWebDriver leaves part of a tall element's shot unpainted (opaque black): that is no page
  * either. Subframes are in the shot: the HTML preview's text is.
  */
@@ -110,24 +90,34 @@ describe('workspace previews in the desktop app', () => {
       })
   }
 
-  it('shows a PDF in a frame from a blob: URL that the CSP allows, with Download beside it', LIMITS.test, async () => {
-    await upload([{ name: 'report.pdf', type: 'application/pdf', bytes: minimalPdf('Quarterly report') }])
+  it('paints a PDF with pdf.js where its text is, with Download beside it', LIMITS.test, async () => {
+    await upload([
+      { name: 'report.pdf', type: 'application/pdf', bytes: pdfWithPages(['Quarterly report', 'Second page']) },
+      { name: 'broken.pdf', type: 'application/pdf', bytes: damagedPdf() },
+    ])
     await openPreview('report.pdf', 'pdf')
-    const frame = await waitFor(() => find(app.driver, '[data-testid="ws-preview-pdf"]'), { what: 'the PDF frame' })
-    assert.match(await frame.getAttribute('src'), /^blob:/)
-    const { width, height } = await frame.getRect()
-    assert.ok(width > 100 && height > 100, `the frame is laid out: ${width}×${height}`)
-    assert.equal((await app.driver.findElements(By.css('[data-testid="ws-error"] [role="alert"], [role="alert"]'))).length, 0, 'no error shown')
+    const pages = await waitFor(() => find(app.driver, '[data-testid="pdf-pages"]'), { what: 'the page count' })
+    assert.equal(await pages.getText(), '2 pages')
+    assert.equal((await app.driver.findElements(By.css('[data-testid="ws-preview"] iframe'))).length, 0, 'no frame')
+    // The canvas's own pixels, read back in the page (pdf.js drew them; nothing taints them).
+    const dark = () => app.driver.executeScript(`return (${darkPixelsInText})(1, arguments[0])`, TEXT_BOX)
+    await waitFor(async () => (await dark()) > 50, { what: 'page 1 painted where its text is', timeoutMs: 20_000 }).catch(async (error) => {
+      const state = await app.driver.executeScript('return document.querySelector("[data-testid=ws-preview-pdf]")?.outerHTML.slice(0, 600)')
+      throw new Error(`${error.message}; the preview: ${state}`)
+    })
+    const blankBox = await app.driver.executeScript(`return (${darkPixelsInText})(1, arguments[0])`, { ...TEXT_BOX, y: 300 })
+    assert.equal(blankBox, 0, 'only where the text is')
+    // And WebKit shows it: the canvas is painted on screen too, not only in its bitmap.
+    const canvas = await find(app.driver, '[data-page="1"] canvas')
+    assert.ok(await paintedIn(canvas, 'desktop-workspace-pdf-canvas.png'), 'the page is on screen')
     const download = await find(app.driver, '[data-testid="ws-download"]')
     assert.ok(download && (await download.isDisplayed()) && (await download.isEnabled()), 'Download is offered beside the preview')
-    // Whether WebKitGTK's viewer paints it: in the app it stays blank for now (docs/desktop.md,
-    // "PDF previews in WebKitGTK"); the log line says which, so a build that paints it shows.
-    await sleep(1_500)
-    const painted = await paintedIn(frame, 'desktop-workspace-pdf-frame.png')
-    const viewer = await app.driver.executeScript('return navigator.pdfViewerEnabled')
-    console.log(`# the PDF frame in WebKitGTK is ${painted ? 'painted (the PDF renders)' : 'blank: Download is the way to read it'}` +
-      ` (navigator.pdfViewerEnabled: ${viewer})`)
     saveArtifact('desktop-workspace-pdf.png', await app.driver.takeScreenshot())
+
+    await openPreview('broken.pdf', 'pdf')
+    const notice = await waitFor(() => find(app.driver, '[data-testid="pdf-error"]'), { what: 'the damaged-PDF notice' })
+    assert.equal(await notice.getAttribute('data-failure'), 'damaged')
+    assert.ok(await (await find(app.driver, '[data-testid="ws-download"]')).isEnabled(), 'Download is still offered')
   })
 
   it('keeps a hostile HTML file inert: no script runs, no request leaves', LIMITS.test, async () => {
