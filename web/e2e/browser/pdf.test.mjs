@@ -1,7 +1,8 @@
 // Browser E2E of the workspace's PDF preview (pdf.js into canvases, components/PdfPreview.vue)
 // under the desktop app's CSP: a three-page PDF written by hand is painted where its text is, page
 // by page as it scrolls into view; zoom changes the page's size; a damaged and a password-protected
-// PDF get their notice with Download still offered; nothing is fetched from outside the app.
+// PDF get their notice with Download still offered; a 400-page file keeps only the pages near the
+// view painted; nothing is fetched from outside the app.
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
@@ -22,6 +23,7 @@ describe('the PDF preview in a real browser', () => {
       { name: 'report.pdf', mimeType: 'application/pdf', buffer: pdfWithPages(['First page', 'Second page', 'Third page']) },
       { name: 'broken.pdf', mimeType: 'application/pdf', buffer: damagedPdf() },
       { name: 'locked.pdf', mimeType: 'application/pdf', buffer: encryptedPdf() },
+      { name: 'long.pdf', mimeType: 'application/pdf', buffer: pdfWithPages(Array.from({ length: 400 }, (_, i) => `Page ${i + 1}`)) },
     ])
     await page.locator('[data-testid="ws-entry"][data-path="locked.pdf"]').waitFor()
   })
@@ -63,6 +65,18 @@ describe('the PDF preview in a real browser', () => {
     await page.getByTestId('pdf-fit').click()
     await waitFor(async () => Math.abs((await widthOfPage1()) - fitted) < 2, { what: 'the page at the width again' })
     await paints(1)
+  })
+
+  it('keeps a long PDF to the few pages near the view', async () => {
+    await open('long.pdf')
+    await page.locator('[data-testid="pdf-pages"]', { hasText: '400 pages' }).waitFor()
+    await paints(1)
+    const bitmaps = () => page.evaluate(() => [...document.querySelectorAll('[data-testid="pdf-canvas"]')].filter((c) => c.width > 0).length)
+    assert.ok((await bitmaps()) <= 3, `${await bitmaps()} pages hold a bitmap`)
+    await page.locator('[data-page="250"]').scrollIntoViewIfNeeded()
+    await paints(250)
+    assert.equal(await painted(1), 0, 'page 1 gave its bitmap back')
+    assert.ok((await bitmaps()) <= 4, `${await bitmaps()} pages hold a bitmap`)
   })
 
   for (const [path, failure, words] of [['broken.pdf', 'damaged', 'could not be read'], ['locked.pdf', 'encrypted', 'password']]) {
