@@ -221,3 +221,16 @@ export async function startUi() {
     },
   }
 }
+
+/** Choose in a UiSelect (Reka's combobox, not a native <select>): open it by its trigger, then
+ *  click the option — by `value` (its data-value) or by `label` (its accessible name). The
+ *  options are portalled to <body>, so they are looked up on the page, not under the trigger. */
+export async function chooseOption(trigger, { value, label }) {
+  const page = trigger.page()
+  await trigger.click()
+  const option = label === undefined
+    ? page.locator(`[role="option"][data-value="${value}"]`)
+    : page.getByRole('option', { name: label, exact: true })
+  await option.click()
+  await page.locator('[role="listbox"]').waitFor({ state: 'detached' })
+}

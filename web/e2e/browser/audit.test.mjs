@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 
-import { saveArtifact, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
+import { chooseOption, saveArtifact, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
 
 describe('limits, approvals and audit in a real browser', () => {
   let ui, sidecar, model, page, site, sage
@@ -88,7 +88,7 @@ describe('limits, approvals and audit in a real browser', () => {
     await rows.first().waitFor()
     // w1 always, w2 always, f1 auto, w3 denied: an approval and an execution row each.
     assert.equal(await rows.count(), 8)
-    await page.getByTestId('audit-decision').selectOption('deny')
+    await chooseOption(page.getByTestId('audit-decision'), { value: 'deny' })
     await page.getByTestId('audit-apply').click()
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="audit-row"]').length === 1)
     assert.match(await rows.first().textContent(), /write_file[\s\S]*Denied · by you · after untrusted content/)

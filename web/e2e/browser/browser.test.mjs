@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { saveArtifact, appVersion, startSidecar, startUi } from '../support.mjs'
+import { appVersion, chooseOption, saveArtifact, startSidecar, startUi } from '../support.mjs'
 
 describe('UI in a real browser against the real sidecar', () => {
   let ui, sidecar
@@ -35,13 +35,13 @@ describe('UI in a real browser against the real sidecar', () => {
     const page = await openWith(sidecar.config)
     const badge = page.getByTestId('connection-state')
     await page.locator('[data-phase="connected"]').waitFor()
-    await page.getByTestId('language').selectOption('zh')
+    await chooseOption(page.getByTestId('language'), { value: 'zh' })
     assert.equal((await badge.textContent()).trim(), '已连接')
     await page.reload()
     await page.locator('[data-phase="connected"]').waitFor()
     assert.equal((await badge.textContent()).trim(), '已连接')
     saveArtifact('browser-zh.png', (await page.screenshot()).toString('base64'))
-    await page.getByTestId('language').selectOption('en')
+    await chooseOption(page.getByTestId('language'), { value: 'en' })
     assert.equal((await badge.textContent()).trim(), 'Connected')
     await page.close()
   })

@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { PYTHON, saveArtifact, startScriptedProvider, startSidecar, startUi, waitFor } from '../support.mjs'
+import { chooseOption, PYTHON, saveArtifact, startScriptedProvider, startSidecar, startUi, waitFor } from '../support.mjs'
 
 describe('chat in a real browser', () => {
   let ui, sidecar, model, page
@@ -42,7 +42,7 @@ describe('chat in a real browser', () => {
     await page.getByTestId('test-provider').click()
     assert.match(await page.getByTestId('verdict').textContent(), /Connected · 1 models/)
     // The default model is picked from what the test listed.
-    await page.getByTestId('provider-default-model').selectOption('scripted-1')
+    await chooseOption(page.getByTestId('provider-default-model'), { value: 'scripted-1' })
     await waitFor(async () => (await sidecar.api('GET', '/api/providers'))[0].default_model === 'scripted-1', {
       what: 'the default model to be saved',
     })
@@ -111,12 +111,11 @@ describe('chat in a real browser', () => {
   })
   it('switches the model of the open conversation and back to the agent\'s', async () => {
     const picker = page.getByTestId('model-picker')
-    await picker.locator('option[value="scripted-1"]').waitFor({ state: 'attached' })
     const conversationModel = async () =>
       (await sidecar.api('GET', '/api/conversations')).find((c) => c.title.startsWith('Say hello')).model
-    await picker.selectOption('scripted-1')
+    await chooseOption(picker, { value: 'scripted-1' })
     await waitFor(async () => (await conversationModel()) === 'scripted-1', { what: 'the model to be saved' })
-    await picker.selectOption('')
+    await chooseOption(picker, { value: '' })
     await waitFor(async () => (await conversationModel()) === null, { what: 'the agent default again' })
   })
 
@@ -236,7 +235,7 @@ describe('chat in a real browser', () => {
     await page.getByTestId('agent').filter({ hasText: 'Calculator' }).waitFor()
     await page.getByTestId('nav-chat').click()
     await page.getByTestId('new-chat').click()
-    await page.getByTestId('agent-picker').selectOption({ label: 'Calculator' })
+    await chooseOption(page.getByTestId('agent-picker'), { label: 'Calculator' })
     await model.script([
       { tool_calls: [{ id: 'c1', name: 'calculator', arguments: '{"expression": "6*7"}' }] },
       { text: 'It is 42.' },
@@ -249,17 +248,17 @@ describe('chat in a real browser', () => {
   })
 
   it('switches the theme', async () => {
-    await page.getByTestId('theme').selectOption('dark')
+    await chooseOption(page.getByTestId('theme'), { value: 'dark' })
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark')
     saveArtifact('chat-dark.png', (await page.screenshot()).toString('base64'))
-    await page.getByTestId('theme').selectOption('system')
+    await chooseOption(page.getByTestId('theme'), { value: 'system' })
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme ?? null), null)
   })
 
   it('works in 中文 too', async () => {
-    await page.getByTestId('language').selectOption('zh')
+    await chooseOption(page.getByTestId('language'), { value: 'zh' })
     assert.equal(await page.getByTestId('send').textContent(), '发送')
     saveArtifact('chat-zh.png', (await page.screenshot()).toString('base64'))
-    await page.getByTestId('language').selectOption('en')
+    await chooseOption(page.getByTestId('language'), { value: 'en' })
   })
 })

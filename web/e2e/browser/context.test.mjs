@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { saveArtifact, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
+import { chooseOption, saveArtifact, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
 
 const WINDOW = 1024
 const words = (n, tag) => Array.from({ length: n }, (_, i) => `${tag}${i}`).join(' ')
@@ -85,8 +85,8 @@ describe('long conversations and model parameters in a real browser', { timeout:
     assert.equal(await form.getByTestId('param-max-tokens').inputValue(), '128') // what it has
     await form.getByTestId('param-top-p').fill('0.5')
     await form.getByTestId('param-stop').fill('END\n###')
-    await form.getByTestId('param-reasoning-effort').selectOption('high')
-    await form.getByTestId('agent-context-policy').selectOption('summarise')
+    await chooseOption(form.getByTestId('param-reasoning-effort'), { value: 'high' })
+    await chooseOption(form.getByTestId('agent-context-policy'), { value: 'summarise' })
     await form.getByTestId('save-agent').click()
     await form.waitFor({ state: 'detached' })
     const [agent] = await sidecar.api('GET', '/api/agents')

@@ -148,6 +148,6 @@ describe('the Workspace screen in a real browser', () => {
     assert.equal(await page.getByTestId('ws-preview-text').textContent(), 'north bed: beans')
     await page.getByTestId('nav-workspace').click()
     await entry('garden/plan.txt').waitFor()
-    assert.equal(await page.getByTestId('ws-agent').inputValue(), agent.id)
+    assert.equal(await page.getByTestId('ws-agent').getAttribute('data-value'), agent.id)
   })
 })

@@ -67,6 +67,7 @@ import type {
   WorkspaceTrashItem,
 } from './types'
 import type { AgentSkills, Skill, SkillDetail, SkillFileText, SkillUpload } from './skills'
+import type { ChunkingDefaults, KnowledgeSettings } from './knowledgeSettings'
 import type { DatabaseEncryption, SecretsStatus } from './types'
 import type { ContextSettings, ModelParams } from './types'
 
@@ -277,6 +278,13 @@ export const knowledge = {
   search: (body: KnowledgeSearchRequest) =>
     http.request<KnowledgeSearchResult>('/api/knowledge/search', { method: 'POST', body }),
   chunk: (chunkId: number) => http.request<KnowledgeHit>(`/api/knowledge/chunks/${chunkId}`),
+}
+
+/** Settings → Knowledge: chunking defaults for new bases, and what the knowledge parts use. */
+export const knowledgeSettings = {
+  get: () => http.request<KnowledgeSettings>('/api/knowledge/settings'),
+  saveDefaults: (body: ChunkingDefaults) =>
+    http.request<ChunkingDefaults>('/api/knowledge/settings/defaults', { method: 'PUT', body }),
 }
 
 export const system = {

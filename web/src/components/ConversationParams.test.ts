@@ -1,5 +1,5 @@
-import { flushPromises, mount } from '@vue/test-utils'
-import { describe, expect, it, vi } from 'vitest'
+import { DOMWrapper, flushPromises, mount } from '@vue/test-utils'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createI18n } from 'vue-i18n'
 
 import type { Agent, Conversation, ContextPart } from '@/api'
@@ -11,6 +11,14 @@ vi.mock('@/api', async () => ({ ApiError: (await import('@/api/http')).ApiError,
 
 import ContextMarker from './ContextMarker.vue'
 import ConversationParams from './ConversationParams.vue'
+import { installJsdomShims } from './ui/testing'
+
+// The popover is portalled to <body>: the test looks there.
+const body = () => new DOMWrapper(document.body)
+beforeAll(installJsdomShims)
+afterEach(() => {
+  document.body.innerHTML = ''
+})
 
 const NONE = { temperature: null, top_p: null, max_tokens: null, stop: null, seed: null, reasoning_effort: null }
 const conversation = (params = {}): Conversation => ({
@@ -26,30 +34,32 @@ function i18n(locale = 'en') {
 describe('ConversationParams', () => {
   it("shows the agent's values as placeholders and saves only what the user set", async () => {
     api.setParams.mockReset().mockResolvedValue(conversation({ temperature: 1.1 }))
-    const wrapper = mount(ConversationParams, { props: { conversation: conversation(), agent }, global: { plugins: [i18n()] } })
+    const wrapper = mount(ConversationParams, { attachTo: document.body, props: { conversation: conversation(), agent }, global: { plugins: [i18n()] } })
     expect(wrapper.find('[data-testid="params-toggle"]').text()).toBe('Parameters')
     await wrapper.find('[data-testid="params-toggle"]').trigger('click')
-    const temperature = wrapper.find<HTMLInputElement>('[data-testid="param-temperature"]')
+    await flushPromises()
+    const temperature = body().find<HTMLInputElement>('[data-testid="param-temperature"]')
     expect(temperature.attributes('placeholder')).toBe('0.2')
-    expect(wrapper.find('[data-testid="param-stop"]').attributes('placeholder')).toBe('END')
+    expect(body().find('[data-testid="param-stop"]').attributes('placeholder')).toBe('END')
     await temperature.setValue('1.1')
-    await wrapper.find('[data-testid="param-stop"]').setValue('###\n\nSTOP')
-    await wrapper.find('form').trigger('submit')
+    await body().find('[data-testid="param-stop"]').setValue('###\n\nSTOP')
+    await body().find('form').trigger('submit')
     await flushPromises()
     expect(api.setParams).toHaveBeenCalledWith('c1', { ...NONE, temperature: 1.1, stop: ['###', 'STOP'] })
     expect(wrapper.emitted('saved')?.[0]?.[0]).toMatchObject({ model_params: { temperature: 1.1 } })
-    expect(wrapper.find('[data-testid="params-popover"]').exists()).toBe(false)
+    expect(body().find('[data-testid="params-popover"]').exists()).toBe(false)
   })
 
   it("counts the conversation's own parameters and clears them back to the agent's", async () => {
     api.setParams.mockReset().mockResolvedValue(conversation())
-    const wrapper = mount(ConversationParams, {
+    const wrapper = mount(ConversationParams, { attachTo: document.body,
       props: { conversation: conversation({ temperature: 0.9, seed: 3 }), agent }, global: { plugins: [i18n('zh')] },
     })
     expect(wrapper.find('[data-testid="params-toggle"]').text()).toBe('参数（2）')
     await wrapper.find('[data-testid="params-toggle"]').trigger('click')
-    expect(wrapper.find<HTMLInputElement>('[data-testid="param-seed"]').element.value).toBe('3')
-    await wrapper.find('[data-testid="params-reset"]').trigger('click')
+    await flushPromises()
+    expect(body().find<HTMLInputElement>('[data-testid="param-seed"]').element.value).toBe('3')
+    await body().find('[data-testid="params-reset"]').trigger('click')
     await flushPromises()
     expect(api.setParams).toHaveBeenCalledWith('c1', null)
   })
@@ -57,13 +67,14 @@ describe('ConversationParams', () => {
   it('shows a refused value as the error the sidecar sent', async () => {
     const { ApiError } = await import('@/api/http')
     api.setParams.mockReset().mockRejectedValue(new ApiError(422, 'bad', 'request.invalid', { errors: [] }))
-    const wrapper = mount(ConversationParams, { props: { conversation: conversation(), agent: null }, global: { plugins: [i18n()] } })
+    const wrapper = mount(ConversationParams, { attachTo: document.body, props: { conversation: conversation(), agent: null }, global: { plugins: [i18n()] } })
     await wrapper.find('[data-testid="params-toggle"]').trigger('click')
-    await wrapper.find('[data-testid="param-temperature"]').setValue('5')
-    await wrapper.find('form').trigger('submit')
     await flushPromises()
-    expect(wrapper.find('[data-testid="params-popover"]').exists()).toBe(true)
-    expect(wrapper.text()).toContain(en.errors.request.invalid.split('{')[0].trim())
+    await body().find('[data-testid="param-temperature"]').setValue('5')
+    await body().find('form').trigger('submit')
+    await flushPromises()
+    expect(body().find('[data-testid="params-popover"]').exists()).toBe(true)
+    expect(body().text()).toContain(en.errors.request.invalid.split('{')[0].trim())
   })
 })
 

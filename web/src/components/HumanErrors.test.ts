@@ -15,6 +15,7 @@ vi.mock('@/api', async () => ({ ApiError: (await import('@/api/http')).ApiError,
 import CodedError from './CodedError.vue'
 import McpSettings from './McpSettings.vue'
 import ProviderSettings from './ProviderSettings.vue'
+import { pick } from './ui/testing'
 
 const i18n = (locale: string) => createI18n({ legacy: false, locale, fallbackLocale: 'en', messages: { en, zh } })
 
@@ -85,7 +86,7 @@ describe('Settings → MCP form', () => {
     const view = mount(McpSettings, { global: { plugins: [i18n('zh')] } })
     await flushPromises()
     await view.get('[data-testid="mcp-name"]').setValue('remote')
-    await view.get('[data-testid="mcp-transport"]').setValue('http')
+    await pick(view, 'mcp-transport', 'http')
     await view.get('[data-testid="mcp-url"]').setValue('example.com/mcp')
     await view.get('[data-testid="mcp-form"]').trigger('submit')
     await flushPromises()

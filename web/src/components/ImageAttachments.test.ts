@@ -6,6 +6,7 @@ import { createI18n } from 'vue-i18n'
 import type { Attachment } from '@/api'
 import en from '@/locales/en.json'
 import zh from '@/locales/zh.json'
+import { installJsdomShims } from './ui/testing'
 
 const image = vi.fn(async (id: string) => new Blob([id], { type: 'image/png' }))
 vi.mock('@/api', () => ({ attachments: { image: (id: string) => image(id) } }))
@@ -64,17 +65,18 @@ describe('composer images', () => {
 
 describe('ImageThumbs', () => {
   it('loads each image once through the API and opens it full size on click', async () => {
-    HTMLDialogElement.prototype.showModal = vi.fn(function (this: HTMLDialogElement) { this.open = true })
-    HTMLDialogElement.prototype.close = vi.fn(function (this: HTMLDialogElement) { this.open = false })
+    installJsdomShims()
     const wrapper = mount(ImageThumbs, { props: { images: [{ id: 'i1', name: 'cat.png' }] }, global, attachTo: document.body })
     await flushPromises()
     expect(image).toHaveBeenCalledExactlyOnceWith('i1')
     await wrapper.find('[data-testid="image-thumb"]').trigger('click')
-    const dialog = wrapper.find('[data-testid="image-full"]')
-    expect((dialog.element as HTMLDialogElement).open).toBe(true)
-    expect(dialog.find('img').attributes('alt')).toBe('cat.png')
-    await wrapper.find('[data-testid="image-close"]').trigger('click')
-    expect((dialog.element as HTMLDialogElement).open).toBe(false)
+    await flushPromises()
+    const dialog = () => document.querySelector('[data-testid="image-full"]')
+    expect(dialog()?.getAttribute('role')).toBe('dialog')
+    expect(dialog()?.querySelector('img')?.getAttribute('alt')).toBe('cat.png')
+    ;(document.querySelector('[data-testid="image-close"]') as HTMLElement).click()
+    await flushPromises()
+    expect(dialog()).toBeNull()
     wrapper.unmount()
   })
 })

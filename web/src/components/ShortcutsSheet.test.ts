@@ -1,5 +1,5 @@
-import { mount } from '@vue/test-utils'
-import { describe, expect, it } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createI18n } from 'vue-i18n'
 import { createMemoryHistory, createRouter } from 'vue-router'
 
@@ -8,10 +8,10 @@ import zh from '@/locales/zh.json'
 import { SHORTCUTS } from '@/composables/shortcuts'
 
 import ShortcutsSheet from './ShortcutsSheet.vue'
+import { installJsdomShims } from './ui/testing'
 
-// jsdom has no modal dialogs: showModal/close set `open` as a browser does.
-HTMLDialogElement.prototype.showModal ??= function (this: HTMLDialogElement) { this.open = true }
-HTMLDialogElement.prototype.close ??= function (this: HTMLDialogElement) { this.open = false }
+beforeAll(installJsdomShims)
+const sheet = () => document.querySelector('[data-testid="shortcuts-sheet"]')
 
 async function show(locale = 'en') {
   const i18n = createI18n({ legacy: false, locale, fallbackLocale: 'en', messages: { en, zh } })
@@ -27,18 +27,20 @@ const press = (key: string, init: KeyboardEventInit = {}, target: EventTarget = 
 describe('ShortcutsSheet', () => {
   it('opens with ? and lists every shortcut with its keys; not while typing in a field', async () => {
     const { view } = await show()
-    const dialog = view.get('[data-testid="shortcuts-sheet"]').element as HTMLDialogElement
     const field = document.createElement('input')
     document.body.appendChild(field)
     press('?', { shiftKey: true }, field)
-    expect(dialog.open).toBe(false)
+    await flushPromises()
+    expect(sheet()).toBeNull()
     press('?', { shiftKey: true })
-    expect(dialog.open).toBe(true)
-    const rows = view.findAll('[data-testid="shortcut-row"]')
-    expect(rows.map((r) => r.attributes('data-action'))).toEqual(SHORTCUTS.map((s) => s.action))
-    expect(rows[0].text()).toBe('New chatCtrl+N')
-    await view.get('[data-testid="shortcuts-close"]').trigger('click')
-    expect(dialog.open).toBe(false)
+    await flushPromises()
+    expect(sheet()?.getAttribute('role')).toBe('dialog')
+    const rows = [...document.querySelectorAll('[data-testid="shortcut-row"]')]
+    expect(rows.map((r) => r.getAttribute('data-action'))).toEqual(SHORTCUTS.map((s) => s.action))
+    expect(rows[0].textContent).toBe('New chatCtrl+N')
+    ;(document.querySelector('[data-testid="shortcuts-close"]') as HTMLElement).click()
+    await flushPromises()
+    expect(sheet()).toBeNull()
     field.remove()
     view.unmount()
   })
@@ -49,7 +51,9 @@ describe('ShortcutsSheet', () => {
     await router.isReady()
     await new Promise((r) => setTimeout(r, 0))
     expect(router.currentRoute.value.path).toBe('/settings')
-    expect(view.get('#shortcuts-title').text()).toBe('键盘快捷键')
+    ;(document.querySelector('[data-testid="shortcuts-open"]') as HTMLElement).click()
+    await flushPromises()
+    expect(sheet()?.querySelector('h2')?.textContent?.trim()).toBe('键盘快捷键')
     expect(view.get('[data-testid="shortcuts-open"]').attributes('aria-label')).toBe('键盘快捷键（?）')
     view.unmount()
   })

@@ -1,10 +1,13 @@
-import { mount } from '@vue/test-utils'
+import { flushPromises, mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createI18n } from 'vue-i18n'
 
 import type { StartupError } from '@/api'
 import en from '@/locales/en.json'
 import zh from '@/locales/zh.json'
+
+const asked = vi.hoisted(() => ({ askConfirm: vi.fn() }))
+vi.mock('@/composables/confirm', () => asked)
 
 import StartupErrorPanel from './StartupErrorPanel.vue'
 
@@ -40,12 +43,15 @@ describe('StartupErrorPanel', () => {
 
     it('offers to start fresh in the desktop app, and asks first', async () => {
       ;(window as { __TAURI_INTERNALS__?: unknown }).__TAURI_INTERNALS__ = {}
-      const confirm = vi.spyOn(window, 'confirm').mockReturnValueOnce(false).mockReturnValueOnce(true)
+      asked.askConfirm.mockResolvedValueOnce(false).mockResolvedValueOnce(true)
       const panel = show(keyGone)
       await panel.get('[data-testid="start-fresh"]').trigger('click')
+      await flushPromises()
       expect(panel.emitted('startFresh')).toBeUndefined() // declined
       await panel.get('[data-testid="start-fresh"]').trigger('click')
-      expect(confirm).toHaveBeenCalledTimes(2)
+      await flushPromises()
+      expect(asked.askConfirm).toHaveBeenCalledTimes(2)
+      expect(asked.askConfirm).toHaveBeenCalledWith(expect.objectContaining({ message: expect.stringContaining('备份'), testid: 'start-fresh-confirm' }))
       expect(panel.emitted('startFresh')).toHaveLength(1)
     })
 

@@ -10,6 +10,7 @@ import zh from '@/locales/zh.json'
 const api = vi.hoisted(() => ({ get: vi.fn(), save: vi.fn(), test: vi.fn() }))
 vi.mock('@/api', async () => ({ ApiError: (await import('@/api/http')).ApiError, webSearch: api }))
 
+import { pick } from './ui/testing'
 import WebSearchSettings from './WebSearchSettings.vue'
 
 const settings = (extra: Partial<Settings> = {}): Settings => ({
@@ -28,7 +29,7 @@ describe('Settings → Web search', () => {
     api.test.mockResolvedValue({ results: [{ title: 'Sage', url: 'https://sage.example', snippet: 'A desktop app' }] })
     const wrapper = show()
     await flushPromises()
-    await wrapper.find('[data-testid="web-search-backend"]').setValue('brave')
+    await pick(wrapper, 'web-search-backend', 'brave')
     await wrapper.find('[data-testid="web-search-key"]').setValue(' BSA-key ')
     await wrapper.find('form').trigger('submit')
     await flushPromises()

@@ -1,4 +1,8 @@
+import { flushPromises, mount } from '@vue/test-utils'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+
+import ConfirmHost from '@/components/ui/ConfirmHost.vue'
+import { installJsdomShims } from '@/components/ui/testing'
 
 import { confirmInDialog, externalUrlOf, installExternalLinks } from './externalLinks'
 
@@ -99,15 +103,20 @@ describe('installExternalLinks in a browser', () => {
 })
 
 describe('confirmInDialog', () => {
-  it('shows the address and answers with the button pressed', async () => {
+  it("shows the address in the app's confirmation and answers with the button pressed", async () => {
+    installJsdomShims()
+    const host = mount(ConfirmHost, { attachTo: document.body })
     const answer = confirmInDialog(t)('http://example.com/old')
+    await flushPromises()
     const dialog = document.querySelector('[data-testid="link-confirm"]') as HTMLElement
     expect(dialog.textContent).toContain('http://example.com/old')
     ;(document.querySelector('[data-testid="link-confirm-open"]') as HTMLElement).click()
     expect(await answer).toBe(true)
     expect(document.querySelector('[data-testid="link-confirm"]')).toBeNull()
     const declined = confirmInDialog(t)('http://example.com/old')
+    await flushPromises()
     ;(document.querySelector('[data-testid="link-confirm-cancel"]') as HTMLElement).click()
     expect(await declined).toBe(false)
+    host.unmount()
   })
 })

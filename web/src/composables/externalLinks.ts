@@ -6,6 +6,7 @@
  * rel="noopener". Installed once for every window (main.ts).
  */
 import { inTauri } from '@/api/shell'
+import { askConfirm } from '@/composables/confirm'
 
 type Translate = (key: string, values?: Record<string, unknown>) => string
 
@@ -42,40 +43,16 @@ export async function openInBrowser(url: string): Promise<void> {
   await invoke('plugin:opener|open_url', { url })
 }
 
-/** A small modal asking whether to open a plain-http address; resolves with the answer. */
-export function confirmInDialog(t: Translate, doc: Document = document): (url: string) => Promise<boolean> {
+/** Ask (a modal confirmation, components/ui/ConfirmHost.vue) whether to open a plain-http address. */
+export function confirmInDialog(t: Translate): (url: string) => Promise<boolean> {
   return (url) =>
-    new Promise((resolve) => {
-      const dialog = doc.createElement('dialog')
-      dialog.className = 'link-confirm card'
-      dialog.dataset.testid = 'link-confirm'
-      const text = doc.createElement('p')
-      text.textContent = t('links.confirm', { url })
-      const buttons = doc.createElement('div')
-      buttons.className = 'row'
-      const cancel = doc.createElement('button')
-      cancel.type = 'button'
-      cancel.className = 'button'
-      cancel.dataset.testid = 'link-confirm-cancel'
-      cancel.textContent = t('links.cancel')
-      const open = doc.createElement('button')
-      open.type = 'button'
-      open.className = 'button danger'
-      open.dataset.testid = 'link-confirm-open'
-      open.textContent = t('links.open')
-      buttons.append(cancel, open)
-      dialog.append(text, buttons)
-      const finish = (answer: boolean) => {
-        dialog.remove()
-        resolve(answer)
-      }
-      cancel.addEventListener('click', () => finish(false))
-      open.addEventListener('click', () => finish(true))
-      dialog.addEventListener('cancel', () => finish(false)) // Esc
-      doc.body.append(dialog)
-      if (typeof dialog.showModal === 'function') dialog.showModal()
-      else dialog.setAttribute('open', '')
-      cancel.focus()
+    askConfirm({
+      title: t('confirm.title'),
+      message: t('links.confirm', { url }),
+      confirmLabel: t('links.open'),
+      cancelLabel: t('links.cancel'),
+      danger: true,
+      testid: 'link-confirm',
     })
 }
 
@@ -83,7 +60,7 @@ export function confirmInDialog(t: Translate, doc: Document = document): (url: s
 export function installExternalLinks(t: Translate, doc: Document = document, deps?: Partial<LinkDeps>): () => void {
   const { tauri, confirm, open }: LinkDeps = {
     tauri: inTauri(),
-    confirm: confirmInDialog(t, doc),
+    confirm: confirmInDialog(t),
     open: openInBrowser,
     ...deps,
   }

@@ -1,5 +1,6 @@
 import type { Component } from 'vue'
 import {
+  BookOpen,
   Bot,
   Cpu,
   Database,
@@ -26,6 +27,7 @@ export const SETTINGS_SECTIONS: readonly SettingsSection[] = [
   { id: 'providers', icon: Bot, load: () => import('@/components/ProviderSettings.vue').then((m) => m.default) },
   { id: 'models', icon: Cpu, load: () => import('@/components/ContextSettings.vue').then((m) => m.default) },
   { id: 'mcp', icon: Plug, load: () => import('@/components/McpSettings.vue').then((m) => m.default) },
+  { id: 'knowledge', icon: BookOpen, load: () => import('@/components/KnowledgeSettings.vue').then((m) => m.default) },
   { id: 'network', icon: Network, load: () => import('@/components/NetworkSettings.vue').then((m) => m.default) },
   { id: 'web-search', icon: Globe, load: () => import('@/components/WebSearchSettings.vue').then((m) => m.default) },
   { id: 'usage', icon: ChartColumn, load: () => import('@/components/UsageSettings.vue').then((m) => m.default) },
