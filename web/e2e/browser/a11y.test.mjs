@@ -41,7 +41,23 @@ describe('accessibility audit (axe-core) of every screen, both themes, both lang
     model?.stop()
   })
 
-  /** axe's serious and critical violations on the page as it is, one line per element. */
+  /** Wait until the screen is at rest before judging it: every lazy Settings section mounted
+   *  (Desktop draws nothing in a browser), no loading placeholder (aria-busy), no animation or
+   *  transition running, then two frames painted. A fixed pause once let axe measure /settings
+   *  mid-change (a contrast violation seen once in five runs). */
+  async function settle(page) {
+    await page.waitForLoadState('networkidle')
+    await page.waitForFunction(() => {
+      const sections = [...document.querySelectorAll('[data-section]:not([data-section="desktop"])')]
+      return sections.every((s) => s.childElementCount > 0)
+        && !document.querySelector('[aria-busy="true"]')
+        && !document.getAnimations().some((a) => a.playState === 'running')
+    }, null, { timeout: 15_000 })
+    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))))
+  }
+
+  /** axe's serious and critical violations on the page as it is, one line per element (for a
+   *  contrast failure, with the colors and ratio axe measured, so a rare one can be traced). */
   async function audit(page) {
     if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE })
     const violations = await page.evaluate(async () => {
@@ -49,7 +65,11 @@ describe('accessibility audit (axe-core) of every screen, both themes, both lang
         runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
         resultTypes: ['violations'],
       })
-      return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => `${n.target.join(' ')} — ${n.failureSummary.split('\n').slice(1, 2).join('').trim()}`) }))
+      const measured = (n) => {
+        const d = n.any?.[0]?.data
+        return d && d.contrastRatio ? ` (${d.fgColor} on ${d.bgColor}: ${d.contrastRatio}:1, needs ${d.expectedContrastRatio})` : ''
+      }
+      return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => `${n.target.join(' ')} — ${n.failureSummary.split('\n').slice(1, 2).join('').trim()}${measured(n)}`) }))
     })
     return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
   }
@@ -70,8 +90,7 @@ describe('accessibility audit (axe-core) of every screen, both themes, both lang
             await page.goto(`${ui.origin}/#${screen}`)
             await page.getByTestId('nav-rail').waitFor()
             await page.locator('[data-testid="connection-badge"], .badge').first().waitFor()
-            await page.waitForLoadState('networkidle')
-            await page.waitForTimeout(300) // lazy sections and their first answers
+            await settle(page)
             assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), theme)
             for (const v of await audit(page)) found.push({ screen, ...v })
             if (screen === '/status') {
@@ -84,6 +103,13 @@ describe('accessibility audit (axe-core) of every screen, both themes, both lang
               await page.getByTestId('shortcuts-sheet').waitFor({ state: 'hidden' })
             }
             if (screen === '/settings/providers') {
+              // An open select list (Reka's listbox, portalled to <body>).
+              await page.getByTestId('provider-kind').click()
+              await page.locator('[role="listbox"]').waitFor()
+              for (const v of await audit(page)) found.push({ screen: `${screen} (an open select)`, ...v })
+              saveArtifact(`a11y-select-${theme}-${lang}.png`, (await page.screenshot()).toString('base64'))
+              await page.keyboard.press('Escape')
+              await page.locator('[role="listbox"]').waitFor({ state: 'detached' })
               // A refused form: the field's sentence beside it, marked invalid.
               await page.getByTestId('provider-name').fill('Local')
               await page.getByTestId('provider-url').fill('localhost:11434')

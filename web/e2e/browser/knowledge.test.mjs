@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
-import { saveArtifact, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
+import { saveArtifact, startScriptedProvider, startSidecar, startUi, waitFor } from '../support.mjs'
 
 const GUIDE = `# Garden guide
 
@@ -94,5 +94,23 @@ describe('knowledge bases in a real browser', () => {
     await source.waitFor()
     assert.match(await source.textContent(), /guide\.md/)
     saveArtifact('knowledge-cited-answer.png', (await page.screenshot()).toString('base64'))
+  })
+  it('Settings → Knowledge: the defaults a new base starts with, what is in use, each base\'s disk use', async () => {
+    await page.goto(page.url().replace(/#.*$/, '#/settings/knowledge'))
+    const section = page.getByTestId('knowledge-settings')
+    await section.getByTestId('ks-bases').getByText('Garden').waitFor()
+    assert.match(await section.getByTestId('ks-embedder-state').textContent(), /Loaded/) // it embedded the guide
+    assert.match(await section.getByTestId('ks-retrieval').textContent(), /Hybrid · 5 passages per reply/)
+    await section.getByTestId('ks-chunk-tokens').fill('120')
+    await section.getByTestId('ks-chunk-overlap').fill('20')
+    await section.getByTestId('ks-save').click()
+    await section.getByTestId('ks-saved').waitFor()
+    saveArtifact('settings-knowledge.png', (await page.screenshot()).toString('base64'))
+    const saved = await sidecar.api('GET', '/api/knowledge/settings')
+    assert.deepEqual(saved.defaults, { chunk_tokens: 120, chunk_overlap: 20 })
+
+    await page.getByTestId('nav-knowledge').click()
+    await page.getByTestId('new-kb').click()
+    await waitFor(async () => (await page.getByTestId('kb-chunk-tokens').inputValue()) === '120', { what: 'the form to start from the saved default' })
   })
 })

@@ -32,10 +32,12 @@ const SCREENS = [
   ['tasks', '/tasks'],
   ['skills', '/skills'],
   ['settings', '/settings/providers'],
+  ['settings-knowledge', '/settings/knowledge'],
 ]
 const STILL = `*, *::before, *::after { animation: none !important; transition: none !important; caret-color: transparent !important; }`
-// What differs between runs with the same data: paths of the temp data dir, sizes, clocks, ids.
-const VOLATILE = ['[data-testid="data-location"]', '[data-testid="data-sizes"]', 'time', '.timing', '.meta-time']
+// What differs between runs with the same data: paths of the temp data dir, sizes, clocks, ids,
+// the machine's cores (the embedder's threads).
+const VOLATILE = ['[data-testid="data-location"]', '[data-testid="data-sizes"]', 'time', '.timing', '.meta-time', '[data-testid="ks-threads"]']
 
 /** Compares a screenshot with its reference; writes the reference when updating or missing one. */
 function compare(name, png) {
