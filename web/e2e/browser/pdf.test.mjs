@@ -3,11 +3,15 @@
 // by page as it scrolls into view; zoom changes the page's size; a damaged and a password-protected
 // PDF get their notice with Download still offered; a 400-page file keeps only the pages near the
 // view painted; nothing is fetched from outside the app.
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 
 import { damagedPdf, darkPixelsInText, encryptedPdf, openWorkspaceUnderAppCsp, pdfWithPages, TEXT_BOX } from '../pdfFiles.mjs'
 import { saveArtifact, startSidecar, startUi, waitFor } from '../support.mjs'
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 describe('the PDF preview in a real browser', () => {
   let ui, sidecar, page
@@ -52,6 +56,17 @@ describe('the PDF preview in a real browser', () => {
     // Only the text area is dark: the same box lower on the page is white.
     assert.equal(await painted(3, { ...TEXT_BOX, y: 300 }), 0)
     saveArtifact('workspace-pdf.png', (await page.screenshot({ fullPage: true })).toString('base64'))
+  })
+
+  it('passes axe (WCAG 2.1 A and AA): named controls, a named, focusable page view', async () => {
+    await page.evaluate(AXE) // evaluated, not a script tag: the app's CSP refuses inline scripts
+    const violations = await page.evaluate(async () => {
+      const result = await window.axe.run('[data-testid="ws-preview"]', {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }, resultTypes: ['violations'],
+      })
+      return result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+    })
+    assert.deepEqual(violations, [])
   })
 
   it('zooms in, out and back to the width', async () => {
