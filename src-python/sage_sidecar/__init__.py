@@ -1,5 +1,15 @@
 """Sage Desktop sidecar: the local agent platform the Tauri shell spawns."""
 
+import os
+
+# numpy's OpenBLAS runs a product on the calling thread, set before anything imports numpy (its
+# worker threads start when it loads). Its threads spin while they wait for work: on two busy
+# cores a knowledge search's 10k × 384 product cost 6.7 ms of CPU and 14.5 ms wall with them,
+# 0.8 and 1.6 ms without (bench/retrieval, load 6), and the sidecar's products are all that
+# small or smaller. Inherited by the parse workers and the embedder's process; a value the
+# user set is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 
 def _version() -> str:
     # The version's one source is the workspace Cargo.toml; scripts/version.py stamps it into

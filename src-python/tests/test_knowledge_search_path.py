@@ -4,8 +4,12 @@ on disk, the offline embedder, the vector index), then `knowledge.search` called
 own connection with instrumented pieces. bench/retrieval/bench_http.py measures the figures."""
 
 import asyncio
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy
@@ -261,3 +265,25 @@ def test_a_read_on_the_connection_sees_what_the_session_has_not_flushed(settings
     with TestClient(create_app(settings), base_url=TEST_ORIGIN):
         pass  # the database, migrated
     assert [kb.id for kb in asyncio.run(go())] == ["kb-unflushed"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc (Linux)")
+def test_numpy_multiplies_on_the_calling_thread_in_the_sidecar():
+    """OpenBLAS starts no worker threads (they spin on a busy machine: 9x the CPU of a 10k-row
+    vector search), whatever numpy loads through; a process without the setting gets them."""
+    probe = (
+        "import os, sys\n"
+        "if sys.argv[1] == 'sidecar': import sage_sidecar.knowledge.vectors\n"
+        "import numpy\n"
+        "numpy.ones((10_000, 384), dtype=numpy.float32) @ numpy.ones(384, dtype=numpy.float32)\n"
+        "print(len(os.listdir('/proc/self/task')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    threads = {
+        who: int(subprocess.run([sys.executable, "-c", probe, who], env=env, capture_output=True,
+                                text=True, timeout=60, check=True).stdout)
+        for who in ("sidecar", "plain")
+    }  # fmt: skip
+    assert threads["sidecar"] == 1
+    if (os.cpu_count() or 1) > 1:
+        assert threads["plain"] > 1  # the probe sees the threads when they are there
