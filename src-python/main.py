@@ -1,8 +1,8 @@
 """PyInstaller entry point for the frozen sidecar (see sage_sidecar.spec).
 
-The frozen sidecar is also a document parse worker and run_python's supervisor and interpreter:
-each of those starts often, so it is dispatched here, before the server's imports (seconds on a
-loaded machine, against a fraction of one).
+The frozen sidecar is also a document parse worker, the offline embedder's process, and
+run_python's supervisor and interpreter: each of those starts often, so it is dispatched here,
+before the server's imports (seconds on a loaded machine, against a fraction of one).
 """
 
 import sys
@@ -14,6 +14,12 @@ if __name__ == "__main__":
         from sage_sidecar.knowledge.parse_worker import serve
 
         sys.exit(serve(int(sys.argv[2])))
+    if sys.argv[1:2] == ["--embed-worker"]:
+        # The offline embedder's process (sage_sidecar/knowledge/embed_worker.py): started on the
+        # first embedding and kept, so the server's imports are skipped here too.
+        from sage_sidecar.knowledge.embed_worker import serve as serve_embedder
+
+        sys.exit(serve_embedder())
     if sys.argv[1:2] == ["--contain"]:
         # run_python's supervisor (core/reaper.py): started for every script.
         from sage_sidecar.core.reaper import main as contain

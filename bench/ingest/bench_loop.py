@@ -3,9 +3,9 @@ onnxruntime's threads help? (docs/knowledge.md, "Ingest pipeline", has the table
 
 For each setting of SAGE_EMBEDDER_THREADS (all cores, 1), a fresh process runs an asyncio loop
 that embeds the same texts the way the ingest worker does (`await embedder.embed(batch of 64)`,
-on the embedder's nice-10 thread) while a ticker task measures how late each 5 ms sleep wakes:
-its worst and p99 lateness are the loop's gaps. Settings alternate over ROUNDS rounds in one run
-so the shared machine's load falls on each alike. Usage: bench_loop.py ROOT [OUT_JSON]
+answered by the embedder's process at nice 10) while a ticker task measures how late each 5 ms
+sleep wakes: its worst and p99 lateness are the loop's gaps. Settings alternate over ROUNDS
+rounds in one run so the shared machine's load falls on each alike. Usage: bench_loop.py ROOT [OUT_JSON]
 """
 
 import asyncio

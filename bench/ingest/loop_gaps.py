@@ -5,6 +5,7 @@ loop gap over 50 ms is written with the stacks of all its threads and the loop t
 run-queue time during the gap. A reduced copy of bench/ingest's corpus (FILES help-topic files)
 is ingested while a client polls /api/health (bench_ingest.Probe); then every gap is attributed:
 
+- "gc": Python's garbage collector ran for half the gap or more (in any thread: it holds the lock);
 - "cpu": the loop thread itself ran for most of the gap (its stack says what);
 - "runqueue": it was ready but waited for a CPU (the machine is busy);
 - "asleep": it slept, waiting for Python's lock (another thread's stack says which) or on a
@@ -16,8 +17,8 @@ Usage: loop_gaps.py ROOT [OUT_JSON]   (BENCH_FILES: how many files, default 60)
 
 import json
 import os
-import re
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -28,41 +29,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_ingest import Sidecar, ingest, write_documents  # noqa: E402
 
 FILES = int(os.environ.get("BENCH_FILES", "60"))
-FRAME = re.compile(r'File "([^"]+)", line (\d+) in (\S+)')
-# Paths shortened to what says the most: our package, a library, the standard library.
-SHORT = re.compile(r".*/(sage_sidecar/.*|site-packages/.*|python3\.\d+/.*)")
 
 
 def parse(log: str) -> list[dict]:
-    """GAP lines with the stack dump that came before each (if faulthandler fired)."""
-    gaps, dump = [], ""
-    for block in re.split(r"(?m)^(?=Timeout \(|GAP )", log):
-        if block.startswith("Timeout ("):
-            dump = block
-        elif block.startswith("GAP "):
-            line, _, rest = block.partition("\n")
-            gap = json.loads(line[4:])
-            gap["stacks"] = _stacks(dump, gap.pop("threads"))
-            gaps.append(gap)
-            dump = ""
-    return gaps
-
-
-def _stacks(dump: str, names: dict[str, str]) -> dict[str, list[str]]:
-    """thread name → its innermost frames."""
-    stacks: dict[str, list[str]] = {}
-    for block in re.split(r"(?m)^(?=(?:Current thread|Thread) 0x)", dump):
-        head = re.match(r"(?:Current thread|Thread) (0x[0-9a-f]+)", block)
-        if not head:
-            continue
-        name = names.get(head.group(1), head.group(1))
-        frames = [f"{_short(m.group(1))}:{m.group(2)} {m.group(3)}" for m in FRAME.finditer(block)]
-        stacks[name] = frames[:5]
-    return stacks
-
-
-def _short(path: str) -> str:
-    return SHORT.sub(r"\1", path)
+    return [json.loads(line[4:]) for line in log.splitlines() if line.startswith("GAP ")]
 
 
 def cause(gap: dict) -> str:
@@ -70,6 +40,8 @@ def cause(gap: dict) -> str:
         return "unknown"
     asleep = gap["ms"] - gap["cpu_ms"] - gap["runqueue_ms"]
     parts = {"cpu": gap["cpu_ms"], "runqueue": gap["runqueue_ms"], "asleep": asleep}
+    if gap.get("gc_ms", 0) >= 0.5 * gap["ms"]:
+        return "gc"
     return max(parts, key=lambda k: parts[k])
 
 
@@ -100,11 +72,18 @@ def main() -> None:
             run = ingest(sidecar, "gaps", paths)
         finally:
             sidecar.stop()
-        gaps = parse(probe_log.read_text(encoding="utf-8", errors="replace"))
+            if len(sys.argv) > 2:  # the raw probe output and the sidecar's log, beside the JSON
+                shutil.copy(probe_log, sys.argv[2] + ".probe.log")
+                for log in (Path(tmp) / "d" / "logs").glob("*.log"):
+                    shutil.copy(log, f"{sys.argv[2]}.{log.name}")
+        log = probe_log.read_text(encoding="utf-8", errors="replace")
+        gaps = parse(log)
+        end = [json.loads(line.split(" ", 1)[1]) for line in log.splitlines()
+               if line.startswith(("START ", "END "))]  # fmt: skip
     result = {
         "files": FILES, "chunks": run["chunks"], "seconds": run["seconds"], "loop": run["loop"],
         "load_avg": [round(load_start, 2), round(os.getloadavg()[0], 2)],
-        **summary([g for g in gaps if g["at"] >= started]),
+        "gc": end, **summary([g for g in gaps if g["at"] >= started]),
     }  # fmt: skip
     text = json.dumps(result, indent=1)
     print(text)

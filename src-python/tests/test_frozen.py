@@ -32,7 +32,7 @@ def test_frozen_embedder_uses_the_bundled_model_and_matches_the_venv(tmp_path):
 
     import numpy
 
-    from sage_sidecar.knowledge.embedders import local_embedder
+    from sage_sidecar.knowledge.embed_local import LocalMiniLM
 
     texts = ["How do I reset my password?", "Steps to reset a forgotten password", "Mehl, Zucker"]
     script = tmp_path / "embed.py"
@@ -40,9 +40,8 @@ def test_frozen_embedder_uses_the_bundled_model_and_matches_the_venv(tmp_path):
         "import json, sys, numpy\n"
         "from pathlib import Path\n"
         "from sage_sidecar.knowledge import embed_local\n"
-        "from sage_sidecar.knowledge.embedders import local_embedder\n"
         "from sage_sidecar.knowledge.vectors import VectorIndex\n"
-        f"vectors = local_embedder().embed_sync({texts!r})\n"
+        f"vectors = embed_local.LocalMiniLM().embed_sync({texts!r})\n"
         f"index = VectorIndex.open(Path({str(tmp_path / 'kb')!r}), 384)\n"
         "index.add(numpy.arange(3), vectors)\n"
         "index.save()\n"
@@ -60,13 +59,40 @@ def test_frozen_embedder_uses_the_bundled_model_and_matches_the_venv(tmp_path):
     assert bundle in Path(out["model"]).resolve().parents
     assert bundle in Path(out["tokenizer"]).resolve().parents
     frozen = numpy.array(out["vectors"], dtype=numpy.float32)
-    numpy.testing.assert_allclose(frozen, local_embedder().embed_sync(texts), atol=1e-5)
+    numpy.testing.assert_allclose(frozen, LocalMiniLM().embed_sync(texts), atol=1e-5)
     assert [hit[0] for hit in out["hits"]] == [0, 1]
 
 
+def test_frozen_embed_worker_serves_the_models_vectors():
+    """`sage-sidecar --embed-worker` (the sidecar's embedder process, main.py) answers a request
+    on stdin with the same vectors as the venv's model, and ends at stdin EOF."""
+    import json
+
+    import numpy
+
+    from sage_sidecar.knowledge.embed_local import LocalMiniLM
+
+    texts = ["How do I reset my password?", "Mehl, Zucker"]
+    worker = subprocess.Popen([str(FROZEN), "--embed-worker"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE)  # fmt: skip
+    assert worker.stdin is not None and worker.stdout is not None
+    try:
+        worker.stdin.write(json.dumps({"id": 1, "texts": texts}).encode() + b"\n")
+        worker.stdin.flush()
+        assert json.loads(worker.stdout.readline()) == {"ready": True}
+        assert json.loads(worker.stdout.readline()) == {"id": 1, "rows": 2}
+        vectors = numpy.frombuffer(worker.stdout.read(2 * 384 * 4), dtype="<f4").reshape(2, 384)
+        worker.stdin.close()
+        assert worker.wait(timeout=10) == 0
+    finally:
+        worker.kill()
+    numpy.testing.assert_allclose(vectors, LocalMiniLM().embed_sync(texts), atol=1e-5)
+
+
 def test_frozen_sidecar_loads_the_model_only_for_a_knowledge_base(tmp_path):
-    """Idle, the frozen sidecar has not mapped onnxruntime; the first search over a knowledge
-    base loads it, and searching works with what PyInstaller bundled."""
+    """Idle, the frozen sidecar has started no embedder; the first file of a knowledge base
+    starts its embedder process (`--embed-worker`), which maps onnxruntime while the sidecar
+    itself never does, and searching works with what PyInstaller bundled."""
     import functools
     import signal
 
@@ -77,8 +103,13 @@ def test_frozen_sidecar_loads_the_model_only_for_a_knowledge_base(tmp_path):
     proc = subprocess.Popen([str(FROZEN)], env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
 
-    def mapped(name: str) -> bool:
-        return name in Path(f"/proc/{proc.pid}/maps").read_text()
+    def mapped(name: str, pid: int = proc.pid) -> bool:
+        return name in Path(f"/proc/{pid}/maps").read_text()
+
+    def embedder_pids() -> list[int]:
+        children = [int(c) for task in Path(f"/proc/{proc.pid}/task").iterdir()
+                    for c in (task / "children").read_text().split()]  # fmt: skip
+        return [c for c in children if b"--embed-worker" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
     def rss_mb() -> float:
         status = Path(f"/proc/{proc.pid}/status").read_text()
@@ -89,6 +120,7 @@ def test_frozen_sidecar_loads_the_model_only_for_a_knowledge_base(tmp_path):
         call = functools.partial(api_call, ready.port, key, timeout=60)
         call("GET", "/api/health")
         assert not mapped("onnxruntime"), "the model loaded without a knowledge base"
+        assert embedder_pids() == []
         idle_rss = rss_mb()
         notes = {"ships.txt": "Lighthouses guide ships at night with a rotating light.",
                  "jam.txt": "Marmalade is made from bitter oranges, sugar and water."}  # fmt: skip
@@ -108,8 +140,10 @@ def test_frozen_sidecar_loads_the_model_only_for_a_knowledge_base(tmp_path):
             hits = call("POST", "/api/knowledge/search",
                         {"query": query, "kb_ids": [kb["id"]], "mode": "vector"})["hits"]  # fmt: skip
             assert hits[0]["text"].startswith(expected), (query, hits)
-        assert mapped("onnxruntime")
-        print(f"frozen sidecar RSS: idle {idle_rss:.0f} MB, with the model {rss_mb():.0f} MB")
+        assert not mapped("onnxruntime"), "the sidecar loaded the model itself"
+        (embedder,) = embedder_pids()
+        assert mapped("onnxruntime", embedder)
+        print(f"frozen sidecar RSS: idle {idle_rss:.0f} MB, after searching {rss_mb():.0f} MB")
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

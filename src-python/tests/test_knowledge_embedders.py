@@ -152,7 +152,7 @@ def test_shipped_tokenizer_is_the_models_own(reference_wheel):
 
 
 def test_int8_model_agrees_with_the_float_model(float_model):
-    embedder = local_embedder()
+    embedder = embed_local.LocalMiniLM()  # the model in this process, for its tokenizer
     ours = embedder.embed_sync(SENTENCES)
     tokenizer = embedder._tokenizer  # the same WordPiece ids for both; one by one, so unpadded
     reference = numpy.stack([float_model.embed(tokenizer.encode(s).ids) for s in SENTENCES])
@@ -203,7 +203,7 @@ async def test_long_text_is_truncated_not_rejected():
 
 def test_local_embedder_identity():
     embedder = local_embedder()
-    assert embedder is local_embedder()  # one model per process
+    assert embedder is local_embedder()  # one embedder process per sidecar
     assert embedder.id == LOCAL_EMBEDDER_ID == "local:all-minilm-l6-v2"
     assert embedder.dim == 384
 

@@ -97,16 +97,17 @@ def test_mmr_bounds_and_validation():
 
 def test_mmr_with_real_embeddings_drops_a_repeated_passage():
     """The offline model's vectors: a reworded copy of the top passage is not the second pick."""
-    from sage_sidecar.knowledge.embedders import local_embedder
+    from sage_sidecar.knowledge.embed_local import LocalMiniLM
 
+    model = LocalMiniLM()
     passages = [
         "To reset your password, open Settings, choose Account and click Reset password.",
         "Open Settings, choose Account, then click Reset password to reset your password.",
         "If you forgot your password and cannot sign in, use the link on the sign-in page.",
         "Invoices are sent on the first day of every month.",
     ]
-    vectors = local_embedder().embed_sync(passages)
-    query = local_embedder().embed_sync(["how do I reset my password"])[0]
+    vectors = model.embed_sync(passages)
+    query = model.embed_sync(["how do I reset my password"])[0]
     relevance = (vectors @ query).tolist()
     plain = sorted(range(4), key=lambda i: -relevance[i])
     assert set(plain[:2]) == {0, 1}  # by relevance alone both copies come first

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -273,31 +272,3 @@ def test_an_idle_worker_ends_after_its_idle_time(tmp_path: Path):
             await pool.close()
 
     asyncio.run(asyncio.wait_for(run(), 60))
-
-
-@linux_only
-def test_embedding_runs_below_the_event_loops_priority():
-    """The offline model embeds on a nice-10 thread, and ONNX's own threads inherit that (they are
-    created by the load on that thread); the event loop's thread keeps the default priority."""
-    from sage_sidecar.knowledge import embed_local
-
-    def nices() -> dict[int, int]:
-        found = {}
-        for task in Path("/proc/self/task").iterdir():
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-            found[int(task.name)] = int(fields[16])
-        return found
-
-    embedder_thread = embed_local._background().submit(threading.get_native_id).result(10)
-    before = set(nices())
-
-    async def run() -> None:
-        # A model of its own: the shared one may have been loaded by another test's embed_sync.
-        await embed_local.LocalMiniLM().embed(["Lighthouses guide ships at night."] * 4)
-
-    asyncio.run(asyncio.wait_for(run(), 120))
-    after = nices()
-    assert after[embedder_thread] == 10
-    assert after[threading.get_native_id()] == 0
-    started = {tid: nice for tid, nice in after.items() if tid not in before}
-    assert all(nice == 10 for nice in started.values()), started  # ONNX's pool, if it made one

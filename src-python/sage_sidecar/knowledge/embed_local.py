@@ -7,19 +7,17 @@ attention mask, L2 normalisation. Vectors agree with the float model at cosine â
 (tests/test_knowledge_embedders.py).
 
 Nothing heavy happens at import: numpy, onnxruntime and the 23 MB session (~90 MB RSS) load on
-the first `embed()`, so a sidecar without knowledge bases never pays for them.
+the first use. The sidecar never loads them itself: its embedder is a child process that does
+(`embed_process.py`), so tokenising and inference never hold the sidecar's Python lock.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import ctypes
 import os
 import sys
 import threading
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,19 +102,26 @@ class LocalMiniLM:
             self._session = session
             _release_freed_memory()
 
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """WordPiece ids per text, cut to MAX_TOKENS."""
+        self.load()
+        return [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+
     def embed_sync(self, texts: Sequence[str]) -> numpy.ndarray:
+        """Vectors in this process and thread (tests, benches, the embedder process itself; the
+        sidecar embeds through `embed_process.EmbedderProcess`)."""
         import numpy
 
         if not texts:
             return numpy.zeros((0, DIM), dtype=numpy.float32)
-        self.load()
-        ids = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+        ids = self.encode(texts)
         out = numpy.empty((len(texts), DIM), dtype=numpy.float32)
-        for batch in _batches(sorted(range(len(ids)), key=lambda i: len(ids[i])), ids):
-            out[batch] = self._run([ids[i] for i in batch])
+        for batch in batches(ids):
+            out[batch] = self.run([ids[i] for i in batch])
         return out
 
-    def _run(self, batch: list[list[int]]) -> numpy.ndarray:
+    def run(self, batch: list[list[int]]) -> numpy.ndarray:
+        """One model run over a batch of token ids: mean-pooled, L2-normalised rows."""
         import numpy
 
         longest = max(len(row) for row in batch)
@@ -134,32 +139,11 @@ class LocalMiniLM:
         result: numpy.ndarray = (pooled / numpy.clip(norms, 1e-12, None)).astype(numpy.float32)
         return result
 
-    async def embed(self, texts: Sequence[str]) -> numpy.ndarray:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(_background(), self.embed_sync, list(texts))
 
-
-_executor: ThreadPoolExecutor | None = None
-BACKGROUND_NICE = 10
-
-
-def _background() -> ThreadPoolExecutor:
-    """The thread async callers embed on, at a lower CPU priority (Linux: nice 10, per thread).
-    The model is loaded on it too, and ONNX's own worker threads inherit the priority from the
-    thread that creates them: a long ingest then takes the cores only when the event loop does
-    not need them (bench/hostile: /api/health waited up to 0.6 s while 4,000 chunks embedded)."""
-    global _executor
-    if _executor is None:
-        _executor = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="embedder", initializer=_lower_priority
-        )
-    return _executor
-
-
-def _lower_priority() -> None:
-    if sys.platform == "linux":  # elsewhere setpriority takes a process id, not a thread's
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICE)
+def batches(ids: list[list[int]]) -> list[list[int]]:
+    """Indexes of `ids` grouped into model batches: shortest text first, within the batch token
+    budget."""
+    return _batches(sorted(range(len(ids)), key=lambda i: len(ids[i])), ids)
 
 
 def _batches(order: list[int], ids: list[list[int]]) -> list[list[int]]:

@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.errors import InvalidError, NotFoundError
-from sage_sidecar.knowledge.embed_local import LocalMiniLM
+from sage_sidecar.knowledge.embed_process import EmbedderProcess
 from sage_sidecar.knowledge.embed_provider import EmbeddingError, ProviderEmbedder
 from sage_sidecar.schemas.knowledge import LOCAL_EMBEDDER_ID
 from sage_sidecar.storage.db import Database
@@ -50,9 +50,10 @@ class Embedder(Protocol):
 
 
 @functools.cache
-def local_embedder() -> LocalMiniLM:
-    """The process-wide offline model; it loads on its first embed()."""
-    return LocalMiniLM()
+def local_embedder() -> EmbedderProcess:
+    """The process-wide offline model, in a child process started on the first embed()
+    (embed_process.py); `embed_local.LocalMiniLM` is the model itself, in-process."""
+    return EmbedderProcess()
 
 
 def provider_embedder_id(provider_id: str, model: str) -> str:

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sage_sidecar.core.parent_death import die_with_parent
 from sage_sidecar.knowledge.parsers import ParseError
 
 if TYPE_CHECKING:
@@ -286,21 +287,6 @@ def _limit_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _die_with_parent() -> None:
-    """Linux: SIGKILL this worker when the sidecar dies, even by kill -9 mid-parse."""
-    if sys.platform != "linux":
-        return  # elsewhere the worker ends at stdin EOF, after the parse it is in
-    import ctypes
-    import signal
-
-    parent = os.getppid()
-    pr_set_pdeathsig = 1
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the sidecar died before the prctl
-        os._exit(1)
-
-
 def _handle(request: dict[str, Any], write: Callable[[dict[str, Any]], None]) -> None:
     from sage_sidecar.knowledge.chunking import chunk_document
     from sage_sidecar.knowledge.parsers import parse_file
@@ -343,7 +329,7 @@ def serve(memory_mb: int) -> int:
     stdin EOF (the sidecar closed it or is gone)."""
     import warnings
 
-    _die_with_parent()
+    die_with_parent()
     _limit_memory(memory_mb)
     logging.disable(logging.WARNING)  # pypdf warns per odd object; the reason comes back anyway
     warnings.simplefilter("ignore")
