@@ -287,3 +287,13 @@ def test_numpy_multiplies_on_the_calling_thread_in_the_sidecar():
     assert threads["sidecar"] == 1
     if (os.cpu_count() or 1) > 1:
         assert threads["plain"] > 1  # the probe sees the threads when they are there
+
+
+def test_passages_are_read_by_id_however_many_are_asked(settings: Settings, library: str):
+    """The rows of 100 candidates are found by their ids, not by walking every ready file (the
+    planner's choice from 12 ids on: 22 ms of CPU at 10k chunks, 0.25 ms by id)."""
+    ids = list(range(1, 101))
+    plan = [
+        row[3] for row in _rows(settings, "EXPLAIN QUERY PLAN " + store.CHUNK_SQL, {"ids": ids})
+    ]
+    assert plan[0].startswith("SEARCH c USING INTEGER PRIMARY KEY"), plan

@@ -109,10 +109,13 @@ class ChunkRow:
     char_end: int
 
 
-_CHUNK_SQL = (
+# CROSS JOIN keeps the chunks the outer loop (SQLite does not reorder it): given 12 ids or more,
+# the planner chose to walk every ready file by its status index and probe its chunks, 22 ms of
+# CPU for 100 ids at 10k chunks instead of 0.25 ms by id (bench/retrieval).
+CHUNK_SQL = (
     "SELECT c.id, c.kb_id, c.file_id, f.name, c.ordinal, c.text, c.heading, c.page, "
     "c.char_start, c.char_end FROM knowledge_chunks c "
-    "JOIN knowledge_files f ON f.id = c.file_id "
+    "CROSS JOIN knowledge_files f ON f.id = c.file_id "
     "WHERE c.id IN :ids AND f.status = 'ready'"
 )
 
@@ -120,7 +123,7 @@ _CHUNK_SQL = (
 def _ready_chunks(connection: sqlite3.Connection, ids: Sequence[int]) -> dict[int, ChunkRow]:
     if not ids:
         return {}
-    rows = connection.execute(*expand(_CHUNK_SQL, {"ids": list(ids)}))
+    rows = connection.execute(*expand(CHUNK_SQL, {"ids": list(ids)}))
     return {row[0]: ChunkRow(*row) for row in rows}
 
 
