@@ -67,11 +67,11 @@ describe('images and reasoning in a real browser', { timeout: 120_000 }, () => {
     await mine.locator('[data-testid="image-thumb"] img').waitFor()
     saveArtifact('images-reasoning.png', (await page.screenshot({ fullPage: true })).toString('base64'))
     await mine.getByTestId('image-thumb').click()
-    const full = page.locator('[data-testid="image-full"][open] img')
+    const full = page.locator('[data-testid="image-full"][data-state="open"] img')
     await full.waitFor()
     assert.equal(await full.evaluate((img) => img.naturalWidth), 48)
     await page.getByTestId('image-close').click()
-    await waitFor(async () => (await page.locator('[data-testid="image-full"][open]').count()) === 0, { what: 'the full view to close' })
+    await waitFor(async () => (await page.getByTestId('image-full').count()) === 0, { what: 'the full view to close' })
 
     // The export keeps the image and leaves the thinking out.
     const conversationId = (await sidecar.api('GET', '/api/conversations'))[0].id

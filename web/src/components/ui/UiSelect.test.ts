@@ -21,7 +21,8 @@ function show(initial = 'light') {
   const Host = defineComponent({
     components: { UiSelect },
     setup: () => ({ value: ref(initial), options: OPTIONS }),
-    template: `<label>Theme <UiSelect v-model="value" :options="options" data-testid="theme" /></label><output>{{ value }}</output>`,
+    template: `<nav><a href="#elsewhere">Elsewhere</a></nav>
+      <label>Theme <UiSelect v-model="value" :options="options" data-testid="theme" /></label><output>{{ value }}</output>`,
   })
   return mount(Host, { attachTo: document.body })
 }
@@ -85,6 +86,24 @@ describe('UiSelect (Reka Select)', () => {
     await flushPromises()
     expect(wrapper.find('output').text()).toBe('')
     expect(trigger().textContent).toContain('Default')
+    wrapper.unmount()
+  })
+
+  it('makes the page behind inert while open (aria-hidden alone fails axe with focusable content) and undoes it', async () => {
+    const wrapper = show()
+    const nav = document.querySelector('nav') as HTMLElement
+    trigger().focus()
+    await press('Enter')
+    await flushPromises()
+    await new Promise((resolve) => setTimeout(resolve, 0)) // the observer's records
+    const hidden = [...document.querySelectorAll('[data-aria-hidden="true"]')]
+    expect(hidden.length).toBeGreaterThan(0)
+    expect(hidden.every((el) => el.hasAttribute('inert'))).toBe(true)
+    expect(hidden.some((el) => el.contains(nav))).toBe(true)
+    await press('Escape')
+    await flushPromises()
+    expect(document.querySelectorAll('[inert]')).toHaveLength(0)
+    expect(document.activeElement).toBe(trigger())
     wrapper.unmount()
   })
 })
