@@ -112,7 +112,7 @@ async def _candidates(
     depth: int,
     bases: Sequence[store.BaseRow] | None,
 ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
-    """The vector and the BM25 list. The query embedding (the embedder's thread) and the index
+    """The vector and the BM25 list. The query embedding (in the embedder) and the index
     search run while BM25 runs on the database's thread: the wall time is the longer of the
     two, not their sum."""
     vector_side: asyncio.Task[list[tuple[int, float]]] | None = None
