@@ -30,7 +30,10 @@ describe('Settings → Network', () => {
       certificates: [{ subject: 'CN=Corp CA', not_after: '2030-01-01', source: 'pasted' }],
     }))
     const wrapper = show()
+    // Until the saved settings are in, the form is busy (the a11y audit waits for that) and disabled.
+    expect(wrapper.find('form').attributes('aria-busy')).toBe('true')
     await flushPromises()
+    expect(wrapper.find('form').attributes('aria-busy')).toBe('false')
     expect(wrapper.find('[data-testid="network-system-proxy"]').text()).toContain('In use: http://corp:3128')
     await wrapper.find('[data-testid="network-mode-custom"]').setValue()
     await wrapper.find('[data-testid="network-proxy-url"]').setValue(' socks5://ann:pw@127.0.0.1:1080 ')

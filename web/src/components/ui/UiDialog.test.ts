@@ -7,6 +7,7 @@ import { askConfirm } from '@/composables/confirm'
 import ConfirmHost from './ConfirmHost.vue'
 import { installJsdomShims, press } from './testing'
 import UiDialog from './UiDialog.vue'
+import UiSelect from './UiSelect.vue'
 
 beforeAll(installJsdomShims)
 afterEach(() => {
@@ -41,6 +42,43 @@ describe('UiDialog (Reka Dialog)', () => {
     ;(document.querySelector('[data-testid="close"]') as HTMLElement).click()
     await flushPromises()
     expect(document.querySelector('[data-testid="sheet"]')).toBeNull()
+    wrapper.unmount()
+  })
+})
+
+describe('the page behind a popup is inert (ui/inertOutside.ts)', () => {
+  it('a select list inside a dialog: the dialog is usable again once the list closes, the page once the dialog does', async () => {
+    const Host = defineComponent({
+      components: { UiDialog, UiSelect },
+      setup: () => ({ open: ref(true), value: ref('a'), options: [{ value: 'a', label: 'A' }, { value: 'b', label: 'B' }] }),
+      template: `<nav><a href="#x">Elsewhere</a></nav>
+        <UiDialog v-model:open="open" title="Import" close-label="Close" data-testid="dlg"><UiSelect v-model="value" :options="options" data-testid="pick" /></UiDialog>`,
+    })
+    const wrapper = mount(Host, { attachTo: document.body })
+    await flushPromises()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    const nav = document.querySelector('nav') as HTMLElement
+    const dialog = () => document.querySelector('[data-testid="dlg"]') as HTMLElement
+    const inert = (el: Element) => !!el.closest('[inert]')
+    expect(inert(nav)).toBe(true)
+    expect(inert(dialog())).toBe(false)
+
+    const trigger = document.querySelector('[data-testid="pick"]') as HTMLElement
+    trigger.focus()
+    await press('Enter')
+    await flushPromises()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(inert(dialog())).toBe(true) // the list is modal over the dialog
+    await press('Escape')
+    await flushPromises()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(inert(dialog())).toBe(false)
+    expect(inert(nav)).toBe(true) // still behind the dialog
+    expect(document.activeElement).toBe(trigger)
+
+    await press('Escape')
+    await flushPromises()
+    expect(document.querySelectorAll('[inert]')).toHaveLength(0)
     wrapper.unmount()
   })
 })
