@@ -97,6 +97,19 @@ def write_documents(folder: Path) -> list[Path]:
     return paths
 
 
+def embedder_pids(sidecar: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{sidecar}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"embed_worker" in cmdline or b"--embed-worker" in cmdline:  # venv or frozen
+                found.append(int(child))
+    return found
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and everything below it: its threads, its children
     that ended (parse workers), and those still running (the embedder's process)."""
@@ -143,6 +156,7 @@ class Probe(threading.Thread):
         self.sidecar = sidecar
         self.latencies: list[float] = []
         self.peak_rss_mb = 0.0
+        self.peak_embedder_rss_mb = 0.0  # the embedder's own process (embed_process.py)
         self.stopping = threading.Event()
 
     def run(self) -> None:
@@ -157,6 +171,8 @@ class Probe(threading.Thread):
             if started - sampled >= 0.2:
                 sampled = started
                 self.peak_rss_mb = max(self.peak_rss_mb, rss_mb(self.sidecar.proc.pid))
+                embedder = sum(rss_mb(pid) for pid in embedder_pids(self.sidecar.proc.pid))
+                self.peak_embedder_rss_mb = max(self.peak_embedder_rss_mb, embedder)
             time.sleep(0.01)
 
     def finish(self) -> dict:
@@ -165,7 +181,8 @@ class Probe(threading.Thread):
         ms = sorted(x * 1000 for x in self.latencies)
         return {"requests": len(ms), "worst_ms": round(ms[-1], 1),
                 "p99_ms": round(ms[int(len(ms) * 0.99)], 1), "p50_ms": round(ms[len(ms) // 2], 1),
-                "peak_rss_mb": self.peak_rss_mb}  # fmt: skip
+                "peak_rss_mb": self.peak_rss_mb,
+                "peak_embedder_rss_mb": round(self.peak_embedder_rss_mb, 1)}  # fmt: skip
 
 
 def ingest(sidecar: Sidecar, name: str, paths: list[Path]) -> dict:
@@ -283,6 +300,7 @@ def main() -> None:
     result["loop_worst_gap_ms"] = max(r["loop"]["worst_ms"] for r in rounds)
     result["loop_p99_ms"] = max(r["loop"]["p99_ms"] for r in rounds)
     result["peak_rss_mb"] = max(r["loop"]["peak_rss_mb"] for r in rounds)
+    result["peak_embedder_rss_mb"] = max(r["loop"]["peak_embedder_rss_mb"] for r in rounds)
     result["load_avg_end"] = round(os.getloadavg()[0], 2)
     result["targets"] = TARGETS
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -299,7 +317,8 @@ def main() -> None:
     )
     print(
         f"sidecar RSS: idle {result['rss_idle_no_knowledge_mb']} MB, peak while ingesting "
-        f"{result['peak_rss_mb']} MB, restarted with bases (model not loaded) "
+        f"{result['peak_rss_mb']} MB (the embedder's process {result['peak_embedder_rss_mb']} MB), "
+        "restarted with bases (model not loaded) "
         f"{result['rss_idle_with_knowledge_base_mb']} MB"
     )
 
