@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sage_sidecar import __version__
 from sage_sidecar.app import create_app
 from sage_sidecar.core.config import Settings
-from sage_sidecar.core.contract import EXIT_STARTUP_FAILED, failed_line, ready_line
+from sage_sidecar.core.contract import ENV_API_KEY, EXIT_STARTUP_FAILED, failed_line, ready_line
 from sage_sidecar.core.errors import StartupFailure
 from sage_sidecar.core.logging import configure_logging
 from sage_sidecar.core.loop_probe import start_from_env as start_loop_probe
@@ -102,6 +102,10 @@ def main() -> int:
     settings = load_settings()
     if settings is None:
         return EXIT_CONFIG_ERROR
+    # Read once, then out of the environment every child inherits: not only what we start
+    # (each of those passes its own environment) but what libraries start on their own —
+    # ctypes.util.find_library runs ldconfig, gcc and ld, platform.architecture runs `file`.
+    os.environ.pop(ENV_API_KEY, None)
     settings.ensure_layout()
     log_path = configure_logging(settings.logs_dir, settings.log_level)
     log.info("starting sage-sidecar %s (pid %s), log file %s", __version__, os.getpid(), log_path)

@@ -12,9 +12,10 @@ Tests only: `SAGE_TEST_KEYCHAIN_FILE` names a JSON file used instead of the OS k
 app ignores it (and logs that), so a shipped build never falls back to a file quietly.
 """
 
+from __future__ import annotations
+
 import base64
 import binascii
-import contextlib
 import json
 import logging
 import os
@@ -24,7 +25,10 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +101,44 @@ class _FileStore:
                 self._write(entries)
 
 
+def _os_backend() -> KeyringBackend:
+    """The backend named by PYTHON_KEYRING_BACKEND or keyring's config file, else this OS's own
+    keychain. Not keyring's own detection: it imports every backend module to rank them, and on
+    Linux its macOS module looks for three frameworks with ctypes.util.find_library, which runs
+    ldconfig, gcc and ld for each — nine processes at every start. The OS's backend is what that
+    detection picks anyway with the packages we ship (KWallet's and libsecret's need
+    dbus-python and PyGObject)."""
+    import keyring.core
+    from keyring.backends import fail
+
+    chosen = keyring.core.load_env() or keyring.core.load_config()
+    if chosen is not None:
+        return chosen
+    native: type[KeyringBackend]
+    if sys.platform == "darwin":
+        from keyring.backends import macOS
+
+        native = macOS.Keyring
+    elif sys.platform == "win32":
+        from keyring.backends import Windows
+
+        native = Windows.WinVaultKeyring
+    elif sys.platform.startswith("linux"):
+        from keyring.backends import SecretService
+
+        native = SecretService.Keyring
+    else:
+        return keyring.core.get_keyring()
+    return native() if native.viable else fail.Keyring()  # type: ignore[no-untyped-call]
+
+
 class _KeyringStore:
-    """The OS keychain as `keyring` found it (its own choice of backend, or the one named by
-    PYTHON_KEYRING_BACKEND / its config file)."""
+    """The OS keychain (`_os_backend`)."""
 
     def __init__(self) -> None:
-        import keyring
         from keyring.backends import fail
 
-        backend = keyring.get_keyring()
+        backend = _os_backend()
         if isinstance(backend, fail.Keyring):
             raise KeychainUnavailable(_no_backend_reason())
         if type(backend).__module__ == SECRET_SERVICE_BACKEND and not _activation_allowed:
@@ -226,22 +259,12 @@ def _decode(text: str, name: str) -> bytes:
 
 
 def redetect(*, activate: bool = False) -> None:
-    """Look for the OS keychain again (keyring remembers what it found at first use): after the
-    user installed or unlocked one, or when a test changed the session bus. `activate`: the user
-    asked, so a Secret Service that D-Bus can start may be started (and may prompt)."""
+    """Look for the OS keychain again, after the user installed or unlocked one, or when a test
+    changed the session bus: nothing is cached (each call finds its backend afresh), so this
+    only records `activate` — the user asked, so a Secret Service that D-Bus can start may be
+    started (and may prompt)."""
     global _activation_allowed
     _activation_allowed = _activation_allowed or activate
-
-    def detect() -> None:
-        import keyring.backend
-        import keyring.core
-
-        with contextlib.suppress(KeyError, AttributeError):
-            keyring.backend.get_all_keyring.reset()
-        keyring.core.init_backend()
-
-    if _test_file() is None:
-        _call(detect, "find the keychain")
 
 
 def backend_name() -> str:
