@@ -234,3 +234,19 @@ export async function chooseOption(trigger, { value, label }) {
   await option.click()
   await page.locator('[role="listbox"]').waitFor({ state: 'detached' })
 }
+
+/** Wait until the screen is at rest before judging it: every lazy Settings section mounted
+ *  (Desktop draws nothing in a browser), no loading placeholder (aria-busy), no animation or
+ *  transition running, then two frames painted. A fixed pause once let axe measure /settings
+ *  mid-change (a contrast violation seen once in five runs), and a screenshot catch a list
+ *  still loading under load (the visual comparison). */
+export async function settle(page) {
+  await page.waitForLoadState('networkidle')
+  await page.waitForFunction(() => {
+    const sections = [...document.querySelectorAll('[data-section]:not([data-section="desktop"])')]
+    return sections.every((s) => s.childElementCount > 0)
+      && !document.querySelector('[aria-busy="true"]')
+      && !document.getAnimations().some((a) => a.playState === 'running')
+  }, null, { timeout: 15_000 })
+  await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))))
+}

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 
-import { saveArtifact, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
+import { saveArtifact, settle, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js')
 const SCREENS = ['/', '/agents', '/knowledge', '/workspace', '/prompts', '/tasks', '/skills', '/settings', '/settings/providers', '/status']
@@ -40,21 +40,6 @@ describe('accessibility audit (axe-core) of every screen, both themes, both lang
     sidecar?.stop()
     model?.stop()
   })
-
-  /** Wait until the screen is at rest before judging it: every lazy Settings section mounted
-   *  (Desktop draws nothing in a browser), no loading placeholder (aria-busy), no animation or
-   *  transition running, then two frames painted. A fixed pause once let axe measure /settings
-   *  mid-change (a contrast violation seen once in five runs). */
-  async function settle(page) {
-    await page.waitForLoadState('networkidle')
-    await page.waitForFunction(() => {
-      const sections = [...document.querySelectorAll('[data-section]:not([data-section="desktop"])')]
-      return sections.every((s) => s.childElementCount > 0)
-        && !document.querySelector('[aria-busy="true"]')
-        && !document.getAnimations().some((a) => a.playState === 'running')
-    }, null, { timeout: 15_000 })
-    await page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))))
-  }
 
   /** axe's serious and critical violations on the page as it is, one line per element (for a
    *  contrast failure, with the colors and ratio axe measured, so a rare one can be traced). */

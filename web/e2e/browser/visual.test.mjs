@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url'
 import pixelmatch from 'pixelmatch'
 import { PNG } from 'pngjs'
 
-import { saveArtifact, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
+import { saveArtifact, settle, startScriptedProvider, startSidecar, startUi } from '../support.mjs'
 
 const REFERENCES = join(dirname(fileURLToPath(import.meta.url)), '__screenshots__')
 const UPDATE = process.env.UPDATE_SCREENSHOTS === '1'
@@ -106,7 +106,7 @@ describe('visual comparison of every screen with the committed references', () =
               await page.locator('.conversation').first().click()
               await page.locator('[data-testid="message"][data-role="assistant"]').first().waitFor()
             }
-            await page.waitForLoadState('networkidle')
+            await settle(page)
             await page.addStyleTag({ content: STILL })
             await page.evaluate(() => document.fonts.ready)
             await page.mouse.move(0, VIEWPORT.height - 1) // no hover state
@@ -114,9 +114,19 @@ describe('visual comparison of every screen with the committed references', () =
             await page.waitForTimeout(200)
             const name = `${screen}-${theme}-${lang}`
             const mask = [...VOLATILE.map((s) => page.locator(s)), page.getByText(/127\.0\.0\.1:\d+/)] // the scripted provider's port
-            const png = await page.screenshot({ mask, animations: 'disabled', caret: 'hide' })
-            saveArtifact(`screen-${name}.png`, png.toString('base64'))
-            const failure = compare(name, png)
+            // As Playwright's toHaveScreenshot does: a screen that differs is shot again after a
+            // pause (a toast or a late list on a loaded machine), and only a lasting change fails.
+            let failure = null
+            for (let attempt = 0; attempt < 3; attempt++) {
+              if (attempt) {
+                await page.waitForTimeout(750)
+                await settle(page)
+              }
+              const png = await page.screenshot({ mask, animations: 'disabled', caret: 'hide' })
+              saveArtifact(`screen-${name}.png`, png.toString('base64'))
+              failure = compare(name, png)
+              if (!failure) break
+            }
             if (failure) failures.push(failure)
           }
         } finally {
