@@ -159,6 +159,9 @@ def test_a_parse_over_budget_is_killed_and_the_next_file_is_read(tmp_path: Path)
     slow = hostile.nested_html(tmp_path / "deep.html", 150_000)  # ~5 s of tree building
 
     async def run() -> None:
+        # What this process had before (an earlier test's offline embedder process stays for
+        # the whole run: it is process-wide) is not the pool's to end.
+        before = children_of(os.getpid())
         pool = ParserPool(ParseLimits(timeout_s=1))
         try:
             started = time.perf_counter()
@@ -166,7 +169,7 @@ def test_a_parse_over_budget_is_killed_and_the_next_file_is_read(tmp_path: Path)
                 await pool.chunks(slow, "html", 200, 40)
             assert failure.value.code == "parse.timeout"
             assert time.perf_counter() - started < 10  # 1 s budget + the worker's start-up
-            assert pool.worker_pids() == [] and children_of(os.getpid()) == set()
+            assert pool.worker_pids() == [] and children_of(os.getpid()) <= before
             chunks = await pool.chunks(good_text(tmp_path / "a.txt"), "txt", 200, 40)
             assert chunks and pool.started == 2
         finally:
