@@ -15,7 +15,7 @@
 # whatever happens, the last line is "layers: N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 
-passed=0; failed=0; failures=()
+passed=0; failed=0; failures=(); failed_logs=()
 stage=setup   # setup, then the name of the layer or build step running, then done
 layer_pid=
 summary() {
@@ -25,6 +25,7 @@ summary() {
     setup) failed=$((failed + 1)); failures+=("setup (an install step failed, exit $status: see above)") ;;
     *) failed=$((failed + 1)); failures+=("$stage (interrupted)") ;;
   esac
+  explain_failures
   if [ ${#failures[@]} -gt 0 ]; then
     local list
     printf -v list '%s; ' "${failures[@]}"
@@ -34,6 +35,20 @@ summary() {
   [ "$failed" -eq 0 ] && exit 0 || exit 1
 }
 trap summary EXIT
+# CI keeps only the end of the output: repeat, just above the summary, the lines of each failed
+# layer's log that say why (failing tests, errors, tracebacks' last lines), then the log's tail.
+explain_failures() {
+  local logfile
+  for logfile in "${failed_logs[@]}"; do
+    [ -f "$logfile" ] || continue
+    printf '\n\033[1;31m---- why %s failed (%s) ----\033[0m\n' "$(basename "$logfile" .log)" "$logfile" >&2
+    sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$logfile" \
+      | grep -E 'FAIL|Error|error[:\[]|✖|×|not ok|panicked|Timeout|timed out|assert' \
+      | grep -vE '^\s*$' | cut -c1-300 | tail -n 30 >&2 || true
+    printf -- '---- last lines ----\n' >&2
+    sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$logfile" | cut -c1-300 | tail -n 12 >&2
+  done
+}
 # A layer runs in its own process group (timeout's), which the terminal's Ctrl+C does not reach:
 # pass it on, so the layer's processes (apps, Xvfb, sidecars) end with us.
 interrupted() {
@@ -53,7 +68,10 @@ step() {
   log "$kind: $name (time limit $minutes min)"
   stage="$label"
   local status=0 started=$SECONDS
-  timeout --kill-after=30 "${minutes}m" "$@" &
+  # The output goes to the terminal and to the layer's log, which explain_failures reads.
+  local logfile="$SAGE_TEST_ARTIFACTS/layers/${label//[^A-Za-z0-9_-]/_}.log"
+  mkdir -p "${logfile%/*}"
+  timeout --kill-after=30 "${minutes}m" "$@" > >(tee "$logfile") 2>&1 &
   layer_pid=$!
   wait "$layer_pid" || status=$?
   layer_pid=
@@ -65,7 +83,7 @@ step() {
     log "$label: done in $((SECONDS - started)) s"
     return 0
   fi
-  failed=$((failed + 1))
+  failed=$((failed + 1)); failed_logs+=("$logfile")
   if [ $((SECONDS - started)) -ge $((minutes * 60)) ] && { [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; }; then
     printf '\033[1;31mTIMEOUT:\033[0m %s did not finish in %s min and was stopped\n' "$label" "$minutes" >&2
     failures+=("$label (timed out after $minutes min)")
@@ -84,6 +102,7 @@ not_run() {
   failed=$((failed + 1)); failures+=("$1 (not run: $2)")
 }
 # Runs a lib.sh function in a fresh shell, where its `set -e` and `die` work and end only that shell.
+export SAGE_TEST_ARTIFACTS="$ROOT/test-artifacts"
 LIB=(bash -c 'source "$1/scripts/lib.sh"; shift; "$@"' _ "$ROOT")
 
 # Everything runs from main, which bash reads whole before running: editing this file while a run
@@ -92,7 +111,6 @@ main() {
   ensure_test_tools
 
   export SAGE_SIDECAR_PYTHON="$PY"  # tests that need the dev-mode sidecar use the project venv
-  export SAGE_TEST_ARTIFACTS="$ROOT/test-artifacts"
   XVFB=(xvfb-run -a -s "-screen 0 1280x800x24")
 
   # The shell's build (clippy, cargo test, tauri build) needs the externalBin and the sidecar's

@@ -24,5 +24,9 @@ export default defineConfig({
   test: {
     environment: 'jsdom',
     include: ['src/**/*.test.ts', 'tools/**/*.test.ts'],
+    setupFiles: ['tools/vitestSetup.ts'],
+    // Generous limits: CI runs this on 2 busy cores, where a worker's start alone can take seconds.
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 })
