@@ -23,58 +23,16 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: the shared client
+from sidecar_client import Sidecar  # noqa: E402
+
 TARGETS = {"worst_ms": 100, "p99_ms": 20}
-
-
-class Sidecar:
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith("SAGE_SIDECAR_READY "):
-                self.port = json.loads(line.split(" ", 1)[1])["port"]
-                break
-        else:
-            raise RuntimeError("the sidecar did not start")
-        self.key = env["SAGE_API_KEY"]
-
-    def call(self, method: str, path: str, body: dict | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
-        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
-        conn.request(method, path, body=json.dumps(body) if body else None, headers=headers)
-        response = conn.getresponse()
-        data = json.loads(response.read() or "null")
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: {response.status} {data}")
-        return data
-
-    def attach(self, path: Path) -> tuple[int, dict]:
-        boundary = secrets.token_hex(8)
-        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
-                f'filename="{path.name}"\r\nContent-Type: application/octet-stream\r\n\r\n')  # fmt: skip
-        body = head.encode() + path.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
-        conn.request("POST", "/api/attachments", body=body, headers={
-            "Authorization": f"Bearer {self.key}",
-            "Content-Type": f"multipart/form-data; boundary={boundary}"})  # fmt: skip
-        response = conn.getresponse()
-        return response.status, json.loads(response.read())
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 class HealthProbe(threading.Thread):

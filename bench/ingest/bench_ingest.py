@@ -34,12 +34,14 @@ import os
 import secrets
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: the shared client
+from sidecar_client import Sidecar  # noqa: E402
 
 TARGETS = {"ratio_to_raw": 0.95, "loop_worst_gap_ms": 100, "rss_10k_files_mb": 500}
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
@@ -52,34 +54,6 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
-
-
-class Sidecar:
-    def __init__(self, command: list[str], env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith("SAGE_SIDECAR_READY "):
-                self.port = json.loads(line.split(" ", 1)[1])["port"]
-                break
-        else:
-            raise RuntimeError("the sidecar did not start")
-        self.key = env["SAGE_API_KEY"]
-
-    def call(self, method: str, path: str, body: dict | None = None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
-        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
-        conn.request(method, path, body=json.dumps(body) if body else None, headers=headers)
-        response = conn.getresponse()
-        data = json.loads(response.read() or "null")
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: {response.status} {data}")
-        return data
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(15)
 
 
 def write_documents(folder: Path) -> list[Path]:

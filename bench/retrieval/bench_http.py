@@ -23,7 +23,6 @@ on two busy cores); without it the base is built in a temporary folder.
 
 import argparse
 import gzip
-import http.client
 import json
 import os
 import secrets
@@ -35,6 +34,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/: the shared client
+from sidecar_client import Sidecar  # noqa: E402
 
 FILLER_FOLDERS = ("man3", "man2", "man5", "man7", "man1")
 PASSES = (("hybrid", 5), ("hybrid", 10), ("vector", 5), ("bm25", 5))
@@ -69,51 +71,6 @@ def tree_cpu_s(pid: int) -> dict[int, float]:
         except FileNotFoundError:
             pass
     return cpu
-
-
-class Sidecar:
-    def __init__(self, root: Path, data: Path, source: Path) -> None:
-        self.key = secrets.token_hex(32)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SAGE_")}
-        env.update({"SAGE_API_KEY": self.key, "SAGE_DATA_DIR": str(data)})
-        command = [str(root / ".venv/bin/python"), "-m", "sage_sidecar"]
-        # cwd: `-m sage_sidecar` imports the package from `source` first
-        self.proc = subprocess.Popen(command, env=env, cwd=source, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            if line.startswith("SAGE_SIDECAR_READY "):
-                self.port = json.loads(line.split(" ", 1)[1])["port"]
-                break
-        else:
-            raise RuntimeError("the sidecar did not start")
-        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
-
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        headers = {"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"}
-        data = json.dumps(body) if body else None
-        try:
-            self.conn.request(method, path, body=data, headers=headers)
-            response = self.conn.getresponse()
-        except (http.client.RemoteDisconnected, ConnectionError):
-            # uvicorn closes a connection idle for 5 s (while the corpus is being written)
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=600)
-            self.conn.request(method, path, body=data, headers=headers)
-            response = self.conn.getresponse()
-        payload = json.loads(response.read() or "null")
-        if response.status >= 300:
-            raise RuntimeError(f"{method} {path}: {response.status} {payload}")
-        return payload
-
-    def stop(self) -> None:
-        self.conn.close()
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
 
 
 def filler_pages(retrieval_sets: Any, skip: set[str]) -> list[tuple[str, str]]:
@@ -234,7 +191,10 @@ def main() -> None:
     data = args.data / "data"
     source = args.src or args.root / "src-python"
     report["source"] = str(source)
-    sidecar = Sidecar(args.root, data, source)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAGE_")}
+    env.update({"SAGE_API_KEY": secrets.token_hex(32), "SAGE_DATA_DIR": str(data)})
+    # cwd: `-m sage_sidecar` imports the package from `source` first
+    sidecar = Sidecar([str(args.root / ".venv/bin/python"), "-m", "sage_sidecar"], env, cwd=source)
     try:
         bases = sidecar.call("GET", "/api/knowledge/bases")
         kb = next((b for b in bases if b["name"] == KB_NAME), None)
