@@ -12,6 +12,8 @@ describe('shortcutFor', () => {
     expect(shortcutFor(key('N', { metaKey: true }))).toBe('new-chat')
     expect(shortcutFor(key('k', { ctrlKey: true }))).toBe('search')
     expect(shortcutFor(key('l', { metaKey: true }))).toBe('composer')
+    expect(shortcutFor(key('b', { ctrlKey: true }))).toBe('toggle-list')
+    expect(shortcutFor(key('B', { metaKey: true, shiftKey: true }))).toBeNull()
   })
 
   it('switches conversations with Alt+arrows and stops with Escape', () => {
@@ -24,6 +26,17 @@ describe('shortcutFor', () => {
     expect(shortcutFor(key('n'))).toBeNull()
     expect(shortcutFor(key('n', { ctrlKey: true, shiftKey: true }))).toBeNull()
     expect(shortcutFor(key('ArrowDown'))).toBeNull()
+    expect(shortcutFor(key('b', { altKey: true }))).toBeNull()
+    expect(shortcutFor(key('Escape', { ctrlKey: true }))).toBeNull()
+  })
+
+  it('reads every shortcut from the one table', () => {
+    for (const s of SHORTCUTS) {
+      const last = s.keys[s.keys.length - 1]
+      const eventKey = ({ '↓': 'ArrowDown', '↑': 'ArrowUp', Esc: 'Escape' } as Record<string, string>)[last] ?? last
+      const mods = { ctrlKey: s.keys.includes('Mod'), altKey: s.keys.includes('Alt'), shiftKey: last === '?' }
+      expect(shortcutFor(key(eventKey, mods))).toBe(s.action)
+    }
   })
 })
 
@@ -39,6 +52,7 @@ describe('the shortcuts sheet and tooltips', () => {
     expect(shortcutLabel('new-chat', true)).toBe('⌘N')
     expect(shortcutLabel('next', true)).toBe('⌥↓')
     expect(shortcutLabel('stop', false)).toBe('Esc')
+    expect(shortcutLabel('toggle-list', false)).toBe('Ctrl+B')
     expect(withShortcut('New chat', 'new-chat')).toMatch(/^New chat \((Ctrl\+N|⌘N)\)$/)
     expect(new Set(SHORTCUTS.map((s) => s.action)).size).toBe(SHORTCUTS.length)
   })

@@ -1,7 +1,8 @@
 /** App keyboard shortcuts. Ctrl on Linux/Windows, ⌘ on macOS. */
 import { onMounted, onUnmounted } from 'vue'
 
-export type ShortcutAction = 'new-chat' | 'search' | 'composer' | 'next' | 'previous' | 'stop' | 'settings' | 'help'
+export type ShortcutAction =
+  | 'new-chat' | 'search' | 'composer' | 'toggle-list' | 'next' | 'previous' | 'stop' | 'settings' | 'help'
 
 interface KeyLike {
   key: string
@@ -13,18 +14,23 @@ interface KeyLike {
   typing?: boolean
 }
 
-/** Every shortcut, in the order the sheet (components/ShortcutsSheet.vue) lists them; `keys` are
- *  shown joined with + (`Mod` is Ctrl, or ⌘ on macOS), the label is `shortcuts.actions.<action>`. */
+/** The one table of shortcuts: the handlers (`shortcutFor`), the sheet (components/ShortcutsSheet.vue,
+ *  in this order) and the hints in tooltips and menus all read it. `keys` end with the key itself;
+ *  before it, `Mod` is Ctrl (⌘ on macOS) and `Alt` is Alt (⌥). The label is `shortcuts.actions.<action>`. */
 export const SHORTCUTS: readonly { action: ShortcutAction; keys: readonly string[] }[] = [
   { action: 'new-chat', keys: ['Mod', 'N'] },
   { action: 'search', keys: ['Mod', 'K'] },
   { action: 'composer', keys: ['Mod', 'L'] },
+  { action: 'toggle-list', keys: ['Mod', 'B'] },
   { action: 'next', keys: ['Alt', '↓'] },
   { action: 'previous', keys: ['Alt', '↑'] },
   { action: 'stop', keys: ['Esc'] },
   { action: 'settings', keys: ['Mod', ','] },
   { action: 'help', keys: ['?'] },
 ]
+
+/** `event.key` (lower-cased) of a key the table writes as a symbol. */
+const EVENT_KEY: Record<string, string> = { '↓': 'arrowdown', '↑': 'arrowup', Esc: 'escape' }
 
 export function isMac(platform: string = typeof navigator === 'undefined' ? '' : navigator.platform): boolean {
   return /mac|iphone|ipad/i.test(platform)
@@ -47,20 +53,18 @@ function isTyping(target: EventTarget | null): boolean {
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName)
 }
 
+function matches(keys: readonly string[], event: KeyLike): boolean {
+  const last = keys[keys.length - 1] ?? ''
+  const mod = keys.includes('Mod')
+  if (event.key.toLowerCase() !== (EVENT_KEY[last] ?? last.toLowerCase())) return false
+  if ((event.ctrlKey || event.metaKey) !== mod || event.altKey !== keys.includes('Alt')) return false
+  if (mod && event.shiftKey) return false // Ctrl+Shift+N is another shortcut (or the browser's)
+  // A plain printable key (`?`) is typed in a text field, not a shortcut there.
+  return mod || keys.includes('Alt') || last.length !== 1 || !event.typing
+}
+
 export function shortcutFor(event: KeyLike): ShortcutAction | null {
-  const mod = event.ctrlKey || event.metaKey
-  const key = event.key.toLowerCase()
-  if (mod && !event.altKey && !event.shiftKey) {
-    if (key === 'n') return 'new-chat'
-    if (key === 'k') return 'search'
-    if (key === 'l') return 'composer'
-    if (key === ',') return 'settings'
-  }
-  if (event.key === '?' && !mod && !event.altKey && !event.typing) return 'help'
-  if (event.altKey && !mod && key === 'arrowdown') return 'next'
-  if (event.altKey && !mod && key === 'arrowup') return 'previous'
-  if (key === 'escape' && !mod && !event.altKey) return 'stop'
-  return null
+  return SHORTCUTS.find((s) => matches(s.keys, event))?.action ?? null
 }
 
 export function useShortcuts(handlers: Partial<Record<ShortcutAction, () => void>>): void {
