@@ -11,7 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from sage_sidecar import __version__
 from sage_sidecar.api.errors import install_error_handlers
-from sage_sidecar.api.main import api_router
+from sage_sidecar.api.main import add_routes
 from sage_sidecar.api.openapi import install_protocol_schemas
 from sage_sidecar.app_state import AppState
 from sage_sidecar.core import network
@@ -147,7 +147,7 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,  # the interactive docs cannot send the key; the schema itself is keyed
         redoc_url=None,
     )
-    app.include_router(api_router)
+    add_routes(app)
     install_protocol_schemas(app)  # the WebSocket frames' models, for the UI's generated types
     # Replaying a run's trace sends its requests to the scripted test model (services/traces).
     app.state.replay_targets = ScriptedProvider

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, status
 
 from sage_sidecar.api.deps import SessionDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.schemas.agents import (
     AgentCreate,
     AgentExport,
@@ -13,7 +13,7 @@ from sage_sidecar.schemas.conversations import ModelChoiceOut
 from sage_sidecar.services import agents as service
 from sage_sidecar.services import approvals, model_choice
 
-router = APIRouter(prefix="/api/agents", tags=["agents"])
+router = APIRouter(prefix="/api/agents", tags=["agents"], responses=COMMON_ERRORS)
 
 
 @router.get("", response_model=list[AgentOut])

@@ -4,12 +4,12 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import FileResponse
 
 from sage_sidecar.api.deps import StateDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.api.openapi import MULTIPART_FILES
 from sage_sidecar.schemas.attachments import AttachmentOut
 from sage_sidecar.services import attachments as service
 
-router = APIRouter(prefix="/api/attachments", tags=["attachments"])
+router = APIRouter(prefix="/api/attachments", tags=["attachments"], responses=COMMON_ERRORS)
 
 
 @router.post(

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from sage_sidecar.api.deps import SessionDep
+from sage_sidecar.api.errors import COMMON_ERRORS
 from sage_sidecar.schemas.audit import AuditEventOut, AuditExport, AuditSettings
 from sage_sidecar.services import audit
 
-router = APIRouter(prefix="/api/audit", tags=["audit"])
+router = APIRouter(prefix="/api/audit", tags=["audit"], responses=COMMON_ERRORS)
 
 
 @router.get("", response_model=list[AuditEventOut])

@@ -12,6 +12,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from sage_sidecar.api.deps import StateDep, websocket_authenticated
+from sage_sidecar.api.errors import COMMON_ERRORS
 from sage_sidecar.core.config import Settings
 from sage_sidecar.core.errors import DomainError
 from sage_sidecar.schemas.protocol.base import dump
@@ -29,7 +30,7 @@ from sage_sidecar.services import attachments
 from sage_sidecar.services.chat import ChatEngine
 from sage_sidecar.services.turn import Emit
 
-router = APIRouter()
+router = APIRouter(responses=COMMON_ERRORS)
 
 
 async def _dispatch(

@@ -3,10 +3,11 @@
 from fastapi import APIRouter
 
 from sage_sidecar.api.deps import SessionDep, StateDep
+from sage_sidecar.api.errors import COMMON_ERRORS
 from sage_sidecar.schemas.model_params import ContextSettings
 from sage_sidecar.services.context import settings as context_settings
 
-router = APIRouter(prefix="/api/context", tags=["context"])
+router = APIRouter(prefix="/api/context", tags=["context"], responses=COMMON_ERRORS)
 
 
 @router.get("/settings", response_model=ContextSettings)

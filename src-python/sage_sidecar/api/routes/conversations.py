@@ -5,7 +5,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from sage_sidecar.api.deps import SessionDep, StateDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.core.errors import InvalidError, TooLargeError
 from sage_sidecar.schemas.conversations import (
     ConversationCreate,
@@ -24,7 +24,7 @@ from sage_sidecar.services.conversation_html import export_html
 from sage_sidecar.services.history_import import reading as history_reading
 from sage_sidecar.services.history_import import service as history_import
 
-router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=COMMON_ERRORS)
 # SQLite's full-text query parser reads a NUL as the end of the query ("unterminated string").
 SearchText = Annotated[str, Query(max_length=1000, pattern=r"^[^\x00]*$")]
 # `?format=markdown` (or `html`) answers the same export as Markdown text (or an HTML page).

@@ -5,11 +5,11 @@ import asyncio
 from fastapi import APIRouter
 
 from sage_sidecar.api.deps import StateDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.schemas.database_encryption import DatabaseEncryptionIn, DatabaseEncryptionOut
 from sage_sidecar.services import database_encryption as encryption
 
-router = APIRouter(prefix="/api/privacy/database", tags=["privacy"])
+router = APIRouter(prefix="/api/privacy/database", tags=["privacy"], responses=COMMON_ERRORS)
 
 
 @router.get("", response_model=DatabaseEncryptionOut)

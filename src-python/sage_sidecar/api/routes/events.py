@@ -5,10 +5,11 @@ import asyncio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from sage_sidecar.api.deps import StateDep, websocket_authenticated
+from sage_sidecar.api.errors import COMMON_ERRORS
 from sage_sidecar.schemas.protocol.base import dump
 from sage_sidecar.schemas.protocol.events import EventFrame, Hello
 
-router = APIRouter()
+router = APIRouter(responses=COMMON_ERRORS)
 
 
 @router.websocket("/ws/events")

@@ -3,8 +3,9 @@ from pydantic import BaseModel
 
 from sage_sidecar import __version__
 from sage_sidecar.api.deps import StateDep
+from sage_sidecar.api.errors import COMMON_ERRORS
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=COMMON_ERRORS)
 
 
 class DatabaseHealth(BaseModel):

@@ -3,7 +3,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, status
 
 from sage_sidecar.api.deps import SessionDep, StateDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.api.openapi import MULTIPART_FILES
 from sage_sidecar.knowledge.intake import too_large
 from sage_sidecar.knowledge.search import Hit
@@ -25,7 +25,7 @@ from sage_sidecar.services import knowledge_settings
 from sage_sidecar.services.knowledge import Knowledge
 from sage_sidecar.storage import knowledge as store
 
-router = APIRouter(prefix="/api/knowledge", tags=["knowledge"])
+router = APIRouter(prefix="/api/knowledge", tags=["knowledge"], responses=COMMON_ERRORS)
 # A chunk's id is an SQLite rowid: a bigger number cannot even be bound to the query.
 ChunkId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers on top of the files themselves

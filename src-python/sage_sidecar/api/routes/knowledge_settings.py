@@ -3,11 +3,12 @@
 from fastapi import APIRouter
 
 from sage_sidecar.api.deps import SessionDep
+from sage_sidecar.api.errors import COMMON_ERRORS
 from sage_sidecar.api.routes.knowledge import KnowledgeDep
 from sage_sidecar.schemas.knowledge_settings import ChunkingDefaults, KnowledgeSettingsOut
 from sage_sidecar.services import knowledge_settings as service
 
-router = APIRouter(prefix="/api/knowledge/settings", tags=["knowledge"])
+router = APIRouter(prefix="/api/knowledge/settings", tags=["knowledge"], responses=COMMON_ERRORS)
 
 
 @router.get("", response_model=KnowledgeSettingsOut)

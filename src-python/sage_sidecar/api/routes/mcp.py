@@ -1,13 +1,13 @@
 from fastapi import APIRouter, status
 
 from sage_sidecar.api.deps import SessionDep, StateDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.schemas.mcp import McpServerCreate, McpServerOut, McpServerUpdate, McpToolList
 from sage_sidecar.services import mcp_servers as service
 from sage_sidecar.services.mcp_start_errors import McpStartError
 from sage_sidecar.tools.base import ToolError
 
-router = APIRouter(prefix="/api/mcp-servers", tags=["mcp"])
+router = APIRouter(prefix="/api/mcp-servers", tags=["mcp"], responses=COMMON_ERRORS)
 
 
 @router.get("", response_model=list[McpServerOut])

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from sage_sidecar.api.deps import SessionDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.schemas.network import (
     NetworkCheck,
     NetworkCheckResult,
@@ -10,7 +10,7 @@ from sage_sidecar.schemas.network import (
 )
 from sage_sidecar.services import network as service
 
-router = APIRouter(prefix="/api/network", tags=["network"])
+router = APIRouter(prefix="/api/network", tags=["network"], responses=COMMON_ERRORS)
 
 
 @router.get("", response_model=NetworkSettingsOut)

@@ -5,11 +5,12 @@ import asyncio
 from fastapi import APIRouter
 
 from sage_sidecar.api.deps import SessionDep
+from sage_sidecar.api.errors import COMMON_ERRORS
 from sage_sidecar.schemas.privacy import KeychainOut, SecretsStatusOut
 from sage_sidecar.storage import secrets
 from sage_sidecar.storage.secrets import SecretsStatus
 
-router = APIRouter(prefix="/api/privacy/secrets", tags=["privacy"])
+router = APIRouter(prefix="/api/privacy/secrets", tags=["privacy"], responses=COMMON_ERRORS)
 
 
 def _out(status: SecretsStatus) -> SecretsStatusOut:

@@ -1,7 +1,7 @@
 from fastapi import APIRouter, status
 
 from sage_sidecar.api.deps import SessionDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.schemas.prompts import (
     PromptCreate,
     PromptExport,
@@ -11,7 +11,7 @@ from sage_sidecar.schemas.prompts import (
 )
 from sage_sidecar.services import prompts as service
 
-router = APIRouter(prefix="/api/prompts", tags=["prompts"])
+router = APIRouter(prefix="/api/prompts", tags=["prompts"], responses=COMMON_ERRORS)
 
 
 @router.get("", response_model=list[PromptOut])

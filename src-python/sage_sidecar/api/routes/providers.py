@@ -1,7 +1,7 @@
 from fastapi import APIRouter, status
 
 from sage_sidecar.api.deps import SessionDep, StateDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.schemas.providers import (
     ConnectionVerdict,
     DetectedServer,
@@ -11,7 +11,7 @@ from sage_sidecar.schemas.providers import (
 )
 from sage_sidecar.services import providers as service
 
-router = APIRouter(prefix="/api/providers", tags=["providers"])
+router = APIRouter(prefix="/api/providers", tags=["providers"], responses=COMMON_ERRORS)
 
 
 @router.get("", response_model=list[ProviderOut])

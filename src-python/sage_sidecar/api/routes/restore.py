@@ -3,11 +3,11 @@ import asyncio
 from fastapi import APIRouter, UploadFile, status
 
 from sage_sidecar.api.deps import StateDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.schemas.restore import RestoreStaged, RestoreStatus
 from sage_sidecar.services import restore as service
 
-router = APIRouter(prefix="/api/system/restore", tags=["system"])
+router = APIRouter(prefix="/api/system/restore", tags=["system"], responses=COMMON_ERRORS)
 
 
 @router.get("", response_model=RestoreStatus)

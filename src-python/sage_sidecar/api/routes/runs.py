@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import JSONResponse
 
 from sage_sidecar.api.deps import SessionDep, StateDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.schemas.runs import (
     ConversationRuns,
     DailyUsage,
@@ -21,7 +21,7 @@ from sage_sidecar.schemas.runs import (
 from sage_sidecar.services.conversations import get_conversation
 from sage_sidecar.services.traces import prices, replay, store
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(tags=["runs"], responses=COMMON_ERRORS)
 ModelName = Annotated[str, Query(min_length=1, max_length=200, pattern=r"^[^\x00]*$")]
 
 

@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from sage_sidecar.api.deps import SessionDep, StateDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.api.openapi import MULTIPART_FILES
 from sage_sidecar.core.errors import InvalidError, TooLargeError
 from sage_sidecar.schemas.skills import (
@@ -32,7 +32,7 @@ from sage_sidecar.services.skills import builtin
 from sage_sidecar.services.skills.bundle import MAX_FILES, MAX_UPLOAD_BYTES, Entry
 from sage_sidecar.services.skills.store import SkillStore
 
-router = APIRouter(tags=["skills"])
+router = APIRouter(tags=["skills"], responses=COMMON_ERRORS)
 
 
 def skill_store(state: StateDep) -> SkillStore:

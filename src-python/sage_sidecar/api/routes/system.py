@@ -8,11 +8,12 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from sage_sidecar.api.deps import StateDep
+from sage_sidecar.api.errors import COMMON_ERRORS
 from sage_sidecar.schemas.system import SystemInfo
 from sage_sidecar.services import backup
 from sage_sidecar.services import system_info as info
 
-router = APIRouter(prefix="/api/system", tags=["system"])
+router = APIRouter(prefix="/api/system", tags=["system"], responses=COMMON_ERRORS)
 
 
 @router.get("", response_model=SystemInfo)

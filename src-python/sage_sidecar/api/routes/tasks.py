@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from sage_sidecar.api.deps import SessionDep, StateDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.schemas.tasks import (
     SchedulePreviewOut,
     SchedulePreviewRequest,
@@ -20,7 +20,7 @@ from sage_sidecar.schemas.tasks import (
 from sage_sidecar.services.tasks import policies, store
 from sage_sidecar.services.tasks.service import Tasks
 
-router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses=COMMON_ERRORS)
 
 
 def _tasks(state: StateDep) -> Tasks:

@@ -1,9 +1,10 @@
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from sage_sidecar.api.errors import COMMON_ERRORS
 from sage_sidecar.tools.registry import BUILTIN_TOOLS
 
-router = APIRouter(prefix="/api/tools", tags=["tools"])
+router = APIRouter(prefix="/api/tools", tags=["tools"], responses=COMMON_ERRORS)
 
 
 class ToolInfo(BaseModel):

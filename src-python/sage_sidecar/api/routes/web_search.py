@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 
 from sage_sidecar.api.deps import SessionDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.schemas.web_search import (
     WebSearchSettingsIn,
     WebSearchSettingsOut,
@@ -10,7 +10,7 @@ from sage_sidecar.schemas.web_search import (
 )
 from sage_sidecar.services import web_search as service
 
-router = APIRouter(prefix="/api/web-search", tags=["web search"])
+router = APIRouter(prefix="/api/web-search", tags=["web search"], responses=COMMON_ERRORS)
 
 
 @router.get("", response_model=WebSearchSettingsOut)

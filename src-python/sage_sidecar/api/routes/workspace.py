@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import FileResponse
 
 from sage_sidecar.api.deps import SessionDep, StateDep
-from sage_sidecar.api.errors import error_responses
+from sage_sidecar.api.errors import COMMON_ERRORS, error_responses
 from sage_sidecar.api.openapi import MULTIPART_FILES
 from sage_sidecar.schemas.workspace import (
     FolderCreate,
@@ -23,7 +23,7 @@ from sage_sidecar.services.workspace import Workspaces
 from sage_sidecar.services.workspace_preview import RAW_HEADERS, content_type, preview
 
 router = APIRouter(prefix="/api/workspaces/{agent_id}", tags=["workspaces"],
-                   responses=error_responses(404, 422))  # fmt: skip
+                   responses={**COMMON_ERRORS, **error_responses(404, 422)})  # fmt: skip
 FilePath = Annotated[str, Query(max_length=4096, description="`/`-separated, inside the workspace")]
 
 
