@@ -19,7 +19,7 @@ if __name__ == "__main__":
         # first embedding and kept, so the server's imports are skipped here too.
         from sage_sidecar.knowledge.embed_worker import serve as serve_embedder
 
-        sys.exit(serve_embedder())
+        sys.exit(serve_embedder(*sys.argv[2:3]))  # the model: local_models' worker name
     if sys.argv[1:2] == ["--contain"]:
         # run_python's supervisor (core/reaper.py): started for every script.
         from sage_sidecar.core.reaper import main as contain

@@ -16,7 +16,8 @@ indexes (trigram, bigrams alone, bigrams + unigrams) on `manpages-zh`.
 
 Prints the figures and writes JSON. Usage: eval_quality.py ROOT OUT_JSON
 (BENCH_SIDECAR=venv measures the venv sidecar even when a frozen build exists;
-QUALITY_SETS=pydoc,manpages picks sets.)
+QUALITY_SETS=pydoc,manpages picks sets; QUALITY_EMBEDDER=local:use-multilingual-v3 indexes the
+man-page sets with that embedder instead of the default.)
 """
 
 import http.client
@@ -229,6 +230,7 @@ def main() -> None:
     report: dict[str, Any] = {"sidecar": "frozen" if use_frozen else "venv",
                               "python": sys.version.split()[0], "cpus": os.cpu_count(),
                               "load_avg_1min_start": round(os.getloadavg()[0], 1),
+                              "embedder": os.environ.get("QUALITY_EMBEDDER", "default"),
                               "sets": {}}  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
@@ -254,7 +256,9 @@ def main() -> None:
                     kb_id, seconds = knowledge_eval.ingest(call, Path(tmp) / name)
                 else:
                     questions = retrieval_sets.load_questions(name)
-                    kb_id, seconds = retrieval_sets.ingest(call, name, Path(tmp) / name)
+                    kb_id, seconds = retrieval_sets.ingest(
+                        call, name, Path(tmp) / name, os.environ.get("QUALITY_EMBEDDER")
+                    )
                 kb = call("GET", f"/api/knowledge/bases/{kb_id}")
                 modes = retrieval_sets.evaluate(call, [kb_id], questions, depth=DEPTH)
                 evaluated[name] = (questions, modes, kb_id)

@@ -152,10 +152,14 @@ MODES = ("vector", "bm25", "hybrid")
 RECALL_AT, MRR_DEPTH = 5, 10
 
 
-def ingest(call: Call, set_name: str, folder: Path) -> tuple[str, float]:
-    """Create a base, add the set's pages by path, wait until indexed: (kb id, seconds)."""
+def ingest(
+    call: Call, set_name: str, folder: Path, embedder: str | None = None
+) -> tuple[str, float]:
+    """Create a base (with that embedder, else the default), add the set's pages by path, wait
+    until indexed: (kb id, seconds)."""
     started = time.perf_counter()
-    kb = call("POST", "/api/knowledge/bases", {"name": set_name})
+    body = {"name": set_name} | ({"embedder": embedder} if embedder else {})
+    kb = call("POST", "/api/knowledge/bases", body)
     paths = [str(p) for p in write_corpus(set_name, folder)]
     call("POST", f"/api/knowledge/bases/{kb['id']}/files/paths", {"paths": paths})
     while True:

@@ -17,7 +17,7 @@ import ctypes
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +106,13 @@ class LocalMiniLM:
         """WordPiece ids per text, cut to MAX_TOKENS."""
         self.load()
         return [e.ids for e in self._tokenizer.encode_batch(list(texts))]
+
+    def steps(self, texts: Sequence[str]) -> Iterator[tuple[list[int], numpy.ndarray]]:
+        """One model run at a time, shortest texts first: (indexes of `texts`, their rows). The
+        embedder process takes the smallest request waiting between two runs."""
+        ids = self.encode(texts)
+        for batch in batches(ids):
+            yield batch, self.run([ids[i] for i in batch])
 
     def embed_sync(self, texts: Sequence[str]) -> numpy.ndarray:
         """Vectors in this process and thread (tests, benches, the embedder process itself; the

@@ -22,10 +22,13 @@ slows the embedder itself.
   (and spawns the child), one per child reads results and hands each to the event loop that asked
   (`call_soon_threadsafe`). So one child serves the process whichever loop asks (tests run many).
 - **Wire.** Requests are JSON lines (`{"id", "texts"}`, `{"cancel": id}`); a result is a JSON
-  header line (`{"id", "rows"}` or `{"id", "error"}`) and then rows × 384 float32 bytes.
+  header line (`{"id", "rows"}` or `{"id", "error"}`) and then rows × dim float32 bytes.
+- **One per model.** Each offline model (`local_models.py`: the MiniLM, the multilingual USE) has
+  its own EmbedderProcess and child, started only when a base that uses it embeds.
 
-The child (`embed_worker.py`) is `python -m sage_sidecar.knowledge.embed_worker` from a checkout
-and `sage-sidecar --embed-worker` in the frozen build (dispatched in `src-python/main.py`).
+The child (`embed_worker.py`) is `python -m sage_sidecar.knowledge.embed_worker <model>` from a
+checkout and `sage-sidecar --embed-worker <model>` in the frozen build (dispatched in
+`src-python/main.py`).
 """
 
 from __future__ import annotations
@@ -45,8 +48,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sage_sidecar.knowledge.embed_provider import EmbeddingError
-from sage_sidecar.knowledge.embed_worker import DIM, WORKER_FLAG
-from sage_sidecar.schemas.knowledge import LOCAL_EMBEDDER_ID
+from sage_sidecar.knowledge.embed_worker import WORKER_FLAG
+from sage_sidecar.knowledge.local_models import MINILM, LocalModel
 
 if TYPE_CHECKING:
     import numpy
@@ -58,10 +61,10 @@ PASSED_SETTINGS = ("SAGE_EMBEDDER_THREADS", "SAGE_EMBEDDER_MODEL_PATH")
 STOPPED = "The offline embedder stopped unexpectedly twice (exit status {code})."
 
 
-def worker_command() -> list[str]:
+def worker_command(model: LocalModel = MINILM) -> list[str]:
     if getattr(sys, "frozen", False):
-        return [sys.executable, WORKER_FLAG]
-    return [sys.executable, "-m", "sage_sidecar.knowledge.embed_worker"]
+        return [sys.executable, WORKER_FLAG, model.worker_name]
+    return [sys.executable, "-m", "sage_sidecar.knowledge.embed_worker", model.worker_name]
 
 
 def _worker_env() -> dict[str, str]:
@@ -93,11 +96,12 @@ class _Pending:
 
 
 class EmbedderProcess:
-    """The offline model (all-MiniLM-L6-v2) behind a child process; the Embedder protocol."""
+    """An offline model (all-MiniLM-L6-v2 by default) behind a child process; the Embedder
+    protocol."""
 
-    id = LOCAL_EMBEDDER_ID
-
-    def __init__(self) -> None:
+    def __init__(self, model: LocalModel = MINILM) -> None:
+        self.model = model
+        self.id = model.id
         self._lock = threading.Lock()  # guards everything below
         self._outbox: queue.SimpleQueue[dict[str, Any]] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -108,7 +112,7 @@ class EmbedderProcess:
 
     @property
     def dim(self) -> int:
-        return DIM
+        return self.model.dim
 
     @property
     def loaded(self) -> bool:
@@ -126,7 +130,7 @@ class EmbedderProcess:
         if not texts:
             import numpy
 
-            return numpy.zeros((0, DIM), dtype=numpy.float32)
+            return numpy.zeros((0, self.dim), dtype=numpy.float32)
         try:
             return await self._request(list(texts))
         except EmbedderDied as died:
@@ -202,7 +206,7 @@ class EmbedderProcess:
 
     def _spawn(self) -> _Child:
         process = subprocess.Popen(
-            worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
+            worker_command(self.model), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
             env=_worker_env(),
         )  # fmt: skip
         child = _Child(process)
@@ -228,11 +232,11 @@ class EmbedderProcess:
                 if "error" in message:
                     result = EmbeddingError(message["error"])
                 else:
-                    size = message["rows"] * DIM * 4
+                    size = message["rows"] * self.dim * 4
                     data = out.read(size)
                     if len(data) < size:
                         break
-                    result = numpy.frombuffer(bytearray(data), dtype="<f4").reshape(-1, DIM)
+                    result = numpy.frombuffer(bytearray(data), dtype="<f4").reshape(-1, self.dim)
                 with self._lock:
                     pending = self._pending.pop(message["id"], None)
                 if pending is not None:

@@ -1,10 +1,11 @@
 """The offline embedder's child process (the sidecar's side is `embed_process.py`).
 
-It loads the model (embed_local.LocalMiniLM) at nice 10, then serves requests from stdin: a
+It loads one model (its argument, a `local_models` worker name: `minilm`, the default, is
+embed_local.LocalMiniLM; `use-m3` is embed_use.LocalUSE) at nice 10, then serves requests from stdin: a
 reader thread queues them (or drops a cancelled one), and the main thread runs one model batch at
 a time, always for the smallest request waiting, so a query goes ahead of a file's batches between
-two runs. A result is a JSON header line and rows × DIM float32 bytes on stdout. Only the standard
-library is imported before the model, so the child starts fast.
+two runs. A result is a JSON header line and rows × the model's dimension float32 bytes on stdout.
+Only the standard library is imported before the model, so the child starts fast.
 """
 
 from __future__ import annotations
@@ -15,49 +16,71 @@ import logging
 import os
 import sys
 import threading
-from typing import IO, TYPE_CHECKING, Any
+from collections.abc import Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from sage_sidecar.core.parent_death import die_with_parent
 
 if TYPE_CHECKING:
-    from sage_sidecar.knowledge.embed_local import LocalMiniLM
+    import numpy
 
 log = logging.getLogger(__name__)
 
-DIM = 384  # embed_local.DIM, without importing numpy and pydantic into the sidecar's side
 WORKER_FLAG = "--embed-worker"
 # Requests of at most this many texts (queries) go ahead of bigger ones (a file's batches).
 SMALL_REQUEST = 8
 BACKGROUND_NICE = 10
 
 
+class Model(Protocol):
+    def load(self) -> None: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def steps(self, texts: Sequence[str]) -> Iterator[tuple[list[int], numpy.ndarray]]:
+        """One model run per step: (indexes of `texts`, their L2-normalised rows)."""
+        ...
+
+
+def load_model(name: str) -> Model:
+    if name == "use-m3":
+        # Its matrix products are numpy's (OpenBLAS), whose pool is sized when numpy loads. They
+        # are small: one thread measured 3-5x less CPU a chunk than two (embed_use.py).
+        os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"
+        from sage_sidecar.knowledge.embed_use import LocalUSE
+
+        return LocalUSE()
+    from sage_sidecar.knowledge.embed_local import LocalMiniLM
+
+    return LocalMiniLM()
+
+
 class _Job:
-    """One request in the child: tokenised on its first step, then one model batch per step."""
+    """One request in the child: tokenised on its first step, then one model run per step."""
 
     def __init__(self, request_id: int, texts: list[str]) -> None:
         self.id = request_id
         self.texts = texts
-        self.ids: list[list[int]] = []
-        self.plan: list[list[int]] | None = None
+        self.runs: Iterator[tuple[list[int], numpy.ndarray]] | None = None
         self.out: Any = None
+        self.filled = 0
 
     @property
     def order(self) -> tuple[bool, int]:
         return len(self.texts) > SMALL_REQUEST, self.id
 
-    def step(self, model: LocalMiniLM) -> bool:
+    def step(self, model: Model) -> bool:
         """Run the next batch; True when every row is done."""
         import numpy
 
-        from sage_sidecar.knowledge.embed_local import batches
-
-        if self.plan is None:
-            self.ids = model.encode(self.texts)
-            self.plan = batches(self.ids)
-            self.out = numpy.empty((len(self.texts), DIM), dtype=numpy.float32)
-        batch = self.plan.pop(0)
-        self.out[batch] = model.run([self.ids[i] for i in batch])
-        return not self.plan
+        if self.runs is None:
+            self.runs = model.steps(self.texts)
+            self.out = numpy.empty((len(self.texts), model.dim), dtype=numpy.float32)
+        batch, rows = next(self.runs)
+        self.out[batch] = rows
+        self.filled += len(batch)
+        return self.filled >= len(self.texts)
 
 
 def _lower_priority() -> None:
@@ -74,13 +97,11 @@ def _lower_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, 0, BACKGROUND_NICE)
 
 
-def serve() -> int:
+def serve(model_name: str = "minilm") -> int:
     """The child's main loop; exits at stdin EOF (the sidecar closed it or is gone)."""
     die_with_parent()
-    from sage_sidecar.knowledge.embed_local import LocalMiniLM
-
     _lower_priority()
-    model = LocalMiniLM()
+    model = load_model(model_name)
     model.load()
     out = sys.stdout.buffer
 
@@ -138,4 +159,4 @@ def _receive(
 
 
 if __name__ == "__main__":
-    sys.exit(serve())
+    sys.exit(serve(*sys.argv[1:2]))

@@ -1,8 +1,9 @@
-"""Embedders: the offline all-MiniLM-L6-v2 model shipped with the app (the default), and a
-configured provider's embeddings as an alternative per knowledge base.
+"""Embedders: the offline models shipped with the app (all-MiniLM-L6-v2, the default, and the
+multilingual USE v3: local_models.py), and a configured provider's embeddings as an alternative
+per knowledge base.
 
-A knowledge base stores its embedder's id: `local:all-minilm-l6-v2`, or
-`provider:<provider_id>:<model>` (the model may itself contain colons, e.g. Ollama tags).
+A knowledge base stores its embedder's id: `local:all-minilm-l6-v2`, `local:use-multilingual-v3`,
+or `provider:<provider_id>:<model>` (the model may itself contain colons, e.g. Ollama tags).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sage_sidecar.core.errors import InvalidError, NotFoundError
 from sage_sidecar.knowledge.embed_process import EmbedderProcess
 from sage_sidecar.knowledge.embed_provider import EmbeddingError, ProviderEmbedder
+from sage_sidecar.knowledge.local_models import LOCAL_MODELS
 from sage_sidecar.schemas.knowledge import LOCAL_EMBEDDER_ID
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.models import Provider
@@ -49,11 +51,16 @@ class Embedder(Protocol):
         ...
 
 
-@functools.cache
-def local_embedder() -> EmbedderProcess:
-    """The process-wide offline model, in a child process started on the first embed()
-    (embed_process.py); `embed_local.LocalMiniLM` is the model itself, in-process."""
-    return EmbedderProcess()
+def local_embedder(embedder_id: str = LOCAL_EMBEDDER_ID) -> EmbedderProcess:
+    """The process-wide offline model of that id (a LOCAL_MODELS key), in a child process started
+    on its first embed() (embed_process.py); `embed_local.LocalMiniLM` and `embed_use.LocalUSE`
+    are the models themselves, in-process."""
+    return _embedder_process(embedder_id)
+
+
+@functools.cache  # keyed by the id alone: `local_embedder()` is `local_embedder(LOCAL_…)`
+def _embedder_process(embedder_id: str) -> EmbedderProcess:
+    return EmbedderProcess(LOCAL_MODELS[embedder_id])
 
 
 def provider_embedder_id(provider_id: str, model: str) -> str:
@@ -63,12 +70,12 @@ def provider_embedder_id(provider_id: str, model: str) -> str:
 async def resolve_embedder(
     embedder_id: str, *, db: Database | AsyncSession, http: httpx.AsyncClient
 ) -> Embedder:
-    if embedder_id == LOCAL_EMBEDDER_ID:
-        return local_embedder()
+    if embedder_id in LOCAL_MODELS:
+        return local_embedder(embedder_id)
     provider_id, _, model = embedder_id.removeprefix(PROVIDER_PREFIX).partition(":")
     if not embedder_id.startswith(PROVIDER_PREFIX) or not provider_id or not model:
         raise InvalidError(
-            f"unknown embedder {embedder_id!r}: use {LOCAL_EMBEDDER_ID!r} "
+            f"unknown embedder {embedder_id!r}: use one of {sorted(LOCAL_MODELS)} "
             f"or '{PROVIDER_PREFIX}<provider id>:<model>'",
             code="embedder.unknown",
             id=embedder_id,

@@ -4,14 +4,17 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sage_sidecar.schemas.timestamps import UtcDateTime
 
-# The offline embedder shipped with the app (knowledge/embed_local.py).
+# The offline embedders shipped with the app (knowledge/local_models.py): the default, English
+# (embed_local.py), and the multilingual one (embed_use.py).
 LOCAL_EMBEDDER_ID = "local:all-minilm-l6-v2"
+MULTILINGUAL_EMBEDDER_ID = "local:use-multilingual-v3"
 
 
 class KnowledgeBaseCreate(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=10_000)
-    # LOCAL_EMBEDDER_ID (offline, shipped) or "provider:<provider id>:<model>".
+    # LOCAL_EMBEDDER_ID or MULTILINGUAL_EMBEDDER_ID (offline, shipped), or
+    # "provider:<provider id>:<model>".
     embedder: str = Field(default=LOCAL_EMBEDDER_ID, min_length=1, max_length=300)
     chunk_tokens: int = Field(default=200, ge=32, le=1000)
     chunk_overlap: int = Field(default=40, ge=0, le=500)

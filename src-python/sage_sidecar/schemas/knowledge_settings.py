@@ -24,6 +24,7 @@ class LocalEmbedderOut(BaseModel):
     present: bool  # the model file is where the app looks for it
     loaded: bool  # in memory in this process (it loads on the first embedding)
     threads: int  # ONNX intra-op threads (SAGE_EMBEDDER_THREADS overrides)
+    multilingual: bool = False  # reads Chinese as well as English (else English only)
 
 
 class RetrievalOut(BaseModel):
@@ -45,6 +46,7 @@ class BaseStorageOut(BaseModel):
 
 class KnowledgeSettingsOut(BaseModel):
     defaults: ChunkingDefaults
-    local_embedder: LocalEmbedderOut
+    local_embedder: LocalEmbedderOut  # the default one (all-MiniLM-L6-v2)
+    local_embedders: list[LocalEmbedderOut]  # every offline embedder a base can use
     retrieval: RetrievalOut
     bases: list[BaseStorageOut]

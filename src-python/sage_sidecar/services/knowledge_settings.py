@@ -7,8 +7,9 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.knowledge.citations import SOURCES
-from sage_sidecar.knowledge.embed_local import intra_op_threads, model_path
+from sage_sidecar.knowledge.embed_local import intra_op_threads
 from sage_sidecar.knowledge.embedders import local_embedder
+from sage_sidecar.knowledge.local_models import LOCAL_MODELS, LocalModel
 from sage_sidecar.knowledge.search import Query
 from sage_sidecar.schemas.knowledge import KnowledgeBaseCreate
 from sage_sidecar.schemas.knowledge_settings import (
@@ -67,8 +68,19 @@ def _bytes_under(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
+def _local_embedder(model: LocalModel) -> LocalEmbedderOut:
+    return LocalEmbedderOut(
+        id=model.id,
+        dim=model.dim,
+        present=model.present(),
+        loaded=local_embedder(model.id).loaded,
+        threads=intra_op_threads(),
+        multilingual=not model.english_only,
+    )
+
+
 async def knowledge_settings(session: AsyncSession, knowledge: Knowledge) -> KnowledgeSettingsOut:
-    embedder = local_embedder()
+    local = [_local_embedder(model) for model in LOCAL_MODELS.values()]
     bases = await list_bases(session)
     folders = [(knowledge.folder(kb.id), knowledge.indexes.directory(kb.id)) for kb in bases]
     sizes = await asyncio.to_thread(
@@ -76,13 +88,8 @@ async def knowledge_settings(session: AsyncSession, knowledge: Knowledge) -> Kno
     )
     return KnowledgeSettingsOut(
         defaults=await chunking_defaults(session),
-        local_embedder=LocalEmbedderOut(
-            id=embedder.id,
-            dim=embedder.dim,
-            present=model_path().is_file(),
-            loaded=embedder.loaded,
-            threads=intra_op_threads(),
-        ),
+        local_embedder=local[0],
+        local_embedders=local,
         retrieval=RetrievalOut(mode=REPLY_MODE, sources_per_reply=SOURCES),
         bases=[
             BaseStorageOut(

@@ -3182,6 +3182,8 @@ export interface components {
             bases: components["schemas"]["BaseStorageOut"][];
             defaults: components["schemas"]["ChunkingDefaults"];
             local_embedder: components["schemas"]["LocalEmbedderOut"];
+            /** Local Embedders */
+            local_embedders: components["schemas"]["LocalEmbedderOut"][];
             retrieval: components["schemas"]["RetrievalOut"];
         };
         /** LocalEmbedderOut */
@@ -3192,6 +3194,11 @@ export interface components {
             id: string;
             /** Loaded */
             loaded: boolean;
+            /**
+             * Multilingual
+             * @default false
+             */
+            multilingual: boolean;
             /** Present */
             present: boolean;
             /** Threads */

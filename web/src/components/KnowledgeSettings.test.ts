@@ -14,7 +14,11 @@ import KnowledgeSettings from './KnowledgeSettings.vue'
 
 const facts = (extra: Partial<Facts> = {}): Facts => ({
   defaults: { chunk_tokens: 200, chunk_overlap: 40 },
-  local_embedder: { id: 'local:all-minilm-l6-v2', dim: 384, present: true, loaded: false, threads: 2 },
+  local_embedder: { id: 'local:all-minilm-l6-v2', dim: 384, present: true, loaded: false, threads: 2, multilingual: false },
+  local_embedders: [
+    { id: 'local:all-minilm-l6-v2', dim: 384, present: true, loaded: false, threads: 2, multilingual: false },
+    { id: 'local:use-multilingual-v3', dim: 512, present: true, loaded: true, threads: 2, multilingual: true },
+  ],
   retrieval: { mode: 'hybrid', sources_per_reply: 5 },
   bases: [{ id: 'k1', name: 'Garden', embedder: 'local:all-minilm-l6-v2', file_count: 2, chunk_count: 14, files_bytes: 2048, index_bytes: 10240 }],
   ...extra,
