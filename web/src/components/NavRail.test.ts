@@ -1,5 +1,5 @@
-import { mount } from '@vue/test-utils'
-import { describe, expect, it } from 'vitest'
+import { flushPromises, mount } from '@vue/test-utils'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { createI18n } from 'vue-i18n'
 
 import en from '@/locales/en.json'
@@ -8,26 +8,35 @@ import { router } from '@/router'
 
 import AgentAvatar from './AgentAvatar.vue'
 import NavRail from './NavRail.vue'
+import { installJsdomShims, press } from './ui/testing'
 
+beforeAll(installJsdomShims)
 const i18n = createI18n({ legacy: false, locale: 'en', fallbackLocale: 'en', messages: { en, zh } })
 
 async function show(path: string) {
   await router.push(path)
   await router.isReady()
-  return mount(NavRail, { global: { plugins: [i18n, router] } })
+  return mount(NavRail, { global: { plugins: [i18n, router] }, attachTo: document.body })
 }
 
 describe('NavRail', () => {
-  it('lists the screens from route meta, in order, each an SVG icon with a label and a tooltip', async () => {
+  it('lists the screens from route meta, in order, each an SVG icon with a label; a shortcut in a tooltip', async () => {
     const rail = await show('/')
     const items = rail.findAll('a.rail-item')
     expect(items.map((a) => a.text())).toEqual([
       'Chat', 'Agents', 'Knowledge', 'Workspace', 'Prompts', 'Tasks', 'Skills', 'Settings', 'Status'])
-    // the tooltip is the label, with the shortcut where there is one
-    expect(items.map((a) => a.attributes('title'))).toEqual(
-      items.map((a) => (a.text() === 'Settings' ? 'Settings (Ctrl+,)' : a.text())))
     for (const a of items) expect(a.find('svg[aria-hidden="true"]').exists()).toBe(true)
     expect(rail.find('nav').attributes('aria-label')).toBe('Screens')
+    // focused from the keyboard, Settings shows its shortcut; a label alone needs no tooltip
+    const tooltip = () => document.querySelector('[data-testid="tooltip"]')
+    await press('Tab')
+    ;(items.find((a) => a.text() === 'Settings')?.element as HTMLElement).focus()
+    await flushPromises()
+    expect(tooltip()?.querySelector('kbd')?.textContent).toBe('Ctrl+,')
+    ;(items[0].element as HTMLElement).focus()
+    await flushPromises()
+    expect(tooltip()).toBeNull()
+    rail.unmount()
   })
 
   it('marks the current screen, a Settings section too, with aria-current', async () => {
