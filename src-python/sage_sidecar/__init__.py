@@ -1,6 +1,7 @@
 """Sage Desktop sidecar: the local agent platform the Tauri shell spawns."""
 
 import os
+import sys
 
 # numpy's OpenBLAS runs a product on the calling thread, set before anything imports numpy (its
 # worker threads start when it loads). Its threads spin while they wait for work: on two busy
@@ -9,6 +10,10 @@ import os
 # small or smaller. Inherited by the parse workers and the embedder's process; a value the
 # user set is kept.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# Importing httpx imports its command-line client, and with it rich, pygments and click (~30 ms
+# of every start; the frozen build ships them). Nothing here runs that client: marked absent,
+# httpx defines a stub `main` instead. An httpx imported earlier (a test's) is left as it is.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 def _version() -> str:
