@@ -99,7 +99,8 @@ describe('knowledge bases in a real browser', () => {
     await page.goto(page.url().replace(/#.*$/, '#/settings/knowledge'))
     const section = page.getByTestId('knowledge-settings')
     await section.getByTestId('ks-bases').getByText('Garden').waitFor()
-    assert.match(await section.getByTestId('ks-embedder-state').textContent(), /Loaded/) // it embedded the guide
+    const minilm = section.locator('[data-testid="ks-embedder"][data-id="local:all-minilm-l6-v2"]')
+    assert.match(await minilm.getByTestId('ks-embedder-state').textContent(), /Loaded/) // it embedded the guide
     assert.match(await section.getByTestId('ks-retrieval').textContent(), /Hybrid · 5 passages per reply/)
     await section.getByTestId('ks-chunk-tokens').fill('120')
     await section.getByTestId('ks-chunk-overlap').fill('20')

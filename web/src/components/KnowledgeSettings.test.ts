@@ -35,9 +35,13 @@ describe('Settings → Knowledge', () => {
     api.saveDefaults.mockImplementation(async (body) => body)
     const wrapper = show()
     await flushPromises()
-    expect(wrapper.get('[data-testid="ks-embedder-state"]').text()).toBe('Loads on first use · 2 threads')
+    // Every offline embedder a base can use, each with its state.
+    expect(wrapper.findAll('[data-testid="ks-embedder"]').map((row) => row.text().replace(/\s+/g, ' '))).toEqual([
+      'Built-in offline · English (MiniLM)384 dimensions · Loads on first use · 2 threads',
+      'Built-in offline · multilingual, Chinese too (USE v3)512 dimensions · Loaded · 2 threads',
+    ])
     expect(wrapper.get('[data-testid="ks-retrieval"]').text()).toBe('Hybrid · 5 passages per reply')
-    expect(wrapper.get('[data-testid="ks-base"]').text()).toContain('Garden')
+    expect(wrapper.get('[data-testid="ks-base"]').text()).toContain('Garden · Built-in offline · English (MiniLM)')
     expect(wrapper.get('[data-testid="ks-base"]').text()).toContain('2 files · 2 KB')
     expect(wrapper.get('[data-testid="ks-base"]').text()).toContain('14 chunks · 10 KB')
     expect((wrapper.get('[data-testid="ks-chunk-tokens"]').element as HTMLInputElement).value).toBe('200')
@@ -50,7 +54,7 @@ describe('Settings → Knowledge', () => {
   })
 
   it('puts a refused value beside its field, in 中文 too', async () => {
-    api.get.mockResolvedValue(facts({ bases: [], local_embedder: { ...facts().local_embedder, present: false } }))
+    api.get.mockResolvedValue(facts({ bases: [], local_embedders: [{ ...facts().local_embedder, present: false }] }))
     api.saveDefaults.mockRejectedValue(new ApiError(422, 'bad', 'request.invalid', {
       field: 'chunk_tokens', errors: [{ field: 'chunk_tokens', code: 'field.min', params: { limit: 32 } }],
     }))

@@ -46,6 +46,13 @@ export const useKnowledgeStore = defineStore('knowledge', () => {
     await loadFiles(kbId)
   }
 
+  /** A new embedder re-indexes every file of the base (the sidecar queues them again). */
+  async function setEmbedder(kbId: string, embedder: string): Promise<void> {
+    const base = await attempt(() => api.update(kbId, { embedder }))
+    if (base) Object.assign(state.bases.find((b) => b.id === kbId) ?? {}, base)
+    await loadFiles(kbId)
+  }
+
   /** Merge what an upload or add-by-path returned (a duplicate comes back as the existing file). */
   function merge(kbId: string, added: KnowledgeFile[]): void {
     const files = (state.files[kbId] ??= [])
@@ -74,5 +81,5 @@ export const useKnowledgeStore = defineStore('knowledge', () => {
     }
   }
 
-  return { state, error, load, loadFiles, create, remove, reindex, upload, addPaths, removeFile }
+  return { state, error, load, loadFiles, create, remove, reindex, setEmbedder, upload, addPaths, removeFile }
 })
