@@ -63,30 +63,35 @@ def test_frozen_embedder_uses_the_bundled_model_and_matches_the_venv(tmp_path):
     assert [hit[0] for hit in out["hits"]] == [0, 1]
 
 
-def test_frozen_embed_worker_serves_the_models_vectors():
-    """`sage-sidecar --embed-worker` (the sidecar's embedder process, main.py) answers a request
-    on stdin with the same vectors as the venv's model, and ends at stdin EOF."""
+@pytest.mark.parametrize("model", [[], ["minilm"], ["use-m3"]])
+def test_frozen_embed_worker_serves_the_models_vectors(model):
+    """`sage-sidecar --embed-worker [model]` (the sidecar's embedder process, main.py) answers a
+    request on stdin with the same vectors as the venv's model, and ends at stdin EOF; the
+    multilingual model's weights and SentencePiece model come from the bundle."""
     import json
 
     import numpy
 
     from sage_sidecar.knowledge.embed_local import LocalMiniLM
+    from sage_sidecar.knowledge.embed_use import LocalUSE
 
-    texts = ["How do I reset my password?", "Mehl, Zucker"]
-    worker = subprocess.Popen([str(FROZEN), "--embed-worker"], stdin=subprocess.PIPE,
+    here = LocalUSE() if model == ["use-m3"] else LocalMiniLM()
+    texts = ["How do I reset my password?", "Mehl, Zucker", "硬盘还剩多少空间？"]
+    worker = subprocess.Popen([str(FROZEN), "--embed-worker", *model], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE)  # fmt: skip
     assert worker.stdin is not None and worker.stdout is not None
     try:
         worker.stdin.write(json.dumps({"id": 1, "texts": texts}).encode() + b"\n")
         worker.stdin.flush()
         assert json.loads(worker.stdout.readline()) == {"ready": True}
-        assert json.loads(worker.stdout.readline()) == {"id": 1, "rows": 2}
-        vectors = numpy.frombuffer(worker.stdout.read(2 * 384 * 4), dtype="<f4").reshape(2, 384)
+        assert json.loads(worker.stdout.readline()) == {"id": 1, "rows": 3}
+        data = worker.stdout.read(3 * here.dim * 4)
+        vectors = numpy.frombuffer(data, dtype="<f4").reshape(3, here.dim)
         worker.stdin.close()
         assert worker.wait(timeout=10) == 0
     finally:
         worker.kill()
-    numpy.testing.assert_allclose(vectors, LocalMiniLM().embed_sync(texts), atol=1e-5)
+    numpy.testing.assert_allclose(vectors, here.embed_sync(texts), atol=1e-5)
 
 
 def test_frozen_sidecar_loads_the_model_only_for_a_knowledge_base(tmp_path):
