@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
-import { SHORTCUTS, shortcutFor, shortcutLabel, withShortcut } from './shortcuts'
+import { ariaKeyShortcuts, SHORTCUTS, shortcutFor, shortcutLabel, withShortcut } from './shortcuts'
 
 const key = (k: string, mods: Partial<Record<'ctrlKey' | 'metaKey' | 'altKey' | 'shiftKey', boolean>> = {}) => ({
   key: k, ctrlKey: false, metaKey: false, altKey: false, shiftKey: false, ...mods,
@@ -53,6 +53,9 @@ describe('the shortcuts sheet and tooltips', () => {
     expect(shortcutLabel('next', true)).toBe('⌥↓')
     expect(shortcutLabel('stop', false)).toBe('Esc')
     expect(shortcutLabel('toggle-list', false)).toBe('Ctrl+B')
+    expect(ariaKeyShortcuts('toggle-list', true)).toBe('Meta+B')
+    expect(ariaKeyShortcuts('next', false)).toBe('Alt+ArrowDown')
+    expect(ariaKeyShortcuts('help', false)).toBe('Shift+?')
     expect(withShortcut('New chat', 'new-chat')).toMatch(/^New chat \((Ctrl\+N|⌘N)\)$/)
     expect(new Set(SHORTCUTS.map((s) => s.action)).size).toBe(SHORTCUTS.length)
   })

@@ -43,6 +43,13 @@ export function shortcutLabel(action: ShortcutAction, mac: boolean = isMac()): s
   return mac ? shown.join('') : shown.join('+')
 }
 
+/** The same keys for assistive tech (`aria-keyshortcuts`): `Control+N`, `Meta+N`, `Alt+ArrowDown`. */
+export function ariaKeyShortcuts(action: ShortcutAction, mac: boolean = isMac()): string {
+  const keys = SHORTCUTS.find((s) => s.action === action)?.keys ?? []
+  const names: Record<string, string> = { Mod: mac ? 'Meta' : 'Control', '↓': 'ArrowDown', '↑': 'ArrowUp', Esc: 'Escape', '?': 'Shift+?' }
+  return keys.map((k) => names[k] ?? k).join('+')
+}
+
 /** A tooltip: the control's name and its shortcut, `New chat (Ctrl+N)`. */
 export function withShortcut(label: string, action: ShortcutAction): string {
   return `${label} (${shortcutLabel(action)})`

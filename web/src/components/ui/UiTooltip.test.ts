@@ -40,6 +40,7 @@ describe('UiTooltip (Reka Tooltip)', () => {
     expect(described()?.getAttribute('role')).toBe('tooltip')
     expect(described()?.textContent).toBe('New chat (Ctrl+N)')
     expect(target().getAttribute('aria-label')).toBe('New')
+    expect(target().getAttribute('aria-keyshortcuts')).toBe('Control+N')
     await press('Escape')
     await flushPromises()
     expect(tooltip()).toBeNull()
