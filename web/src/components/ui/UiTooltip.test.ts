@@ -89,4 +89,23 @@ describe('UiMenu with shortcuts', () => {
     expect(items.map((i) => i.querySelector('kbd')?.textContent ?? null)).toEqual(['Ctrl+N', null])
     wrapper.unmount()
   })
+
+  it('a menu trigger shows its tooltip on focus and opens its menu on a click', async () => {
+    const wrapper = mount(UiMenu, {
+      props: { items: [{ id: 'md', label: 'Markdown' }], tooltip: 'Export' },
+      attrs: { 'aria-label': 'Export', 'data-testid': 'export' },
+      slots: { default: 'E' },
+      attachTo: document.body,
+    })
+    const trigger = document.querySelector('[data-testid="export"]') as HTMLElement
+    await press('Tab')
+    trigger.focus()
+    await flushPromises()
+    expect(shown()).toBe('Export')
+    trigger.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, button: 0 }))
+    await flushPromises()
+    expect(document.querySelector('[role="menu"]')).not.toBeNull()
+    expect(trigger.getAttribute('aria-expanded')).toBe('true')
+    wrapper.unmount()
+  })
 })
