@@ -14,7 +14,6 @@ from typing import Literal
 from urllib.parse import quote
 
 import httpx
-from cryptography import x509
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core import network
@@ -114,6 +113,10 @@ def _certificates(pem: str, source: Literal["pasted", "file"]) -> list[Certifica
     """Every certificate in `pem`; InvalidError when there is none or one is unreadable."""
     if not pem.strip():
         return []
+    # Imported on first use: only Settings → Network reads certificates, and cryptography's X.509
+    # module is ~40 ms of every start otherwise (python -X importtime).
+    from cryptography import x509
+
     try:
         certs = x509.load_pem_x509_certificates(pem.encode("ascii"))
     except (ValueError, UnicodeError) as error:

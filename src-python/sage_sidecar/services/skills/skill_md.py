@@ -5,8 +5,6 @@ in the file as they are and ignored here."""
 import re
 from dataclasses import dataclass
 
-import yaml
-
 from sage_sidecar.core.errors import InvalidError
 
 SKILL_FILE = "SKILL.md"
@@ -37,6 +35,10 @@ def parse(text: str) -> SkillDoc:
             "SKILL.md has no front matter: it must start with a '---' line, then 'name:' and "
             "'description:', then another '---' line", code="skill.no_front_matter",
         )  # fmt: skip
+    # Imported on first use: a start reads no SKILL.md once the shipped skills are seeded, and
+    # PyYAML is ~10-20 ms of every start otherwise (python -X importtime).
+    import yaml
+
     try:
         front = yaml.safe_load(match.group(1))
     except yaml.YAMLError as error:
