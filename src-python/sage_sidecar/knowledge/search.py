@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sage_sidecar.knowledge.embedders import LOCAL_EMBEDDER_ID, Embedder
+from sage_sidecar.knowledge.embedders import Embedder
 from sage_sidecar.knowledge.indexes import IndexCache
+from sage_sidecar.knowledge.local_models import LOCAL_MODELS
 from sage_sidecar.storage import cjk
 from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.models import KnowledgeBase
@@ -39,7 +40,8 @@ Mode = Literal["hybrid", "vector", "bm25"]
 Fusion = Literal["score", "rrf"]
 CANDIDATES = 50  # per retriever: how deep each list goes before fusion
 VECTOR_WEIGHT = 0.65  # of the fused score, BM25 the rest (0.65-0.8 held on both English sets)
-ENGLISH_ONLY_EMBEDDERS = frozenset({LOCAL_EMBEDDER_ID})  # all-MiniLM-L6-v2 learnt English only
+# all-MiniLM-L6-v2 learnt English only; the multilingual USE and provider models keep their vote.
+ENGLISH_ONLY_EMBEDDERS = frozenset(m.id for m in LOCAL_MODELS.values() if m.english_only)
 EmbedderFor = Callable[[str], Awaitable[Embedder]]
 
 

@@ -23,7 +23,7 @@ class LocalEmbedderOut(BaseModel):
     dim: int
     present: bool  # the model file is where the app looks for it
     loaded: bool  # in memory in this process (it loads on the first embedding)
-    threads: int  # ONNX intra-op threads (SAGE_EMBEDDER_THREADS overrides)
+    threads: int  # per model run: the MiniLM's ONNX intra-op threads (SAGE_EMBEDDER_THREADS), USE 1
     multilingual: bool = False  # reads Chinese as well as English (else English only)
 
 

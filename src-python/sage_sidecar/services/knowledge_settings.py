@@ -7,7 +7,6 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.knowledge.citations import SOURCES
-from sage_sidecar.knowledge.embed_local import intra_op_threads
 from sage_sidecar.knowledge.embedders import local_embedder
 from sage_sidecar.knowledge.local_models import LOCAL_MODELS, LocalModel
 from sage_sidecar.knowledge.search import Query
@@ -74,7 +73,7 @@ def _local_embedder(model: LocalModel) -> LocalEmbedderOut:
         dim=model.dim,
         present=model.present(),
         loaded=local_embedder(model.id).loaded,
-        threads=intra_op_threads(),
+        threads=model.threads(),
         multilingual=not model.english_only,
     )
 

@@ -17,7 +17,7 @@ const facts = (extra: Partial<Facts> = {}): Facts => ({
   local_embedder: { id: 'local:all-minilm-l6-v2', dim: 384, present: true, loaded: false, threads: 2, multilingual: false },
   local_embedders: [
     { id: 'local:all-minilm-l6-v2', dim: 384, present: true, loaded: false, threads: 2, multilingual: false },
-    { id: 'local:use-multilingual-v3', dim: 512, present: true, loaded: true, threads: 2, multilingual: true },
+    { id: 'local:use-multilingual-v3', dim: 512, present: true, loaded: true, threads: 1, multilingual: true },
   ],
   retrieval: { mode: 'hybrid', sources_per_reply: 5 },
   bases: [{ id: 'k1', name: 'Garden', embedder: 'local:all-minilm-l6-v2', file_count: 2, chunk_count: 14, files_bytes: 2048, index_bytes: 10240 }],
@@ -37,8 +37,8 @@ describe('Settings → Knowledge', () => {
     await flushPromises()
     // Every offline embedder a base can use, each with its state.
     expect(wrapper.findAll('[data-testid="ks-embedder"]').map((row) => row.text().replace(/\s+/g, ' '))).toEqual([
-      'Built-in offline · English (MiniLM)384 dimensions · Loads on first use · 2 threads',
-      'Built-in offline · multilingual, Chinese too (USE v3)512 dimensions · Loaded · 2 threads',
+      'Built-in offline · English (MiniLM)384 dimensions · Loads on first use · threads: 2',
+      'Built-in offline · multilingual, Chinese too (USE v3)512 dimensions · Loaded · threads: 1',
     ])
     expect(wrapper.get('[data-testid="ks-retrieval"]').text()).toBe('Hybrid · 5 passages per reply')
     expect(wrapper.get('[data-testid="ks-base"]').text()).toContain('Garden · Built-in offline · English (MiniLM)')
