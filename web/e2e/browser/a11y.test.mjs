@@ -109,6 +109,19 @@ describe('accessibility audit (axe-core) of every screen, both themes, both lang
               await page.locator('[data-testid="message"][data-role="assistant"]').first().waitFor()
               for (const v of await audit(page)) found.push({ screen: '/ (a conversation)', ...v })
               saveArtifact(`a11y-conversation-${theme}-${lang}.png`, (await page.screenshot()).toString('base64'))
+              // A tooltip, shown by keyboard focus (after a key press, focus() counts as the keyboard's).
+              await page.keyboard.press('Shift')
+              await page.getByTestId('list-toggle').focus()
+              await page.getByTestId('tooltip').waitFor()
+              for (const v of await audit(page)) found.push({ screen: '/ (a tooltip)', ...v })
+              saveArtifact(`a11y-tooltip-${theme}-${lang}.png`, (await page.screenshot()).toString('base64'))
+              // The `/` prompt picker: the composer as a combobox over a listbox of prompts.
+              await page.getByTestId('composer').fill('/')
+              await page.getByTestId('prompt-option').first().waitFor()
+              for (const v of await audit(page)) found.push({ screen: '/ (the prompt picker)', ...v })
+              await page.getByTestId('composer').press('Escape')
+              await page.getByTestId('composer').fill('')
+              await page.getByTestId('composer').blur()
             }
             const name = screen.replace(/^\/$/, 'chat').replace(/^\//, '').replace(/\//g, '-')
             saveArtifact(`a11y-${name}-${theme}-${lang}.png`, (await page.screenshot()).toString('base64'))
