@@ -108,9 +108,14 @@ def fusions(questions: list[dict], modes: dict[str, Any], is_relevant) -> dict[s
 
     for w in (0.5, 0.6, 0.65, 0.7, 0.8):
         variants[f"dbsf, vector {w}"] = dbsf(w)
-    # what the sidecar does: dbsf 0.65, the English-only embedder left out of a CJK query
+    # what the sidecar does: dbsf 0.65, an English-only embedder left out of a CJK query (a
+    # multilingual one, QUALITY_EMBEDDER=local:use-multilingual-v3, keeps its vote)
+    from sage_sidecar.knowledge.search import ENGLISH_ONLY_EMBEDDERS
+
+    embedder = os.environ.get("QUALITY_EMBEDDER") or "local:all-minilm-l6-v2"
+    skips = embedder in ENGLISH_ONLY_EMBEDDERS
     variants["dbsf 0.65 + language (chosen)"] = lambda v, b, q: score_fusion(
-        [(0.0 if is_cjk_query(q) else 0.65, [] if is_cjk_query(q) else v), (0.35, b)]
+        [(0.0, []) if skips and is_cjk_query(q) else (0.65, v), (0.35, b)]
     )
     out = {}
     for name, fuse in variants.items():
