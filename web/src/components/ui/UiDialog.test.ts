@@ -1,5 +1,5 @@
 import { flushPromises, mount } from '@vue/test-utils'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { defineComponent, ref } from 'vue'
 
 import { askConfirm } from '@/composables/confirm'
@@ -31,11 +31,11 @@ describe('UiDialog (Reka Dialog)', () => {
     expect(dialog.getAttribute('role')).toBe('dialog')
     expect(document.getElementById(dialog.getAttribute('aria-labelledby') ?? '')?.textContent).toContain('Shortcuts')
     expect(dialog.hasAttribute('aria-describedby')).toBe(false) // no description: no dangling reference
-    expect(dialog.contains(document.activeElement)).toBe(true)
+    await vi.waitFor(() => expect(dialog.contains(document.activeElement)).toBe(true))
     await press('Escape')
     await flushPromises()
     expect(document.querySelector('[data-testid="sheet"]')).toBeNull()
-    expect(document.activeElement).toBe(opener)
+    await vi.waitFor(() => expect(document.activeElement).toBe(opener))
 
     opener.click()
     await flushPromises()
@@ -74,7 +74,7 @@ describe('the page behind a popup is inert (ui/inertOutside.ts)', () => {
     await new Promise((resolve) => setTimeout(resolve, 0))
     expect(inert(dialog())).toBe(false)
     expect(inert(nav)).toBe(true) // still behind the dialog
-    expect(document.activeElement).toBe(trigger)
+    await vi.waitFor(() => expect(document.activeElement).toBe(trigger))
 
     await press('Escape')
     await flushPromises()
@@ -93,7 +93,7 @@ describe('askConfirm + ConfirmHost (Reka AlertDialog)', () => {
     const dialog = document.querySelector('[data-testid="q"]') as HTMLElement
     expect(dialog.getAttribute('role')).toBe('alertdialog')
     expect(dialog.textContent).toContain('Empty the trash?')
-    expect(document.activeElement?.getAttribute('data-testid')).toBe('q-cancel')
+    await vi.waitFor(() => expect(document.activeElement?.getAttribute('data-testid')).toBe('q-cancel'))
     ;(document.querySelector('[data-testid="q-open"]') as HTMLElement).click()
     expect(await first).toBe(true)
     await flushPromises()

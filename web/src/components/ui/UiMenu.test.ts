@@ -1,5 +1,5 @@
 import { flushPromises, mount } from '@vue/test-utils'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 
 import { installJsdomShims, press } from './testing'
 import UiMenu from './UiMenu.vue'
@@ -29,9 +29,9 @@ describe('UiMenu (Reka DropdownMenu)', () => {
     await press('Enter')
     await flushPromises()
     expect([...document.querySelectorAll('[role="menuitem"]')].map((m) => m.textContent?.trim())).toEqual(['Markdown', 'JSON'])
-    expect(document.activeElement?.textContent?.trim()).toBe('Markdown')
+    await vi.waitFor(() => expect(document.activeElement?.textContent?.trim()).toBe('Markdown'))
     await press('ArrowDown')
-    expect(document.activeElement?.textContent?.trim()).toBe('JSON')
+    await vi.waitFor(() => expect(document.activeElement?.textContent?.trim()).toBe('JSON'))
     await press('Enter')
     await flushPromises()
     expect(wrapper.emitted('select')).toEqual([['json']])
@@ -48,7 +48,7 @@ describe('UiMenu (Reka DropdownMenu)', () => {
     await press('Escape')
     await flushPromises()
     expect(menu()).toBeNull()
-    expect(document.activeElement).toBe(trigger())
+    await vi.waitFor(() => expect(document.activeElement).toBe(trigger()))
     expect(wrapper.emitted('select')).toBeUndefined()
     wrapper.unmount()
   })

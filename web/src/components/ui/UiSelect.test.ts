@@ -1,5 +1,5 @@
 import { flushPromises, mount } from '@vue/test-utils'
-import { afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { defineComponent, ref } from 'vue'
 
 import { installJsdomShims, press } from './testing'
@@ -57,7 +57,7 @@ describe('UiSelect (Reka Select)', () => {
       await press('Escape')
       await flushPromises()
       expect(listbox()).toBeNull()
-      expect(document.activeElement).toBe(trigger())
+      await vi.waitFor(() => expect(document.activeElement).toBe(trigger()))
       expect(wrapper.find('output').text()).toBe('light')
       wrapper.unmount()
     })
@@ -68,9 +68,9 @@ describe('UiSelect (Reka Select)', () => {
     trigger().focus()
     await press('Enter')
     await flushPromises()
-    expect(document.activeElement?.textContent?.trim()).toBe('Light') // starts on the chosen one
+    await vi.waitFor(() => expect(document.activeElement?.textContent?.trim()).toBe('Light')) // starts on the chosen one
     await press('ArrowDown')
-    expect(document.activeElement?.textContent?.trim()).toBe('Dark')
+    await vi.waitFor(() => expect(document.activeElement?.textContent?.trim()).toBe('Dark'))
     await press('Enter')
     await flushPromises()
     expect(listbox()).toBeNull()
@@ -81,7 +81,7 @@ describe('UiSelect (Reka Select)', () => {
     await press('Enter')
     await flushPromises()
     await press('Home')
-    expect(document.activeElement?.textContent?.trim()).toBe('Default')
+    await vi.waitFor(() => expect(document.activeElement?.textContent?.trim()).toBe('Default'))
     await press('Enter')
     await flushPromises()
     expect(wrapper.find('output').text()).toBe('')
@@ -103,7 +103,7 @@ describe('UiSelect (Reka Select)', () => {
     await press('Escape')
     await flushPromises()
     expect(document.querySelectorAll('[inert]')).toHaveLength(0)
-    expect(document.activeElement).toBe(trigger())
+    await vi.waitFor(() => expect(document.activeElement).toBe(trigger()))
     wrapper.unmount()
   })
 })
