@@ -33,6 +33,13 @@ describe('code blocks', () => {
     expect(doc.querySelector('button[data-copy-code]')).not.toBeNull()
   })
 
+  it("labels the copy button in the caller's language, escaped, for that render only", () => {
+    const button = (html: string) => new DOMParser().parseFromString(html, 'text/html').querySelector('button[data-copy-code]')
+    expect(button(renderMarkdown('```\nx\n```', [], '复制'))?.textContent).toBe('复制')
+    expect(button(renderMarkdown('```\nx\n```', [], '<b>C</b>'))?.innerHTML).toBe('&lt;b&gt;C&lt;/b&gt;')
+    expect(button(renderMarkdown('```\nx\n```'))?.textContent).toBe('Copy')
+  })
+
   it('escapes code in unknown languages', () => {
     const html = renderMarkdown('```nope\n<script>x</script>\n```')
     expect(new DOMParser().parseFromString(html, 'text/html').querySelector('script')).toBeNull()

@@ -22,6 +22,10 @@ hljs.registerAliases(['ts'], { languageName: 'typescript' })
 hljs.registerAliases(['py'], { languageName: 'python' })
 hljs.registerAliases(['html', 'vue'], { languageName: 'xml' })
 
+// The code blocks' copy button label, in the UI's language: set by renderMarkdown for the one
+// synchronous render it starts (markdown-it's highlight callback gets no render env).
+let copyLabel = 'Copy'
+
 const md: MarkdownIt = new MarkdownIt({
   html: false,
   linkify: true,
@@ -30,7 +34,7 @@ const md: MarkdownIt = new MarkdownIt({
     const language = hljs.getLanguage(lang) ? lang : null
     const body = language ? hljs.highlight(code, { language, ignoreIllegals: true }).value : md.utils.escapeHtml(code)
     // A copy button per block; MessageItem handles its clicks by delegation.
-    return `<pre class="code-block"><button type="button" class="copy-code" data-copy-code>Copy</button><code class="hljs">${body}</code></pre>`
+    return `<pre class="code-block"><button type="button" class="copy-code" data-copy-code>${md.utils.escapeHtml(copyLabel)}</button><code class="hljs">${body}</code></pre>`
   },
 })
 
@@ -58,8 +62,10 @@ md.renderer.rules.citation = (tokens, idx) => {
   return `<button type="button" class="cite" data-cite="${number}">[${number}]</button>`
 }
 
-/** Render model output; `citations` are the source numbers its `[n]` markers may point at. */
-export function renderMarkdown(text: string, citations: Iterable<number> = []): string {
+/** Render model output; `citations` are the source numbers its `[n]` markers may point at, and
+ * `copy` labels the code blocks' copy buttons (translated by the caller). */
+export function renderMarkdown(text: string, citations: Iterable<number> = [], copy = 'Copy'): string {
+  copyLabel = copy
   const html = md.render(text, { citations: new Set(citations) })
   return DOMPurify.sanitize(html, { ADD_ATTR: ['target', 'data-copy-code', 'data-cite'] })
 }
