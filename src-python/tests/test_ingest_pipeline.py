@@ -93,7 +93,11 @@ def test_the_next_file_is_parsed_while_one_embeds_and_files_embed_in_order(
     wait_for(lambda: status(client, auth, kb["id"])["docb.txt"] == "embedding", "docb parsed")
     time.sleep(0.3)
     assert status(client, auth, kb["id"])["docc.txt"] == "queued"
-    assert gated.calls == ["doca"]  # docb did not overtake
+    # doca has sent its last batch: docb's waits at the embedder behind it (the embedder never
+    # idles between two files), but docb is stored only after doca: it is not ready before it.
+    wait_for(lambda: gated.calls == ["doca", "docb"], "docb's batch sent behind doca's")
+    time.sleep(0.3)
+    assert status(client, auth, kb["id"])["docb.txt"] == "embedding"
     portal(client).call(gated.release.set)
     files = wait_indexed(client, auth, kb["id"], timeout=WAIT_S)
     assert {f["name"]: f["status"] for f in files} == dict.fromkeys(
@@ -131,7 +135,6 @@ def test_a_file_deleted_while_it_waits_for_its_turn_is_dropped(
     portal(client).call(gated.release.set)
     files = wait_indexed(client, auth, kb["id"], timeout=WAIT_S)
     assert {f["name"]: f["status"] for f in files} == {"doca.txt": "ready", "docc.txt": "ready"}
-    assert "docb" not in gated.calls
     with sqlite3.connect(settings.db_path) as conn:
         left = conn.execute("SELECT count(*) FROM knowledge_chunks WHERE file_id = ?", (b["id"],))
         assert left.fetchone()[0] == 0
@@ -186,3 +189,32 @@ def test_a_file_that_embeds_during_a_grouped_save_waits_for_the_next_one(
         return left
 
     assert portal(client).call(save_while_one_arrives) == ["late"]
+
+
+def test_a_files_next_batch_waits_at_the_embedder_while_one_runs_and_vectors_keep_their_order(
+    client: TestClient, auth, gated: GatedEmbedder
+):
+    """EMBED_AHEAD: batch 2 is sent while batch 1 is held (the model never waits for the round
+    trip), batch 3 only once batch 1 is back; each chunk keeps its own vector."""
+    worker = client.app.state.sage.knowledge.worker  # type: ignore[attr-defined]
+    worker.embed_batch = 1
+    kb = create_base(client, auth)
+    sections = {
+        "Tides": "docm hold The tide rises twice a day as the moon pulls the ocean.",
+        "Cranes": "docm Harbour cranes lift shipping containers from the deck onto trucks.",
+        "Bread": "docm Sourdough bread needs a starter, flour, water, salt and a hot oven.",
+    }
+    text = "".join(f"# {heading}\n\n{body}\n\n" for heading, body in sections.items())
+    upload(client, auth, kb["id"], ("docm.md", text.encode()))
+    wait_for(lambda: gated.holding, "the first batch held")
+    wait_for(lambda: len(gated.calls) == 2, "the second batch sent while the first runs")
+    time.sleep(0.3)
+    assert gated.calls == ["docm", "docm"]  # not the third: two at the embedder at most
+    portal(client).call(gated.release.set)
+    [file] = wait_indexed(client, auth, kb["id"], timeout=WAIT_S)
+    assert (file["status"], file["chunk_count"], len(gated.calls)) == ("ready", 3, 3)
+    for heading, question in [("Tides", "moon and ocean tide"), ("Cranes", "container lifting"),
+                              ("Bread", "baking with a starter")]:  # fmt: skip
+        hits = search(client, auth, question, [kb["id"]])
+        best = min((h for h in hits if h["vector_rank"]), key=lambda h: h["vector_rank"])
+        assert best["heading"] == heading, (question, hits)

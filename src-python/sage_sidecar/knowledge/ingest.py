@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 EMBED_BATCH = 64
+# Batches a file has at the embedder at once: the next one waits there while one runs, so the
+# model never idles for the round trip (result back, next request out) between two.
+EMBED_AHEAD = 2
 # Rows per INSERT: SQLAlchemy builds each statement on the event loop (4,000 rows at once held it
 # for 0.2 s in bench/hostile).
 INSERT_BATCH = 256
@@ -93,6 +96,25 @@ async def _to_the_end(work: Awaitable[T]) -> T:
 
 
 @dataclass(frozen=True)
+class _Turn:
+    """A file's two hand-offs to the file claimed after it: `sent` (its batches are all with the
+    embedder, the next file may send its own) and `stored` (its vectors are in the index)."""
+
+    sent: asyncio.Future[None]
+    stored: asyncio.Future[None]
+
+    @classmethod
+    def new(cls) -> _Turn:
+        loop = asyncio.get_running_loop()
+        return cls(loop.create_future(), loop.create_future())
+
+    def hand_on(self) -> None:
+        for future in (self.sent, self.stored):
+            if not future.done():
+                future.set_result(None)
+
+
+@dataclass(frozen=True)
 class Job:
     file_id: str
     kb_id: str
@@ -124,7 +146,7 @@ class IngestWorker:
         self._wake = asyncio.Event()
         self._loop_task: asyncio.Task[None] | None = None
         self._active: dict[str, tuple[Job, asyncio.Task[None]]] = {}  # file id → its pipeline
-        self._last_turn: asyncio.Future[None] | None = None  # the latest file's turn to embed
+        self._last_turn: _Turn | None = None  # the latest file's turns (to send, to store)
         self._pending: list[Job] = []  # embedded, in the index in memory, waiting for its save
         self._pending_since = 0.0
         self._saving = asyncio.Lock()  # the loop and a file switching bases may both save
@@ -204,7 +226,7 @@ class IngestWorker:
             await self._abandon_active()
 
     def _start(self, job: Job) -> None:
-        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        turn = _Turn.new()
         task = asyncio.create_task(self._process(job, self._last_turn, turn))
         self._last_turn = turn
         self._active[job.file_id] = (job, task)
@@ -277,11 +299,12 @@ class IngestWorker:
             return Job(file.id, kb.id, self._storage / file.stored_path, file.kind, file.name,
                        kb.embedder, kb.chunk_tokens, kb.chunk_overlap, kb.embedding_dim)  # fmt: skip
 
-    async def _process(
-        self, job: Job, after: asyncio.Future[None] | None, turn: asyncio.Future[None]
-    ) -> None:
-        """Parse and write this file's chunks at once, then embed when the file claimed before it
-        has embedded (`after`), and hand the turn on (`turn`) however this ends."""
+    async def _process(self, job: Job, after: _Turn | None, turn: _Turn) -> None:
+        """Parse and write this file's chunks at once; send its batches to the embedder once the
+        file claimed before it has sent all of its own (`after.sent`), so the embedder finds the
+        next file's first batch waiting when it finishes the last one of this file; store its
+        vectors once that file has stored its own (`after.stored`). Hands both turns on (`turn`)
+        however this ends."""
         started = time.perf_counter()
         try:
             await _to_the_end(
@@ -296,16 +319,18 @@ class IngestWorker:
             await _import_numpy()
             ids = await _to_the_end(self._insert_chunks(job, chunks))
             if after is not None:
-                await after  # always resolved, however the file before this one ended
-            if self._pending and self._pending[0].kb_id != job.kb_id:
-                await self._save_pending()  # one base per grouped save
+                await after.sent  # always resolved, however the file before this one ended
             try:
-                vectors = await self._embed(job, embedder, chunks)
+                vectors = await self._embed(job, embedder, chunks, turn.sent)
             except (asyncio.CancelledError, DomainError):
                 raise
             except Exception as error:
                 log.exception("embedding %s failed", job.file_id)
                 raise IngestFailure(EMBED_FAILED.format(detail=_first_line(error))) from error
+            if after is not None:
+                await after.stored  # the index and the grouped saves see files in queue order
+            if self._pending and self._pending[0].kb_id != job.kb_id:
+                await self._save_pending()  # one base per grouped save
             await self._store_vectors(job, ids, vectors)
             if not self._pending:
                 self._pending_since = time.monotonic()
@@ -322,8 +347,7 @@ class IngestWorker:
             log.exception("ingest of %s failed", job.file_id)
             await self._fail(job, f"Indexing failed: {_first_line(error)}")
         finally:
-            if not turn.done():
-                turn.set_result(None)
+            turn.hand_on()
 
     async def _insert_chunks(self, job: Job, chunks: list[Chunk]) -> list[int]:
         async with self._db.session() as session:
@@ -331,24 +355,55 @@ class IngestWorker:
             for start in range(0, len(chunks), INSERT_BATCH):  # one transaction, many steps
                 batch = chunks[start : start + INSERT_BATCH]
                 ids += await store.insert_chunks(session, job.kb_id, job.file_id, batch)
-            await self._set(session, job, status="embedding", chunk_count=len(chunks))
+            # The base's counts do not change (only ready files count): no recount per file.
+            await self._set(session, job, recount=False, status="embedding",
+                            chunk_count=len(chunks))  # fmt: skip
         return ids
 
-    async def _embed(self, job: Job, embedder: Embedder, chunks: list[Chunk]) -> numpy.ndarray:
+    async def _embed(
+        self, job: Job, embedder: Embedder, chunks: list[Chunk], sent: asyncio.Future[None]
+    ) -> numpy.ndarray:
+        """The file's vectors, its batches sent EMBED_AHEAD at a time (the next one waits in the
+        embedder while this one runs); `sent` resolves once the last batch is sent."""
         import numpy
 
         parts: list[numpy.ndarray] = []
         written = time.monotonic()
-        for start in range(0, len(chunks), self.embed_batch):
-            batch = chunks[start : start + self.embed_batch]
-            parts.append(await embedder.embed([c.embedding_text() for c in batch]))
-            progress = round((start + len(batch)) / len(chunks), 3)
-            self._events.publish(KnowledgeFileEvent(
-                kb_id=job.kb_id, file_id=job.file_id, name=job.name, status="embedding",
-                progress=progress, error=None, chunk_count=len(chunks)))  # fmt: skip
-            if time.monotonic() - written >= PROGRESS_WRITE_S:
-                written = time.monotonic()
-                await _to_the_end(self._write_progress(job.file_id, progress))
+        starts = range(0, len(chunks), self.embed_batch)
+        requests: list[asyncio.Task[numpy.ndarray]] = []
+
+        def send(n: int) -> None:
+            batch = chunks[starts[n] : starts[n] + self.embed_batch]
+            texts = [c.embedding_text() for c in batch]
+            requests.append(asyncio.ensure_future(embedder.embed(texts)))
+            if n == len(starts) - 1 and not sent.done():
+                sent.set_result(None)
+
+        try:
+            # The request tasks were scheduled before `sent` wakes the next file: they reach the
+            # embedder first (the loop runs callbacks in order), so files are sent in queue order.
+            for n in range(min(EMBED_AHEAD, len(starts))):
+                send(n)
+            for n, start in enumerate(starts):
+                parts.append(await requests[n])
+                if n + EMBED_AHEAD < len(starts):
+                    send(n + EMBED_AHEAD)
+                batch_size = min(self.embed_batch, len(chunks) - start)
+                progress = round((start + batch_size) / len(chunks), 3)
+                self._events.publish(KnowledgeFileEvent(
+                    kb_id=job.kb_id, file_id=job.file_id, name=job.name, status="embedding",
+                    progress=progress, error=None, chunk_count=len(chunks)))  # fmt: skip
+                if time.monotonic() - written >= PROGRESS_WRITE_S:
+                    written = time.monotonic()
+                    await _to_the_end(self._write_progress(job.file_id, progress))
+        finally:
+            for request in requests:  # cancelled or failed mid-way: the rest are not wanted
+                request.cancel()
+            if requests:
+                await asyncio.wait(requests)
+            for request in requests:  # retrieved, so none is logged as never retrieved
+                if not request.cancelled():
+                    request.exception()
         return numpy.concatenate(parts) if parts else numpy.zeros((0, embedder.dim or 0))
 
     async def _write_progress(self, file_id: str, progress: float) -> None:
@@ -364,7 +419,8 @@ class IngestWorker:
         if not ids:
             return
         dim = int(vectors.shape[1])
-        await _to_the_end(self._claim_dimension(job.kb_id, dim))
+        if job.embedding_dim != dim:  # the base's first vectors, or a mismatch to report
+            await _to_the_end(self._claim_dimension(job.kb_id, dim))
         index = await asyncio.to_thread(self._indexes.get, job.kb_id, dim)
         keys = numpy.asarray(ids, dtype=numpy.int64)
         added = await asyncio.to_thread(
@@ -437,13 +493,15 @@ class IngestWorker:
             )  # fmt: skip
             await session.commit()
 
-    async def _set(self, session: AsyncSession, job: Job, **values: Any) -> None:
+    async def _set(
+        self, session: AsyncSession, job: Job, *, recount: bool = True, **values: Any
+    ) -> None:
         file = await session.get(KnowledgeFile, job.file_id)
         if file is None:
             return
         for name, value in values.items():
             setattr(file, name, value)
-        kb = await store.refresh_counts(session, job.kb_id)
+        kb = await store.refresh_counts(session, job.kb_id) if recount else None
         await session.commit()
         self._publish_file(file)
         if kb is not None:

@@ -1,0 +1,184 @@
+"""bench/ingest: where an ingest's time goes, inside the sidecar's code, in-process.
+
+Runs the sidecar's own app (lifespan, worker, parse workers, the embedder's process) on a fresh
+data dir, adds FILES of Python's help topics (bench_ingest.write_documents) to one base by path
+through the ASGI app, and waits until the base is ready. Reports:
+
+- CPU per chunk: this process (the event loop and its threads), the parse workers, the embedder's
+  process — and the embedder's process CPU per chunk against `embed_sync`'s in the bench's own
+  measurement, so "pipeline cost" = everything that is not model work;
+- the embedder's idle time: each `embed()` call's send and return times; the gaps where no
+  request of a file was outstanding are time the model had nothing to do;
+- cProfile of the event loop's thread (top functions by own and cumulative time).
+
+Usage: profile_ingest.py ROOT [--files 60] [--limit 25] [--no-profile]
+"""
+
+import argparse
+import asyncio
+import cProfile
+import io
+import os
+import pstats
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ORIGIN = "http://127.0.0.1:8765"
+
+
+def proc_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return sum(int(f) for f in fields[11:13]) / os.sysconf("SC_CLK_TCK")
+
+
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process, by name (threads of one name summed)."""
+    import threading
+
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = {}
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            name = names.get(int(task.name)) or (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = name.rstrip("0123456789_-")
+        out[name] = out.get(name, 0.0) + sum(int(f) for f in fields[11:13]) / os.sysconf(
+            "SC_CLK_TCK"
+        )
+    return out
+
+
+class EmbedCalls:
+    """Wraps an embedder's `embed`: (sent, returned, rows) per call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[float, float, int]] = []
+
+    def wrap(self, embedder: Any) -> None:
+        if getattr(embedder, "_timed", False):
+            return
+        original = embedder.embed
+
+        async def embed(texts: Any) -> Any:
+            sent = time.perf_counter()
+            result = await original(texts)
+            self.calls.append((sent, time.perf_counter(), len(texts)))
+            return result
+
+        embedder.embed = embed
+        embedder._timed = True
+
+    def idle(self) -> tuple[float, float, int]:
+        """(seconds with no request outstanding between the first send and the last return,
+        that span, calls)."""
+        spans = sorted((s, r) for s, r, _ in self.calls)
+        if not spans:
+            return 0.0, 0.0, 0
+        idle, busy_until = 0.0, spans[0][1]
+        for sent, returned in spans[1:]:
+            if sent > busy_until:
+                idle += sent - busy_until
+            busy_until = max(busy_until, returned)
+        return idle, busy_until - spans[0][0], len(spans)
+
+
+async def run(root: Path, files: int, limit: int, profile_on: bool) -> None:
+    import httpx
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_ingest import write_documents
+
+    from sage_sidecar.app import create_app
+    from sage_sidecar.core.config import Settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = write_documents(Path(tmp) / "docs")[:files]
+        key = secrets.token_hex(32)
+        app = create_app(Settings(api_key=key, data_dir=Path(tmp) / "data"))  # type: ignore[arg-type]
+        async with app.router.lifespan_context(app):
+            knowledge = app.state.sage.knowledge
+            calls = EmbedCalls()
+            original_for = knowledge.worker._embedder_for
+
+            async def embedder_for(embedder_id: str) -> Any:
+                embedder = await original_for(embedder_id)
+                calls.wrap(embedder)
+                return embedder
+
+            knowledge.worker._embedder_for = embedder_for
+            transport = httpx.ASGITransport(app=app)
+            headers = {"Authorization": f"Bearer {key}"}
+            async with httpx.AsyncClient(transport=transport, base_url=ORIGIN,
+                                         headers=headers, timeout=600) as client:  # fmt: skip
+                seen: dict[str, int] = {}
+
+                async def count(request: Any) -> None:
+                    seen[request.url.path] = seen.get(request.url.path, 0) + 1
+
+                client.event_hooks["request"].append(count)
+                kb = (await client.post("/api/knowledge/bases", json={"name": "p"})).json()
+                embedder = await original_for(kb["embedder"])
+                await embedder.embed(["load and warm the model"])
+                profile = cProfile.Profile()
+                threads = thread_cpu()
+                own, child = time.process_time(), proc_cpu(embedder.pid)
+                parse_before = os.times().children_user + os.times().children_system
+                started = time.perf_counter()
+                if profile_on:
+                    profile.enable()
+                await client.post(f"/api/knowledge/bases/{kb['id']}/files/paths",
+                                  json={"paths": [str(p) for p in paths]})  # fmt: skip
+                while True:
+                    base = (await client.get(f"/api/knowledge/bases/{kb['id']}")).json()
+                    if base["status"] == "ready":
+                        break
+                    await asyncio.sleep(0.2)
+                profile.disable()
+                wall = time.perf_counter() - started
+                own = time.process_time() - own
+                threads = {k: v - threads.get(k, 0.0) for k, v in thread_cpu().items()}
+                child = proc_cpu(embedder.pid) - child
+                workers = knowledge.parser.worker_pids()
+                parse = sum(proc_cpu(pid) for pid in workers)  # still alive: counted here
+                parse += os.times().children_user + os.times().children_system - parse_before
+                chunks = base["chunk_count"]
+        idle, span, n = calls.idle()
+        print("requests:", seen)
+        print("sidecar threads, CPU ms per chunk (live threads only):", {
+            k: round(v * 1000 / chunks, 2) for k, v in sorted(threads.items(), key=lambda x: -x[1]) if v
+        })  # fmt: skip
+        print(f"{files} files, {chunks} chunks in {wall:.1f} s ({chunks / wall:.1f} chunks/s), "
+              f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
+        print(f"CPU ms per chunk: sidecar {own * 1000 / chunks:.1f} (event loop + threads"
+              f"{', under cProfile' if profile_on else ''}), parse workers "
+              f"{parse * 1000 / chunks:.1f}, embedder process {child * 1000 / chunks:.1f}")  # fmt: skip
+        print(f"embedder: {n} calls over {span:.1f} s, idle (no request outstanding) {idle:.2f} s "
+              f"= {100 * idle / max(span, 1e-9):.1f}% ({idle * 1000 / max(n - 1, 1):.1f} ms "
+              "per gap)")  # fmt: skip
+        if profile_on:
+            out = io.StringIO()
+            stats = pstats.Stats(profile, stream=out)
+            stats.sort_stats("tottime").print_stats(limit)
+            stats.sort_stats("cumulative").print_stats("sage_sidecar", limit)
+            print(out.getvalue())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("root", type=Path)
+    parser.add_argument("--files", type=int, default=60)
+    parser.add_argument("--limit", type=int, default=25)
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args()
+    sys.path.insert(0, str(args.root / "src-python"))
+    asyncio.run(run(args.root, args.files, args.limit, not args.no_profile))
+
+
+if __name__ == "__main__":
+    main()
