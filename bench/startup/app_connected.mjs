@@ -1,7 +1,8 @@
 // App launch -> spinner visible and -> UI "connected", in the real window under Xvfb, through
 // tauri-driver. The figures run from the app process's own start (/proc, 10 ms resolution: what a
 // user who clicked the icon sees) to what the page itself recorded: its first contentful paint
-// (the boot spinner of web/index.html, painted before any script) and performance.mark
+// (the boot screen of web/index.html: its logo is the first image, painted before any script runs;
+// a spinner alone is not contentful, nor enough for WebKit to paint early) and performance.mark
 // ('sage:connected'). For comparison the result also keeps the first WebDriver poll that saw each
 // (late by WebDriver's own attach and polling) and the clock from the WebDriver session request. With SIDECAR_JSON (bench/results/startup-sidecar.json from the same run) the result
 // also gives launch -> connected as a multiple of the frozen sidecar's own spawn -> READY.
@@ -48,7 +49,7 @@ function appStart(dataDir) {
   throw new Error('the app process was not found')
 }
 
-// What the page itself recorded: when it first painted (the boot spinner is its first content)
+// What the page itself recorded: when it first painted (the boot screen's logo is its first content)
 // and when it connected (performance.mark in stores/connection.ts), as wall-clock epoch seconds.
 const PAGE_TIMES = `const paint = performance.getEntriesByType('paint').find((e) => e.name === 'first-contentful-paint')
   const connected = performance.getEntriesByName('sage:connected')[0]
@@ -126,7 +127,7 @@ const result = {
   spinner_visible: { ...spinner, target_s: SPINNER_TARGET_S, target_met: spinner.median_s <= SPINNER_TARGET_S },
   first_launch_new_data_dir: { connected_s: Number(first.connectedFromProcess.toFixed(3)), spinner_visible_s: Number(first.spinnerFromProcess.toFixed(3)) },
   measured_by: samples.every((s) => s.pageTimed)
-    ? "the page's own paint timing (first-contentful-paint: the boot spinner) and performance.mark('sage:connected')"
+    ? "the page's own paint timing (first-contentful-paint: the boot screen's logo beside its spinner) and performance.mark('sage:connected')"
     : 'the first WebDriver poll that saw the spinner / the connected badge (the page had no paint timing)',
   first_webdriver_poll: {
     connected: stats(samples.map((s) => s.connectedPolled)),
