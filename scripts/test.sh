@@ -44,7 +44,7 @@ explain_failures() {
     printf '\n\033[1;31m---- why %s failed (%s) ----\033[0m\n' "$(basename "$logfile" .log)" "$logfile" >&2
     sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$logfile" \
       | grep -E 'FAIL|Error|error[:\[]|✖|×|not ok|panicked|Timeout|timed out|assert' \
-      | grep -vE '^\s*$' | cut -c1-300 | tail -n 30 >&2 || true
+      | grep -vE '^\s*$|^\s*✓' | cut -c1-300 | tail -n 30 >&2 || true
     printf -- '---- last lines ----\n' >&2
     sed 's/\x1b\[[0-9;]*[A-Za-z]//g' "$logfile" | cut -c1-300 | tail -n 12 >&2
   done
