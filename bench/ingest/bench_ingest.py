@@ -25,7 +25,8 @@ for the raw runs), which other processes barely move.
 
 Prints the figures and writes JSON. Usage: bench_ingest.py ROOT OUT_JSON
 (BENCH_SIDECAR=venv measures the venv sidecar even when a frozen build exists; BENCH_ROUNDS and
-BENCH_FILES_10K change the rounds and the small-file count.)
+BENCH_FILES_10K change the rounds and the small-file count; BENCH_SRC=<checkout>/src-python runs
+the venv sidecar from another checkout, e.g. a worktree of the previous commit.)
 """
 
 import http.client
@@ -223,6 +224,9 @@ def main() -> None:
     base = {k: v for k, v in os.environ.items() if not k.startswith("SAGE_")}
     result: dict = {"sidecar": "frozen" if use_frozen else "venv", "cpus": os.cpu_count(),
                     "load_avg_start": round(os.getloadavg()[0], 2), "rounds": []}  # fmt: skip
+    if os.environ.get("BENCH_SRC") and not use_frozen:  # another checkout's sidecar (old code)
+        base["PYTHONPATH"] = os.environ["BENCH_SRC"]
+        result["src"] = os.environ["BENCH_SRC"]
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         env = {

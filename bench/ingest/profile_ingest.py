@@ -78,12 +78,16 @@ class EmbedCalls:
         """(seconds with no request outstanding between the first send and the last return,
         that span, calls)."""
         spans = sorted((s, r) for s, r, _ in self.calls)
+        self.gaps: list[tuple[float, float]] = []  # (at s, idle ms)
         if not spans:
             return 0.0, 0.0, 0
         idle, busy_until = 0.0, spans[0][1]
         for sent, returned in spans[1:]:
             if sent > busy_until:
                 idle += sent - busy_until
+                self.gaps.append(
+                    (round(busy_until - spans[0][0], 2), round((sent - busy_until) * 1000, 1))
+                )
             busy_until = max(busy_until, returned)
         return idle, busy_until - spans[0][0], len(spans)
 
@@ -150,6 +154,7 @@ async def run(root: Path, files: int, limit: int, profile_on: bool) -> None:
                 chunks = base["chunk_count"]
         idle, span, n = calls.idle()
         print("requests:", seen)
+        print("embedder idle gaps (at s, ms):", calls.gaps)
         print("sidecar threads, CPU ms per chunk (live threads only):", {
             k: round(v * 1000 / chunks, 2) for k, v in sorted(threads.items(), key=lambda x: -x[1]) if v
         })  # fmt: skip

@@ -17,6 +17,7 @@ from anyio.from_thread import BlockingPortal
 from fastapi.testclient import TestClient
 
 from sage_sidecar.knowledge.embedders import Embedder
+from sage_sidecar.knowledge.ingest import PIPELINE_DEPTH
 
 from knowledge_client import create_base, files_of, search, upload, wait_indexed
 
@@ -85,27 +86,30 @@ def status(client: TestClient, auth: dict, kb_id: str) -> dict[str, str]:
 def test_the_next_file_is_parsed_while_one_embeds_and_files_embed_in_order(
     client: TestClient, auth, gated: GatedEmbedder
 ):
+    names = ["doca", "docb", "docc", "docd", "doce"]
+    assert len(names) > PIPELINE_DEPTH + 1
     kb = create_base(client, auth)
-    upload(client, auth, kb["id"], doc("doca", "hold"), doc("docb"), doc("docc"), doc("docd"))
+    upload(client, auth, kb["id"], doc("doca", "hold"), *(doc(name) for name in names[1:]))
     wait_for(lambda: gated.holding, "doca to start embedding")
-    # While doca's embedding is held, docb is parsed and its chunks are in SQLite: it waits as
-    # `embedding` for its turn, not `queued`. Only one file waits ahead (a bounded pipeline).
-    wait_for(lambda: status(client, auth, kb["id"])["docb.txt"] == "embedding", "docb parsed")
+    # While doca's embedding is held, the files after it are parsed and their chunks are in
+    # SQLite: they wait as `embedding`, not `queued`. PIPELINE_DEPTH files at most (bounded).
+    last = f"{names[PIPELINE_DEPTH - 1]}.txt"
+    wait_for(lambda: status(client, auth, kb["id"])[last] == "embedding", "the pipeline full")
     time.sleep(0.3)
-    assert status(client, auth, kb["id"])["docc.txt"] == "queued"
-    # doca has sent its last batch: docb's waits at the embedder behind it (the embedder never
-    # idles between two files), but docb is stored only after doca: it is not ready before it.
-    wait_for(lambda: gated.calls == ["doca", "docb"], "docb's batch sent behind doca's")
+    assert status(client, auth, kb["id"])[f"{names[PIPELINE_DEPTH]}.txt"] == "queued"
+    # doca has sent its last batch: the next files' batches wait at the embedder behind it, in
+    # queue order (the embedder never idles between two files), but they are stored only after
+    # doca: none is ready before it.
+    in_flight = names[:PIPELINE_DEPTH]
+    wait_for(lambda: gated.calls == in_flight, "the next files' batches sent behind doca's")
     time.sleep(0.3)
-    assert status(client, auth, kb["id"])["docb.txt"] == "embedding"
+    assert {status(client, auth, kb["id"])[f"{n}.txt"] for n in in_flight} == {"embedding"}
     portal(client).call(gated.release.set)
     files = wait_indexed(client, auth, kb["id"], timeout=WAIT_S)
-    assert {f["name"]: f["status"] for f in files} == dict.fromkeys(
-        ["doca.txt", "docb.txt", "docc.txt", "docd.txt"], "ready"
-    )
-    assert gated.calls == ["doca", "docb", "docc", "docd"]
+    assert {f["name"]: f["status"] for f in files} == {f"{n}.txt": "ready" for n in names}
+    assert gated.calls == names
     index = client.app.state.sage.knowledge.indexes.get(kb["id"], 384)  # type: ignore[attr-defined]
-    assert len(index) == 4
+    assert len(index) == len(names)
 
 
 def test_a_failing_embedding_fails_its_file_alone_with_the_reason(
@@ -145,11 +149,13 @@ def test_a_file_deleted_while_it_waits_for_its_turn_is_dropped(
 def test_shutdown_stops_every_file_in_flight_and_counts_no_attempt(
     client: TestClient, auth, settings, gated: GatedEmbedder
 ):
+    names = ["doca", "docb", "docc", "docd", "doce"][: PIPELINE_DEPTH + 1]
     kb = create_base(client, auth)
-    upload(client, auth, kb["id"], doc("doca", "hold"), doc("docb"), doc("docc"))
-    wait_for(lambda: status(client, auth, kb["id"])["docb.txt"] == "embedding", "docb parsed")
+    upload(client, auth, kb["id"], doc("doca", "hold"), *(doc(name) for name in names[1:]))
+    last = f"{names[PIPELINE_DEPTH - 1]}.txt"
+    wait_for(lambda: status(client, auth, kb["id"])[last] == "embedding", "the pipeline full")
     worker = client.app.state.sage.knowledge.worker  # type: ignore[attr-defined]
-    assert worker.in_flight == 2
+    assert worker.in_flight == PIPELINE_DEPTH
 
     async def stop_and_look() -> list[str]:
         await worker.stop()
@@ -160,7 +166,7 @@ def test_shutdown_stops_every_file_in_flight_and_counts_no_attempt(
     assert worker.in_flight == 0
     with sqlite3.connect(settings.db_path) as conn:
         rows = dict(conn.execute("SELECT name, status || ':' || attempts FROM knowledge_files"))
-    assert rows == {"doca.txt": "queued:0", "docb.txt": "queued:0", "docc.txt": "queued:0"}
+    assert rows == {f"{name}.txt": "queued:0" for name in names}
 
 
 def test_a_file_that_embeds_during_a_grouped_save_waits_for_the_next_one(

@@ -13,12 +13,15 @@ or failed with a readable `error`. Nothing lives only in memory, so a restart lo
   embedding, so embedded files of one base wait (as `embedding`, progress 1) until the queue
   moves to another base, runs dry, or SAVE_EVERY_S passes; then one save makes them all ready.
 
-One worker per process, but a pipeline of PIPELINE_DEPTH files: while one file embeds (CPU-bound,
-in the embedder's thread), the next is claimed, parsed and chunked (in a parse worker process with
-a time budget and a memory limit, `parse_worker.py`) and its chunks written to SQLite, so the
-embedder never waits for them (bench/ingest). Files embed one after another in the order they
-were claimed (each waits for its predecessor's turn), so the index and the grouped saves see them
-in queue order. A file deleted or re-indexed mid-way is cancelled at whichever stage it is in
+One worker per process, but a pipeline of PIPELINE_DEPTH files: while one file embeds (in the
+embedder's process), the next ones are claimed, parsed and chunked (in a parse worker process with
+a time budget and a memory limit, `parse_worker.py`) and their chunks written to SQLite, so the
+embedder never waits for them (bench/ingest). The embedder never waits for a round trip either:
+a file keeps its next batch queued at the embedder while one runs (EMBED_AHEAD), and a file sends
+its batches as soon as the file claimed before it has sent its last, so the embedder finds the
+next batch waiting whenever it finishes one (it may run a short one first, as it does a query's).
+Vectors go into the index in the order the files were claimed (each waits for its predecessor's `stored` turn), so
+the index and the grouped saves see them in queue order. A file deleted or re-indexed mid-way is cancelled at whichever stage it is in
 (`cancel`); the parse worker process is killed with it.
 Progress goes out on the event bus as `knowledge.file` and `knowledge.base` events.
 """
@@ -66,9 +69,10 @@ EMBED_AHEAD = 2
 # for 0.2 s in bench/hostile).
 INSERT_BATCH = 256
 MAX_ATTEMPTS = 3
-# Files in flight: one embedding, the next parsed and written meanwhile. More would only hold more
-# chunks in memory; the embedder cannot go faster than one file at a time.
-PIPELINE_DEPTH = 2
+# Files in flight: one embedding, the next one's batches waiting at the embedder behind it, and a
+# third parsed and written meanwhile, so a short file that embeds in less time than the next one
+# takes to parse does not leave the embedder idle. More would only hold more chunks in memory.
+PIPELINE_DEPTH = 3
 PROGRESS_WRITE_S = 1.0  # progress is published every batch but written at most this often
 SAVE_EVERY_S = 2.0  # longest an embedded file waits for the grouped index save
 # A failing embedder call fails its file only: the files before and after it go on.
@@ -125,6 +129,7 @@ class Job:
     chunk_tokens: int
     chunk_overlap: int
     embedding_dim: int | None
+    leftovers: bool = True  # chunks of an interrupted attempt may be there to remove first
 
 
 class IngestWorker:
@@ -292,12 +297,16 @@ class IngestWorker:
             if row is None:
                 return None
             file, kb = row
+            # An attempt cut off (a crash, a quit, a locked database) may have left chunks; a
+            # new or re-indexed file has none, and then needs no clean-up session of its own.
+            leftovers = bool(await store.chunk_ids(session, [file.id], limit=1))
             file.status, file.error, file.progress = "parsing", None, 0.0
             file.attempts += 1
             await session.commit()
             self._publish_file(file)
             return Job(file.id, kb.id, self._storage / file.stored_path, file.kind, file.name,
-                       kb.embedder, kb.chunk_tokens, kb.chunk_overlap, kb.embedding_dim)  # fmt: skip
+                       kb.embedder, kb.chunk_tokens, kb.chunk_overlap, kb.embedding_dim,
+                       leftovers)  # fmt: skip
 
     async def _process(self, job: Job, after: _Turn | None, turn: _Turn) -> None:
         """Parse and write this file's chunks at once; send its batches to the embedder once the
@@ -307,9 +316,9 @@ class IngestWorker:
         however this ends."""
         started = time.perf_counter()
         try:
-            await _to_the_end(
-                unindex_files(self._db, self._indexes, job.kb_id, job.embedding_dim, [job.file_id])
-            )
+            if job.leftovers:
+                await _to_the_end(unindex_files(
+                    self._db, self._indexes, job.kb_id, job.embedding_dim, [job.file_id]))  # fmt: skip
             chunks = await self._parser.chunks(
                 job.path, job.kind, job.chunk_tokens, job.chunk_overlap
             )  # cancelled (file deleted): the worker process is killed

@@ -58,11 +58,13 @@ async def insert_chunks(
     return ids
 
 
-async def chunk_ids(session: AsyncSession, file_ids: Collection[str]) -> list[int]:
+async def chunk_ids(
+    session: AsyncSession, file_ids: Collection[str], limit: int | None = None
+) -> list[int]:
     if not file_ids:
         return []
     query = select(KnowledgeChunk.id).where(KnowledgeChunk.file_id.in_(list(file_ids)))
-    return list((await session.scalars(query)).all())
+    return list((await session.scalars(query.limit(limit))).all())
 
 
 async def delete_chunks(session: AsyncSession, file_ids: Collection[str]) -> None:
