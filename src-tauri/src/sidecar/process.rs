@@ -27,6 +27,9 @@ const STDERR_TAIL_LINES: usize = 8;
 /// saved, ingest paused, MCP servers, scripts and workers ended: 1.4–1.8 s with an MCP server that
 /// ignores its stdin, on a loaded 2-core machine) before killing the tree.
 pub const STOP_GRACE: Duration = Duration::from_secs(5);
+/// Once the sidecar has exited, how long its last output may take to arrive before `Exited` is
+/// sent anyway (the pipes may stay open in processes it started).
+const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SidecarError {
@@ -107,10 +110,15 @@ impl SidecarProcess {
         let waited = child.clone();
         std::thread::spawn(move || {
             let status = waited.wait();
-            // `Exited` comes last: the readers drain the pipes first (a short-lived child can exit
-            // before anything was read).
-            for reader in readers.into_iter().flatten() {
-                let _ = reader.join();
+            // `Exited` comes after what the sidecar wrote (a short-lived child can exit before
+            // anything was read), but not after its descendants: a process it started may hold the
+            // same pipes (an MCP server writes to the sidecar's stderr, and so do its children), and
+            // the supervisor must hear of the exit now to sweep them and start a new sidecar.
+            let deadline = Instant::now() + DRAIN_AFTER_EXIT;
+            for reader in readers.iter().flatten() {
+                while !reader.is_finished() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
             }
             let _ = tx.blocking_send(SidecarEvent::Exited(describe(status)));
         });
@@ -266,7 +274,13 @@ async fn forward_output(mut events: SidecarEvents) {
             SidecarEvent::Stdout(line) | SidecarEvent::Stderr(line) => {
                 log::info!(target: "sidecar", "{}", line.trim_end());
             }
-            SidecarEvent::Exited(status) => log::warn!(target: "sidecar", "sidecar exited: {status}"),
+            SidecarEvent::Exited(status) => {
+                // Done: the supervisor waits on this task. What descendants still write to the
+                // pipes is dropped (their readers end when this receiver goes), and they are
+                // about to be swept.
+                log::warn!(target: "sidecar", "sidecar exited: {status}");
+                return;
+            }
         }
     }
 }
@@ -291,6 +305,40 @@ mod tests {
 
     fn stdout(line: &str) -> SidecarEvent {
         SidecarEvent::Stdout(line.to_owned())
+    }
+
+    /// A sidecar that exits while a process it started still holds its stdout and stderr: the
+    /// exit is reported at once (the supervisor sweeps and restarts on it), not when the pipes
+    /// close — which here would be after the background `sleep`, i.e. never for the supervisor.
+    #[cfg(unix)]
+    #[test]
+    fn exit_is_reported_while_a_descendant_keeps_the_pipes_open() {
+        let data = tempfile::tempdir().unwrap();
+        let launch = Launch::Program {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), "echo last words; sleep 30 & exit 3".into()],
+        };
+        let (mut process, mut events) = SidecarProcess::spawn(&launch, data.path()).unwrap();
+        let started = Instant::now();
+        let seen = block_on(async {
+            let mut seen = Vec::new();
+            while let Ok(Some(event)) = tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
+                let done = matches!(event, SidecarEvent::Exited(_));
+                seen.push(event);
+                if done {
+                    break;
+                }
+            }
+            seen
+        });
+        let elapsed = started.elapsed();
+        process.stop(Duration::ZERO); // sweeps the background sleep (the session's tree)
+        assert!(
+            matches!(seen.first(), Some(SidecarEvent::Stdout(line)) if line == "last words"),
+            "the output before the exit is read first: {seen:?}"
+        );
+        assert!(matches!(seen.last(), Some(SidecarEvent::Exited(status)) if status == "exit code 3"), "{seen:?}");
+        assert!(elapsed < Duration::from_secs(5), "the exit was reported after {elapsed:?}");
     }
 
     #[test]
