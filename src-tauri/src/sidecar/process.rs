@@ -307,40 +307,6 @@ mod tests {
         SidecarEvent::Stdout(line.to_owned())
     }
 
-    /// A sidecar that exits while a process it started still holds its stdout and stderr: the
-    /// exit is reported at once (the supervisor sweeps and restarts on it), not when the pipes
-    /// close — which here would be after the background `sleep`, i.e. never for the supervisor.
-    #[cfg(unix)]
-    #[test]
-    fn exit_is_reported_while_a_descendant_keeps_the_pipes_open() {
-        let data = tempfile::tempdir().unwrap();
-        let launch = Launch::Program {
-            program: "/bin/sh".into(),
-            args: vec!["-c".into(), "echo last words; sleep 30 & exit 3".into()],
-        };
-        let (mut process, mut events) = SidecarProcess::spawn(&launch, data.path()).unwrap();
-        let started = Instant::now();
-        let seen = block_on(async {
-            let mut seen = Vec::new();
-            while let Ok(Some(event)) = tokio::time::timeout(Duration::from_secs(10), events.recv()).await {
-                let done = matches!(event, SidecarEvent::Exited(_));
-                seen.push(event);
-                if done {
-                    break;
-                }
-            }
-            seen
-        });
-        let elapsed = started.elapsed();
-        process.stop(Duration::ZERO); // sweeps the background sleep (the session's tree)
-        assert!(
-            matches!(seen.first(), Some(SidecarEvent::Stdout(line)) if line == "last words"),
-            "the output before the exit is read first: {seen:?}"
-        );
-        assert!(matches!(seen.last(), Some(SidecarEvent::Exited(status)) if status == "exit code 3"), "{seen:?}");
-        assert!(elapsed < Duration::from_secs(5), "the exit was reported after {elapsed:?}");
-    }
-
     #[test]
     fn ready_after_other_output() {
         let ready = run(
