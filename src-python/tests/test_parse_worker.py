@@ -13,6 +13,7 @@ from pathlib import Path
 import hostile_files as hostile
 import pytest
 
+from sage_sidecar.core.parent_death import BACKGROUND_NICE
 from sage_sidecar.knowledge.chunking import CHARS_PER_TOKEN, chunk_document
 from sage_sidecar.knowledge.parse_worker import ParseLimits, ParserPool
 from sage_sidecar.knowledge.parsers import ParseError, parse_file
@@ -143,6 +144,8 @@ def test_worker_parses_and_chunks_and_is_reused(tmp_path: Path):
             assert pid in children_of(os.getpid()) and pid != os.getpid()
             environ = await asyncio.to_thread(Path(f"/proc/{pid}/environ").read_bytes)
             assert b"SAGE_" not in environ  # the API key never reaches a parser
+            assert os.getpriority(os.PRIO_PROCESS, pid) == BACKGROUND_NICE  # below the loop
+            assert os.getpriority(os.PRIO_PROCESS, 0) == 0
         finally:
             await pool.close()
         assert pool.worker_pids() == []

@@ -10,7 +10,6 @@ Only the standard library is imported before the model, so the child starts fast
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -19,7 +18,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from sage_sidecar.core.parent_death import die_with_parent
+from sage_sidecar.core.parent_death import die_with_parent, lower_priority
 
 if TYPE_CHECKING:
     import numpy
@@ -29,7 +28,6 @@ log = logging.getLogger(__name__)
 WORKER_FLAG = "--embed-worker"
 # Requests of at most this many texts (queries) go ahead of bigger ones (a file's batches).
 SMALL_REQUEST = 8
-BACKGROUND_NICE = 10
 
 
 class Model(Protocol):
@@ -83,24 +81,10 @@ class _Job:
         return self.filled >= len(self.texts)
 
 
-def _lower_priority() -> None:
-    """The whole child below the sidecar (nice 10; below normal on Windows): ONNX's threads are
-    created after this, so they inherit it."""
-    if os.name == "nt":
-        import ctypes
-
-        below_normal = 0x4000
-        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined,unused-ignore]
-        kernel32.SetPriorityClass(kernel32.GetCurrentProcess(), below_normal)
-        return
-    with contextlib.suppress(OSError):
-        os.setpriority(os.PRIO_PROCESS, 0, BACKGROUND_NICE)
-
-
 def serve(model_name: str = "minilm") -> int:
     """The child's main loop; exits at stdin EOF (the sidecar closed it or is gone)."""
     die_with_parent()
-    _lower_priority()
+    lower_priority()
     model = load_model(model_name)
     model.load()
     out = sys.stdout.buffer

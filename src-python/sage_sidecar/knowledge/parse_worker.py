@@ -12,7 +12,8 @@ process with:
 - cancellation: when the file is deleted or re-indexed mid-parse, the awaiting task is cancelled
   and the worker is killed with it (SIGKILL, nothing to clean up);
 - a scrubbed environment (no SAGE_* variables: the API key never reaches it) and, on Linux,
-  PR_SET_PDEATHSIG, so a worker never outlives the sidecar.
+  PR_SET_PDEATHSIG, so a worker never outlives the sidecar;
+- nice 10 (below normal on Windows), like the embedder: the event loop keeps its core.
 
 Attached images are decoded, checked and downscaled here too (op "image", `image_decode.py`):
 the sidecar itself never imports Pillow.
@@ -41,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sage_sidecar.core.parent_death import die_with_parent
+from sage_sidecar.core.parent_death import die_with_parent, lower_priority
 from sage_sidecar.knowledge.parsers import ParseError
 
 if TYPE_CHECKING:
@@ -330,6 +331,7 @@ def serve(memory_mb: int) -> int:
     import warnings
 
     die_with_parent()
+    lower_priority()  # a hostile file's parse must not take a core from the event loop
     _limit_memory(memory_mb)
     logging.disable(logging.WARNING)  # pypdf warns per odd object; the reason comes back anyway
     warnings.simplefilter("ignore")
