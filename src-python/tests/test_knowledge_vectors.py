@@ -400,53 +400,6 @@ def test_random_adds_replacements_and_removes_match_a_plain_model(tmp_path, exac
         numpy.testing.assert_allclose(index.vectors(live[:20]), stack[:20])
 
 
-def test_a_graph_growth_is_built_outside_the_locks_while_searches_go_on(tmp_path, monkeypatch):
-    """At scale adding 50k rows to the graph takes minutes: IndexCache.write prepares it before
-    taking its lock, and the index's own lock is free meanwhile — searches, adds and other bases
-    answer; the growth lands at the save, and rows added meanwhile stay in the exact part."""
-    from sage_sidecar.knowledge import ann
-    from sage_sidecar.knowledge.indexes import IndexCache
-
-    cache = IndexCache(tmp_path)
-    index = cache.get("kb", DIM)
-    index.exact_limit = GRAPH_LIMIT
-    ids, vectors = numpy.arange(300), clustered(300)
-    index.add(ids[:50], vectors[:50])
-    index.save()  # the folder exists (a prepare never creates it)
-    index.add(ids[50:], vectors[50:])
-    started, release = threading.Event(), threading.Event()
-    real_add = ann.Graph.add
-
-    def slow_add(self, slots, rows):
-        started.set()
-        assert release.wait(30)
-        real_add(self, slots, rows)
-
-    monkeypatch.setattr(ann.Graph, "add", slow_add)
-    writer = threading.Thread(target=cache.write, args=("kb", index, lambda _index: None))
-    writer.start()
-    try:
-        assert started.wait(30)
-        query = clustered(1, seed=30)[0]
-        done = threading.Event()
-
-        def meanwhile():
-            index.search(query, 5)
-            index.add(numpy.array([900]), query[None, :])
-            cache.get("other", DIM).search(query, 5)
-            done.set()
-
-        threading.Thread(target=meanwhile, daemon=True).start()
-        assert done.wait(10), "a search waited for the graph's growth"
-    finally:
-        release.set()
-        writer.join(30)
-    assert index._graph_count == 300 and index._graph_gen == 1  # the prepared growth landed
-    assert index.search(query, 1)[0] == (900, pytest.approx(1.0))  # still in the exact part
-    again = VectorIndex.open(tmp_path / "kb", DIM)
-    assert len(again) == 301 and again.search(query, 1)[0][0] == 900
-
-
 FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
 
 

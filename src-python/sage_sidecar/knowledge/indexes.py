@@ -34,6 +34,9 @@ class IndexCache:
             index = self._open.get(kb_id)
             if index is None:
                 index = VectorIndex.open(self.directory(kb_id), dim)
+                # A background growth, once built, is installed by a save of its own: it lands
+                # even when no ingest follows, and only while the index is still this base's.
+                index.on_grown = lambda: self._install_growth(kb_id, index)
                 self._open[kb_id] = index
             return index
 
@@ -68,19 +71,30 @@ class IndexCache:
         """Change an index (and save it durably), unless it was dropped meanwhile (its base
         deleted or re-embedded while a cancelled ingest's thread was still running): a dropped
         index must not write its folder back. False when skipped."""
-        if save and self.current(kb_id) is index:
-            index.prepare()  # a graph growth (slow at scale) is built outside both locks
+        if save:
+            index.settle()  # waits only at the exact part's hard limit, outside both locks
         with self._lock:
             if self._open.get(kb_id) is not index:
                 return False
             change(index)
             if save:
-                index.save()
+                # The graph's growth past the exact limit (minutes at 1M rows) is built in the
+                # background and installed by a later save: this one never waits for it.
+                index.save(background=True)
             return True
+
+    def _install_growth(self, kb_id: str, index: VectorIndex) -> None:
+        self.write(kb_id, index, _unchanged)
 
     def drop(self, kb_id: str) -> None:
         from sage_sidecar.knowledge.vectors import drop_index
 
         with self._lock:
-            self._open.pop(kb_id, None)
+            index = self._open.pop(kb_id, None)
+            if index is not None:
+                index.close()  # a growth still running throws its graph away
             drop_index(self.directory(kb_id))
+
+
+def _unchanged(_index: VectorIndex) -> None:
+    pass

@@ -18,8 +18,11 @@ On disk, all in the base's folder:
   name are leftovers, ignored and then cleaned.
 
 Adding appends to the exact part (in memory until `save()`); when that part outgrows
-`EXACT_LIMIT`, save adds its rows to the graph (incrementally, not a rebuild) and writes the
-graph as a new generation. Removing marks slots dead (tombstones) — a mapped graph cannot be
+`EXACT_LIMIT`, its rows are added to the graph (incrementally, not a rebuild) and the graph is
+written as a new generation: by `save()` itself, or — `save(background=True)`, as ingest saves —
+by a background thread whose graph the next save installs, so that a save never waits for a
+growth (a minute and more at 1M rows) unless the exact part reached `HARD_LIMIT_FACTOR` times its
+limit (then it waits, so memory stays bounded when the builder cannot keep up). Removing marks slots dead (tombstones) — a mapped graph cannot be
 edited — and searches skip them. An older `index.sagevec` (format 1) is converted at first open.
 
 Methods are synchronous and thread-safe; async callers use `asyncio.to_thread`.
@@ -27,18 +30,22 @@ Methods are synchronous and thread-safe; async callers use `asyncio.to_thread`.
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
 import shutil
 import struct
 import threading
 import zlib
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy
 
 from sage_sidecar.knowledge import ann
+
+log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.sagevec"
 ROWS = "rows.f32"
@@ -52,6 +59,11 @@ _LEGACY_HEADER = struct.Struct("<8sIQ")  # magic, dim, count
 # Rows searched exactly before they move into the graph: 50k × 384 float32 is 75 MB and ~4 ms a
 # query on 2 cores (bench/retrieval), and a graph is not worth its build below that.
 EXACT_LIMIT = 50_000
+# A background save lets the exact part grow while a graph growth is built (rows keep arriving
+# meanwhile); at this many times the limit it waits for that growth instead, falling back to
+# growing in the save when none could be built: memory stays bounded (150k × 384 float32 is
+# 230 MB) if the builder cannot keep up with the adds.
+HARD_LIMIT_FACTOR = 3
 # A filter allowing at most this many graph rows is answered exactly from the rows file (a
 # gather of up to 30 MB, ~10 ms), past it by the graph, over-fetching by 4× the share hidden
 # (at 2× a 10% filter measured recall@10 0.946, at 4× 0.975).
@@ -80,8 +92,10 @@ class VectorIndex:
         self._graph_gen = 0
         self._exact = numpy.zeros((0, dim), dtype=numpy.float32)  # rows of slots ≥ graph_count
         self._sorted: tuple[numpy.ndarray, numpy.ndarray] | None = None  # live ids sorted, slots
-        self._preparing = False  # a graph growth is being built outside the lock
+        self._growth: _Growth | None = None  # the background growth being built
         self._prepared: tuple[int, int, Path] | None = None  # (from generation, up to slot, file)
+        self._closed = False  # dropped: a growth still running must not write its folder
+        self.on_grown: Callable[[], None] | None = None  # called once a growth is ready to save
         self._dirty = False
 
     @classmethod
@@ -264,62 +278,126 @@ class VectorIndex:
 
     # -- disk -----------------------------------------------------------------------------
 
-    def prepare(self) -> None:
-        """Build the grown graph the next `save()` needs, without holding the index's lock:
-        adding 50k rows to a graph takes a minute or more at 1M rows, and searches must not
-        wait for it. Optional — `save()` grows the graph itself when nothing was prepared — and
-        only where the folder exists (a dropped index must not bring its folder back)."""
+    @property
+    def hard_limit(self) -> int:
+        return self.exact_limit * HARD_LIMIT_FACTOR
+
+    def close(self) -> None:
+        """The index was dropped: a growth still running throws its graph away."""
+        self._closed = True
+
+    def settle(self) -> None:
+        """Wait for the background growth when the exact part reached the hard limit; call it
+        outside any lock the growth's callback may take. A no-op below that limit."""
+        growth = self._growth
+        if growth is not None and self._count - self._graph_count > self.hard_limit:
+            growth.wait()
+
+    def save(self, *, background: bool = False) -> None:
+        """Write the index durably and atomically (no-op when nothing changed). The exact part's
+        growth past its limit goes into the graph here, or with `background`, in a thread whose
+        graph the next save installs (`settle()` first, outside the caller's locks)."""
+        growth = self._growth
+        if (
+            growth is not None
+            and not background
+            and growth.thread is not threading.current_thread()
+        ):
+            growth.wait()  # a plain save grows the graph itself: let a running growth land
+        elif background:
+            self.settle()
         with self._lock:
-            base, gen, upto = self._graph_count, self._graph_gen, self._count
-            if self._preparing or upto - base <= self.exact_limit or not self.directory.is_dir():
-                return
-            self._preparing = True
-            fresh = base + numpy.flatnonzero(self._alive[base:upto])
-            rows = self._exact[fresh - base].copy()
-        temporary = self.directory / (_graph_name(gen + 1) + ".tmp")
+            prepared, self._prepared = self._prepared, None
+            if prepared is not None and prepared[0] != self._graph_gen:
+                _unlink_quietly(prepared[2])
+                prepared = None
+            if self._dirty or prepared is not None:
+                self._save_locked(prepared, background)
+            if background:
+                self._start_growth()
+
+    def _save_locked(self, prepared: tuple[int, int, Path] | None, background: bool) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._append_rows()
+        graph, graph_count, graph_gen = self._graph, self._graph_count, self._graph_gen
+        if prepared is not None:  # a background growth: rename it into place
+            graph_count, graph_gen = prepared[1], graph_gen + 1
+            os.replace(prepared[2], self.directory / _graph_name(graph_gen))
+        exact = self._count - graph_count
+        if exact > (self.hard_limit if background else self.exact_limit) and (
+            not background or self._growth is None
+        ):
+            fresh = graph_count + numpy.flatnonzero(self._alive[graph_count : self._count])
+            rows = self._exact[fresh - self._graph_count]
+            temporary = self.directory / _temporary_graph(graph_gen + 1)
+            self._build_graph(temporary, graph_count, graph_gen, fresh, rows)
+            graph_count, graph_gen = self._count, graph_gen + 1
+            os.replace(temporary, self.directory / _graph_name(graph_gen))
+        if graph_gen != self._graph_gen:  # mapped before the manifest commits it
+            graph = ann.Graph.view(self.directory / _graph_name(graph_gen), self.dim)
+        self._write_manifest(graph_count, graph_gen)
+        if graph_count != self._graph_count:
+            self._exact = self._exact[graph_count - self._graph_count :].copy()
+            old = self._graph_gen
+            self._graph, self._graph_count, self._graph_gen = graph, graph_count, graph_gen
+            for generation in range(old, graph_gen):  # the previous one, and any in between
+                _unlink_quietly(self.directory / _graph_name(generation))
+        self._dirty = False
+
+    def _start_growth(self) -> None:
+        """Build the next generation from a snapshot of the exact part in a daemon thread, when
+        it outgrew its limit and no growth is running or waiting (called with the lock held).
+        Only where the folder exists: a dropped index must not bring its folder back. A daemon:
+        quitting does not wait for it; its temporary graph is cleaned at the next open, and the
+        rows it was moving are durable in the exact part."""
+        base, gen, upto = self._graph_count, self._graph_gen, self._count
+        if (
+            self._growth is not None
+            or self._prepared is not None
+            or self._closed
+            or upto - base <= self.exact_limit
+            or not self.directory.is_dir()
+        ):
+            return
+        fresh = base + numpy.flatnonzero(self._alive[base:upto])
+        rows = self._exact[fresh - base]  # fancy indexing copies: adds may go on meanwhile
+        temporary = self.directory / _temporary_graph(gen + 1)
+        growth = _Growth(self._grow, (base, gen, upto, fresh, rows, temporary))
+        self._growth = growth
+        growth.thread.start()
+
+    def _grow(
+        self, base: int, gen: int, upto: int, slots: numpy.ndarray, rows: numpy.ndarray, path: Path
+    ) -> None:
+        """The background growth's thread: build, then hand the graph to the next save."""
+        growth = self._growth
         try:
-            self._build_graph(temporary, base, gen, fresh, rows)
-        except OSError:  # e.g. the folder dropped meanwhile; save() will grow it if needed
-            _unlink_quietly(temporary)
+            if self._closed:
+                return
+            self._build_graph(path, base, gen, slots, rows)
+        except Exception:  # e.g. the folder dropped meanwhile, a full disk; the next save retries
+            _unlink_quietly(path)
+            if not self._closed:
+                log.exception("growing the vector graph in %s failed", self.directory)
             return
         finally:
             with self._lock:
-                self._preparing = False
-        with self._lock:
-            if self._graph_gen == gen:
-                self._prepared = (gen, upto, temporary)
-            else:
-                _unlink_quietly(temporary)
-
-    def save(self) -> None:
-        """Write the index durably and atomically (no-op when nothing changed)."""
-        with self._lock:
-            if not self._dirty:
-                return
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._append_rows()
-            graph, graph_count, graph_gen = self._graph, self._graph_count, self._graph_gen
-            prepared, self._prepared = self._prepared, None
-            if prepared is not None and prepared[0] == self._graph_gen:
-                _, graph_count, temporary = prepared
-                graph_gen = self._graph_gen + 1
-                graph = self._install_graph(temporary, graph_gen)
-            elif self._count - self._graph_count > self.exact_limit and not self._preparing:
-                fresh = self._graph_count + numpy.flatnonzero(
-                    self._alive[self._graph_count : self._count]
-                )
-                graph_count, graph_gen = self._count, self._graph_gen + 1
-                temporary = self.directory / (_graph_name(graph_gen) + ".tmp")
-                rows = self._exact[fresh - self._graph_count]
-                self._build_graph(temporary, self._graph_count, self._graph_gen, fresh, rows)
-                graph = self._install_graph(temporary, graph_gen)
-            self._write_manifest(graph_count, graph_gen)
-            if graph_count != self._graph_count:
-                self._exact = self._exact[graph_count - self._graph_count :].copy()
-                old = self._graph_gen
-                self._graph, self._graph_count, self._graph_gen = graph, graph_count, graph_gen
-                _unlink_quietly(self.directory / _graph_name(old))
-            self._dirty = False
+                self._growth = None
+                if path.exists():
+                    if self._graph_gen == gen and not self._closed:
+                        self._prepared = (gen, upto, path)
+                    else:
+                        _unlink_quietly(path)
+                if self._closed:
+                    _rmdir_quietly(self.directory)  # in case the drop raced the graph's file
+            if growth is not None:
+                growth.done.set()
+        callback = self.on_grown
+        if callback is not None and self._prepared is not None:
+            try:
+                callback()
+            except Exception:
+                log.exception("saving the grown vector graph in %s failed", self.directory)
 
     def _append_rows(self) -> None:
         """Append the unsaved slots to rows.f32 and ids.i64 (past the committed count, which
@@ -353,12 +431,6 @@ class VectorIndex:
         graph.add(slots, rows)
         graph.save(path)
         _fsync_file(path)
-
-    def _install_graph(self, temporary: Path, gen: int) -> ann.Graph:
-        """Rename a built graph into place (the manifest, written next, commits it); mapped."""
-        path = self.directory / _graph_name(gen)
-        os.replace(temporary, path)
-        return ann.Graph.view(path, self.dim)
 
     def _write_manifest(self, graph_count: int, graph_gen: int) -> None:
         dead = numpy.flatnonzero(~self._alive[: self._count]).astype(numpy.int64)
@@ -494,10 +566,34 @@ def _graph_name(generation: int) -> str:
     return f"graph-{generation}.usearch"
 
 
+def _temporary_graph(generation: int) -> str:
+    """Unique: a growth still running for a dropped index must not share its file with the
+    index that replaced it in the same folder."""
+    return f"{_graph_name(generation)}.{secrets.token_hex(4)}.tmp"
+
+
+class _Growth:
+    """A background growth: its daemon thread, and `done` once its graph is ready or gone."""
+
+    def __init__(self, target: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=target, args=args, name="vector-graph", daemon=True)
+
+    def wait(self) -> None:
+        self.done.wait()
+
+
 def _unlink_quietly(path: Path) -> None:
     """Best effort: on Windows a file still mapped cannot go; the next open cleans it."""
     try:
         path.unlink()
+    except OSError:
+        pass
+
+
+def _rmdir_quietly(path: Path) -> None:
+    try:
+        path.rmdir()  # only when empty
     except OSError:
         pass
 
