@@ -11,7 +11,12 @@ through the ASGI app, and waits until the base is ready. Reports:
   request of a file was outstanding are time the model had nothing to do;
 - cProfile of the event loop's thread (top functions by own and cumulative time).
 
-Usage: profile_ingest.py ROOT [--files 60] [--limit 25] [--no-profile]
+With --stub the model is replaced by a stand-in that answers at once (fixed unit vectors): what
+is left is the pipeline's own CPU per file and per chunk (SQLite, FTS5, events, index adds,
+parse workers), measured without the model's CPU on the same cores, so a change of a few
+per cent of it is visible (the ratio to the raw embedder moves ±0.1 between rounds).
+
+Usage: profile_ingest.py ROOT [--files 60] [--limit 25] [--no-profile] [--stub]
 """
 
 import argparse
@@ -54,6 +59,25 @@ def thread_cpu() -> dict[str, float]:
     return out
 
 
+class StubEmbedder:
+    """Answers at once with fixed unit vectors: the pipeline without the model."""
+
+    def __init__(self, embedder_id: str, dim: int = 384) -> None:
+        import numpy
+
+        self.id, self.pid = embedder_id, os.getpid()
+        self._row = numpy.full((1, dim), dim**-0.5, dtype=numpy.float32)
+
+    @property
+    def dim(self) -> int:
+        return int(self._row.shape[1])
+
+    async def embed(self, texts: Any) -> Any:
+        import numpy
+
+        return numpy.repeat(self._row, len(texts), axis=0)
+
+
 class EmbedCalls:
     """Wraps an embedder's `embed`: (sent, returned, rows) per call."""
 
@@ -92,7 +116,7 @@ class EmbedCalls:
         return idle, busy_until - spans[0][0], len(spans)
 
 
-async def run(root: Path, files: int, limit: int, profile_on: bool) -> None:
+async def run(root: Path, files: int, limit: int, profile_on: bool, stub: bool) -> None:
     import httpx
 
     sys.path.insert(0, str(Path(__file__).parent))
@@ -109,8 +133,11 @@ async def run(root: Path, files: int, limit: int, profile_on: bool) -> None:
             knowledge = app.state.sage.knowledge
             calls = EmbedCalls()
             original_for = knowledge.worker._embedder_for
+            stubs: dict[str, StubEmbedder] = {}
 
             async def embedder_for(embedder_id: str) -> Any:
+                if stub:
+                    return stubs.setdefault(embedder_id, StubEmbedder(embedder_id))
                 embedder = await original_for(embedder_id)
                 calls.wrap(embedder)
                 return embedder
@@ -127,11 +154,12 @@ async def run(root: Path, files: int, limit: int, profile_on: bool) -> None:
 
                 client.event_hooks["request"].append(count)
                 kb = (await client.post("/api/knowledge/bases", json={"name": "p"})).json()
-                embedder = await original_for(kb["embedder"])
+                embedder = await embedder_for(kb["embedder"])
                 await embedder.embed(["load and warm the model"])
                 profile = cProfile.Profile()
                 threads = thread_cpu()
-                own, child = time.process_time(), proc_cpu(embedder.pid)
+                own = time.process_time()
+                child = 0.0 if stub else proc_cpu(embedder.pid)
                 parse_before = os.times().children_user + os.times().children_system
                 started = time.perf_counter()
                 if profile_on:
@@ -147,7 +175,7 @@ async def run(root: Path, files: int, limit: int, profile_on: bool) -> None:
                 wall = time.perf_counter() - started
                 own = time.process_time() - own
                 threads = {k: v - threads.get(k, 0.0) for k, v in thread_cpu().items()}
-                child = proc_cpu(embedder.pid) - child
+                child = 0.0 if stub else proc_cpu(embedder.pid) - child
                 workers = knowledge.parser.worker_pids()
                 parse = sum(proc_cpu(pid) for pid in workers)  # still alive: counted here
                 parse += os.times().children_user + os.times().children_system - parse_before
@@ -158,11 +186,13 @@ async def run(root: Path, files: int, limit: int, profile_on: bool) -> None:
         print("sidecar threads, CPU ms per chunk (live threads only):", {
             k: round(v * 1000 / chunks, 2) for k, v in sorted(threads.items(), key=lambda x: -x[1]) if v
         })  # fmt: skip
-        print(f"{files} files, {chunks} chunks in {wall:.1f} s ({chunks / wall:.1f} chunks/s), "
+        print(f"{len(paths)} files, {chunks} chunks in {wall:.1f} s ({chunks / wall:.1f} chunks/s), "
               f"load {os.getloadavg()[0]:.1f}")  # fmt: skip
         print(f"CPU ms per chunk: sidecar {own * 1000 / chunks:.1f} (event loop + threads"
               f"{', under cProfile' if profile_on else ''}), parse workers "
               f"{parse * 1000 / chunks:.1f}, embedder process {child * 1000 / chunks:.1f}")  # fmt: skip
+        print(f"CPU ms per file: sidecar {own * 1000 / len(paths):.1f}, parse workers "
+              f"{parse * 1000 / len(paths):.1f}")  # fmt: skip
         print(f"embedder: {n} calls over {span:.1f} s, idle (no request outstanding) {idle:.2f} s "
               f"= {100 * idle / max(span, 1e-9):.1f}% ({idle * 1000 / max(n - 1, 1):.1f} ms "
               "per gap)")  # fmt: skip
@@ -180,9 +210,10 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=60)
     parser.add_argument("--limit", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument("--stub", action="store_true", help="no model: the pipeline's own CPU")
     args = parser.parse_args()
     sys.path.insert(0, str(args.root / "src-python"))
-    asyncio.run(run(args.root, args.files, args.limit, not args.no_profile))
+    asyncio.run(run(args.root, args.files, args.limit, not args.no_profile, args.stub))
 
 
 if __name__ == "__main__":

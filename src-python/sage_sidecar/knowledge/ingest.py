@@ -50,6 +50,7 @@ from sage_sidecar.knowledge.indexes import IndexCache
 from sage_sidecar.knowledge.parse_worker import ParserPool
 from sage_sidecar.knowledge.parsers import ParseError
 from sage_sidecar.schemas.protocol.events import KnowledgeBaseEvent, KnowledgeFileEvent
+from sage_sidecar.storage import ingest_queue as queue
 from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.db import Database
 from sage_sidecar.storage.locked import is_database_locked, retry_while_locked
@@ -65,9 +66,6 @@ EMBED_BATCH = 64
 # Batches a file has at the embedder at once: the next one waits there while one runs, so the
 # model never idles for the round trip (result back, next request out) between two.
 EMBED_AHEAD = 2
-# Rows per INSERT: SQLAlchemy builds each statement on the event loop (4,000 rows at once held it
-# for 0.2 s in bench/hostile).
-INSERT_BATCH = 256
 MAX_ATTEMPTS = 3
 # Files in flight: one embedding, the next one's batches waiting at the embedder behind it, and a
 # third parsed and written meanwhile, so a short file that embeds in less time than the next one
@@ -285,28 +283,14 @@ class IngestWorker:
 
     async def _claim(self) -> Job | None:
         async with self._db.session() as session:
-            row = (
-                await session.execute(
-                    select(KnowledgeFile, KnowledgeBase)
-                    .join(KnowledgeBase, KnowledgeBase.id == KnowledgeFile.kb_id)
-                    .where(KnowledgeFile.status == "queued")
-                    .order_by(KnowledgeFile.created_at)
-                    .limit(1)
-                )
-            ).first()
-            if row is None:
-                return None
-            file, kb = row
-            # An attempt cut off (a crash, a quit, a locked database) may have left chunks; a
-            # new or re-indexed file has none, and then needs no clean-up session of its own.
-            leftovers = bool(await store.chunk_ids(session, [file.id], limit=1))
-            file.status, file.error, file.progress = "parsing", None, 0.0
-            file.attempts += 1
-            await session.commit()
-            self._publish_file(file)
-            return Job(file.id, kb.id, self._storage / file.stored_path, file.kind, file.name,
-                       kb.embedder, kb.chunk_tokens, kb.chunk_overlap, kb.embedding_dim,
-                       leftovers)  # fmt: skip
+            claimed = await queue.claim_next(session)
+        if claimed is None:
+            return None
+        file = claimed.file
+        self._publish_file(file)
+        return Job(file.id, file.kb_id, self._storage / claimed.stored_path, claimed.kind,
+                   file.name, claimed.embedder, claimed.chunk_tokens, claimed.chunk_overlap,
+                   claimed.embedding_dim, claimed.leftovers)  # fmt: skip
 
     async def _process(self, job: Job, after: _Turn | None, turn: _Turn) -> None:
         """Parse and write this file's chunks at once; send its batches to the embedder once the
@@ -359,14 +343,13 @@ class IngestWorker:
             turn.hand_on()
 
     async def _insert_chunks(self, job: Job, chunks: list[Chunk]) -> list[int]:
+        """The file's chunks in and the file `embedding`, in one transaction and one hand-off to
+        the connection's thread (the rows are built there, not on the event loop). The base's
+        counts do not change (only ready files count): no recount per file."""
         async with self._db.session() as session:
-            ids: list[int] = []
-            for start in range(0, len(chunks), INSERT_BATCH):  # one transaction, many steps
-                batch = chunks[start : start + INSERT_BATCH]
-                ids += await store.insert_chunks(session, job.kb_id, job.file_id, batch)
-            # The base's counts do not change (only ready files count): no recount per file.
-            await self._set(session, job, recount=False, status="embedding",
-                            chunk_count=len(chunks))  # fmt: skip
+            ids, file = await queue.store_chunks(session, job.kb_id, job.file_id, chunks)
+        if file is not None:
+            self._publish_file(file)
         return ids
 
     async def _embed(
@@ -417,10 +400,7 @@ class IngestWorker:
 
     async def _write_progress(self, file_id: str, progress: float) -> None:
         async with self._db.session() as session:
-            await session.execute(
-                update(KnowledgeFile).where(KnowledgeFile.id == file_id).values(progress=progress)
-            )
-            await session.commit()
+            await queue.write_progress(session, file_id, progress)
 
     async def _store_vectors(self, job: Job, ids: list[int], vectors: numpy.ndarray) -> None:
         import numpy
@@ -430,12 +410,13 @@ class IngestWorker:
         dim = int(vectors.shape[1])
         if job.embedding_dim != dim:  # the base's first vectors, or a mismatch to report
             await _to_the_end(self._claim_dimension(job.kb_id, dim))
-        index = await asyncio.to_thread(self._indexes.get, job.kb_id, dim)
         keys = numpy.asarray(ids, dtype=numpy.int64)
-        added = await asyncio.to_thread(
-            self._indexes.write, job.kb_id, index, lambda i: i.add(keys, vectors), save=False
-        )
-        if not added:
+
+        def add() -> bool:  # one hand-off to a thread for both steps
+            index = self._indexes.get(job.kb_id, dim)
+            return self._indexes.write(job.kb_id, index, lambda i: i.add(keys, vectors), save=False)
+
+        if not await asyncio.to_thread(add):
             raise IngestFailure("The knowledge base was re-indexed or deleted meanwhile.")
 
     async def _claim_dimension(self, kb_id: str, dim: int) -> None:
@@ -467,24 +448,16 @@ class IngestWorker:
         jobs = list(self._pending)  # kept until marked: a locked database leaves them for next time
         kb_id = jobs[0].kb_id
         index = self._indexes.current(kb_id)
+        saved = {id(job) for job in jobs}  # by identity: a set, not a scan of `jobs` per job
         if index is None or not await asyncio.to_thread(
             self._indexes.write, kb_id, index, lambda _index: None
         ):
-            self._pending = [j for j in self._pending if j not in jobs]
+            self._pending = [j for j in self._pending if id(j) not in saved]
             return
         async with self._db.session() as session:
-            files = await session.scalars(
-                select(KnowledgeFile).where(
-                    KnowledgeFile.id.in_([j.file_id for j in jobs]),
-                    KnowledgeFile.status == "embedding",
-                )
-            )
-            ready = list(files)
-            for file in ready:
-                file.status, file.progress = "ready", 1.0
-            kb = await store.refresh_counts(session, kb_id)
-            await session.commit()
-        self._pending = [j for j in self._pending if j not in jobs]  # a file may embed meanwhile
+            ready, kb = await queue.mark_ready(session, kb_id, [j.file_id for j in jobs])
+        # A file may have embedded meanwhile: it waits for the next save.
+        self._pending = [j for j in self._pending if id(j) not in saved]
         self._pending_since = time.monotonic()  # those left wait for the next save
         for file in ready:
             self._publish_file(file)
@@ -534,7 +507,7 @@ class IngestWorker:
             kb = await session.get(KnowledgeBase, kb_id)
             return kb.embedding_dim if kb else None
 
-    def _publish_file(self, file: KnowledgeFile) -> None:
+    def _publish_file(self, file: KnowledgeFile | queue.FileRow) -> None:
         self._events.publish(KnowledgeFileEvent(
             kb_id=file.kb_id, file_id=file.id, name=file.name, status=file.status,
             progress=file.progress, error=file.error, chunk_count=file.chunk_count))  # fmt: skip
@@ -551,7 +524,7 @@ async def _import_numpy() -> None:
         await asyncio.to_thread(importlib.import_module, "numpy")
 
 
-def publish_base(events: EventBus, kb: KnowledgeBase) -> None:
+def publish_base(events: EventBus, kb: KnowledgeBase | queue.BaseCounts) -> None:
     events.publish(KnowledgeBaseEvent(kb_id=kb.id, status=kb.status, file_count=kb.file_count,
                                       chunk_count=kb.chunk_count))  # fmt: skip
 

@@ -115,9 +115,3 @@ async def ensure_index(session: AsyncSession) -> bool:
     await session.execute(text(_TRIGGER))
     await session.commit()
     return not exists
-
-
-async def insert(session: AsyncSession, chunks: Iterable[tuple[int, str, str | None]]) -> None:
-    """Index the new chunks that contain CJK text (in the caller's transaction)."""
-    if rows := rows_for(chunks):
-        await session.execute(INSERT_SQL, rows)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, NamedTuple, Protocol
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.storage import cjk
@@ -36,26 +36,6 @@ class NewChunk(Protocol):
     def char_end(self) -> int: ...
     @property
     def token_count(self) -> int: ...
-
-
-async def insert_chunks(
-    session: AsyncSession, kb_id: str, file_id: str, chunks: Sequence[NewChunk]
-) -> list[int]:
-    """Insert a file's chunks; returns their ids in order (ids are also vector ids)."""
-    if not chunks:
-        return []
-    rows = [
-        {"kb_id": kb_id, "file_id": file_id, "ordinal": c.ordinal, "text": c.text,
-         "heading": c.heading, "page": c.page, "char_start": c.char_start,
-         "char_end": c.char_end, "token_count": c.token_count}
-        for c in chunks
-    ]  # fmt: skip
-    result = await session.execute(
-        insert(KnowledgeChunk).returning(KnowledgeChunk.id, sort_by_parameter_order=True), rows
-    )
-    ids = list(result.scalars().all())
-    await cjk.insert(session, ((i, c.text, c.heading) for i, c in zip(ids, chunks, strict=True)))
-    return ids
 
 
 async def chunk_ids(

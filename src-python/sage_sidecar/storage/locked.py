@@ -8,15 +8,18 @@ SQLite-specific: PostgreSQL's equivalents would be recognised here too.
 import asyncio
 import gc
 import logging
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import sqlcipher3.dbapi2
 from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+_DRIVER_ERRORS = (sqlite3.OperationalError, sqlcipher3.dbapi2.OperationalError)
 _LOCKED = ("database is locked", "database table is locked", "database is busy")
 FIRST_DELAY_S = 0.25
 MAX_DELAY_S = 10.0
@@ -26,7 +29,13 @@ _last_collect = float("-inf")
 
 
 def is_database_locked(error: BaseException) -> bool:
-    return isinstance(error, OperationalError) and any(m in str(error.orig) for m in _LOCKED)
+    """Through SQLAlchemy (its OperationalError wraps the driver's) or straight from the driver
+    (SQL run on the connection's thread, db.run_on_connection: sqlite3's or SQLCipher's)."""
+    if isinstance(error, OperationalError):
+        error = error.orig or error
+    elif not isinstance(error, _DRIVER_ERRORS):
+        return False
+    return any(m in str(error) for m in _LOCKED)
 
 
 def release_leaked_connections() -> None:
@@ -69,7 +78,7 @@ async def retry_while_locked(what: str, operation: Callable[..., Awaitable[T]], 
     while True:
         try:
             return await operation(*args)
-        except OperationalError as error:
+        except (OperationalError, *_DRIVER_ERRORS) as error:
             if not is_database_locked(error):
                 raise
             release_leaked_connections()
