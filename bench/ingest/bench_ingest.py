@@ -20,13 +20,18 @@ gap while it ingests, and the sidecar's memory.
 6. The sidecar is restarted on the same data dir: a base exists but nothing was searched, so the
    model must not be loaded (lazy loading).
 
-Each rate is also given per CPU-second (the sidecar's own CPU time during ingest, this process's
-for the raw runs), which other processes barely move.
+Each rate is also given per CPU-second, which other processes move less than wall time: the
+sidecar's CPU time (with its children) during ingest; for the raw runs, this process's (the
+probe's thread left out) and its embedder process's, plus the idle sidecar's while the probe polls
+it — serving 100 requests a second costs CPU on both sides, so both sides count it.
 
 Prints the figures and writes JSON. Usage: bench_ingest.py ROOT OUT_JSON
 (BENCH_SIDECAR=venv measures the venv sidecar even when a frozen build exists; BENCH_ROUNDS and
-BENCH_FILES_10K change the rounds and the small-file count; BENCH_SRC=<checkout>/src-python runs
-the venv sidecar from another checkout, e.g. a worktree of the previous commit.)
+BENCH_FILES_10K change the rounds and the small-file count, BENCH_MIN_CHUNKS the document set's
+size; BENCH_SRC=<checkout>/src-python runs the venv sidecar from another checkout, e.g. a
+worktree of the previous commit. BENCH_COMPARE=<checkout>/src-python runs that checkout's sidecar
+beside this one: every round ingests into both, in alternating order, each followed by its raw
+run, so old and new code meet the same load; "compare" gives new / old per wall and CPU second.)
 """
 
 import http.client
@@ -47,7 +52,9 @@ from sidecar_client import Sidecar  # noqa: E402
 TARGETS = {"ratio_to_raw": 0.95, "loop_worst_gap_ms": 100, "rss_10k_files_mb": 500}
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
 FILES_10K = int(os.environ.get("BENCH_FILES_10K", "10000"))
-MIN_CHUNKS = 1000  # topics are repeated (with a marker, so no duplicate content) up to this many
+# Topics are repeated (with a marker, so no duplicate content) up to this many chunks.
+MIN_CHUNKS = int(os.environ.get("BENCH_MIN_CHUNKS", "1000"))
+COMPARE = os.environ.get("BENCH_COMPARE")  # another checkout's src-python, run beside this one
 
 
 def rss_mb(pid: int) -> float:
@@ -121,9 +128,10 @@ def raw_throughput(texts: list[str], sidecar: Sidecar) -> tuple[float, float]:
     assert embedder.pid is not None
     probe = Probe(sidecar)
     probe.start()
-    cpu = time.process_time() + cpu_seconds(embedder.pid)  # not the sidecar's, also our child
+    # Our embedder (a child of this process) and the idle sidecar serving the probe.
+    cpu = time.process_time() + cpu_seconds(embedder.pid) + cpu_seconds(sidecar.proc.pid)
     wall = asyncio.run(run())
-    cpu = time.process_time() + cpu_seconds(embedder.pid) - cpu
+    cpu = time.process_time() + cpu_seconds(embedder.pid) + cpu_seconds(sidecar.proc.pid) - cpu
     probe.finish()
     cpu -= probe.cpu_s
     return len(texts) / wall, len(texts) / cpu
@@ -214,12 +222,57 @@ def chunk_texts(db: Path, kb_id: str) -> list[str]:
     return [f"{h}\n{t}" if h else t for h, t in rows]
 
 
+def start_sidecar(command: list[str], base: dict[str, str], data: Path) -> tuple[Sidecar, float]:
+    """A sidecar on its own data dir and its idle RSS, then its model loaded by one search
+    (neither side of the ratio pays for loading it). Started outside any checkout: `python -m`
+    puts its working directory first on the path, before BENCH_SRC / BENCH_COMPARE."""
+    env = {**base, "SAGE_API_KEY": secrets.token_hex(32), "SAGE_DATA_DIR": str(data)}
+    sidecar = Sidecar(command, env, cwd=data.parent)
+    time.sleep(2)  # settle before the idle reading
+    idle_rss = rss_mb(sidecar.proc.pid)
+    warm = sidecar.call("POST", "/api/knowledge/bases", {"name": "warm-up"})
+    sidecar.call("POST", "/api/knowledge/search", {"query": "load", "kb_ids": [warm["id"]]})
+    return sidecar, idle_rss
+
+
+def measured_round(sidecar: Sidecar, data: Path, name: str, paths: list[Path]) -> dict:
+    """One ingest, then the raw embedder on the texts it stored, with the probe on the same
+    sidecar both times."""
+    run = ingest(sidecar, name, paths)
+    texts = chunk_texts(data / "agent_platform.db", run["kb_id"])
+    raw, raw_cpu = raw_throughput(texts, sidecar)
+    run["raw_chunks_per_s"], run["raw_chunks_per_cpu_s"] = round(raw, 1), round(raw_cpu, 1)
+    run["ratio"] = round(run["chunks_per_s"] / raw, 3)
+    run["ratio_cpu"] = round(run["chunks_per_cpu_s"] / raw_cpu, 3)
+    run["load_avg"] = round(os.getloadavg()[0], 2)
+    return run
+
+
+def summary(rounds: list[dict]) -> dict:
+    """Mean rates over the rounds and their ratios, per wall and per CPU second."""
+    ingest_rate = statistics.mean(r["chunks_per_s"] for r in rounds)
+    raw_rate = statistics.mean(r["raw_chunks_per_s"] for r in rounds)
+    return {
+        "ingest_chunks_per_s": round(ingest_rate, 1),
+        "raw_chunks_per_s": round(raw_rate, 1),
+        "ingest_chunks_per_cpu_s": round(statistics.mean(r["chunks_per_cpu_s"] for r in rounds), 2),
+        "ratio_ingest_to_raw": round(ingest_rate / raw_rate, 3),
+        "ratio_ingest_to_raw_cpu": round(
+            statistics.mean(r["chunks_per_cpu_s"] for r in rounds)
+            / statistics.mean(r["raw_chunks_per_cpu_s"] for r in rounds),
+            3,
+        ),  # fmt: skip
+        "round_ratios": [r["ratio"] for r in rounds],
+        "round_ratios_cpu": [r["ratio_cpu"] for r in rounds],
+    }
+
+
 def main() -> None:
     root, out = Path(sys.argv[1]), Path(sys.argv[2])
     sys.path.insert(0, str(root / "src-python"))
     python = str(root / ".venv/bin/python")
     frozen = root / "src-python/dist/sage-sidecar/sage-sidecar"
-    use_frozen = frozen.exists() and os.environ.get("BENCH_SIDECAR") != "venv"
+    use_frozen = frozen.exists() and os.environ.get("BENCH_SIDECAR") != "venv" and not COMPARE
     command = [str(frozen)] if use_frozen else [python, "-m", "sage_sidecar"]
     base = {k: v for k, v in os.environ.items() if not k.startswith("SAGE_")}
     result: dict = {"sidecar": "frozen" if use_frozen else "venv", "cpus": os.cpu_count(),
@@ -228,42 +281,33 @@ def main() -> None:
         base["PYTHONPATH"] = os.environ["BENCH_SRC"]
         result["src"] = os.environ["BENCH_SRC"]
     with tempfile.TemporaryDirectory() as tmp:
-        data = Path(tmp) / "data"
-        env = {
-            **base,
-            "SAGE_API_KEY": secrets.token_hex(32),
-            "SAGE_DATA_DIR": str(data),
-        }
         paths = write_documents(Path(tmp) / "docs")
         small = write_small_files(Path(tmp) / "notes", FILES_10K) if FILES_10K else []
-
-        sidecar = Sidecar(command, env)
+        sides = {"new": Path(tmp) / "data"}
+        if COMPARE:
+            sides["old"] = Path(tmp) / "data-old"
+            result["compare_src"] = COMPARE
+        sidecars: dict[str, Sidecar] = {}
         try:
-            time.sleep(2)  # settle before the idle reading
-            result["rss_idle_no_knowledge_mb"] = rss_mb(sidecar.proc.pid)
-            warm = sidecar.call("POST", "/api/knowledge/bases", {"name": "warm-up"})
-            sidecar.call(
-                "POST",
-                "/api/knowledge/search",
-                {"query": "load", "kb_ids": [warm["id"]]},
-            )
+            for side, data in sides.items():
+                env = {**base, "PYTHONPATH": COMPARE} if side == "old" else base
+                sidecars[side], idle_rss = start_sidecar(command, env, data)
+                result.setdefault("rss_idle_no_knowledge_mb", idle_rss)  # the new side's
             for n in range(ROUNDS):
-                run = ingest(sidecar, f"bench-{n}", paths)
-                texts = chunk_texts(data / "agent_platform.db", run["kb_id"])
-                raw, raw_cpu = raw_throughput(texts, sidecar)
-                run["raw_chunks_per_s"], run["raw_chunks_per_cpu_s"] = (
-                    round(raw, 1),
-                    round(raw_cpu, 1),
-                )
-                run["ratio"] = round(run["chunks_per_s"] / raw, 3)
-                run["load_avg"] = round(os.getloadavg()[0], 2)
-                print(f"round {n + 1}: ingest {run['chunks_per_s']} chunks/s, raw {raw:.1f} "
-                      f"(ratio {run['ratio']}), loop worst {run['loop']['worst_ms']} ms, "
-                      f"load {run['load_avg']}", flush=True)  # fmt: skip
-                result["rounds"].append(run)
-            result["rss_after_ingest_mb"] = rss_mb(sidecar.proc.pid)
+                order = list(sides) if n % 2 == 0 else list(reversed(sides))
+                for side in order:  # old and new alternate which goes first
+                    run = measured_round(sidecars[side], sides[side], f"bench-{n}", paths)
+                    run["side"] = side
+                    print(f"round {n + 1}{f' ({side})' if COMPARE else ''}: ingest "
+                          f"{run['chunks_per_s']} chunks/s, raw {run['raw_chunks_per_s']} "
+                          f"(ratio {run['ratio']}, per CPU-second {run['ratio_cpu']}), loop "
+                          f"worst {run['loop']['worst_ms']} ms, load {run['load_avg']}",
+                          flush=True)  # fmt: skip
+                    result["rounds"].append(run)
+            new = sidecars["new"]
+            result["rss_after_ingest_mb"] = rss_mb(new.proc.pid)
             if small:
-                many = ingest(sidecar, "many-files", small)
+                many = ingest(new, "many-files", small)
                 result["files_10k"] = {
                     k: many[k] for k in ("files", "chunks", "seconds", "chunks_per_s")
                 }
@@ -273,24 +317,28 @@ def main() -> None:
                       f"{many['loop']['peak_rss_mb']} MB, loop worst {many['loop']['worst_ms']} ms",
                       flush=True)  # fmt: skip
         finally:
-            sidecar.stop()
+            for sidecar in sidecars.values():
+                sidecar.stop()
 
-        sidecar = Sidecar(command, env)  # bases exist, nothing searched: no model loaded
+        env = {**base, "SAGE_API_KEY": secrets.token_hex(32), "SAGE_DATA_DIR": str(sides["new"])}
+        sidecar = Sidecar(command, env, cwd=Path(tmp))  # bases exist, nothing searched: no model
         try:
             time.sleep(2)
             result["rss_idle_with_knowledge_base_mb"] = rss_mb(sidecar.proc.pid)
         finally:
             sidecar.stop()
 
-    rounds = result["rounds"]
-    ingest_rate = statistics.mean(r["chunks_per_s"] for r in rounds)
-    raw_rate = statistics.mean(r["raw_chunks_per_s"] for r in rounds)
-    result["ingest_chunks_per_s"] = round(ingest_rate, 1)
-    result["raw_chunks_per_s"] = round(raw_rate, 1)
-    result["ratio_ingest_to_raw"] = round(ingest_rate / raw_rate, 3)
-    result["ratio_ingest_to_raw_cpu"] = round(
-        statistics.mean(r["chunks_per_cpu_s"] for r in rounds)
-        / statistics.mean(r["raw_chunks_per_cpu_s"] for r in rounds), 3)  # fmt: skip
+    rounds = [r for r in result["rounds"] if r["side"] == "new"]
+    result.update(summary(rounds))
+    if COMPARE:
+        old = summary([r for r in result["rounds"] if r["side"] == "old"])
+        result["old"] = old
+        result["compare"] = {
+            "new_over_old_chunks_per_s": round(
+                result["ingest_chunks_per_s"] / old["ingest_chunks_per_s"], 3),
+            "new_over_old_chunks_per_cpu_s": round(
+                result["ingest_chunks_per_cpu_s"] / old["ingest_chunks_per_cpu_s"], 3),
+        }  # fmt: skip
     result["loop_worst_gap_ms"] = max(r["loop"]["worst_ms"] for r in rounds)
     result["loop_p99_ms"] = max(r["loop"]["p99_ms"] for r in rounds)
     result["peak_rss_mb"] = max(r["loop"]["peak_rss_mb"] for r in rounds)
@@ -300,10 +348,15 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(
-        f"ingest {ingest_rate:.1f} chunks/s, raw embedder {raw_rate:.1f} on the same texts, "
-        f"interleaved over {len(rounds)} rounds: ingest/raw = {result['ratio_ingest_to_raw']} "
-        f"(target ≥ {TARGETS['ratio_to_raw']}); per CPU-second {result['ratio_ingest_to_raw_cpu']}"
+        f"ingest {result['ingest_chunks_per_s']} chunks/s, raw embedder "
+        f"{result['raw_chunks_per_s']} on the same texts, interleaved over {len(rounds)} rounds: "
+        f"ingest/raw = {result['ratio_ingest_to_raw']} (target ≥ {TARGETS['ratio_to_raw']}); "
+        f"per CPU-second {result['ratio_ingest_to_raw_cpu']}"
     )
+    if COMPARE:
+        print(f"old code ({COMPARE}): ingest/raw = {result['old']['ratio_ingest_to_raw']}, per "
+              f"CPU-second {result['old']['ratio_ingest_to_raw_cpu']}; new / old: "
+              f"{result['compare']}")  # fmt: skip
     print(
         f"event loop while ingesting: worst {result['loop_worst_gap_ms']} ms (target ≤ "
         f"{TARGETS['loop_worst_gap_ms']}), p99 {result['loop_p99_ms']} ms; load average "
