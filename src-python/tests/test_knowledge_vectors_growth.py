@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy
 import pytest
@@ -53,11 +54,11 @@ class Gate:
         self.armed, self.entered, self.opened = False, threading.Event(), threading.Event()
         real_add = ann.Graph.add
 
-        def gated_add(graph: ann.Graph, slots: numpy.ndarray, rows: numpy.ndarray) -> None:
+        def gated_add(graph: ann.Graph, *args: Any) -> None:
             if self.armed:
                 self.entered.set()
                 assert self.opened.wait(WAIT)
-            real_add(graph, slots, rows)
+            real_add(graph, *args)
 
         monkeypatch.setattr(ann.Graph, "add", gated_add)
 
@@ -184,11 +185,11 @@ def test_a_failed_growth_is_logged_and_the_next_save_retries(tmp_path, monkeypat
     index.save()
     real_add, calls = ann.Graph.add, []
 
-    def failing_once(graph: ann.Graph, slots: numpy.ndarray, vectors: numpy.ndarray) -> None:
+    def failing_once(graph: ann.Graph, slots: numpy.ndarray, *args: Any) -> None:
         calls.append(len(slots))
         if len(calls) == 1:
             raise RuntimeError("out of memory (a test)")
-        real_add(graph, slots, vectors)
+        real_add(graph, slots, *args)
 
     monkeypatch.setattr(ann.Graph, "add", failing_once)
     index.add(numpy.arange(10, 300), rows[10:])

@@ -23,7 +23,10 @@ CONNECTIVITY = 16
 EXPANSION_ADD = 64
 EXPANSION_SEARCH = 128
 MIN_CANDIDATES = 40  # the caller fetches 4× this (at least) per query before rescoring
-_THREADS = 2  # the sidecar never has more than this to itself
+THREADS = 2  # the sidecar never has more than this to itself
+# A growth in the background leaves the other core to searches and the embedder: ingest adds
+# ~60 chunks/s, so the next 50k rows take ~15 min to come, and a one-thread growth keeps up.
+BACKGROUND_THREADS = 1
 
 
 @cache
@@ -76,9 +79,9 @@ class Graph:
     def __len__(self) -> int:
         return len(self._index)
 
-    def add(self, slots: numpy.ndarray, vectors: numpy.ndarray) -> None:
+    def add(self, slots: numpy.ndarray, vectors: numpy.ndarray, threads: int = THREADS) -> None:
         if len(slots):
-            self._index.add(slots.astype(numpy.uint64), vectors, threads=_THREADS)
+            self._index.add(slots.astype(numpy.uint64), vectors, threads=threads)
 
     def save(self, path: Path) -> None:
         self._index.save(str(path))

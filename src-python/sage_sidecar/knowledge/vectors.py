@@ -374,7 +374,7 @@ class VectorIndex:
         try:
             if self._closed:
                 return
-            self._build_graph(path, base, gen, slots, rows)
+            self._build_graph(path, base, gen, slots, rows, ann.BACKGROUND_THREADS)
         except Exception:  # e.g. the folder dropped meanwhile, a full disk; the next save retries
             _unlink_quietly(path)
             if not self._closed:
@@ -421,14 +421,20 @@ class VectorIndex:
         self._saved = self._count
 
     def _build_graph(
-        self, path: Path, base: int, gen: int, slots: numpy.ndarray, rows: numpy.ndarray
+        self,
+        path: Path,
+        base: int,
+        gen: int,
+        slots: numpy.ndarray,
+        rows: numpy.ndarray,
+        threads: int = ann.THREADS,
     ) -> None:
         """The graph of generation `gen` (slots below `base`) plus these rows, added
         incrementally, not rebuilt, written durably to `path` (the mapped graph cannot change,
         so each growth is a new generation)."""
         current = self.directory / _graph_name(gen)
         graph = ann.Graph.load(current, self.dim) if base else ann.Graph(self.dim)
-        graph.add(slots, rows)
+        graph.add(slots, rows, threads)
         graph.save(path)
         _fsync_file(path)
 
