@@ -213,3 +213,63 @@ async def test_a_raw_database_is_locked_is_recognised_and_waited_out(monkeypatch
 
     assert await asyncio.wait_for(locked.retry_while_locked("test", flaky), STEP_S) == "done"
     assert len(tries) == 3
+
+
+async def test_a_file_is_queued_once_per_content_and_placed_before_its_commit(db: Database):
+    placed: list[bool] = []
+
+    def place() -> None:  # the row is written but not committed yet when the copy is placed
+        other = (
+            cipher.connect_sync(db.path)
+            if cipher.is_encrypted(db.path)
+            else sqlite3.connect(db.path)
+        )
+        try:
+            placed.append(other.execute("SELECT count(*) FROM knowledge_files").fetchone()[0] == 0)
+        finally:
+            other.close()
+
+    new = queue.NewFile("n1", "kb", "a.txt", "kb/n1.txt", "txt", 5, "same-hash")
+    first = await call(db, queue.queue_file, new, place)
+    assert not first.duplicate and placed == [True]
+    assert {k: first.file[k] for k in ("id", "status", "progress", "chunk_count", "error")} == {
+        "id": "n1",
+        "status": "queued",
+        "progress": 0.0,
+        "chunk_count": 0,
+        "error": None,
+    }
+    assert isinstance(first.file["created_at"], datetime)
+    assert first.base == queue.BaseCounts("kb", "indexing", 1, 0)
+    again = await call(db, queue.queue_file, new._replace(id="n2", name="b.txt"), place)
+    assert again.duplicate and again.file["id"] == "n1" and again.base is None
+    assert placed == [True]  # a duplicate's copy is not placed
+    claimed = await call(db, queue.claim_next)
+    assert (claimed.file.id, claimed.stored_path, claimed.kind) == ("n1", "kb/n1.txt", "txt")
+
+
+async def test_a_failed_placement_queues_nothing(db: Database):
+    def place() -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        await call(db, queue.queue_file, queue.NewFile("f", "kb", "f.txt", "kb/f.txt", "txt", 1,
+                                                       "h"), place)  # fmt: skip
+    assert await call(db, queue.claim_next) is None
+
+
+async def test_the_same_content_queued_meanwhile_is_returned_as_the_duplicate(db: Database):
+    async with db.session() as session:  # another request's file lands between look and insert
+        await session.execute(text(
+            "CREATE TRIGGER race BEFORE INSERT ON knowledge_files WHEN NEW.id = 'late' BEGIN "
+            "INSERT INTO knowledge_files SELECT 'early', kb_id, 'early.txt', stored_path, kind, "
+            "size, sha256, status, error, progress, chunk_count, attempts, created_at, "
+            "updated_at FROM (SELECT NEW.kb_id AS kb_id, NEW.stored_path AS stored_path, "
+            "NEW.kind AS kind, NEW.size AS size, NEW.sha256 AS sha256, 'queued' AS status, "
+            "NULL AS error, 0.0 AS progress, 0 AS chunk_count, 0 AS attempts, "
+            "NEW.created_at AS created_at, NEW.updated_at AS updated_at); END"))  # fmt: skip
+        await session.commit()
+    placed: list[str] = []
+    new = queue.NewFile("late", "kb", "late.txt", "kb/late.txt", "txt", 1, "raced")
+    raced = await call(db, queue.queue_file, new, lambda: placed.append("late"))
+    assert raced.duplicate and raced.file["id"] == "early" and not placed

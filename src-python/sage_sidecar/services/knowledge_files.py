@@ -3,9 +3,9 @@ bytes (`knowledge/intake.py`), drops duplicates and queues the rest for the inge
 
 import asyncio
 from collections.abc import AsyncIterator
+from functools import partial
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sage_sidecar.core.errors import NotFoundError
@@ -15,6 +15,7 @@ from sage_sidecar.schemas.knowledge import KnowledgeFileOut
 from sage_sidecar.schemas.protocol.events import KnowledgeFileEvent
 from sage_sidecar.services.knowledge import KNOWLEDGE_FOLDER, Knowledge
 from sage_sidecar.services.knowledge_bases import get_base
+from sage_sidecar.storage import ingest_queue as queue
 from sage_sidecar.storage import knowledge as store
 from sage_sidecar.storage.models import KnowledgeFile, new_id
 
@@ -61,53 +62,32 @@ async def _add_staged(
     session: AsyncSession, knowledge: Knowledge, kb_id: str, staged: list[intake.StagedFile]
 ) -> list[KnowledgeFileOut]:
     """Register staged files: a new one is moved into place and queued; one whose content the
-    base already has is dropped, and the existing file is returned marked `duplicate`."""
+    base already has is dropped, and the existing file is returned marked `duplicate`. One
+    hand-off to the database's thread a file (storage/ingest_queue.py): a folder of small files
+    is added without an ORM session's work per file on the event loop."""
     results: list[KnowledgeFileOut] = []
     try:
         for item in staged:
-            existing = await _by_hash(session, kb_id, item.sha256)
-            if existing is not None:
-                item.discard()
-                results.append(_out(existing, duplicate=True))
-                continue
             file_id = new_id()
             stored = f"{KNOWLEDGE_FOLDER}/{kb_id}/{file_id}.{item.kind}"
-            file = KnowledgeFile(id=file_id, kb_id=kb_id, name=item.name, stored_path=stored,
-                                 kind=item.kind, size=item.size, sha256=item.sha256,
-                                 status="queued")  # fmt: skip
-            session.add(file)
-            try:
-                await session.flush()
-            except IntegrityError:  # the same content added by a concurrent request
-                await session.rollback()
+            new = queue.NewFile(
+                file_id, kb_id, item.name, stored, item.kind, item.size, item.sha256
+            )
+            place = partial(intake.place, item, knowledge.storage_dir / stored)
+            queued = await queue.queue_file(session, new, place)
+            results.append(KnowledgeFileOut(**queued.file, duplicate=queued.duplicate))
+            if queued.duplicate:
                 item.discard()
-                results.append(_out(await _by_hash(session, kb_id, item.sha256), duplicate=True))
                 continue
-            intake.place(item, knowledge.storage_dir / stored)
-            results.append(_out(file))
-            kb = await store.refresh_counts(session, kb_id)
-            await session.commit()
-            knowledge.events.publish(KnowledgeFileEvent(kb_id=kb_id, file_id=file.id,
-                                     name=file.name, status="queued", progress=0.0, error=None,
+            knowledge.events.publish(KnowledgeFileEvent(kb_id=kb_id, file_id=file_id,
+                                     name=item.name, status="queued", progress=0.0, error=None,
                                      chunk_count=0))  # fmt: skip
-            if kb is not None:
-                publish_base(knowledge.events, kb)
+            if queued.base is not None:
+                publish_base(knowledge.events, queued.base)
     finally:
         intake.discard_all(staged)  # whatever was not placed (placed files are gone from staging)
     knowledge.worker.wake()
     return results
-
-
-async def _by_hash(session: AsyncSession, kb_id: str, sha256: str) -> KnowledgeFile | None:
-    query = select(KnowledgeFile).where(
-        KnowledgeFile.kb_id == kb_id, KnowledgeFile.sha256 == sha256
-    )
-    return await session.scalar(query)
-
-
-def _out(file: KnowledgeFile | None, duplicate: bool = False) -> KnowledgeFileOut:
-    assert file is not None
-    return KnowledgeFileOut.model_validate(file).model_copy(update={"duplicate": duplicate})
 
 
 async def delete_file(

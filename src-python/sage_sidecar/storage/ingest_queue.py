@@ -1,9 +1,10 @@
-"""The ingest worker's writes, each in one hand-off to the connection's thread.
+"""The ingest queue's writes, each in one hand-off to the connection's thread.
 
-A file's way through the queue (knowledge/ingest.py) writes three times — claimed, chunks in,
-ready — and through SQLAlchemy's ORM each write cost the event loop ~5-8 ms of CPU (a session, an
-ORM object per row, three or four thread wake-ups per statement): 16 ms a file in all, on the
-cores the embedder needs (bench/ingest/profile_ingest.py --stub). Here each write is plain SQL
+A file's way through the queue writes four times — queued (services/knowledge_files.py), then
+claimed, chunks in, ready (knowledge/ingest.py) — and through SQLAlchemy's ORM each write cost the
+event loop several ms of CPU (a session, an ORM object per row, three or four thread wake-ups per
+statement: queuing a file took 16 of them): ~20 ms a file in all, on the cores the embedder needs
+(bench/ingest/profile_ingest.py --stub). Here each write is plain SQL
 run on the connection's own thread (`db.run_on_connection`) in one transaction that commits
 there, and the rows come back as tuples. The queue's rules are the ORM code's: a file is claimed
 only from `queued`, chunk ids are SQLite's AUTOINCREMENT ids in the order given, and only a file
@@ -13,7 +14,7 @@ still `embedding` becomes `ready`.
 import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import sqlite
@@ -28,6 +29,7 @@ T = TypeVar("T")
 # Timestamps as the ORM writes them (`updated_at` has onupdate=utcnow there).
 _dialect = sqlite.dialect()
 _as_stored = DateTime(timezone=True).dialect_impl(_dialect).bind_processor(_dialect)
+_as_read = DateTime(timezone=True).dialect_impl(_dialect).result_processor(_dialect, None)
 _IDS_PER_STATEMENT = 500  # well under SQLite's limit of bound variables
 
 
@@ -201,5 +203,75 @@ async def mark_ready(
         order = {file_id: n for n, file_id in enumerate(file_ids)}  # RETURNING's order is not set
         ready.sort(key=lambda row: order[row.id])
         return ready, _recount(connection, kb_id)
+
+    return await run_on_connection(session, _committed(write))
+
+
+_FILE_FIELDS = (
+    "id",
+    "kb_id",
+    "name",
+    "kind",
+    "size",
+    "sha256",
+    "status",
+    "error",
+    "progress",
+    "chunk_count",
+    "created_at",
+    "updated_at",
+)  # fmt: skip  (schemas' KnowledgeFileOut)
+_SAME_CONTENT = (
+    f"SELECT {', '.join(_FILE_FIELDS)} FROM knowledge_files WHERE kb_id = ? AND sha256 = ?"
+)
+_QUEUE = (
+    "INSERT INTO knowledge_files (id, kb_id, name, stored_path, kind, size, sha256, status, error, "
+    "progress, chunk_count, attempts, created_at, updated_at) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', NULL, 0.0, 0, 0, ?, ?) "
+    f"ON CONFLICT (kb_id, sha256) DO NOTHING RETURNING {', '.join(_FILE_FIELDS)}"
+)
+
+
+class NewFile(NamedTuple):
+    id: str
+    kb_id: str
+    name: str
+    stored_path: str
+    kind: str
+    size: int
+    sha256: str
+
+
+def _fields(row: Sequence[Any]) -> dict[str, Any]:
+    fields = dict(zip(_FILE_FIELDS, row, strict=True))
+    assert _as_read is not None
+    fields["created_at"] = _as_read(fields["created_at"])
+    fields["updated_at"] = _as_read(fields["updated_at"])
+    return fields
+
+
+class Queued(NamedTuple):
+    file: dict[str, Any]  # KnowledgeFileOut's fields
+    duplicate: bool  # the base had this content already: `file` is that file, nothing was added
+    base: BaseCounts | None  # the base recounted after a new file
+
+
+async def queue_file(session: AsyncSession, new: NewFile, place: Callable[[], None]) -> Queued:
+    """Queue a staged file, or find the file of the same content the base already has (then the
+    staged copy is not placed). `place` moves the staged copy to its stored path after the row is
+    written and before it is committed: a crash between the two leaves a stray copy, never a
+    queued file without its bytes."""
+
+    def write(connection: sqlite3.Connection) -> Queued:
+        same = connection.execute(_SAME_CONTENT, (new.kb_id, new.sha256)).fetchone()
+        if same is None:
+            now = _now()
+            row = connection.execute(_QUEUE, (*new, now, now)).fetchone()
+            if row is not None:
+                place()
+                return Queued(_fields(row), False, _recount(connection, new.kb_id))
+            # The same content added by a concurrent request meanwhile.
+            same = connection.execute(_SAME_CONTENT, (new.kb_id, new.sha256)).fetchone()
+        return Queued(_fields(same), True, None)
 
     return await run_on_connection(session, _committed(write))
