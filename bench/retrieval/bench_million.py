@@ -15,10 +15,14 @@ Measured in one run:
 - search in a fresh child process that only opens the index (as the sidecar would): p50/p99,
   recall@10 vs exact, its resident memory (VmRSS, VmHWM) after the queries; also with a filter
   allowing 10% of the ids, and after removing 1%;
-- adding 1,000 chunks to the full index and saving them durably.
+- adding 1,000 chunks to the full index and saving them durably;
+- the boundary: the exact part topped up to its limit, then 1,000 chunks added the way ingest
+  writes them (`IndexCache.write` per batch of 64, then one saving write), which pushes it past
+  the limit: the time until that write returns (wall and the calling thread's CPU), then the
+  background growth's duration until its generation is installed, and searches meanwhile.
 
-Usage: bench_million.py OUT_JSON [--count N] [--keep DIR]
-       bench_million.py OUT_JSON --count N --measure DIR
+Usage: bench_million.py OUT_JSON [--count N] [--keep DIR] [--growth-threads N]
+       bench_million.py OUT_JSON --count N --measure DIR [--growth-threads N]
 The second form measures an index a (possibly still running, so cut short) build left in DIR:
 it copies DIR/kb's committed state aside and measures it against the same data's first rows.
 """
@@ -37,10 +41,13 @@ from pathlib import Path
 import numpy
 
 from sage_sidecar.knowledge import ann
+from sage_sidecar.knowledge.indexes import IndexCache
 from sage_sidecar.knowledge.vectors import EXACT_LIMIT, VectorIndex
 
 DIM, QUERIES, K, PER_CENTRE = 384, 200, 10, 50
 TARGET = {"p50_ms": 30.0, "recall_at_10": 0.95, "rss_mb": 700, "add_1000_s": 5.0}
+INGEST_BATCH = 64  # chunks per IndexCache.write, as the ingest worker adds them
+GROWTH_TIMEOUT_S = 4 * 3600
 
 
 def clustered(rng: numpy.random.Generator, centres: numpy.ndarray, count: int) -> numpy.ndarray:
@@ -134,13 +141,82 @@ def search_in_child(folder: Path, truth, truth_filtered) -> dict:
     return report
 
 
+def searches_while(index, queries, going, times: list[float]) -> list[float]:
+    """One search every half second (a user's pace, not a load test) while `going()`."""
+    while going():
+        query = queries[len(times) % len(queries)]
+        started = time.perf_counter()
+        index.search(query, K)
+        times.append((time.perf_counter() - started) * 1000)
+        time.sleep(0.5)
+    return times
+
+
+def boundary_case(root: Path, first_id: int, rng, centres, queries) -> dict:
+    """The exact part of root/kb topped up to its limit, then 1,000 chunks written as ingest
+    writes them, crossing it: how long the writes take, and the background growth after them."""
+    cache = IndexCache(root)
+    index = cache.get("kb", DIM)
+    next_id = first_id
+
+    def write(rows: numpy.ndarray, save: bool) -> None:
+        nonlocal next_id
+        ids = numpy.arange(next_id, next_id + len(rows))
+        next_id += len(rows)
+        assert cache.write("kb", index, lambda i: i.add(ids, rows), save=save)
+
+    missing = EXACT_LIMIT - (index._count - index._graph_count)
+    for begin in range(0, max(missing, 0), 10_000):
+        write(clustered(rng, centres, min(10_000, missing - begin)), save=False)
+    assert cache.write("kb", index, lambda _i: None)
+    exact_before, graph_before = index._count - index._graph_count, index._graph_count
+    idle: list[float] = []
+    searches_while(index, queries, lambda: len(idle) < 20, idle)
+    extra = clustered(rng, centres, 1000)
+    wall, cpu = time.perf_counter(), time.thread_time()
+    for begin in range(0, 1000, INGEST_BATCH):
+        write(extra[begin : begin + INGEST_BATCH], save=False)
+    assert cache.write("kb", index, lambda _i: None)  # the file's save: it becomes ready
+    add_s, add_cpu_s = time.perf_counter() - wall, time.thread_time() - cpu
+    growing = index._growth is not None
+    process_cpu = time.process_time()
+    times = searches_while(
+        index,
+        queries,
+        lambda: (
+            index._graph_count == graph_before and time.perf_counter() - wall < GROWTH_TIMEOUT_S
+        ),
+        [],
+    )
+    growth_s = time.perf_counter() - wall
+    report = {
+        "exact_rows_before": exact_before,
+        "graph_rows_before": graph_before,
+        "add_1000_and_save_s": round(add_s, 3),
+        "add_1000_and_save_thread_cpu_s": round(add_cpu_s, 3),
+        "growth_started_in_background": growing,
+        "background_growth_s": round(growth_s, 1),
+        "background_growth_process_cpu_s": round(time.process_time() - process_cpu, 1),
+        "graph_rows_after": index._graph_count,
+        "growth_threads": ann.BACKGROUND_THREADS,
+        "searches_during_growth": len(times),
+        "search_p50_ms_during_growth": round(statistics.median(times), 2) if times else None,
+        "search_p50_ms_before_it": round(statistics.median(idle), 2),
+    }
+    print(f"boundary: {report}", flush=True)
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--count", type=int, default=1_000_000)
     parser.add_argument("--keep", type=Path, help="build the index here and keep it")
     parser.add_argument("--measure", type=Path, help="measure the index built in this folder")
+    parser.add_argument("--growth-threads", type=int, default=ann.BACKGROUND_THREADS,
+                        help="threads of the background growth (the sidecar's default)")  # fmt: skip
     args = parser.parse_args()
+    ann.BACKGROUND_THREADS = args.growth_threads
     if args.measure:
         measure_existing(args.out, args.count, args.measure)
         return
@@ -204,6 +280,8 @@ def main() -> None:
             hits = [i for i, _ in index.search(query, K)]
             recalls.append(len(set(hits) & set(all_ids[expected].tolist())) / K)
         after_changes = round(statistics.fmean(recalls), 4)
+        del index
+        boundary = boundary_case(root, count + 1000, rng, centres, queries)
 
     report = {
         "machine": {
@@ -232,6 +310,7 @@ def main() -> None:
             "add_1000_and_save_s": round(add_1000_s, 2),
             "remove_1pct_and_save_s": round(remove_s, 2),
             "recall_at_10_after_add_and_remove": after_changes,
+            "boundary": boundary,
         },
     }
     index_report = report["index"]
@@ -241,6 +320,7 @@ def main() -> None:
         "recall": index_report["plain"]["recall_at_10"] >= TARGET["recall_at_10"],
         "rss": index_report["rss_mb"]["VmRSS"] <= TARGET["rss_mb"],
         "add_1000": add_1000_s <= TARGET["add_1000_s"],
+        "add_1000_at_the_boundary": boundary["add_1000_and_save_s"] <= TARGET["add_1000_s"],
     }
     print(json.dumps(report, indent=2))
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -287,6 +367,9 @@ def measure_existing(out: Path, count: int, source: Path) -> None:
     index.save()
     add_1000_s = time.perf_counter() - start
     files_mb = {p.name: round(p.stat().st_size / 1e6, 1) for p in folder.iterdir()}
+    graph_rows = index._graph_count
+    del index
+    boundary = boundary_case(scratch, count + 1000, rng, centres, queries)
     subprocess.run(["rm", "-rf", str(scratch)], check=True)
     report = {
         "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
@@ -296,7 +379,7 @@ def measure_existing(out: Path, count: int, source: Path) -> None:
         "target": TARGET,
         "exact_numpy": baseline,
         "index": {"files_mb": files_mb, **child, "add_1000_and_save_s": round(add_1000_s, 2),
-                  "graph_rows": index._graph_count},
+                  "graph_rows": graph_rows, "boundary": boundary},
     }  # fmt: skip
     print(json.dumps(report, indent=2))
     existing = json.loads(out.read_text()) if out.exists() else {}
