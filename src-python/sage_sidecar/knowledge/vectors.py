@@ -362,19 +362,20 @@ class VectorIndex:
         fresh = base + numpy.flatnonzero(self._alive[base:upto])
         rows = self._exact[fresh - base]  # fancy indexing copies: adds may go on meanwhile
         temporary = self.directory / _temporary_graph(gen + 1)
-        growth = _Growth(self._grow, (base, gen, upto, fresh, rows, temporary))
+        growth = _Growth(self._grow, (base, gen, upto, temporary), [(fresh, rows)])
         self._growth = growth
         growth.thread.start()
 
-    def _grow(
-        self, base: int, gen: int, upto: int, slots: numpy.ndarray, rows: numpy.ndarray, path: Path
-    ) -> None:
+    def _grow(self, base: int, gen: int, upto: int, path: Path) -> None:
         """The background growth's thread: build, then hand the graph to the next save."""
         growth = self._growth
+        assert growth is not None
         try:
+            slots, rows = growth.snapshot.pop()  # not kept past the build (75 MB at the limit)
             if self._closed:
                 return
             self._build_graph(path, base, gen, slots, rows, ann.BACKGROUND_THREADS)
+            del slots, rows
         except Exception:  # e.g. the folder dropped meanwhile, a full disk; the next save retries
             _unlink_quietly(path)
             if not self._closed:
@@ -390,8 +391,7 @@ class VectorIndex:
                         _unlink_quietly(path)
                 if self._closed:
                     _rmdir_quietly(self.directory)  # in case the drop raced the graph's file
-            if growth is not None:
-                growth.done.set()
+            growth.done.set()
         callback = self.on_grown
         if callback is not None and self._prepared is not None:
             try:
@@ -579,10 +579,17 @@ def _temporary_graph(generation: int) -> str:
 
 
 class _Growth:
-    """A background growth: its daemon thread, and `done` once its graph is ready or gone."""
+    """A background growth: its daemon thread, the rows it adds, and `done` once its graph is
+    ready or gone."""
 
-    def __init__(self, target: Callable[..., None], args: tuple[Any, ...]) -> None:
+    def __init__(
+        self,
+        target: Callable[..., None],
+        args: tuple[Any, ...],
+        snapshot: list[tuple[numpy.ndarray, numpy.ndarray]],
+    ) -> None:
         self.done = threading.Event()
+        self.snapshot = snapshot  # (slots, rows) to add, taken by the thread
         self.thread = threading.Thread(target=target, args=args, name="vector-graph", daemon=True)
 
     def wait(self) -> None:
