@@ -273,3 +273,36 @@ async def test_the_same_content_queued_meanwhile_is_returned_as_the_duplicate(db
     new = queue.NewFile("late", "kb", "late.txt", "kb/late.txt", "txt", 1, "raced")
     raced = await call(db, queue.queue_file, new, lambda: placed.append("late"))
     assert raced.duplicate and raced.file["id"] == "early" and not placed
+
+
+def test_adding_a_file_while_another_writer_holds_the_lock_is_a_503_to_retry(
+    monkeypatch: pytest.MonkeyPatch, settings, auth, tmp_path: Path
+):
+    """The driver's own "database is locked" (raised on the connection's thread, not wrapped by
+    SQLAlchemy) is answered like SQLAlchemy's: 503 storage.busy, not a 500."""
+    from fastapi.testclient import TestClient
+
+    from sage_sidecar.app import create_app
+    from sage_sidecar.storage import db as storage_db
+
+    from conftest import TEST_ORIGIN
+    from knowledge_client import create_base
+
+    monkeypatch.setattr(storage_db, "BUSY_TIMEOUT_MS", 50)
+    note = tmp_path / "note.txt"
+    note.write_text("Tomatoes like sun.")
+    with TestClient(create_app(settings), base_url=TEST_ORIGIN) as client:
+        kb = create_base(client, auth)
+        url = f"/api/knowledge/bases/{kb['id']}/files/paths"
+        holder = sqlite3.connect(settings.db_path, timeout=0, isolation_level=None)
+        try:
+            holder.execute("BEGIN IMMEDIATE")  # the write lock, held
+            busy = client.post(url, json={"paths": [str(note)]}, headers=auth)
+            assert busy.status_code == 503, busy.text
+            assert busy.json()["code"] == "storage.busy"
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        added = client.post(url, json={"paths": [str(note)]}, headers=auth)
+        assert added.status_code == 201, added.text
+        assert added.json()[0]["duplicate"] is False  # the refused add left nothing behind

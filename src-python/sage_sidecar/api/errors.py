@@ -23,7 +23,11 @@ from starlette.exceptions import HTTPException
 from sage_sidecar.api.validation_codes import field_name, field_problem
 from sage_sidecar.core.errors import DomainError, ErrorKind
 from sage_sidecar.providers.base import ProviderError
-from sage_sidecar.storage.locked import is_database_locked, release_leaked_connections
+from sage_sidecar.storage.locked import (
+    DRIVER_ERRORS,
+    is_database_locked,
+    release_leaked_connections,
+)
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +139,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return validation_error_response(error)
 
     async def on_database_error(request: Request, error: Exception) -> JSONResponse:
-        assert isinstance(error, OperationalError)
+        assert isinstance(error, (OperationalError, *DRIVER_ERRORS))
         if not is_database_locked(error):
             raise error  # a bug: the 500 below
         # Transient (a long write elsewhere): the client may try again, unlike after a 500.
@@ -155,4 +159,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ProviderError, on_provider_error)
     app.add_exception_handler(OperationalError, on_database_error)
+    for driver_error in DRIVER_ERRORS:  # from SQL run on the connection's thread, unwrapped
+        app.add_exception_handler(driver_error, on_database_error)
     app.add_exception_handler(Exception, on_unexpected_error)

@@ -19,7 +19,8 @@ from sqlalchemy.exc import OperationalError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_DRIVER_ERRORS = (sqlite3.OperationalError, sqlcipher3.dbapi2.OperationalError)
+# The driver's own, unwrapped: SQL run on the connection's thread (db.run_on_connection).
+DRIVER_ERRORS = (sqlite3.OperationalError, sqlcipher3.dbapi2.OperationalError)
 _LOCKED = ("database is locked", "database table is locked", "database is busy")
 FIRST_DELAY_S = 0.25
 MAX_DELAY_S = 10.0
@@ -33,7 +34,7 @@ def is_database_locked(error: BaseException) -> bool:
     (SQL run on the connection's thread, db.run_on_connection: sqlite3's or SQLCipher's)."""
     if isinstance(error, OperationalError):
         error = error.orig or error
-    elif not isinstance(error, _DRIVER_ERRORS):
+    elif not isinstance(error, DRIVER_ERRORS):
         return False
     return any(m in str(error) for m in _LOCKED)
 
@@ -78,7 +79,7 @@ async def retry_while_locked(what: str, operation: Callable[..., Awaitable[T]], 
     while True:
         try:
             return await operation(*args)
-        except (OperationalError, *_DRIVER_ERRORS) as error:
+        except (OperationalError, *DRIVER_ERRORS) as error:
             if not is_database_locked(error):
                 raise
             release_leaked_connections()
