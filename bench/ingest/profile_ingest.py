@@ -16,13 +16,16 @@ is left is the pipeline's own CPU per file and per chunk (SQLite, FTS5, events, 
 parse workers), measured without the model's CPU on the same cores, so a change of a few
 per cent of it is visible (the ratio to the raw embedder moves ±0.1 between rounds).
 
-Usage: profile_ingest.py ROOT [--files 60] [--limit 25] [--no-profile] [--stub]
+Usage: profile_ingest.py ROOT [--files 60] [--limit 25] [--no-profile] [--stub] [--json OUT]
+(ROOT is the checkout whose sidecar code runs, e.g. a `git worktree` of an older commit; --json
+appends this run's figures to the list in OUT.)
 """
 
 import argparse
 import asyncio
 import cProfile
 import io
+import json
 import os
 import pstats
 import secrets
@@ -116,7 +119,9 @@ class EmbedCalls:
         return idle, busy_until - spans[0][0], len(spans)
 
 
-async def run(root: Path, files: int, limit: int, profile_on: bool, stub: bool) -> None:
+async def run(
+    root: Path, files: int, limit: int, profile_on: bool, stub: bool, out: Path | None = None
+) -> None:
     import httpx
 
     sys.path.insert(0, str(Path(__file__).parent))
@@ -196,12 +201,26 @@ async def run(root: Path, files: int, limit: int, profile_on: bool, stub: bool) 
         print(f"embedder: {n} calls over {span:.1f} s, idle (no request outstanding) {idle:.2f} s "
               f"= {100 * idle / max(span, 1e-9):.1f}% ({idle * 1000 / max(n - 1, 1):.1f} ms "
               "per gap)")  # fmt: skip
+        if out is not None:
+            append_run(out, {"root": str(root), "stub": stub, "profiled": profile_on,
+                         "files": len(paths), "chunks": chunks, "seconds": round(wall, 2),
+                         "load_avg": round(os.getloadavg()[0], 2),
+                         "sidecar_cpu_ms_per_file": round(own * 1000 / len(paths), 2),
+                         "sidecar_cpu_ms_per_chunk": round(own * 1000 / chunks, 2),
+                         "parse_cpu_ms_per_file": round(parse * 1000 / len(paths), 2),
+                         "embedder_cpu_ms_per_chunk": round(child * 1000 / chunks, 2),
+                         "embedder_idle_share": round(idle / max(span, 1e-9), 4)})  # fmt: skip
         if profile_on:
-            out = io.StringIO()
-            stats = pstats.Stats(profile, stream=out)
+            text = io.StringIO()
+            stats = pstats.Stats(profile, stream=text)
             stats.sort_stats("tottime").print_stats(limit)
             stats.sort_stats("cumulative").print_stats("sage_sidecar", limit)
-            print(out.getvalue())
+            print(text.getvalue())
+
+
+def append_run(out: Path, figures: dict[str, Any]) -> None:
+    runs = json.loads(out.read_text()) if out.exists() else []
+    out.write_text(json.dumps([*runs, figures], indent=2) + "\n")
 
 
 def main() -> None:
@@ -211,9 +230,10 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=25)
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--stub", action="store_true", help="no model: the pipeline's own CPU")
+    parser.add_argument("--json", type=Path, help="append this run's figures to this JSON list")
     args = parser.parse_args()
     sys.path.insert(0, str(args.root / "src-python"))
-    asyncio.run(run(args.root, args.files, args.limit, not args.no_profile, args.stub))
+    asyncio.run(run(args.root, args.files, args.limit, not args.no_profile, args.stub, args.json))
 
 
 if __name__ == "__main__":
