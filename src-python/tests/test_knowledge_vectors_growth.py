@@ -105,12 +105,12 @@ def test_a_write_past_the_limit_returns_while_the_graph_grows_then_it_is_install
         assert cache.write("kb", index, lambda i: i.add(numpy.arange(start, end), rows[start:end]))
 
     writer = in_thread(add, 300, 550)  # the exact part: 250 rows > 200
-    writer.join(5)
+    writer.join(10)
     assert not writer.is_alive(), "the write waited for the graph's growth"
     assert gate.entered.wait(WAIT)  # ...which is being built meanwhile
     assert committed(directory) == (550, 300, 1)  # the rows are durable, exact for now
     more = in_thread(add, 550, 600)  # another write while it is built: no wait either
-    more.join(5)
+    more.join(10)
     assert not more.is_alive()
     for seed in range(10):  # the exact part is larger meanwhile, still exact: recall 1
         query = clustered(1, seed=100 + seed)[0]
@@ -140,7 +140,7 @@ def test_without_a_callback_the_next_save_installs_the_grown_graph(tmp_path, gat
     gate.armed = True
     started = time.monotonic()
     index.save(background=True)
-    assert time.monotonic() - started < 5 and gate.entered.wait(WAIT)
+    assert time.monotonic() - started < 10 and gate.entered.wait(WAIT)
     gate.opened.set()
     finish(index)
     assert index._prepared is not None and committed(index.directory) == (260, 0, 0)
