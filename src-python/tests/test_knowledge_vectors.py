@@ -356,6 +356,29 @@ def test_graph_search_reaches_the_recall_target_and_grows_incrementally(tmp_path
     assert numpy.mean(recalls) >= 0.95
 
 
+def test_tombstones_cost_their_share_of_candidates_not_one_each(tmp_path, monkeypatch):
+    """A base that removed a tenth of its graph rows asks the graph for about a tenth more
+    candidates (before: one more per removed row), and still finds the live neighbours."""
+    ids, vectors = numpy.arange(6000), clustered(6000, clusters=60)
+    index = VectorIndex.open(tmp_path / "kb", DIM, exact_limit=500)
+    index.add(ids, vectors)
+    index.save()
+    index.remove(ids[::10].tolist())
+    assert index._graph is not None
+    asked: list[int] = []
+    search = index._graph.search
+    monkeypatch.setattr(
+        index._graph, "search", lambda q, count: asked.append(count) or search(q, count)
+    )
+    keep = ids % 10 != 0
+    for query in clustered(20, seed=14, clusters=60):
+        hits = [i for i, _ in index.search(query, 10)]
+        exact = brute_force(ids[keep], vectors[keep], query, 10)
+        assert len(set(hits) & set(exact)) >= 9 and all(i % 10 for i in hits)
+    plain = 4 * vectors_module.ann.MIN_CANDIDATES
+    assert asked and max(asked) <= plain * 1.2, asked  # 160 * 6000/5400, not 160 + 600
+
+
 def test_a_filter_through_the_graph(tmp_path, monkeypatch):
     """Past the gather limit a filter is answered by over-fetching from the graph."""
     monkeypatch.setattr(vectors_module, "_GATHER_LIMIT", 0)
