@@ -1,14 +1,13 @@
 """The approximate part of a vector index: a usearch HNSW graph with int8 vectors, keyed by slot.
 
-Parameters by measurement (bench/retrieval/bench_million.py, docs/knowledge.md): connectivity 16
-and an add-time expansion of 64 build at about 1,000 rows a second on 2 cores; a search-time
-expansion of `EXPANSION_SEARCH`, fetching 4 × `MIN_CANDIDATES` candidates (more when a filter or
-tombstones hide some) rescored with float32 rows by the caller. At 1M clustered rows the graph's
-recall@10 grows with the search expansion and not with the candidates rescored (this machine,
-quiet, one graph: 128 → 0.87 at 2.2 ms p50, 256 → 0.91, 512 → 0.92 at 4.6 ms, 1024 → 0.94 at
-8.9 ms; 400 candidates instead of 160 add ~0), so 1024: still short of the 0.95 target, which a
-graph built with a larger add-time expansion may reach (not measured: a 1M build takes 20–30 min).
-At 100k rows recall is 1.0 either way. Cosine metric.
+Parameters by measurement (bench/retrieval/bench_million.py, sweep_expansion.py, docs/knowledge.md),
+on clustered 384-d rows at a 1M set's density, 160 candidates rescored in float32 by the caller:
+- the add-time expansion decides the graph's quality: at 300k rows (one build each, quiet 2 cores)
+  64 gave recall@10 0.85 / 0.93 / 0.96 at search expansion 128 / 512 / 1024, 128 gave 0.96 / 0.989 /
+  0.991, for a build 1.3× slower (1,078 rows/s against 1,389). So 128.
+- the search-time expansion, not the candidates rescored, moves recall once the graph is built (1M,
+  add-time 64: 128 → 0.87, 1024 → 0.94; 400 candidates instead of 160 add ~0), at ~9 ms p50 for
+  1024 at 1M. At 100k rows recall is 1.0 either way. Cosine metric.
 
 Rows are quantized here (`quantize`), not by usearch: its own float → int8 cast normalises a
 row and stores `x * 127` truncated, and the components of a unit 384-d embedding are about
@@ -31,7 +30,7 @@ if TYPE_CHECKING:
     from usearch.index import Index
 
 CONNECTIVITY = 16
-EXPANSION_ADD = 64
+EXPANSION_ADD = 128
 EXPANSION_SEARCH = 1024
 MIN_CANDIDATES = 40  # the caller fetches 4× this (at least) per query before rescoring
 THREADS = 2  # the sidecar never has more than this to itself
