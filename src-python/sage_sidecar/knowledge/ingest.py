@@ -475,15 +475,13 @@ class IngestWorker:
             )  # fmt: skip
             await session.commit()
 
-    async def _set(
-        self, session: AsyncSession, job: Job, *, recount: bool = True, **values: Any
-    ) -> None:
+    async def _set(self, session: AsyncSession, job: Job, **values: Any) -> None:
         file = await session.get(KnowledgeFile, job.file_id)
         if file is None:
             return
         for name, value in values.items():
             setattr(file, name, value)
-        kb = await store.refresh_counts(session, job.kb_id) if recount else None
+        kb = await store.refresh_counts(session, job.kb_id)
         await session.commit()
         self._publish_file(file)
         if kb is not None:

@@ -203,9 +203,10 @@ class VectorIndex:
         if pool == 0:
             return _empty()
         # The graph answers with its own int8 distances; fetch more than k, then rescore. A filter
-        # and tombstones hide their shares of what it returns: scaled by them, not one more
-        # candidate per tombstone (1% removed at 1M rows meant 10k candidates to rescore a query).
-        share = graph_live / pool * self._graph_count / max(graph_live, 1)
+        # and tombstones hide their shares of what it returns (the graph holds `_graph_count`
+        # rows, `pool` of them may answer): scaled by them, not one more candidate per tombstone
+        # (1% removed at 1M rows meant 10k candidates to rescore a query).
+        share = self._graph_count / pool
         fetch = int(max(k, ann.MIN_CANDIDATES) * share * 4)
         if (allowed is not None and pool <= _GATHER_LIMIT) or fetch >= self._graph_count:
             slots = (
