@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy
@@ -69,6 +70,30 @@ def exact_top(vectors: numpy.ndarray, queries: numpy.ndarray) -> numpy.ndarray:
     scores = queries @ vectors.T
     top = numpy.argpartition(-scores, K, axis=1)[:, :K]
     return top
+
+
+def dataset(count: int, density_of: int | None = None) -> tuple[numpy.ndarray, ...]:
+    """main()'s vectors, queries and their exact top K (seed 7, drawn in main's order), with one
+    centre per PER_CENTRE rows of `density_of` rows (default: `count`): for the sweeps."""
+    rng = numpy.random.default_rng(7)
+    centres = rng.standard_normal(
+        (max((density_of or count) // PER_CENTRE, 100), DIM), dtype=numpy.float32
+    )
+    vectors = clustered(rng, centres, count)
+    queries = clustered(rng, centres, QUERIES)
+    return vectors, queries, exact_top(vectors, queries)
+
+
+def timed_recall(search: Callable[[numpy.ndarray], numpy.ndarray], queries, truth) -> dict:
+    """p50/p99 ms and recall@K of `search` (a query -> ids, best first) against `truth`."""
+    times, recalls = [], []
+    for query, expected in zip(queries, truth, strict=True):
+        start = time.perf_counter()
+        found = search(query)[:K]
+        times.append((time.perf_counter() - start) * 1000)
+        recalls.append(len(set(found.tolist()) & set(expected.tolist())) / K)
+    return {"p50_ms": round(statistics.median(times), 2), "p99_ms": round(pct(times, 0.99), 2),
+            "recall_at_10": round(statistics.fmean(recalls), 4)}  # fmt: skip
 
 
 def bench_numpy(vectors, queries, truth) -> dict:

@@ -9,11 +9,10 @@ Usage: sweep_build.py COUNT [--adds 64,128] [--expansions 128,512,1024]
 """
 
 import argparse
-import statistics
 import time
 
 import numpy
-from bench_million import DIM, PER_CENTRE, QUERIES, K, clustered, exact_top
+from bench_million import DIM, K, dataset, timed_recall
 
 from sage_sidecar.knowledge import ann
 
@@ -24,29 +23,23 @@ def main() -> None:
     parser.add_argument("--adds", default="64,128")
     parser.add_argument("--expansions", default="128,512,1024")
     args = parser.parse_args()
-    rng = numpy.random.default_rng(7)
-    centres = rng.standard_normal((1_000_000 // PER_CENTRE, DIM), dtype=numpy.float32)
-    vectors = clustered(rng, centres, args.count)
-    queries = clustered(rng, centres, QUERIES)
-    truth = exact_top(vectors, queries)
+    vectors, queries, truth = dataset(args.count, density_of=1_000_000)
     for add in (int(a) for a in args.adds.split(",")):
         ann.EXPANSION_ADD = add  # read when a Graph is made
         graph = ann.Graph(DIM)
         started = time.perf_counter()
         graph.add(numpy.arange(args.count), vectors)
         build_s = time.perf_counter() - started
+
+        def search(query: numpy.ndarray, graph: ann.Graph = graph) -> numpy.ndarray:
+            slots = graph.search(query, 4 * ann.MIN_CANDIDATES)
+            return slots[numpy.argsort(-(vectors[slots] @ query))[:K]]
+
         for expansion in (int(e) for e in args.expansions.split(",")):
             graph._index.expansion_search = expansion
-            latencies, recalls = [], []
-            for query, expected in zip(queries, truth, strict=True):
-                started = time.perf_counter()
-                slots = graph.search(query, 4 * ann.MIN_CANDIDATES)
-                top = slots[numpy.argsort(-(vectors[slots] @ query))[:K]]
-                latencies.append((time.perf_counter() - started) * 1000)
-                recalls.append(len(set(top.tolist()) & set(expected.tolist())) / K)
+            figures = timed_recall(search, queries, truth)
             print(f"{args.count} rows, add-time {add} (build {build_s:.0f} s, "
-                  f"{args.count / build_s:.0f} rows/s), search {expansion}: p50 "
-                  f"{statistics.median(latencies):.2f} ms, recall@10 {statistics.fmean(recalls):.4f}",
+                  f"{args.count / build_s:.0f} rows/s), search {expansion}: {figures}",
                   flush=True)  # fmt: skip
 
 

@@ -9,12 +9,10 @@ Usage: sweep_expansion.py DIR [--count N] [--expansions 128,256,512,1024] [--can
 """
 
 import argparse
-import statistics
-import time
 from pathlib import Path
 
 import numpy
-from bench_million import DIM, PER_CENTRE, QUERIES, K, clustered, exact_top
+from bench_million import DIM, K, dataset, timed_recall
 
 from sage_sidecar.knowledge import ann
 
@@ -26,30 +24,22 @@ def main() -> None:
     parser.add_argument("--expansions", default="128,256,512,1024")
     parser.add_argument("--candidates", type=int, default=4 * ann.MIN_CANDIDATES)
     args = parser.parse_args()
-    rng = numpy.random.default_rng(7)  # the same data as bench_million.py
-    centres = rng.standard_normal((max(args.count // PER_CENTRE, 100), DIM), dtype=numpy.float32)
-    vectors = clustered(rng, centres, args.count)
-    queries = clustered(rng, centres, QUERIES)
-    truth = exact_top(vectors, queries)
+    vectors, queries, truth = dataset(args.count)  # the same data as bench_million.py
     del vectors
     kb = args.folder / "kb"
     graph = ann.Graph.view(sorted(kb.glob("graph-*.usearch"))[-1], DIM)
     rows = numpy.memmap(kb / "rows.f32", dtype=numpy.float32, mode="r").reshape(-1, DIM)
     ids = numpy.fromfile(kb / "ids.i64", dtype=numpy.int64)
+
+    def search(query: numpy.ndarray) -> numpy.ndarray:
+        slots = graph.search(query, args.candidates)
+        slots = slots[ids[slots] < args.count]
+        return ids[slots[numpy.argsort(-(numpy.asarray(rows[slots]) @ query))[:K]]]
+
     for expansion in (int(e) for e in args.expansions.split(",")):
         graph._index.expansion_search = expansion
-        latencies, recalls = [], []
-        for query, expected in zip(queries, truth, strict=True):
-            started = time.perf_counter()
-            slots = graph.search(query, args.candidates)
-            slots = slots[ids[slots] < args.count]
-            top = ids[slots[numpy.argsort(-(numpy.asarray(rows[slots]) @ query))[:K]]]
-            latencies.append((time.perf_counter() - started) * 1000)
-            recalls.append(len(set(top.tolist()) & set(expected.tolist())) / K)
-        ordered = sorted(latencies)
-        print(f"expansion {expansion}, {args.candidates} candidates: p50 "
-              f"{statistics.median(latencies):.2f} ms, p99 {ordered[int(0.99 * len(ordered))]:.2f} "
-              f"ms, recall@10 {statistics.fmean(recalls):.4f}", flush=True)  # fmt: skip
+        figures = timed_recall(search, queries, truth)
+        print(f"expansion {expansion}, {args.candidates} candidates: {figures}", flush=True)
 
 
 if __name__ == "__main__":
