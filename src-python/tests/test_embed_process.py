@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy
 import pytest
+from proc_tree import children_running, thread_nices
 
 from sage_sidecar.knowledge.embed_local import LocalMiniLM
 from sage_sidecar.knowledge.embed_process import EmbedderProcess
@@ -137,9 +138,8 @@ async def test_a_cancelled_request_leaves_the_child_free(embedder):
 
 
 def _nices_and_environ(pid: int | None) -> tuple[list[int], list[bytes]]:
-    nices = [int((task / "stat").read_text().rsplit(")", 1)[1].split()[16])
-             for task in Path(f"/proc/{pid}/task").iterdir()]  # fmt: skip
-    return nices, Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    assert pid is not None
+    return thread_nices(pid), Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
 
 
 @linux_only
@@ -169,11 +169,9 @@ class Sidecar:
     def embedder_pid(self, timeout: float = 30, other_than: tuple[int, ...] = ()) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-                for child in (task / "children").read_text().split():
-                    cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-                    if b"embed_worker" in cmdline and int(child) not in other_than:
-                        return int(child)
+            for child in children_running(self.proc.pid, b"embed_worker"):
+                if child not in other_than:
+                    return child
             time.sleep(0.02)
         raise AssertionError("the sidecar started no embedder process")
 

@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pytest
+from proc_tree import children_running
 
 FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
 pytestmark = pytest.mark.skipif(
@@ -112,9 +113,7 @@ def test_frozen_sidecar_loads_the_model_only_for_a_knowledge_base(tmp_path):
         return name in Path(f"/proc/{pid}/maps").read_text()
 
     def embedder_pids() -> list[int]:
-        children = [int(c) for task in Path(f"/proc/{proc.pid}/task").iterdir()
-                    for c in (task / "children").read_text().split()]  # fmt: skip
-        return [c for c in children if b"--embed-worker" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        return children_running(proc.pid, b"--embed-worker")
 
     def rss_mb() -> float:
         status = Path(f"/proc/{proc.pid}/status").read_text()

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from proc_tree import children_of
 
 from sage_sidecar.core.errors import InvalidError
 from sage_sidecar.knowledge.parse_worker import ParseLimits, ParserPool
@@ -373,10 +374,3 @@ def api_call_raw(port: int, key: str, path: str) -> bytes:
     response = conn.getresponse()
     assert response.status == 200
     return response.read()
-
-
-def children_of(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(c) for c in (task / "children").read_text().split()}
-    return found

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import hostile_files as hostile
 import pytest
+from proc_tree import children_running
 
 from sidecar_process import api_call, read_ready, sidecar_command, sidecar_env, wait_gone
 
@@ -50,13 +51,7 @@ class Sidecar:
         return response.status, json.loads(response.read())
 
     def parse_workers(self) -> list[int]:
-        found = []
-        for task in Path(f"/proc/{self.proc.pid}/task").iterdir():
-            for child in (task / "children").read_text().split():
-                cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
-                if b"parse_worker" in cmdline or b"--parse-worker" in cmdline:
-                    found.append(int(child))
-        return found
+        return children_running(self.proc.pid, b"parse_worker", b"--parse-worker")
 
     def stop(self) -> None:
         self.proc.terminate()

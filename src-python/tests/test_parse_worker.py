@@ -12,6 +12,7 @@ from pathlib import Path
 
 import hostile_files as hostile
 import pytest
+from proc_tree import children_of
 
 from sage_sidecar.core.parent_death import BACKGROUND_NICE
 from sage_sidecar.knowledge.chunking import CHARS_PER_TOKEN, chunk_document
@@ -114,13 +115,6 @@ def test_a_docx_with_many_paragraphs_is_read_in_linear_time(tmp_path: Path):
 
 
 # --- the worker processes ---------------------------------------------------------------------
-
-
-def children_of(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(c) for c in (task / "children").read_text().split()}
-    return found
 
 
 def good_text(path: Path) -> Path:
