@@ -50,7 +50,10 @@ async def announce_local_servers(state: AppState) -> None:
     state.events.publish(ProvidersDetected(servers=servers))
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, routes_after_ready: bool = False) -> FastAPI:
+    """With `routes_after_ready` (the sidecar's own start, main.py), the routers the first screen
+    does not use are left for `app.state.late_routes` to mount once serving (api/late_routes.py);
+    tests and the schema export get every route at once."""
     silence_parameter_logging()
 
     @asynccontextmanager
@@ -147,8 +150,10 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,  # the interactive docs cannot send the key; the schema itself is keyed
         redoc_url=None,
     )
-    add_routes(app)
-    install_protocol_schemas(app)  # the WebSocket frames' models, for the UI's generated types
+    late_routes = add_routes(app, after_ready=routes_after_ready)
+    app.state.late_routes = late_routes
+    # The WebSocket frames' models, for the UI's generated types; the schema is of every route.
+    install_protocol_schemas(app, before=late_routes.mount_all)
     # Replaying a run's trace sends its requests to the scripted test model (services/traces).
     app.state.replay_targets = ScriptedProvider
 

@@ -12,6 +12,7 @@ import os
 import socket
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 import uvicorn
 from pydantic import ValidationError
@@ -26,12 +27,16 @@ from sage_sidecar.core.private_files import restrict_new_files
 from sage_sidecar.core.processes import end_descendants, harden_process, own_descendants
 from sage_sidecar.core.watchdog import watch_parent
 
+if TYPE_CHECKING:  # imported with the app, in main(), like the rest of FastAPI
+    from sage_sidecar.api.late_routes import LateRoutes
+
 log = logging.getLogger("sage_sidecar")
 EXIT_CONFIG_ERROR = 2
 # After the shell is gone, give graceful shutdown this long before exiting hard: the sidecar and
 # everything it started must be gone within 1 s of the shell (the processes below it are killed at
 # once; this is for the database and the log).
 HARD_EXIT_AFTER_SECONDS = 0.7
+LATE_ROUTES_AFTER_S = 0.5
 
 
 def load_settings() -> Settings | None:
@@ -56,7 +61,7 @@ def bind_loopback() -> socket.socket:
     return sock
 
 
-async def serve(server: uvicorn.Server, sock: socket.socket) -> int:
+async def serve(server: uvicorn.Server, sock: socket.socket, late_routes: "LateRoutes") -> int:
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:
         if serving.done():
@@ -71,9 +76,16 @@ async def serve(server: uvicorn.Server, sock: socket.socket) -> int:
     gc.enable()  # off since main() began (see there)
     port = sock.getsockname()[1]
     print(ready_line(port, os.getpid(), __version__), flush=True)
+    # The routers the first screen does not use, one per turn of the loop (api/late_routes.py),
+    # once the UI has connected and asked for its first screen (READY -> connected -> the first
+    # screen's answers took 0.1-0.2 s in bench/startup); a request for one of them mounts them at
+    # once whenever it comes.
+    mounting = asyncio.create_task(late_routes.mount_in_background(after_s=LATE_ROUTES_AFTER_S))
     # Benchmarks: every event-loop gap over 50 ms, with its cause (core/loop_probe.py).
     probe = start_loop_probe(os.environ.get("SAGE_LOOP_PROBE"))
     await serving
+    if not mounting.done():
+        mounting.cancel()
     if probe is not None:
         probe.cancel()
     return 0
@@ -132,8 +144,9 @@ def main() -> int:
         return EXIT_STARTUP_FAILED
 
     sock = bind_loopback()
+    app = create_app(settings, routes_after_ready=True)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         ws="websockets-sansio",
         lifespan="on",
         log_config=None,
@@ -155,7 +168,7 @@ def main() -> int:
 
         watch_parent(settings.parent_pid, on_parent_gone)
 
-    code = asyncio.run(serve(server, sock))
+    code = asyncio.run(serve(server, sock, app.state.late_routes))
     if parent_gone.is_set():
         # Not through the interpreter's finalization: it would wait on the stdin watch's read (and
         # the timer, started by a daemon thread, is a daemon too and would never fire).

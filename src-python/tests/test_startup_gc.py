@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
+from sage_sidecar.api.late_routes import LateRoutes
 from sage_sidecar.main import serve
 
 
@@ -35,9 +37,10 @@ def collector_restored() -> Iterator[None]:
 @pytest.mark.usefixtures("collector_restored")
 def test_ready_turns_the_collector_back_on(capsys: Any) -> None:
     gc.disable()  # as main() does before its imports
+    nothing_late = LateRoutes(FastAPI(), {}, lambda router: None)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        assert asyncio.run(asyncio.wait_for(serve(StartedServer(), sock), 10)) == 0  # type: ignore[arg-type]
+        assert asyncio.run(asyncio.wait_for(serve(StartedServer(), sock, nothing_late), 10)) == 0  # type: ignore[arg-type]
     assert capsys.readouterr().out.startswith("SAGE_SIDECAR_READY ")
     assert gc.isenabled()
     assert gc.get_freeze_count() > 0

@@ -3,6 +3,7 @@ HTTP has routes to hang them on, WebSockets do not, and the UI's types are gener
 document (scripts/api-types.sh). Validation errors (422) are declared with the one error body
 (api/errors.py) instead of FastAPI's own, which the sidecar never sends."""
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -24,9 +25,12 @@ MULTIPART_FILES: dict[str, Any] = {
 }  # fmt: skip
 
 
-def install_protocol_schemas(app: FastAPI) -> None:
+def install_protocol_schemas(app: FastAPI, before: Callable[[], None] = lambda: None) -> None:
+    """`before` runs before the schema is first built (it mounts the routers still pending)."""
+
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
+            before()
             schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
             _declare_validation_errors(schema)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
