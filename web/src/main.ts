@@ -1,19 +1,9 @@
-import { createPinia } from 'pinia'
-import { createApp } from 'vue'
+// The entry: the boot screen paints, then the app loads (boot.ts says why).
+import { afterFirstPaint, showBootFailure } from './boot'
 
-import App from './App.vue'
-import { i18n } from './i18n'
-import { router } from './router'
-import { installExternalLinks } from './composables/externalLinks'
-import { applyTheme, savedTheme } from './composables/theme'
-// Fonts ship with the app (a fresh Linux install has no CJK font: Chinese showed as boxes); their
-// CSS splits each font by unicode-range, so the webview loads only the subsets a screen uses.
-import '@fontsource-variable/inter'
-import '@fontsource/noto-sans-sc/400.css'
-import './styles.css'
-
-applyTheme(savedTheme())
-// Web links open in the system browser (desktop) or a new tab (browser), never in Sage's window.
-installExternalLinks((key, values) => i18n.global.t(key, values ?? {}))
-
-createApp(App).use(createPinia()).use(router).use(i18n).mount('#app')
+afterFirstPaint()
+  .then(() => {
+    performance.mark('sage:app-import') // read by bench/startup/launch_timeline.mjs
+    return import('./app')
+  })
+  .catch(showBootFailure)
