@@ -28,6 +28,8 @@ from sage_sidecar.core.config import Settings
 from conftest import TEST_ORIGIN
 from sidecar_process import read_ready, sidecar_command, sidecar_env
 
+FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
+
 
 def test_every_route_is_declared_not_included(app: FastAPI) -> None:
     kinds = {type(route) for route in app.router.routes}
@@ -139,9 +141,6 @@ def test_the_background_mount_takes_one_router_per_turn_of_the_loop() -> None:
     assert list(dict.fromkeys(seen)) == list(range(len(api_main.AFTER_READY), 0, -1))
 
 
-FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
-
-
 @pytest.mark.parametrize("frozen", [False, True], ids=["venv", "frozen"])
 def test_the_sidecar_answers_a_late_route_at_once_after_ready(tmp_path: Path, frozen: bool) -> None:
     """Frozen too: PyInstaller bundles only what is imported by name in the code it reads, and the
@@ -176,9 +175,14 @@ def test_the_sidecar_answers_a_late_route_at_once_after_ready(tmp_path: Path, fr
     assert "/api/skills came before its router was mounted: mounting skills now" in log
 
 
-def test_the_sidecar_mounts_the_late_routers_by_itself(tmp_path: Path) -> None:
+@pytest.mark.parametrize("frozen", [False, True], ids=["venv", "frozen"])
+def test_the_sidecar_mounts_the_late_routers_by_itself(tmp_path: Path, frozen: bool) -> None:
+    """Every one of them: in the frozen build, one whose module PyInstaller left out would fail."""
+    if frozen and not FROZEN.exists():
+        pytest.skip("no frozen build: run scripts/build-sidecar.sh")
     env = sidecar_env(tmp_path / "data", SAGE_PARENT_PID=str(os.getpid()))
-    proc = subprocess.Popen(sidecar_command(), env=env, stdin=subprocess.PIPE,
+    command = [str(FROZEN)] if frozen else sidecar_command()
+    proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     log = tmp_path / "data" / "logs" / "sidecar.log"
     expected = f"{len(api_main.AFTER_READY)} routers mounted after READY"
@@ -191,4 +195,17 @@ def test_the_sidecar_mounts_the_late_routers_by_itself(tmp_path: Path) -> None:
         assert proc.stdin is not None
         proc.stdin.close()
         proc.wait(timeout=30)
-    assert expected in log.read_text()
+    assert expected in log.read_text() and "cannot mount" not in log.read_text()
+
+
+def test_a_router_that_cannot_be_mounted_is_logged_and_the_rest_still_are(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = FastAPI()
+    mounted: list[APIRouter] = []
+    modules = {"sage_sidecar.api.routes.no_such_router": ("/api/nothing",),
+               "sage_sidecar.api.routes.prompts": ("/api/prompts",)}  # fmt: skip
+    late = LateRoutes(app, modules, mounted.append)
+    asyncio.run(asyncio.wait_for(late.mount_in_background(), 30))
+    assert len(mounted) == 1 and late.pending == ("sage_sidecar.api.routes.no_such_router",)
+    assert "cannot mount the router of sage_sidecar.api.routes.no_such_router" in caplog.text

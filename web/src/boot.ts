@@ -25,13 +25,14 @@ export function afterFirstPaint(timeoutMs = 100, frames: Frames = window): Promi
   })
 }
 
-/** The app's scripts could not load (a damaged install): say so instead of spinning forever. */
+/** The app could not load or start (a damaged install, a broken profile): say so instead of
+ * spinning forever. */
 export function showBootFailure(error: unknown, root: HTMLElement | null = document.getElementById('app')): void {
   console.error('Sage could not load its interface', error)
   if (!root) return
   const message = document.createElement('p')
   message.className = 'boot-failure'
   message.setAttribute('role', 'alert')
-  message.textContent = `Sage could not load its interface (${String(error)}). Reinstalling the app should fix this.`
+  message.textContent = `Sage could not start its interface (${String(error)}). Quit and open Sage again; if this keeps happening, reinstall it.`
   root.replaceChildren(message)
 }

@@ -44,9 +44,9 @@ class LateRoutes:
         return tuple(self._pending)
 
     def mount(self, name: str) -> None:
-        router = importlib.import_module(name).router  # an import that fails stays pending
+        """A router that fails to import or mount stays pending: its requests retry, and fail."""
+        self._add_router(importlib.import_module(name).router)
         del self._pending[name]
-        self._add_router(router)
         if not self._pending:
             self._router.default = self._not_found
 
@@ -71,9 +71,15 @@ class LateRoutes:
         """
         await asyncio.sleep(after_s)
         started, mounted = time.perf_counter(), 0
-        for _ in range(len(self._pending)):  # fewer if requests mount some meanwhile
+        for name in list(self._pending):
             await asyncio.sleep(0)  # requests already waiting go first
-            mounted += self.mount_next()
+            if name not in self._pending:
+                continue  # a request mounted it meanwhile
+            try:
+                self.mount(name)
+                mounted += 1
+            except Exception:  # a bug (a module missing from the frozen build): say which
+                log.exception("cannot mount the router of %s", name)
         if mounted:
             log.info("%d routers mounted after READY in %.0f ms", mounted,
                      (time.perf_counter() - started) * 1000)  # fmt: skip
