@@ -78,8 +78,8 @@ async def serve(server: uvicorn.Server, sock: socket.socket, late_routes: "LateR
     print(ready_line(port, os.getpid(), __version__), flush=True)
     # The routers the first screen does not use, one per turn of the loop (api/late_routes.py),
     # once the UI has connected and asked for its first screen (READY -> connected -> the first
-    # screen's answers took 0.1-0.2 s in bench/startup); a request for one of them mounts them at
-    # once whenever it comes.
+    # screen's answers took 0.1-0.2 s in bench/startup); a request that comes earlier mounts its
+    # own router at once.
     mounting = asyncio.create_task(late_routes.mount_in_background(after_s=LATE_ROUTES_AFTER_S))
     # Benchmarks: every event-loop gap over 50 ms, with its cause (core/loop_probe.py).
     probe = start_loop_probe(os.environ.get("SAGE_LOOP_PROBE"))

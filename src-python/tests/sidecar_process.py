@@ -13,6 +13,8 @@ from pathlib import Path
 from sage_sidecar.core.contract import READY_PREFIX
 
 SRC_PYTHON = Path(__file__).resolve().parents[1]
+# The frozen build scripts/build-sidecar.sh makes (tests that need it skip without it).
+FROZEN = SRC_PYTHON / "dist" / "sage-sidecar" / "sage-sidecar"
 
 
 def sidecar_env(data_dir: Path, **extra: str) -> dict[str, str]:

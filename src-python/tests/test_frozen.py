@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from proc_tree import children_running
 
-FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
+from sidecar_process import FROZEN
+
 pytestmark = pytest.mark.skipif(
     not FROZEN.exists(), reason="no frozen build: run scripts/build-sidecar.sh"
 )

@@ -16,9 +16,8 @@ import hostile_files as hostile
 import pytest
 from proc_tree import children_running
 
-from sidecar_process import api_call, read_ready, sidecar_command, sidecar_env, wait_gone
+from sidecar_process import FROZEN, api_call, read_ready, sidecar_command, sidecar_env, wait_gone
 
-FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="/proc and RLIMIT_AS")
 COMMANDS = [
     pytest.param(sidecar_command(), id="venv"),

@@ -16,10 +16,9 @@ import pytest
 from websockets.sync.client import connect
 
 from knowledge_client import write_docx, write_html, write_pdf
+from sidecar_process import FROZEN, read_ready, sidecar_command, sidecar_env
 from sidecar_process import api_call as call
-from sidecar_process import read_ready, sidecar_command, sidecar_env
 
-FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 

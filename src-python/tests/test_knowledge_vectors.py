@@ -7,13 +7,14 @@ import subprocess
 import sys
 import textwrap
 import threading
-from pathlib import Path
 
 import numpy
 import pytest
 
 from sage_sidecar.knowledge import vectors as vectors_module
 from sage_sidecar.knowledge.vectors import FILE_NAME, CorruptIndexError, VectorIndex, drop_index
+
+from sidecar_process import FROZEN
 
 DIM = 32
 
@@ -421,9 +422,6 @@ def test_random_adds_replacements_and_removes_match_a_plain_model(tmp_path, exac
         mask = numpy.array([i in allowed for i in live])
         assert hits == brute_force(numpy.array(live)[mask], stack[mask], query, 5)
         numpy.testing.assert_allclose(index.vectors(live[:20]), stack[:20])
-
-
-FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
 
 
 @pytest.mark.skipif(not FROZEN.exists(), reason="no frozen build: run scripts/build-sidecar.sh")

@@ -11,6 +11,8 @@ import os
 import re
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,14 +23,12 @@ from starlette.routing import BaseRoute, Match, Route
 
 from sage_sidecar.api import main as api_main
 from sage_sidecar.api.errors import COMMON_ERRORS
-from sage_sidecar.api.late_routes import LateRoutes
+from sage_sidecar.api.late_routes import LateRoutes, under
 from sage_sidecar.app import create_app
 from sage_sidecar.core.config import Settings
 
 from conftest import TEST_ORIGIN
-from sidecar_process import read_ready, sidecar_command, sidecar_env
-
-FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
+from sidecar_process import FROZEN, Ready, read_ready, sidecar_command, sidecar_env
 
 
 def test_every_route_is_declared_not_included(app: FastAPI) -> None:
@@ -86,9 +86,7 @@ def test_every_late_route_is_under_its_routers_prefixes() -> None:
     for name, prefixes in api_main.AFTER_READY.items():
         router = importlib.import_module(name).router
         for route in router.routes:
-            path = getattr(route, "path", "")
-            assert any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes), (
-                name, path)  # fmt: skip
+            assert under(getattr(route, "path", ""), prefixes), (name, route)
 
 
 def test_a_request_before_its_router_is_mounted_is_answered(
@@ -141,10 +139,9 @@ def test_the_background_mount_takes_one_router_per_turn_of_the_loop() -> None:
     assert list(dict.fromkeys(seen)) == list(range(len(api_main.AFTER_READY), 0, -1))
 
 
-@pytest.mark.parametrize("frozen", [False, True], ids=["venv", "frozen"])
-def test_the_sidecar_answers_a_late_route_at_once_after_ready(tmp_path: Path, frozen: bool) -> None:
-    """Frozen too: PyInstaller bundles only what is imported by name in the code it reads, and the
-    late routers are imported from strings (sage_sidecar.spec lists them)."""
+@contextmanager
+def sidecar(tmp_path: Path, frozen: bool) -> Iterator[tuple[Ready, dict[str, str]]]:
+    """The real sidecar, venv or frozen; ended by closing its stdin, killed if that fails."""
     if frozen and not FROZEN.exists():
         pytest.skip("no frozen build: run scripts/build-sidecar.sh")
     env = sidecar_env(tmp_path / "data", SAGE_PARENT_PID=str(os.getpid()))  # stdin closed: exit
@@ -152,7 +149,23 @@ def test_the_sidecar_answers_a_late_route_at_once_after_ready(tmp_path: Path, fr
     proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     try:
-        ready = read_ready(proc, timeout=60)
+        yield read_ready(proc, timeout=60), env
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["venv", "frozen"])
+def test_the_sidecar_answers_a_late_route_at_once_after_ready(tmp_path: Path, frozen: bool) -> None:
+    """Frozen too: PyInstaller bundles only what is imported by name in the code it reads, and the
+    late routers are imported from strings (sage_sidecar.spec lists them)."""
+    with sidecar(tmp_path, frozen) as (ready, env):
         conn = http.client.HTTPConnection("127.0.0.1", ready.port, timeout=30)
         headers = {"Authorization": f"Bearer {env['SAGE_API_KEY']}"}
         late = (
@@ -167,10 +180,6 @@ def test_the_sidecar_answers_a_late_route_at_once_after_ready(tmp_path: Path, fr
             response = conn.getresponse()
             body = json.loads(response.read())
             assert response.status == status, (path, body)
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(timeout=30)
     log = (tmp_path / "data" / "logs" / "sidecar.log").read_text()
     assert "/api/skills came before its router was mounted: mounting skills now" in log
 
@@ -178,23 +187,12 @@ def test_the_sidecar_answers_a_late_route_at_once_after_ready(tmp_path: Path, fr
 @pytest.mark.parametrize("frozen", [False, True], ids=["venv", "frozen"])
 def test_the_sidecar_mounts_the_late_routers_by_itself(tmp_path: Path, frozen: bool) -> None:
     """Every one of them: in the frozen build, one whose module PyInstaller left out would fail."""
-    if frozen and not FROZEN.exists():
-        pytest.skip("no frozen build: run scripts/build-sidecar.sh")
-    env = sidecar_env(tmp_path / "data", SAGE_PARENT_PID=str(os.getpid()))
-    command = [str(FROZEN)] if frozen else sidecar_command()
-    proc = subprocess.Popen(command, env=env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)  # fmt: skip
     log = tmp_path / "data" / "logs" / "sidecar.log"
     expected = f"{len(api_main.AFTER_READY)} routers mounted after READY"
-    try:
-        read_ready(proc, timeout=60)
+    with sidecar(tmp_path, frozen):
         deadline = time.monotonic() + 30
         while expected not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.05)
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(timeout=30)
     assert expected in log.read_text() and "cannot mount" not in log.read_text()
 
 

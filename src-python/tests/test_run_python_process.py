@@ -32,7 +32,7 @@ from websockets.sync.connection import Connection
 from sage_sidecar.core import landlock
 from sage_sidecar.demo.scripted import RunningScripted
 
-from sidecar_process import api_call, pid_alive, read_ready, sidecar_command, sidecar_env
+from sidecar_process import FROZEN, api_call, pid_alive, read_ready, sidecar_command, sidecar_env
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="Linux /proc and rlimits"
@@ -40,7 +40,6 @@ pytestmark = pytest.mark.skipif(
 
 call = functools.partial(api_call, timeout=10)
 TEST_USER = "sage-test"
-FROZEN = Path(__file__).resolve().parents[1] / "dist" / "sage-sidecar" / "sage-sidecar"
 
 
 def unprivileged_user() -> tuple[int, int]:

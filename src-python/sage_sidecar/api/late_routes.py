@@ -2,8 +2,8 @@
 
 Importing a router builds its routes (FastAPI makes each route's dependencies and pydantic
 validators as it is declared): ~0.1 s of start-up for the routers the UI's first screen never
-asks for. Those are imported and mounted one per turn of the event loop shortly after READY (main.py),
-so the first screen is served sooner and no turn holds the loop for long.
+asks for. Those are imported and mounted one per turn of the event loop shortly after READY
+(main.py), so the first screen is served sooner and no turn holds the loop for long.
 
 A request that arrives before its router is mounted does not get a 404: it matched nothing, so
 the app's router calls its `default`, which mounts at once the pending routers whose path
@@ -22,6 +22,11 @@ from fastapi import APIRouter, FastAPI
 from starlette.types import Receive, Scope, Send
 
 log = logging.getLogger(__name__)
+
+
+def under(path: str, prefixes: tuple[str, ...]) -> bool:
+    """Whether `path` is one of `prefixes` or below one of them (by whole segments)."""
+    return any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)
 
 
 class LateRoutes:
@@ -50,16 +55,9 @@ class LateRoutes:
         if not self._pending:
             self._router.default = self._not_found
 
-    def mount_next(self) -> bool:
-        """Import and mount the next pending router; False when none was left."""
-        if not self._pending:
-            return False
-        self.mount(next(iter(self._pending)))
-        return True
-
     def mount_all(self) -> None:
-        while self.mount_next():
-            pass
+        for name in list(self._pending):
+            self.mount(name)
 
     async def mount_in_background(self, after_s: float = 0.0) -> None:
         """Mount what is pending, one router per turn of the loop, beginning `after_s` from now.
@@ -86,8 +84,7 @@ class LateRoutes:
 
     async def _route_after_mounting(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
-        wanted = [name for name, prefixes in self._pending.items()
-                  if any(path == p or path.startswith(p.rstrip("/") + "/") for p in prefixes)]  # fmt: skip
+        wanted = [name for name, prefixes in self._pending.items() if under(path, prefixes)]
         if not wanted:
             await self._not_found(scope, receive, send)
             return
